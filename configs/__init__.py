@@ -1,0 +1,26 @@
+"""Settings of the example project; every secret comes from `.env` (see `.env.example`)."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from panther_like.utils import load_env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = load_env(BASE_DIR / '.env')
+
+SECRET_KEY = env['SECRET_KEY']
+# No MONGODB_URL: users live in the embedded store, in the file DB_PATH.
+DATABASE = {'url': env.get('MONGODB_URL') or None, 'path': env.get('DB_PATH') or str(BASE_DIR / 'example.sqlite3')}
+# A REDIS_URL moves token revocation to Redis, shared by every worker and host.
+REDIS = {'url': env.get('REDIS_URL') or None}
+
+URLS = 'core.urls.url_routing'
+AUTHENTICATION = 'panther_like.authentications.JWTAuthentication'
+WS_AUTHENTICATION = 'panther_like.authentications.QueryParamJWTAuthentication'
+USER_MODEL = 'example_app.models.User'
+JWTConfig = {
+    'key': SECRET_KEY,
+    'algorithm': 'HS256',
+    'life_time': timedelta(days=2),
+    'refresh_life_time': timedelta(days=10),
+}

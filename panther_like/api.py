@@ -1,0 +1,149 @@
+"""HTTP endpoints: the `@API` decorator, `GenericAPI`, and the `HTTPEndpoint` the router holds.
+
+`@API` and `GenericAPI` only record what the user declared; the app turns
+each into an `HTTPEndpoint` when it is built, with its authenticator and
+permissions already resolved, so serving a request is a dict look-up and
+a few awaits.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from panther_like.config import Config
+from panther_like.exceptions import ConfigError, MethodNotAllowedAPIError
+from panther_like.guard import UNSET, Authenticator, Permission, build_authenticator, build_permissions
+from panther_like.request import Request
+from panther_like.response import Response
+
+HTTP_METHODS = ('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
+Handler = Callable[..., Awaitable[Response]]
+
+
+def _check_methods(methods: Iterable[str] | None, where: str) -> tuple[str, ...]:
+    if methods is None:
+        return HTTP_METHODS
+    if isinstance(methods, str) or not isinstance(methods, Iterable):
+        raise ConfigError(f'methods of {where}', methods, "must be a list such as ['GET', 'POST']")
+    checked = []
+    for method in methods:
+        name = method.upper() if isinstance(method, str) else method
+        if name not in HTTP_METHODS:
+            raise ConfigError(f'methods of {where}', method, f'{method!r} is not one of {", ".join(HTTP_METHODS)}')
+        checked.append(name)
+    return tuple(checked)
+
+
+def _as_response(result: Any) -> Response:
+    return result if isinstance(result, Response) else Response(result)
+
+
+class API:
+    """``@API(auth=True, methods=['GET'], permissions=[...])`` on a function ``(request, **path_params)``.
+
+    ``auth`` defaults to no authentication; ``methods`` to every method.
+    """
+
+    def __init__(
+        self, *, auth: Any = UNSET, methods: Sequence[str] | None = None, permissions: Sequence[Any] | None = None
+    ) -> None:
+        self.auth = auth
+        self.methods = _check_methods(methods, 'API')
+        self.permissions = permissions
+
+    def __call__(self, function: Callable[..., Any]) -> FunctionAPI:
+        if not callable(function):
+            raise TypeError('@API() must decorate a function')
+        return FunctionAPI(function, auth=self.auth, methods=self.methods, permissions=self.permissions)
+
+
+class FunctionAPI:
+    """A function decorated with `@API`; calling it calls the function."""
+
+    def __init__(
+        self, function: Callable[..., Any], *, auth: Any, methods: tuple[str, ...], permissions: Sequence[Any] | None
+    ) -> None:
+        functools.update_wrapper(self, function)
+        self.function = function
+        self.auth = auth
+        self.methods = methods
+        self.permissions = permissions
+        self._is_async = inspect.iscoroutinefunction(function)
+
+    async def __call__(self, request: Request, **path_params: str) -> Response:
+        result = self.function(request, **path_params)
+        if self._is_async or inspect.isawaitable(result):
+            result = await result
+        return _as_response(result)
+
+
+class GenericAPI:
+    """Subclass and define ``async def get(self, request, **path_params)`` (and post, put, patch, delete).
+
+    A new instance serves each request, so attributes set on ``self`` never
+    leak between requests.
+    """
+
+    auth: Any = UNSET
+    permissions: Sequence[Any] | None = None
+
+    @classmethod
+    def defined_methods(cls) -> tuple[str, ...]:
+        return tuple(m for m in HTTP_METHODS if callable(getattr(cls, m.lower(), None)))
+
+
+def _method_handler(cls: type[GenericAPI], method: str) -> Handler:
+    name = method.lower()
+
+    async def handle(request: Request, **path_params: str) -> Response:
+        result = getattr(cls(), name)(request, **path_params)
+        if inspect.isawaitable(result):
+            result = await result
+        return _as_response(result)
+
+    return handle
+
+
+class HTTPEndpoint:
+    """One route as the app serves it: handlers by method, then its guards."""
+
+    __slots__ = ('allow', 'authenticator', 'handlers', 'path', 'permissions', 'target')
+
+    def __init__(
+        self, path: str, target: Any, handlers: dict[str, Handler],
+        authenticator: Authenticator | None, permissions: tuple[Permission, ...],
+    ) -> None:
+        self.path = path
+        self.target = target
+        if 'GET' in handlers:
+            handlers.setdefault('HEAD', handlers['GET'])
+        self.handlers = handlers
+        self.allow = ', '.join(handlers)
+        self.authenticator = authenticator
+        self.permissions = permissions
+
+    def handler_for(self, method: str) -> Handler:
+        handler = self.handlers.get(method)
+        if handler is None:
+            raise MethodNotAllowedAPIError(
+                f'Method {method} is not allowed on this route', headers={'Allow': self.allow}
+            )
+        return handler
+
+    @classmethod
+    def build(cls, path: str, target: Any, config: Config) -> HTTPEndpoint:
+        where = f'route {path!r}'
+        if isinstance(target, FunctionAPI):
+            handlers: dict[str, Handler] = dict.fromkeys(target.methods, target)
+        elif isinstance(target, type) and issubclass(target, GenericAPI):
+            handlers = {method: _method_handler(target, method) for method in target.defined_methods()}
+        else:
+            raise ConfigError('URLS', target, f'{target!r} at {where} is not an @API function or a GenericAPI')
+        return cls(
+            path, target, handlers,
+            build_authenticator(target.auth, config, where=where),
+            build_permissions(target.permissions, where=where),
+        )

@@ -1,0 +1,15 @@
+"""Storage: document models over MongoDB or the embedded SQLite store."""
+
+from panther_like.db.backend import Collection, Database
+from panther_like.db.connection import active_database, bind_database, open_database
+from panther_like.db.models import BaseUser, Model
+
+__all__ = [
+    'BaseUser',
+    'Collection',
+    'Database',
+    'Model',
+    'active_database',
+    'bind_database',
+    'open_database',
+]

@@ -1,0 +1,185 @@
+"""Document models: pydantic validation on top of whichever backend is bound.
+
+A model class is a collection; its instances are documents. The id lives in
+the ``id`` attribute and in the store's ``_id`` field, as a string (a
+`bson.ObjectId` rendered as hex), so it is the same on both backends and in
+a JWT's ``user_id`` claim.
+
+Datetimes are stored as epoch floats and read back as aware UTC datetimes:
+neosqlite's ``$set`` would store a datetime as a string, and a number
+compares and sorts the same way on both backends (``$lt`` purges rely on it).
+"""
+
+from __future__ import annotations
+
+import weakref
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Self
+
+import bson
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from panther_like.db.backend import Collection, Database
+from panther_like.db.connection import active_database
+from panther_like.passwords import hash_password, verify_password
+
+# Which (collection, unique fields) pairs already have their indexes, per Database object.
+# Weak keys: a test that builds many apps does not keep their databases alive.
+_indexed: weakref.WeakKeyDictionary[Database, set[tuple[str, tuple[str, ...]]]] = weakref.WeakKeyDictionary()
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Naive datetimes are taken to be UTC; aware ones are converted to UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def to_storable(value: Any) -> Any:
+    """Replace datetimes (at any depth) with epoch floats, the form both backends store alike."""
+    if isinstance(value, datetime):
+        return _as_utc(value).timestamp()
+    if isinstance(value, dict):
+        return {key: to_storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_storable(item) for item in value]
+    return value
+
+
+def _store_filter(filter: dict[str, Any]) -> dict[str, Any]:
+    """Model-level filter (``id=...``, datetimes) to a backend filter (``_id``, floats)."""
+    return {('_id' if key == 'id' else key): to_storable(value) for key, value in filter.items()}
+
+
+class Model(BaseModel):
+    """Subclass it, add fields, and use the async classmethods; see the module docstring."""
+
+    model_config = ConfigDict(extra='ignore', validate_assignment=False)
+
+    id: str | None = None
+
+    collection_name: ClassVar[str]
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
+    unique_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Each subclass gets its own collection unless it names one itself.
+        if 'collection_name' not in cls.__dict__:
+            cls.collection_name = cls.__name__
+
+    @model_validator(mode='after')
+    def _datetimes_in_utc(self) -> Self:
+        for name in type(self).model_fields:
+            value = self.__dict__.get(name)
+            if isinstance(value, datetime):
+                self.__dict__[name] = _as_utc(value)
+        return self
+
+    # -- storage plumbing -------------------------------------------------------------------
+
+    @classmethod
+    async def _collection(cls) -> Collection:
+        database = active_database()
+        collection = database.collection(cls.collection_name)
+        if cls.unique_fields:
+            done = _indexed.setdefault(database, set())
+            key = (cls.collection_name, tuple(cls.unique_fields))
+            if key not in done:
+                for field in cls.unique_fields:
+                    await collection.create_unique_index(field)
+                done.add(key)
+        return collection
+
+    def _document(self) -> dict[str, Any]:
+        data = self.model_dump(mode='python', exclude={'id'})
+        document = {'_id': self.id}
+        document.update(to_storable(data))
+        return document
+
+    @classmethod
+    def _from_document(cls, document: dict[str, Any]) -> Self:
+        data = dict(document)
+        data['id'] = str(data.pop('_id'))
+        return cls.model_validate(data)
+
+    # -- public API -------------------------------------------------------------------------
+
+    @classmethod
+    async def insert_one(cls, **fields: Any) -> Self:
+        """Validate, give the document a fresh id, store it and return the instance."""
+        if fields.get('id') is None:
+            fields['id'] = str(bson.ObjectId())
+        instance = cls(**fields)
+        collection = await cls._collection()
+        await collection.insert_one(instance._document())
+        return instance
+
+    @classmethod
+    async def find_one(cls, **filter: Any) -> Self | None:
+        collection = await cls._collection()
+        document = await collection.find_one(_store_filter(filter))
+        return None if document is None else cls._from_document(document)
+
+    @classmethod
+    async def find(cls, **filter: Any) -> list[Self]:
+        collection = await cls._collection()
+        return [cls._from_document(document) for document in await collection.find(_store_filter(filter))]
+
+    @classmethod
+    async def count(cls, **filter: Any) -> int:
+        collection = await cls._collection()
+        return await collection.count(_store_filter(filter))
+
+    async def update(self, **fields: Any) -> None:
+        """Validate `fields`, set them on this instance and ``$set`` them in the store."""
+        if 'id' in fields:
+            raise ValueError('the id of a stored document cannot change')
+        unknown = set(fields) - set(type(self).model_fields)
+        if unknown:
+            raise ValueError(f'unknown field(s) for {type(self).__name__}: {", ".join(sorted(unknown))}')
+        # Validate through the model so update() accepts exactly what insert_one() accepts.
+        validated = type(self).model_validate({**self.__dict__, **fields})
+        values = {name: validated.__dict__[name] for name in fields}
+        collection = await type(self)._collection()
+        await collection.update_one({'_id': self.id}, to_storable(values))
+        self.__dict__.update(values)
+
+    async def delete(self) -> None:
+        collection = await type(self)._collection()
+        await collection.delete_one({'_id': self.id})
+
+    def public_dict(self) -> dict[str, Any]:
+        """The document as a response shows it: every field except the secret ones."""
+        return self.model_dump(mode='python', exclude=set(self.secret_fields))
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class BaseUser(Model):
+    """The default user model; a project subclasses it to add fields."""
+
+    username: str
+    password: str = Field(default='', repr=False)  # an argon2id hash, or '' for "no usable password"
+    date_created: datetime = Field(default_factory=_utc_now)
+    last_login: datetime | None = None
+
+    unique_fields: ClassVar[tuple[str, ...]] = ('username',)
+    secret_fields: ClassVar[frozenset[str]] = frozenset({'password'})
+
+    @classmethod
+    async def insert_one(cls, **fields: Any) -> Self:
+        """As Model.insert_one, but a given ``password`` is the raw one and is hashed first."""
+        raw = fields.get('password')
+        if raw:
+            fields['password'] = hash_password(raw)
+        return await super().insert_one(**fields)
+
+    async def set_password(self, raw: str) -> None:
+        await self.update(password=hash_password(raw))
+
+    def check_password(self, raw: str) -> bool:
+        """Constant-time (inside argon2); False for a wrong password or an unusable stored hash."""
+        return verify_password(self.password, raw)

@@ -1,0 +1,209 @@
+"""MongoDB backend on PyMongo's native asyncio client (`pymongo.AsyncMongoClient`).
+
+Motor is deprecated upstream; `AsyncMongoClient` is its successor. Two facts
+shape this module:
+
+* An `AsyncMongoClient` belongs to the event loop it first ran in. The client
+  is created lazily, and a fresh one is made whenever the running loop is not
+  the one it was made for (pytest-asyncio gives every test its own loop; a
+  uvicorn worker has one loop for its whole life, so this costs nothing there).
+* A database that is down must cost a request a couple of seconds and a 503,
+  not a hung worker and a 500. Timeouts are bounded, and every driver-level
+  connection error becomes `StoreUnavailableError` with a short reason that
+  never contains the URL (it may hold a password).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo import errors as mongo_errors
+from pymongo.uri_parser import parse_uri
+
+from panther_like.db.backend import Collection, Database, Filter, Sort
+from panther_like.exceptions import DuplicateKeyError, StoreUnavailableError
+
+STORE_NAME = 'MongoDB'
+DEFAULT_DATABASE = 'panther_like'
+CLIENT_OPTIONS: dict[str, Any] = {
+    'serverSelectionTimeoutMS': 2000,
+    'connectTimeoutMS': 2000,
+    'socketTimeoutMS': 5000,
+}
+# Server error codes that mean "the server or the path to it is gone", not "your query is wrong".
+_UNAVAILABLE_CODES = frozenset({6, 7, 18, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436})
+_USERINFO = re.compile(r'(mongodb(?:\+srv)?://)[^@/\s]*@')
+
+
+def _redact(text: str, secret: str | None) -> str:
+    text = _USERINFO.sub(r'\1***@', text)
+    if secret:
+        text = text.replace(secret, '***')
+    return text
+
+
+def _unavailable_reason(exc: Exception) -> str | None:
+    """A short, credential-free reason if `exc` means the server cannot be reached, else None."""
+    if isinstance(exc, mongo_errors.ServerSelectionTimeoutError):
+        return 'no server answered in time'
+    if isinstance(exc, mongo_errors.NetworkTimeout):
+        return 'network timeout'
+    if isinstance(exc, mongo_errors.WaitQueueTimeoutError):
+        return 'connection pool exhausted'
+    if isinstance(exc, mongo_errors.ConnectionFailure):  # AutoReconnect, NotPrimaryError included
+        return 'connection lost'
+    if isinstance(exc, mongo_errors.OperationFailure):
+        if exc.code == 18:
+            return 'authentication failed'
+        if exc.code in _UNAVAILABLE_CODES or exc.has_error_label('NetworkError'):
+            return 'server unavailable'
+    return None
+
+
+def _duplicate_field(exc: mongo_errors.DuplicateKeyError, known_fields: set[str]) -> str:
+    """Name the field a duplicate-key error is about.
+
+    Real MongoDB reports ``keyPattern``/``keyValue``; wire-compatible servers
+    such as nx-27017 report only a message naming the index (``username_1`` or
+    neosqlite's ``idx_<collection>_<field>``), so fall back to parsing it.
+    """
+    details = exc.details or {}
+    for key in ('keyPattern', 'keyValue'):
+        value = details.get(key)
+        if isinstance(value, dict) and value:
+            return next(iter(value))
+    message = str(details.get('errmsg') or exc)
+    match = re.search(r'index: (\S+?)_-?1\b', message)
+    if match:
+        return match.group(1)
+    for field in sorted(known_fields, key=len, reverse=True):
+        if f"_{field.replace('.', '_')}'" in message or f'.{field}' in message:
+            return field
+    if '._id' in message or '_id_' in message:
+        return '_id'
+    return 'key'
+
+
+class MongoCollection(Collection):
+    def __init__(self, database: MongoDatabase, name: str) -> None:
+        self._database = database
+        self.name = name
+        self._unique_fields: set[str] = set()
+
+    def _raw(self) -> Any:
+        return self._database.raw_database()[self.name]
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except mongo_errors.DuplicateKeyError as exc:
+            raise DuplicateKeyError(_duplicate_field(exc, self._unique_fields)) from None
+        except mongo_errors.PyMongoError as exc:
+            reason = _unavailable_reason(exc)
+            if reason is None:
+                raise
+            raise StoreUnavailableError(STORE_NAME, reason) from None
+
+    async def insert_one(self, document: dict) -> None:
+        with self._errors():
+            await self._raw().insert_one(document)
+
+    async def find_one(self, filter: Filter) -> dict | None:
+        with self._errors():
+            return await self._raw().find_one(filter)
+
+    async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0) -> list[dict]:
+        with self._errors():
+            cursor = self._raw().find(filter, sort=sort or None, limit=limit)
+            return await cursor.to_list(None)
+
+    async def update_one(self, filter: Filter, values: dict) -> bool:
+        with self._errors():
+            result = await self._raw().update_one(filter, {'$set': values})
+            return result.matched_count > 0
+
+    async def delete_one(self, filter: Filter) -> bool:
+        with self._errors():
+            return (await self._raw().delete_one(filter)).deleted_count > 0
+
+    async def delete_many(self, filter: Filter) -> int:
+        with self._errors():
+            return (await self._raw().delete_many(filter)).deleted_count
+
+    async def count(self, filter: Filter) -> int:
+        with self._errors():
+            return await self._raw().count_documents(filter)
+
+    async def create_unique_index(self, field: str) -> None:
+        self._unique_fields.add(field)
+        with self._errors():
+            await self._raw().create_index(field, unique=True)
+
+
+class MongoDatabase(Database):
+    """The database named in the URL path (``mongodb://host/dbname``), else ``panther_like``."""
+
+    name = 'mongodb'
+
+    def __init__(self, url: str) -> None:
+        if not url.startswith(('mongodb://', 'mongodb+srv://')):
+            raise ValueError("a MongoDB URL must start with 'mongodb://' or 'mongodb+srv://'")
+        self._password: str | None = None
+        if url.startswith('mongodb://'):  # +srv would need DNS here; let the driver check it later
+            try:
+                parsed = parse_uri(url)
+            except (mongo_errors.InvalidURI, mongo_errors.ConfigurationError, ValueError) as exc:
+                raise ValueError(f'invalid MongoDB URL: {_redact(str(exc), None)}') from None
+            self._password = parsed.get('password')
+        self._url = url
+        self._client: AsyncMongoClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._collections: dict[str, MongoCollection] = {}
+
+    def __repr__(self) -> str:
+        return f'MongoDatabase({_redact(self._url, self._password)!r})'
+
+    def _current_client(self) -> AsyncMongoClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            # The old client (if any) is tied to a loop that is gone or not ours; it cannot
+            # be awaited from here, so it is dropped and garbage collected.
+            self._client = AsyncMongoClient(self._url, **CLIENT_OPTIONS)
+            self._loop = loop
+        return self._client
+
+    def raw_database(self) -> Any:
+        """The `AsyncDatabase` for the running loop (escape hatch for backend-specific needs)."""
+        return self._current_client().get_default_database(default=DEFAULT_DATABASE)
+
+    def collection(self, name: str) -> MongoCollection:
+        collection = self._collections.get(name)
+        if collection is None:
+            collection = self._collections[name] = MongoCollection(self, name)
+        return collection
+
+    async def connect(self) -> None:
+        self._current_client()
+
+    async def close(self) -> None:
+        client, loop = self._client, self._loop
+        self._client = self._loop = None
+        if client is not None:
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if loop is running:
+                await client.close()
+
+    async def ping(self) -> None:
+        try:
+            await self._current_client().admin.command('ping')
+        except mongo_errors.PyMongoError as exc:
+            raise StoreUnavailableError(STORE_NAME, _unavailable_reason(exc) or 'ping failed') from None

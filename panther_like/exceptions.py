@@ -1,0 +1,101 @@
+"""Every error the framework raises on purpose.
+
+Two families live here. `ConfigError` is raised while the app is built and
+never reaches a client. `APIError` and its subclasses are raised while a
+request is handled; the app turns each into a JSON response whose body is
+``{"detail": ...}`` with the error's status code, so a handler, a model or
+an authentication class can stop a request from anywhere by raising.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from panther_like import status
+
+
+class ConfigError(Exception):
+    """A setting is wrong; raised at build time, naming setting, value and reason."""
+
+    def __init__(self, setting: str, value: object, reason: str) -> None:
+        self.setting = setting
+        self.value = value
+        self.reason = reason
+        message = f'Invalid {setting!r}: {reason}'
+        if repr(value) not in reason and str(value) not in reason:
+            message += f' (got {value!r})'
+        super().__init__(message)
+
+
+class APIError(Exception):
+    """An error that becomes a JSON response: ``{"detail": detail}`` with `status_code`."""
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    detail: str = 'Bad request'
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        status_code: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if detail is not None:
+            self.detail = detail
+        if status_code is not None:
+            self.status_code = status_code
+        self.headers: dict[str, str] = dict(headers or {})
+        super().__init__(self.detail)
+
+
+class BadRequestAPIError(APIError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    detail = 'Bad request'
+
+
+class AuthenticationAPIError(APIError):
+    """401: the request carries no credentials, or credentials that do not hold."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    detail = 'Authentication required'
+
+
+class AuthorizationAPIError(APIError):
+    """403: the caller is known but not allowed."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    detail = 'Permission denied'
+
+
+class NotFoundAPIError(APIError):
+    status_code = status.HTTP_404_NOT_FOUND
+    detail = 'Not found'
+
+
+class MethodNotAllowedAPIError(APIError):
+    status_code = status.HTTP_405_METHOD_NOT_ALLOWED
+    detail = 'Method not allowed'
+
+
+class PayloadTooLargeAPIError(APIError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    detail = 'Request body too large'
+
+
+class DuplicateKeyError(APIError):
+    """A unique field already holds this value (a taken username, say): 409."""
+
+    status_code = status.HTTP_409_CONFLICT
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        super().__init__(detail=f'{field} already exists')
+
+
+class StoreUnavailableError(APIError):
+    """The database or Redis did not answer in time: 503, and the process stays up."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+    def __init__(self, store: str, reason: str = 'unreachable') -> None:
+        self.store = store
+        super().__init__(detail=f'{store} is unavailable ({reason}); try again shortly')

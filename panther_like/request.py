@@ -1,0 +1,192 @@
+"""What a handler reads: `Request` for HTTP, the `HTTPConnection` base it shares with websockets.
+
+Everything is parsed lazily and once: a route that never looks at cookies
+never pays for parsing them. Parsing never raises on hostile input (odd
+bytes in headers, broken cookies, repeated query keys); only `Request.data`
+raises, a 400, because a body that does not parse is the client's mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from panther_like.exceptions import BadRequestAPIError, PayloadTooLargeAPIError
+
+DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only view of ASGI headers; `getlist` keeps repeats."""
+
+    __slots__ = ('_items', '_map')
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self._items = [(name.decode('latin-1').lower(), value.decode('latin-1')) for name, value in raw]
+        self._map: dict[str, str] = {}
+        for name, value in self._items:
+            self._map.setdefault(name, value)
+
+    def __getitem__(self, name: str) -> str:
+        return self._map[name.lower()]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._map
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._map)
+
+    def __len__(self) -> int:
+        return len(self._map)
+
+    def getlist(self, name: str) -> list[str]:
+        name = name.lower()
+        return [value for key, value in self._items if key == name]
+
+    def __repr__(self) -> str:
+        # Never print credentials when a request is logged or shown in a debugger.
+        hidden = {'authorization', 'cookie', 'proxy-authorization'}
+        return f'Headers({ {k: ("***" if k in hidden else v) for k, v in self._map.items()} })'
+
+
+class QueryParams(Mapping[str, str]):
+    """The query string as a mapping (the first value of each key); `getlist` keeps repeats."""
+
+    __slots__ = ('_items', '_map')
+
+    def __init__(self, query_string: bytes) -> None:
+        self._items = parse_qsl(query_string.decode('latin-1'), keep_blank_values=True)
+        self._map: dict[str, str] = {}
+        for key, value in self._items:
+            self._map.setdefault(key, value)
+
+    def __getitem__(self, key: str) -> str:
+        return self._map[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._map)
+
+    def __len__(self) -> int:
+        return len(self._map)
+
+    def getlist(self, key: str) -> list[str]:
+        return [value for name, value in self._items if name == key]
+
+
+def parse_cookies(header: str) -> dict[str, str]:
+    """Lenient ``Cookie:`` parsing: one malformed pair never hides the others.
+
+    The standard library's ``SimpleCookie`` drops every cookie when one is
+    malformed, which turns junk from one site into a logout on another.
+    """
+    cookies: dict[str, str] = {}
+    for chunk in header.split(';'):
+        name, separator, value = chunk.partition('=')
+        name, value = name.strip(), value.strip()
+        if not separator or not name:
+            continue
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        cookies.setdefault(name, value)
+    return cookies
+
+
+class HTTPConnection:
+    """What HTTP requests and websockets share: the scope and what is parsed from it."""
+
+    def __init__(self, scope: Mapping[str, Any]) -> None:
+        self.scope = scope
+        self.path_params: dict[str, str] = {}
+        self.user: Any = None
+        self.auth: Any = None
+        self._headers: Headers | None = None
+        self._query_params: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+
+    @property
+    def path(self) -> str:
+        return self.scope['path']
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(self.scope.get('headers') or [])
+        return self._headers
+
+    @property
+    def query_params(self) -> QueryParams:
+        if self._query_params is None:
+            self._query_params = QueryParams(self.scope.get('query_string') or b'')
+        return self._query_params
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            self._cookies = {}
+            for header in self.headers.getlist('cookie'):
+                for name, value in parse_cookies(header).items():
+                    self._cookies.setdefault(name, value)
+        return self._cookies
+
+    @property
+    def client(self) -> tuple[str, int] | None:
+        client = self.scope.get('client')
+        return tuple(client) if client else None
+
+
+class Request(HTTPConnection):
+    """An HTTP request; the body is read by the app before the handler runs."""
+
+    _UNPARSED = object()
+
+    def __init__(self, scope: Mapping[str, Any], body: bytes = b'') -> None:
+        super().__init__(scope)
+        self.body = body
+        self._data: Any = self._UNPARSED
+
+    @property
+    def method(self) -> str:
+        return self.scope['method']
+
+    @property
+    def data(self) -> Any:
+        """The JSON body, parsed on first access; an empty body is ``None``; invalid JSON is a 400."""
+        if self._data is self._UNPARSED:
+            if not self.body:
+                self._data = None
+            else:
+                try:
+                    self._data = orjson.loads(self.body)
+                except orjson.JSONDecodeError:
+                    raise BadRequestAPIError('Request body is not valid JSON') from None
+        return self._data
+
+    def __repr__(self) -> str:
+        return f'<Request {self.method} {self.path}>'
+
+
+async def read_body(scope: Mapping[str, Any], receive: Any, limit: int = DEFAULT_MAX_BODY_SIZE) -> bytes:
+    """Read the whole body, refusing (413) anything larger than `limit` before buffering it."""
+    for name, value in scope.get('headers') or ():
+        if name == b'content-length':
+            if not value.isdigit():
+                raise BadRequestAPIError('Content-Length header is not a number')
+            if int(value) > limit:
+                raise PayloadTooLargeAPIError(f'Request body is larger than {limit} bytes')
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message['type'] != 'http.request':  # http.disconnect: the client went away
+            break
+        chunk = message.get('body', b'')
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeAPIError(f'Request body is larger than {limit} bytes')
+        chunks.append(chunk)
+        if not message.get('more_body', False):
+            break
+    return b''.join(chunks)

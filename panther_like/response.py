@@ -1,0 +1,76 @@
+"""`Response`: data rendered to JSON with orjson, and sent over ASGI.
+
+Models render through `Model.public_dict()`, so a handler that returns a
+user (or a list of them, or a dict holding one) never leaks the password
+hash: the one place that turns a model into JSON is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+
+from panther_like import status
+
+JSON_CONTENT_TYPE = b'application/json'
+_BODYLESS = frozenset({status.HTTP_204_NO_CONTENT, status.HTTP_304_NOT_MODIFIED})
+
+
+def _default(value: Any) -> Any:
+    """orjson calls this for what it cannot render itself."""
+    public = getattr(value, 'public_dict', None)
+    if public is not None:
+        return public()
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode='json')
+    if isinstance(value, set | frozenset):
+        return list(value)
+    raise TypeError(f'{type(value).__name__} is not JSON serializable')
+
+
+def render(data: Any) -> bytes:
+    return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+class Response:
+    """A JSON response. `data` may be a dict, list, str, number, None or a model instance."""
+
+    __slots__ = ('data', 'headers', 'status_code')
+
+    def __init__(
+        self, data: Any = None, status_code: int = status.HTTP_200_OK, headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.data = data
+        self.status_code = status_code
+        self.headers: dict[str, str] = dict(headers or {})
+
+    @property
+    def body(self) -> bytes:
+        if self.status_code in _BODYLESS:
+            return b''
+        return render(self.data)
+
+    def json(self) -> Any:
+        """The data as a client will see it: rendered and parsed back."""
+        body = self.body
+        return orjson.loads(body) if body else None
+
+    async def send(self, send: Any, body: bytes, *, content_length: int | None = None) -> None:
+        """Send `body` (already rendered, so a rendering error can still become a 500)."""
+        length = len(body) if content_length is None else content_length
+        raw_headers = [(b'content-type', JSON_CONTENT_TYPE), (b'content-length', str(length).encode())]
+        for name, value in self.headers.items():
+            lowered = name.lower()
+            if lowered in ('content-length', 'content-type'):
+                if lowered == 'content-type':
+                    raw_headers[0] = (b'content-type', value.encode('latin-1'))
+                continue
+            raw_headers.append((lowered.encode('latin-1'), value.encode('latin-1')))
+        await send({'type': 'http.response.start', 'status': self.status_code, 'headers': raw_headers})
+        await send({'type': 'http.response.body', 'body': body})
+
+    def __repr__(self) -> str:
+        return f'<Response {self.status_code}>'

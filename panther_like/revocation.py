@@ -1,0 +1,133 @@
+"""Where revoked sessions and spent refresh tokens are remembered.
+
+Two small operations are all token handling needs: `revoke` a key until a
+time, ask `is_revoked`, and `claim_once`, which atomically marks a key and
+says whether this call was the first (a refresh token is good once). Both
+implementations are shared by every worker and host that uses the same
+database or Redis, which is what makes a logout hold everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import ABC, abstractmethod
+from typing import Any
+
+from panther_like.exceptions import DuplicateKeyError, StoreUnavailableError
+
+REVOCATION_COLLECTION = 'panther_like_revocations'
+PURGE_INTERVAL_SECONDS = 60.0
+
+
+class RevocationStore(ABC):
+    @abstractmethod
+    async def revoke(self, key: str, until: float) -> None:
+        """Remember `key` as revoked until the epoch time `until` (idempotent)."""
+
+    @abstractmethod
+    async def is_revoked(self, key: str) -> bool: ...
+
+    @abstractmethod
+    async def claim_once(self, key: str, until: float) -> bool:
+        """Mark `key` and return True, or return False if it was already marked."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; the default has none."""
+
+
+class DatabaseRevocationStore(RevocationStore):
+    """Rows ``{_id: key, until: epoch}`` in the configured database (MongoDB or embedded).
+
+    Expired rows are filtered on read and purged at most once a minute,
+    instead of a TTL index (neosqlite's slows every read).
+    """
+
+    def __init__(self, database: Any) -> None:
+        self._database = database
+        self._index_ready = False
+        self._next_purge = 0.0
+
+    @property
+    def _rows(self) -> Any:
+        return self._database.collection(REVOCATION_COLLECTION)
+
+    async def revoke(self, key: str, until: float) -> None:
+        rows = self._rows
+        try:
+            await rows.insert_one({'_id': key, 'until': until})
+        except DuplicateKeyError:
+            await rows.update_one({'_id': key}, {'until': until})
+        await self._purge_expired()
+
+    async def is_revoked(self, key: str) -> bool:
+        row = await self._rows.find_one({'_id': key})
+        return row is not None and row['until'] > time.time()
+
+    async def claim_once(self, key: str, until: float) -> bool:
+        try:
+            await self._rows.insert_one({'_id': key, 'until': until})
+        except DuplicateKeyError:
+            return False
+        await self._purge_expired()
+        return True
+
+    async def _purge_expired(self) -> None:
+        now = time.time()
+        if now < self._next_purge:
+            return
+        self._next_purge = now + PURGE_INTERVAL_SECONDS
+        await self._rows.delete_many({'until': {'$lt': now}})
+
+
+class RedisRevocationStore(RevocationStore):
+    """Keys with an absolute expiry in Redis: ``SET key 1 NX EXAT until`` is the atomic claim."""
+
+    PREFIX = 'panther_like:revoked:'
+
+    def __init__(self, url: str, *, timeout: float = 2.0) -> None:
+        self._url = url
+        self._timeout = timeout
+        self._clients: dict[asyncio.AbstractEventLoop, Any] = {}
+
+    def _client(self) -> Any:
+        # A redis.asyncio client belongs to the loop that created it; tests and
+        # some servers run several loops in one process.
+        import redis.asyncio
+
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = redis.asyncio.from_url(
+                self._url, socket_timeout=self._timeout, socket_connect_timeout=self._timeout,
+                retry_on_timeout=False,
+            )
+            self._clients = {known: c for known, c in self._clients.items() if not known.is_closed()}
+            self._clients[loop] = client
+        return client
+
+    async def _run(self, command: str, *args: Any, **kwargs: Any) -> Any:
+        import redis.exceptions
+
+        try:
+            return await getattr(self._client(), command)(*args, **kwargs)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            raise StoreUnavailableError('Redis', type(exc).__name__) from None
+
+    async def revoke(self, key: str, until: float) -> None:
+        await self._run('set', self.PREFIX + key, b'1', exat=max(int(until) + 1, int(time.time()) + 1))
+
+    async def is_revoked(self, key: str) -> bool:
+        return bool(await self._run('exists', self.PREFIX + key))
+
+    async def claim_once(self, key: str, until: float) -> bool:
+        stored = await self._run(
+            'set', self.PREFIX + key, b'1', nx=True, exat=max(int(until) + 1, int(time.time()) + 1)
+        )
+        return bool(stored)
+
+    async def close(self) -> None:
+        clients, self._clients = self._clients, {}
+        for loop, client in clients.items():
+            if loop is asyncio.get_running_loop():
+                await client.aclose()

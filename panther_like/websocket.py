@@ -1,0 +1,156 @@
+"""`GenericWebsocket`: subclass it, override `connect` and `receive`.
+
+Authentication happens before `connect` runs. A connection that fails it
+is refused during the handshake with close code 1008 (policy violation),
+which uvicorn answers with HTTP 403: the socket never opens, so it can
+never receive a message. Closing is idempotent, so a failing permission
+and a handler that closes too cannot close twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from panther_like import status
+from panther_like.config import Config
+from panther_like.exceptions import APIError
+from panther_like.guard import UNSET, Authenticator, Permission, build_authenticator, build_permissions
+from panther_like.request import HTTPConnection
+from panther_like.response import render
+
+logger = logging.getLogger('panther_like')
+MAX_REASON_BYTES = 123  # RFC 6455 5.5: a close frame's payload is at most 125 bytes
+
+
+def _close_reason(reason: str) -> str:
+    return reason.encode('utf-8')[:MAX_REASON_BYTES].decode('utf-8', 'ignore')
+
+
+class GenericWebsocket(HTTPConnection):
+    """One websocket connection. ``self.user`` is the authenticated user when ``auth = True``."""
+
+    auth: Any = UNSET
+    permissions: Sequence[Any] | None = None
+
+    def __init__(self, scope: Mapping[str, Any], receive: Any, send: Any) -> None:
+        super().__init__(scope)
+        self._asgi_receive = receive
+        self._asgi_send = send
+        self.accepted = False
+        self.closed = False
+
+    async def connect(self) -> None:
+        """Called once, after authentication; the default accepts."""
+        await self.accept()
+
+    async def receive(self, data: Any) -> None:
+        """Called for each message: parsed JSON when the text is JSON, else the text or bytes."""
+
+    async def disconnect(self, code: int) -> None:
+        """Called when the client goes away."""
+
+    async def accept(self, subprotocol: str | None = None, headers: Mapping[str, str] | None = None) -> None:
+        if self.accepted or self.closed:
+            return
+        message: dict[str, Any] = {'type': 'websocket.accept', 'subprotocol': subprotocol}
+        if headers:
+            message['headers'] = [(k.lower().encode('latin-1'), v.encode('latin-1')) for k, v in headers.items()]
+        await self._asgi_send(message)
+        self.accepted = True
+
+    async def send(self, data: Any) -> None:
+        if isinstance(data, bytes):
+            await self._asgi_send({'type': 'websocket.send', 'bytes': data})
+        elif isinstance(data, str):
+            await self._asgi_send({'type': 'websocket.send', 'text': data})
+        else:
+            await self._asgi_send({'type': 'websocket.send', 'text': render(data).decode()})
+
+    async def close(self, code: int = status.WS_1000_NORMAL_CLOSURE, reason: str = '') -> None:
+        if self.closed:
+            return
+        self.closed = True
+        await self._asgi_send({'type': 'websocket.close', 'code': code, 'reason': _close_reason(reason)})
+
+    async def serve(self) -> None:
+        """Run `connect`, then feed messages to `receive` until either side closes."""
+        await self.connect()
+        if not self.accepted:
+            await self.close(status.WS_1008_POLICY_VIOLATION, 'Connection was not accepted')
+        while not self.closed:
+            message = await self._asgi_receive()
+            kind = message['type']
+            if kind == 'websocket.receive':
+                await self.receive(_decode(message))
+            elif kind == 'websocket.disconnect':
+                self.closed = True
+                await self.disconnect(message.get('code', status.WS_1000_NORMAL_CLOSURE))
+
+
+def _decode(message: Mapping[str, Any]) -> Any:
+    text = message.get('text')
+    if text is None:
+        return message.get('bytes') or b''
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
+
+
+class WebsocketEndpoint:
+    """A websocket route as the app serves it."""
+
+    __slots__ = ('authenticator', 'path', 'permissions', 'target')
+
+    def __init__(
+        self, path: str, target: type[GenericWebsocket],
+        authenticator: Authenticator | None, permissions: tuple[Permission, ...],
+    ) -> None:
+        self.path = path
+        self.target = target
+        self.authenticator = authenticator
+        self.permissions = permissions
+
+    @classmethod
+    def build(cls, path: str, target: type[GenericWebsocket], config: Config) -> WebsocketEndpoint:
+        where = f'websocket {path!r}'
+        return cls(
+            path, target,
+            build_authenticator(target.auth, config, where=where, websocket=True),
+            build_permissions(target.permissions, where=where),
+        )
+
+    async def serve(self, scope: Mapping[str, Any], receive: Any, send: Any, params: dict[str, str]) -> None:
+        first = await receive()
+        if first['type'] != 'websocket.connect':
+            return
+        connection = self.target(scope, receive, send)
+        connection.path_params = params
+        try:
+            if self.authenticator is not None:
+                connection.user = connection.auth = await self.authenticator(connection)
+            for permit in self.permissions:
+                await permit(connection)
+        except APIError as exc:
+            code = (status.WS_1013_TRY_AGAIN_LATER if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
+                    else status.WS_1008_POLICY_VIOLATION)
+            await connection.close(code, exc.detail)
+            return
+        try:
+            await connection.serve()
+        except Exception:
+            logger.exception('websocket %s failed', self.path)
+            await connection.close(status.WS_1011_INTERNAL_ERROR, 'Internal error')
+
+
+def is_websocket_class(target: Any) -> bool:
+    return isinstance(target, type) and issubclass(target, GenericWebsocket)
+
+
+def refuse(reason: str) -> dict[str, Any]:
+    return {'type': 'websocket.close', 'code': status.WS_1008_POLICY_VIOLATION, 'reason': _close_reason(reason)}
+

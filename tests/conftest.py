@@ -1,0 +1,35 @@
+"""Fixtures shared by the whole suite; server plumbing lives in tests/servers.py."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.servers import ServerHandle, serve, start_mongo_wire, start_redis
+
+# Cheap argon2 parameters: the suite creates many users (see panther_like.passwords).
+os.environ['PANTHER_LIKE_FAST_PASSWORD_HASH'] = '1'
+
+
+@pytest.fixture(scope='session')
+def mongodb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle | None]:
+    """The nx-27017 server started for this session, or None when MONGODB_URL points elsewhere."""
+    yield from serve('MONGODB_URL', start_mongo_wire, tmp_path_factory.mktemp('mongodb'))
+
+
+@pytest.fixture(scope='session')
+def mongodb_url(mongodb_server: ServerHandle | None) -> str:
+    return mongodb_server.url if mongodb_server else os.environ['MONGODB_URL']
+
+
+@pytest.fixture(scope='session')
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle | None]:
+    """The redis-server started for this session, or None when REDIS_URL points elsewhere."""
+    yield from serve('REDIS_URL', start_redis, tmp_path_factory.mktemp('redis'))
+
+
+@pytest.fixture(scope='session')
+def redis_url(redis_server: ServerHandle | None) -> str:
+    return redis_server.url if redis_server else os.environ['REDIS_URL']

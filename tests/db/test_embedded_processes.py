@@ -1,0 +1,84 @@
+"""Two OS processes writing one embedded store file, as two uvicorn workers do."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from multiprocessing.synchronize import Event
+from pathlib import Path
+
+from panther_like.db.embedded import EmbeddedDatabase
+from panther_like.exceptions import DuplicateKeyError
+
+ROWS_PER_PROCESS = 150
+SHARED_NAMES = [f'name-{i}' for i in range(60)]
+
+
+async def _write(path: str, tag: str) -> int:
+    database = EmbeddedDatabase(path)
+    rows = database.collection('rows')
+    names = database.collection('names')
+    await names.create_unique_index('name')
+    claimed = 0
+    try:
+        for i in range(ROWS_PER_PROCESS):
+            await rows.insert_one({'_id': f'{tag}-{i}', 'writer': tag, 'i': i})
+            if i < len(SHARED_NAMES):
+                # Both processes race for the same unique names; each must land exactly once.
+                try:
+                    await names.insert_one({'_id': f'{tag}-n{i}', 'name': SHARED_NAMES[i]})
+                    claimed += 1
+                except DuplicateKeyError as exc:
+                    assert exc.field == 'name', exc.field
+    finally:
+        await database.close()
+    return claimed
+
+
+def _worker(path: str, tag: str, go: Event, results: multiprocessing.Queue) -> None:
+    go.wait(timeout=30)
+    try:
+        results.put((tag, asyncio.run(_write(path, tag))))
+    except BaseException as exc:
+        results.put((tag, f'{type(exc).__name__}: {exc}'))
+        raise
+
+
+async def test_two_processes_lose_nothing_and_share_the_unique_index(tmp_path: Path) -> None:
+    path = str(tmp_path / 'shared.sqlite3')
+    context = multiprocessing.get_context('spawn')
+    go = context.Event()
+    results = context.Queue()
+    workers = [context.Process(target=_worker, args=(path, tag, go, results)) for tag in ('a', 'b')]
+    for worker in workers:
+        worker.start()
+    go.set()
+    outcomes = dict(results.get(timeout=60) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0, outcomes
+
+    assert all(isinstance(claimed, int) for claimed in outcomes.values()), outcomes
+    assert sum(outcomes.values()) == len(SHARED_NAMES)
+
+    database = EmbeddedDatabase(path)
+    try:
+        rows = database.collection('rows')
+        names = database.collection('names')
+        assert await rows.count({}) == 2 * ROWS_PER_PROCESS
+        for tag in ('a', 'b'):
+            stored = await rows.find({'writer': tag}, sort=[('i', 1)])
+            assert [row['i'] for row in stored] == list(range(ROWS_PER_PROCESS))
+        assert await names.count({}) == len(SHARED_NAMES)
+        for name in SHARED_NAMES:
+            assert await names.count({'name': name}) == 1
+    finally:
+        await database.close()
+
+
+async def test_a_database_object_reopens_after_close(tmp_path: Path) -> None:
+    database = EmbeddedDatabase(tmp_path / 'reopen.sqlite3')
+    await database.collection('c').insert_one({'_id': 'x'})
+    await database.close()
+    assert await database.collection('c').find_one({'_id': 'x'}) == {'_id': 'x'}
+    await database.close()

@@ -1,0 +1,228 @@
+"""Real servers for the test suite, started on free 127.0.0.1 ports and stopped by PID.
+
+The tests talk to these over TCP exactly as the framework does in
+production; nothing is mocked. A handle can be stopped (or killed) and
+started again on the same port, so a test can take a store away mid-request
+and bring it back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+
+
+class ServerUnavailable(RuntimeError):
+    """The server binary is missing or the server did not come up; the message says why."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(('127.0.0.1', port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return '\n'.join(path.read_text(errors='replace').splitlines()[-lines:])
+    except OSError:
+        return '(no log file)'
+
+
+def _read_pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A daemon we started is not our child, but reap it if it is (no zombies answering kill 0).
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    except ChildProcessError:
+        pass
+    return True
+
+
+def find_binary(name: str) -> str | None:
+    """`name` next to the running interpreter (the venv) first, then on PATH."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    return shutil.which(name)
+
+
+@dataclass
+class ServerHandle:
+    """A running server: `url`, `pid`, and `stop()`/`kill()`/`start()` on the same port."""
+
+    name: str
+    url: str
+    port: int
+    pid_file: Path
+    log_file: Path
+    command: list[str]
+    pid: int | None = None
+
+    def start(self) -> None:
+        if self.pid is not None and _alive(self.pid):
+            return
+        self.pid_file.unlink(missing_ok=True)
+        result = subprocess.run(self.command, capture_output=True, text=True, timeout=START_TIMEOUT)
+        if result.returncode != 0:
+            raise ServerUnavailable(
+                f'{self.name} exited with status {result.returncode}: '
+                f'{(result.stderr or result.stdout).strip()[-1000:]}\n{_tail(self.log_file)}'
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            self.pid = _read_pid(self.pid_file)
+            if self.pid is not None and _accepts(self.port):
+                return
+            time.sleep(0.05)
+        pid = _read_pid(self.pid_file)
+        if pid is not None and _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        raise ServerUnavailable(
+            f'{self.name} did not accept connections on 127.0.0.1:{self.port} within '
+            f'{START_TIMEOUT:.0f}s; last log lines:\n{_tail(self.log_file)}'
+        )
+
+    def _signal_and_wait(self, signum: int) -> None:
+        pid = self.pid or _read_pid(self.pid_file)
+        if pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            while _alive(pid) and time.monotonic() < deadline + STOP_TIMEOUT:
+                time.sleep(0.02)
+        self.pid = None
+        # Wait until the port is really closed so a following start() can bind it again.
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while _accepts(self.port) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM), waiting until the process is gone and the port is free."""
+        self._signal_and_wait(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """Abrupt stop (SIGKILL), as a crash would."""
+        self._signal_and_wait(signal.SIGKILL)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+def start_mongo_wire(tmpdir: str | os.PathLike[str], port: int | None = None) -> ServerHandle:
+    """nx-27017 (a MongoDB wire-protocol server on SQLite), with its own data directory.
+
+    It gets a --data-dir so that each logical database is its own file; in
+    single-file mode collections are shared across databases.
+    """
+    binary = find_binary('nx-27017')
+    if binary is None:
+        raise ServerUnavailable('nx-27017 is not installed (pip install nx-27017)')
+    base = Path(tmpdir)
+    base.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    handle = ServerHandle(
+        name='nx-27017',
+        url=f'mongodb://127.0.0.1:{port}/panther_like_test',
+        port=port,
+        pid_file=base / 'nx-27017.pid',
+        log_file=base / 'nx-27017.log',
+        command=[
+            binary, '-d', '--host', '127.0.0.1', '-p', str(port),
+            '--data-dir', str(base / 'data'),
+            '--pid-file', str(base / 'nx-27017.pid'), '--log-file', str(base / 'nx-27017.log'),
+        ],
+    )
+    handle.start()
+    return handle
+
+
+def start_redis(tmpdir: str | os.PathLike[str], port: int | None = None) -> ServerHandle:
+    """redis-server without persistence, daemonized, on its own port."""
+    binary = find_binary('redis-server')
+    if binary is None:
+        raise ServerUnavailable('redis-server is not installed (apt-get install redis-server)')
+    base = Path(tmpdir)
+    base.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    handle = ServerHandle(
+        name='redis-server',
+        url=f'redis://127.0.0.1:{port}/0',
+        port=port,
+        pid_file=base / 'redis.pid',
+        log_file=base / 'redis.log',
+        command=[
+            binary, '--port', str(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+            '--daemonize', 'yes', '--pidfile', str(base / 'redis.pid'),
+            '--logfile', str(base / 'redis.log'), '--dir', str(base),
+        ],
+    )
+    handle.start()
+    return handle
+
+
+def serve(
+    env_var: str, starter: Callable[[Path], ServerHandle], tmpdir: Path
+) -> Iterator[ServerHandle | None]:
+    """Body of a session fixture: the server from `env_var`'s URL (yields None), else one started here.
+
+    A missing binary or a server that will not start skips the tests that
+    need it on a developer machine, and fails them under CI (env ``CI`` set),
+    where a silently skipped suite would look green.
+    """
+    if os.environ.get(env_var):
+        yield None
+        return
+    try:
+        handle = starter(tmpdir)
+    except (ServerUnavailable, OSError, subprocess.SubprocessError) as exc:
+        message = f'{env_var} is not set and a local server could not be started: {exc}'
+        if os.environ.get('CI'):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    try:
+        yield handle
+    finally:
+        handle.stop()
