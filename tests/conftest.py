@@ -33,3 +33,15 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHan
 @pytest.fixture(scope='session')
 def redis_url(redis_server: ServerHandle | None) -> str:
     return redis_server.url if redis_server else os.environ['REDIS_URL']
+
+
+@pytest.fixture(params=['embedded', 'mongodb'])
+def database_setting(request: pytest.FixtureRequest, tmp_path) -> dict:
+    """The DATABASE setting for each backend: an embedded file, or a fresh MongoDB database."""
+    if request.param == 'embedded':
+        return {'path': str(tmp_path / 'store.sqlite3')}
+    import uuid
+
+    base = request.getfixturevalue('mongodb_url').rstrip('/')
+    base = base.rsplit('/', 1)[0] if base.count('/') > 2 else base
+    return {'url': f'{base}/t_{uuid.uuid4().hex[:12]}'}

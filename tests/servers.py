@@ -65,13 +65,18 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # A daemon we started is not our child, but reap it if it is (no zombies answering kill 0).
+    # A daemon has exited but stays a zombie until its parent (often PID 1) reaps it;
+    # count that as gone, or every stop() waits for the reaper.
     try:
+        with open(f'/proc/{pid}/stat') as stat:
+            if stat.read().rsplit(')', 1)[1].split()[0] in ('Z', 'X'):
+                return False
+    except (OSError, IndexError):
+        pass
+    with contextlib.suppress(ChildProcessError):
         done, _ = os.waitpid(pid, os.WNOHANG)
         if done == pid:
             return False
-    except ChildProcessError:
-        pass
     return True
 
 

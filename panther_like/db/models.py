@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
 import bson
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from panther_like.db.backend import Collection, Database
 from panther_like.db.connection import active_database
@@ -183,3 +183,50 @@ class BaseUser(Model):
     def check_password(self, raw: str) -> bool:
         """Constant-time (inside argon2); False for a wrong password or an unusable stored hash."""
         return verify_password(self.password, raw)
+
+    # -- tokens -----------------------------------------------------------------------------
+
+    #: The verified claims of the access token that authenticated this instance, if any.
+    _token_claims: dict[str, Any] | None = PrivateAttr(default=None)
+
+    @classmethod
+    def check_password_dummy(cls, raw: str) -> bool:
+        """Spend what `check_password` spends, for a username that does not exist (no timing probe)."""
+        return verify_password(_DUMMY_HASH.value(), raw)
+
+    def attach_token_claims(self, claims: dict[str, Any]) -> None:
+        """Called by the JWT classes, so that `logout` knows which session to end."""
+        self._token_claims = claims
+
+    async def login(self) -> dict[str, str]:
+        """A new session: ``{'access_token': ..., 'refresh_token': ...}``; records `last_login`."""
+        from panther_like.tokens import active_tokens
+
+        return await active_tokens().login(self)
+
+    async def logout(self) -> None:
+        """Revoke the session of the token that authenticated this request, in every worker and host."""
+        from panther_like.tokens import active_tokens
+
+        if self._token_claims is None:
+            from panther_like.exceptions import APIError
+
+            raise APIError('logout needs a user authenticated by a JWT authentication class', 400)
+        await active_tokens().logout(self._token_claims)
+
+
+class _LazyHash:
+    """A real hash of a random password, made on first use (hashing costs time at import)."""
+
+    def __init__(self) -> None:
+        self._hash: str | None = None
+
+    def value(self) -> str:
+        if self._hash is None:
+            import secrets
+
+            self._hash = hash_password(secrets.token_urlsafe(16))
+        return self._hash
+
+
+_DUMMY_HASH = _LazyHash()
