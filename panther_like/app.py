@@ -44,7 +44,10 @@ class Panther:
     def __init__(self, configs: str | ModuleType | None = None, *, urls: Mapping[str, Any] | str | None = None):
         self.config: Config = config_module.load(configs)
         self.router = Router.build(self._urls(urls), self._endpoint)
-        self.database = open_database(self.config.database)
+        try:
+            self.database = open_database(self.config.database)
+        except ValueError as exc:  # a MongoDB URL that does not parse; the message hides any password
+            raise ConfigError("DATABASE['url']", '<url>', str(exc)) from None
         self.revocations: RevocationStore = (
             RedisRevocationStore(self.config.redis_url) if self.config.redis_url
             else DatabaseRevocationStore(self.database)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.servers import ServerHandle, serve, start_mongo_wire, start_redis
+from tests.servers import ServerHandle, fresh_database_url, serve, start_mongo_wire, start_redis
 
 # Cheap argon2 parameters: the suite creates many users (see panther_like.passwords).
 os.environ['PANTHER_LIKE_FAST_PASSWORD_HASH'] = '1'
@@ -40,8 +40,4 @@ def database_setting(request: pytest.FixtureRequest, tmp_path) -> dict:
     """The DATABASE setting for each backend: an embedded file, or a fresh MongoDB database."""
     if request.param == 'embedded':
         return {'path': str(tmp_path / 'store.sqlite3')}
-    import uuid
-
-    base = request.getfixturevalue('mongodb_url').rstrip('/')
-    base = base.rsplit('/', 1)[0] if base.count('/') > 2 else base
-    return {'url': f'{base}/t_{uuid.uuid4().hex[:12]}'}
+    return {'url': fresh_database_url(request.getfixturevalue('mongodb_url'))}

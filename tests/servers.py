@@ -231,3 +231,12 @@ def serve(
         yield handle
     finally:
         handle.stop()
+
+
+def fresh_database_url(mongodb_url: str, prefix: str = 't') -> str:
+    """The same server with a new, empty database: tests never see each other's documents."""
+    import uuid
+
+    scheme, _, rest = mongodb_url.partition('://')
+    host = rest.split('/', 1)[0].split('?', 1)[0]
+    return f'{scheme}://{host}/{prefix}_{uuid.uuid4().hex[:12]}'

@@ -65,7 +65,7 @@ def _unavailable_reason(exc: Exception) -> str | None:
     return None
 
 
-def _duplicate_field(exc: mongo_errors.DuplicateKeyError, known_fields: set[str]) -> str:
+def _duplicate_field(exc: mongo_errors.DuplicateKeyError, collection: str, known_fields: set[str]) -> str:
     """Name the field a duplicate-key error is about.
 
     Real MongoDB reports ``keyPattern``/``keyValue``; wire-compatible servers
@@ -81,11 +81,12 @@ def _duplicate_field(exc: mongo_errors.DuplicateKeyError, known_fields: set[str]
     match = re.search(r'index: (\S+?)_-?1\b', message)
     if match:
         return match.group(1)
-    for field in sorted(known_fields, key=len, reverse=True):
-        if f"_{field.replace('.', '_')}'" in message or f'.{field}' in message:
-            return field
-    if '._id' in message or '_id_' in message:
+    if f'{collection}._id' in message or 'index: _id_' in message:
         return '_id'
+    match = re.search(r"index '([^']+)'", message)  # nx-27017 passes neosqlite's message through
+    if match:
+        suffix = match.group(1).removeprefix(f'idx_{collection}_')
+        return next((f for f in known_fields if f.replace('.', '_') == suffix), suffix)
     return 'key'
 
 
@@ -103,7 +104,7 @@ class MongoCollection(Collection):
         try:
             yield
         except mongo_errors.DuplicateKeyError as exc:
-            raise DuplicateKeyError(_duplicate_field(exc, self._unique_fields)) from None
+            raise DuplicateKeyError(_duplicate_field(exc, self.name, self._unique_fields)) from None
         except mongo_errors.PyMongoError as exc:
             reason = _unavailable_reason(exc)
             if reason is None:

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs, system packages included, then run it.
+# The suite starts its own MongoDB-wire server (nx-27017) and redis-server on free
+# 127.0.0.1 ports, unless MONGODB_URL / REDIS_URL point at real ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+fi
+
+python="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest "$@"
