@@ -82,7 +82,7 @@ def load(configs: str | ModuleType | None = None) -> Config:
 
     secret_key = settings.get('SECRET_KEY')
     if secret_key is not None and not (isinstance(secret_key, str) and secret_key):
-        raise ConfigError('SECRET_KEY', secret_key, 'must be a non-empty string')
+        raise ConfigError('SECRET_KEY', '<hidden>', f'must be a non-empty string, not a {type(secret_key).__name__}')
 
     urls = settings.get('URLS')
     if urls is not None:
@@ -96,6 +96,13 @@ def load(configs: str | ModuleType | None = None) -> Config:
     from panther_like.db.models import BaseUser
 
     user_model = _import_class('USER_MODEL', settings.get('USER_MODEL', DEFAULT_USER_MODEL), BaseUser)
+    jwt = _jwt_settings(settings.get('JWTConfig'), secret_key)
+    for setting, cls in (('AUTHENTICATION', authentication), ('WS_AUTHENTICATION', ws_authentication)):
+        if cls is not None and cls.uses_jwt and jwt is None:
+            raise ConfigError(
+                setting, settings[setting],
+                f"{cls.__qualname__} needs a key: set SECRET_KEY or JWTConfig['key'] in the settings module",
+            )
 
     return Config(
         module_name=module.__name__,
@@ -104,7 +111,7 @@ def load(configs: str | ModuleType | None = None) -> Config:
         authentication=authentication,
         ws_authentication=ws_authentication,
         user_model=user_model,
-        jwt=_jwt_settings(settings.get('JWTConfig'), secret_key),
+        jwt=jwt,
         database=_database_setting(settings.get('DATABASE')),
         redis_url=_redis_url(settings.get('REDIS')),
     )
@@ -117,17 +124,19 @@ def _reject_misspelled_settings(settings: Mapping[str, Any]) -> None:
             continue
         close = difflib.get_close_matches(name, KNOWN_SETTINGS, n=1, cutoff=0.85)
         if close:
-            raise ConfigError(name, settings[name], f'unknown setting {name!r}; did you mean {close[0]!r}?')
+            shown = '<hidden>' if close[0] == 'SECRET_KEY' else settings[name]
+            raise ConfigError(name, shown, f'unknown setting {name!r}; did you mean {close[0]!r}?')
 
 
 def _import_setting(setting: str, value: Any, *, expect: type, kind: str) -> Any:
+    path = value
     if isinstance(value, str):
         try:
             value = import_string(value)
         except ImportError as exc:
             raise ConfigError(setting, value, f'cannot import {value!r} ({exc})') from None
     if not isinstance(value, expect):
-        raise ConfigError(setting, value, f'{value!r} is not {kind} (it is a {type(value).__name__})')
+        raise ConfigError(setting, path, f'{path!r} is not {kind} (it is a {type(value).__name__})')
     return value
 
 
@@ -167,11 +176,12 @@ def _jwt_settings(value: Any, secret_key: str | None) -> JWTSettings | None:
     """
     value = {} if value is None else value
     if not isinstance(value, Mapping):
-        raise ConfigError('JWTConfig', value, f'{value!r} must be a dict')
+        shown = '<hidden>' if isinstance(value, str | bytes) else value
+        raise ConfigError('JWTConfig', shown, f'must be a dict, not a {type(value).__name__}')
     unknown = sorted(set(value) - JWT_KEYS)
     if unknown:
         raise ConfigError(
-            'JWTConfig', value, f'unknown key {unknown[0]!r} (known keys: {", ".join(sorted(JWT_KEYS))})'
+            'JWTConfig', unknown[0], f'unknown key {unknown[0]!r} (known keys: {", ".join(sorted(JWT_KEYS))})'
         )
     key = value.get('key', secret_key)
     algorithm = value.get('algorithm', 'HS256')
@@ -196,7 +206,7 @@ def _database_setting(value: Any) -> Mapping[str, Any]:
         raise ConfigError('DATABASE', value, f'{value!r} must be a dict such as {{"url": "mongodb://..."}}')
     unknown = sorted(set(value) - DATABASE_KEYS)
     if unknown:
-        raise ConfigError('DATABASE', value, f'unknown key {unknown[0]!r} (known keys: url, path)')
+        raise ConfigError('DATABASE', unknown[0], f'unknown key {unknown[0]!r} (known keys: url, path)')
     url = value.get('url')
     if url and not (isinstance(url, str) and url.startswith(('mongodb://', 'mongodb+srv://'))):
         raise ConfigError("DATABASE['url']", _redact(url), 'must start with mongodb:// or mongodb+srv://')
@@ -206,8 +216,11 @@ def _database_setting(value: Any) -> Mapping[str, Any]:
 def _redis_url(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, Mapping) or set(value) - REDIS_KEYS:
-        raise ConfigError('REDIS', value, f'{value!r} must be a dict such as {{"url": "redis://..."}}')
+    if not isinstance(value, Mapping):
+        raise ConfigError('REDIS', _redact(value), 'must be a dict such as {"url": "redis://..."}')
+    unknown = sorted(set(value) - REDIS_KEYS)
+    if unknown:
+        raise ConfigError('REDIS', unknown[0], f'unknown key {unknown[0]!r} (known keys: url)')
     url = value.get('url')
     if not url:
         return None
