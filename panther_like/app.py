@@ -16,6 +16,7 @@ from typing import Any
 
 from panther_like import config as config_module
 from panther_like.api import HTTPEndpoint
+from panther_like.audit import install_log_redaction
 from panther_like.config import Config
 from panther_like.db.connection import bind_database, open_database
 from panther_like.exceptions import APIError, ConfigError, NotFoundAPIError, StoreUnavailableError
@@ -23,6 +24,7 @@ from panther_like.request import Request, read_body
 from panther_like.response import Response
 from panther_like.revocation import DatabaseRevocationStore, RedisRevocationStore, RevocationStore
 from panther_like.routing import Router
+from panther_like.throttle import LoginThrottle, bind_login_throttle
 from panther_like.tokens import TokenService, bind_tokens
 from panther_like.utils import import_string
 from panther_like.websocket import WebsocketEndpoint, is_websocket_class, refuse
@@ -53,10 +55,14 @@ class Panther:
             else DatabaseRevocationStore(self.database)
         )
         self.tokens = (
-            TokenService(self.config.jwt, self.revocations, self.config.user_model) if self.config.jwt else None
+            TokenService(self.config.jwt, self.revocations, self.config.user_model, self.config.auth_cache)
+            if self.config.jwt else None
         )
+        self.login_throttle = LoginThrottle.build(self.config.login_throttle, self.database, self.config.redis_url)
         bind_database(self.database)
         bind_tokens(self.tokens)
+        bind_login_throttle(self.login_throttle)
+        install_log_redaction()
 
     def _urls(self, urls: Mapping[str, Any] | str | None) -> Mapping[str, Any]:
         urls = self.config.urls if urls is None else urls
@@ -126,6 +132,7 @@ class Panther:
 
     async def shutdown(self) -> None:
         await self.revocations.close()
+        await self.login_throttle.close()
         await self.database.close()
 
     async def _lifespan(self, receive: Any, send: Any) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
+import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,17 +20,21 @@ from types import MappingProxyType, ModuleType
 from typing import Any
 
 from panther_like.exceptions import ConfigError
+from panther_like.keys import SUPPORTED_ALGORITHMS, KeySet, build_key_set
+from panther_like.throttle import ThrottleSettings
+from panther_like.throttle import settings_from as throttle_settings
 from panther_like.utils import import_string
 
 KNOWN_SETTINGS = (
     'SECRET_KEY', 'URLS', 'AUTHENTICATION', 'WS_AUTHENTICATION', 'USER_MODEL',
-    'JWTConfig', 'DATABASE', 'REDIS',
+    'JWTConfig', 'DATABASE', 'REDIS', 'AUTH_CACHE', 'LOGIN_THROTTLE',
 )
-JWT_KEYS = frozenset({'key', 'algorithm', 'life_time', 'refresh_life_time'})
+JWT_KEYS = frozenset({'key', 'algorithm', 'life_time', 'refresh_life_time', 'kid', 'verification_keys'})
+AUTH_CACHE_KEYS = frozenset({'max_entries', 'user_ttl', 'revocation_ttl'})
+#: A logout must hold in every worker within this many seconds, whatever the cache says.
+MAX_REVOCATION_TTL = 1.0
 DATABASE_KEYS = frozenset({'url', 'path'})
 REDIS_KEYS = frozenset({'url'})
-# RFC 7518 3.2 HMAC algorithms; asymmetric keys need a key pair, not SECRET_KEY.
-HMAC_ALGORITHMS = ('HS256', 'HS384', 'HS512')
 DEFAULT_USER_MODEL = 'panther_like.db.models.BaseUser'
 DEFAULT_LIFE_TIME = timedelta(days=1)
 CONFIGS_ENV_VAR = 'PANTHER_LIKE_CONFIGS'
@@ -41,6 +46,17 @@ class JWTSettings:
     algorithm: str
     life_time: timedelta
     refresh_life_time: timedelta
+    keys: KeySet
+
+
+@dataclass(frozen=True, slots=True)
+class AuthCacheSettings:
+    """How much verified work a worker may reuse (see `TokenService`); 0 disables a cache."""
+
+    max_entries: int = 10_000
+    user_ttl: float = 1.0
+    # 0 by default: a logout in one worker must hold at once in every other (SPEC, NOTES); a user may opt in.
+    revocation_ttl: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +72,8 @@ class Config:
     jwt: JWTSettings | None
     database: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     redis_url: str | None = None
+    auth_cache: AuthCacheSettings = field(default_factory=AuthCacheSettings)
+    login_throttle: ThrottleSettings | None = field(default_factory=ThrottleSettings)
 
 
 def resolve_module(configs: str | ModuleType | None) -> ModuleType:
@@ -114,6 +132,8 @@ def load(configs: str | ModuleType | None = None) -> Config:
         jwt=jwt,
         database=_database_setting(settings.get('DATABASE')),
         redis_url=_redis_url(settings.get('REDIS')),
+        auth_cache=_auth_cache(settings.get('AUTH_CACHE')),
+        login_throttle=throttle_settings(settings.get('LOGIN_THROTTLE')),
     )
 
 
@@ -134,7 +154,7 @@ def _import_setting(setting: str, value: Any, *, expect: type, kind: str) -> Any
         try:
             value = import_string(value)
         except ImportError as exc:
-            raise ConfigError(setting, value, f'cannot import {value!r} ({exc})') from None
+            raise ConfigError(setting, value, f'cannot import {value!r} ({exc}){did_you_mean(value)}') from None
     if not isinstance(value, expect):
         raise ConfigError(setting, path, f'{path!r} is not {kind} (it is a {type(value).__name__})')
     return value
@@ -148,12 +168,32 @@ def _import_class(setting: str, value: Any, base: type) -> type | None:
         try:
             value = import_string(value)
         except ImportError as exc:
-            raise ConfigError(setting, path, f'cannot import {path!r} ({exc})') from None
+            raise ConfigError(setting, path, f'cannot import {path!r} ({exc}){did_you_mean(path)}') from None
     if not (isinstance(value, type) and issubclass(value, base)):
         raise ConfigError(
             setting, path, f'{path!r} is not a subclass of {base.__module__}.{base.__qualname__}'
         )
     return value
+
+
+def did_you_mean(dotted_path: str) -> str:
+    """``"; did you mean 'JWTAuthentication'?"`` for the nearest existing name, else ``''``.
+
+    Looks in the module when it imports (a misspelled class name), else in
+    the parent package's submodules (a misspelled module name).
+    """
+    module_path, _, name = dotted_path.rpartition('.')
+    try:
+        candidates = [n for n in dir(importlib.import_module(module_path)) if not n.startswith('_')]
+    except Exception:
+        parent, _, name = module_path.rpartition('.')
+        try:
+            package = importlib.import_module(parent)
+            candidates = [info.name for info in pkgutil.iter_modules(getattr(package, '__path__', []))]
+        except Exception:
+            return ''
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f'; did you mean {close[0]!r}?' if close else ''
 
 
 def _seconds(setting: str, value: Any) -> timedelta:
@@ -185,10 +225,10 @@ def _jwt_settings(value: Any, secret_key: str | None) -> JWTSettings | None:
         )
     key = value.get('key', secret_key)
     algorithm = value.get('algorithm', 'HS256')
-    if algorithm not in HMAC_ALGORITHMS:
+    if algorithm not in SUPPORTED_ALGORITHMS:
         raise ConfigError(
             "JWTConfig['algorithm']", algorithm,
-            f'{algorithm!r} is not supported; use one of {", ".join(HMAC_ALGORITHMS)}',
+            f'{algorithm!r} is not supported; use one of {", ".join(SUPPORTED_ALGORITHMS)}',
         )
     life_time = _seconds("JWTConfig['life_time']", value.get('life_time', DEFAULT_LIFE_TIME))
     refresh = value.get('refresh_life_time')
@@ -197,7 +237,37 @@ def _jwt_settings(value: Any, secret_key: str | None) -> JWTSettings | None:
         return None
     if not isinstance(key, str) or not key:
         raise ConfigError("JWTConfig['key']", '<hidden>', 'must be a non-empty string')
-    return JWTSettings(key=key, algorithm=algorithm, life_time=life_time, refresh_life_time=refresh_life_time)
+    keys = build_key_set(algorithm, key, value.get('kid'), value.get('verification_keys'))
+    return JWTSettings(
+        key=key, algorithm=algorithm, life_time=life_time, refresh_life_time=refresh_life_time, keys=keys
+    )
+
+
+def _auth_cache(value: Any) -> AuthCacheSettings:
+    if value is None:
+        return AuthCacheSettings()
+    if not isinstance(value, Mapping):
+        raise ConfigError('AUTH_CACHE', value, f'{value!r} must be a dict such as {{"user_ttl": 1.0}}')
+    unknown = sorted(set(value) - AUTH_CACHE_KEYS)
+    if unknown:
+        raise ConfigError(
+            'AUTH_CACHE', unknown[0], f'unknown key {unknown[0]!r} (known keys: {", ".join(sorted(AUTH_CACHE_KEYS))})'
+        )
+    defaults = AuthCacheSettings()
+    max_entries = value.get('max_entries', defaults.max_entries)
+    if not isinstance(max_entries, int) or isinstance(max_entries, bool) or max_entries < 0:
+        raise ConfigError("AUTH_CACHE['max_entries']", max_entries, f'{max_entries!r} must be a whole number >= 0')
+    ttls = {}
+    for name, ceiling in (('user_ttl', None), ('revocation_ttl', MAX_REVOCATION_TTL)):
+        ttl = value.get(name, getattr(defaults, name))
+        if not isinstance(ttl, int | float) or isinstance(ttl, bool) or ttl < 0:
+            raise ConfigError(f'AUTH_CACHE[{name!r}]', ttl, f'{ttl!r} must be a number of seconds >= 0')
+        if ceiling is not None and ttl > ceiling:
+            raise ConfigError(
+                f'AUTH_CACHE[{name!r}]', ttl, f'{ttl!r} is above {ceiling}: a logout must hold within {ceiling} s'
+            )
+        ttls[name] = float(ttl)
+    return AuthCacheSettings(max_entries=max_entries, **ttls)
 
 
 def _database_setting(value: Any) -> Mapping[str, Any]:

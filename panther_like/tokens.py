@@ -1,4 +1,4 @@
-"""JSON Web Tokens: issue, verify, rotate, revoke.
+"""JSON Web Tokens: issue, verify, rotate, revoke, and do each as rarely as is safe.
 
 Follows RFC 8725: the accepted algorithm is the one in the configuration,
 never the one the token names (so ``alg: none`` and algorithm swaps fail);
@@ -10,6 +10,23 @@ keeps the session and rotates the pair; presenting a spent refresh token
 again means it was stolen or replayed, so the whole session is revoked.
 `logout` revokes the session: the access token of the request, the refresh
 token issued with it, and any earlier token of the same login.
+
+Why the caches (see `AuthCacheSettings`): on an authenticated route the
+signature check and two store round trips cost far more than the
+framework. A worker therefore remembers
+
+- access tokens it has verified, keyed by the exact token string, so a
+  token it never verified cannot hit, and re-checked against ``exp`` on
+  every use;
+- sessions it found not revoked, for at most ``revocation_ttl`` seconds
+  (capped at 1 s, the bound on how long a logout elsewhere can go
+  unseen); a logout in this worker is seen at once, and revoked sessions
+  are remembered until they expire;
+- users, for at most ``user_ttl`` seconds; a change made through this
+  worker (update, delete, password) drops the cached copy at once.
+
+Each request gets its own copy of the cached user, so what one request
+attaches to it (the token claims `logout` needs) never reaches another.
 """
 
 from __future__ import annotations
@@ -22,7 +39,7 @@ from typing import Any
 
 import jwt
 
-from panther_like.config import JWTSettings
+from panther_like.config import AuthCacheSettings, JWTSettings
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.revocation import RevocationStore
 
@@ -42,16 +59,44 @@ _REASONS: tuple[tuple[type[Exception], str], ...] = (
 )
 
 
+class BoundedCache(dict):
+    """A dict that forgets its oldest entry when full; 0 entries means it never keeps anything."""
+
+    def __init__(self, max_entries: int) -> None:
+        super().__init__()
+        self.max_entries = max_entries
+
+    def put(self, key: Any, value: Any) -> None:
+        if self.max_entries <= 0:
+            return
+        if len(self) >= self.max_entries and key not in self:
+            del self[next(iter(self))]
+        self[key] = value
+
+
 class TokenService:
     """Issues and checks the tokens of one app; built once from its `Config`."""
 
-    def __init__(self, settings: JWTSettings, revocations: RevocationStore, user_model: type) -> None:
+    def __init__(
+        self, settings: JWTSettings, revocations: RevocationStore, user_model: type,
+        cache: AuthCacheSettings | None = None,
+    ) -> None:
         self.settings = settings
+        self.keys = settings.keys
         self.revocations = revocations
         self.user_model = user_model
+        self.cache = cache or AuthCacheSettings()
         self._algorithms = [settings.algorithm]
+        self._headers = {'kid': self.keys.kid} if self.keys.kid else None
+        self._several_keys = len({id(key) for key in self.keys.verification_keys.values()}) > 1
         self._life = int(settings.life_time.total_seconds())
         self._refresh_life = int(settings.refresh_life_time.total_seconds())
+        self._verified = BoundedCache(self.cache.max_entries)        # token -> claims
+        self._live_sessions = BoundedCache(self.cache.max_entries)   # sid -> monotonic time checked
+        self._revoked_sessions = BoundedCache(self.cache.max_entries)  # sid -> epoch until
+        self._users = BoundedCache(self.cache.max_entries)           # user id -> (monotonic time, user)
+
+    # -- encoding and verifying ---------------------------------------------------------------
 
     def encode(self, user_id: str, token_type: str, session_id: str) -> str:
         now = int(time.time())
@@ -64,16 +109,17 @@ class TokenService:
             'jti': secrets.token_urlsafe(16),
             'sid': session_id,
         }
-        return jwt.encode(payload, self.settings.key, algorithm=self.settings.algorithm)
+        return jwt.encode(payload, self.keys.signing_key, algorithm=self.settings.algorithm, headers=self._headers)
 
     def decode(self, token: str, expected_type: str) -> dict[str, Any]:
         """Verify signature, algorithm, time claims and types; raise a 401 naming the reason."""
         if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not JWT_SHAPE.fullmatch(token):
             raise AuthenticationAPIError('Token is malformed')
         try:
-            claims = jwt.decode(
-                token, self.settings.key, algorithms=self._algorithms, options={'require': list(REQUIRED_CLAIMS)}
-            )
+            key = self._verification_key(token)
+            claims = jwt.decode(token, key, algorithms=self._algorithms, options={'require': list(REQUIRED_CLAIMS)})
+        except AuthenticationAPIError:
+            raise
         except jwt.MissingRequiredClaimError as exc:
             raise AuthenticationAPIError(f'Token is missing the {exc.claim!r} claim') from None
         except jwt.PyJWTError as exc:
@@ -84,9 +130,24 @@ class TokenService:
             if not isinstance(claims[claim], str) or not claims[claim]:
                 raise AuthenticationAPIError(f'Token claim {claim!r} must be a non-empty string')
         if claims['token_type'] != expected_type:
-            raise AuthenticationAPIError(f'Token is not an {expected_type} token' if expected_type == ACCESS
-                                         else f'Token is not a {expected_type} token')
+            article = 'an' if expected_type == ACCESS else 'a'
+            raise AuthenticationAPIError(f'Token is not {article} {expected_type} token')
         return claims
+
+    def _verification_key(self, token: str) -> Any:
+        """The configured key the token's ``kid`` names; the ``kid`` never chooses the algorithm."""
+        if not self._several_keys:
+            return self.keys.key_for(None)
+        kid = jwt.get_unverified_header(token).get('kid')
+        key = self.keys.key_for(kid) if kid is None or isinstance(kid, str) else None
+        if key is None:
+            raise AuthenticationAPIError('Token key id is unknown')
+        return key
+
+    def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        return self.keys.jwks()
+
+    # -- sessions -----------------------------------------------------------------------------
 
     def issue_pair(self, user_id: str, session_id: str | None = None) -> dict[str, str]:
         session_id = session_id or secrets.token_urlsafe(16)
@@ -96,15 +157,45 @@ class TokenService:
         }
 
     async def authenticate(self, token: str) -> Any:
-        """The user an access token belongs to, or a 401."""
-        claims = self.decode(token, ACCESS)
-        if await self.revocations.is_revoked(_session_key(claims['sid'])):
-            raise AuthenticationAPIError('Token has been revoked')
-        user = await self.user_model.find_one(id=claims['user_id'])
-        if user is None:
-            raise AuthenticationAPIError('User not found')
+        """The user an access token belongs to (a copy of its own), or a 401."""
+        claims = self._verified.get(token)
+        if claims is None or claims['exp'] <= time.time():
+            claims = self.decode(token, ACCESS)
+            self._verified.put(token, claims)
+        await self._ensure_not_revoked(claims['sid'])
+        user = await self._user(claims['user_id'])
         user.attach_token_claims(claims)
         return user
+
+    async def _ensure_not_revoked(self, session_id: str) -> None:
+        now = time.monotonic()
+        checked = self._live_sessions.get(session_id)
+        if checked is not None and now - checked < self.cache.revocation_ttl:
+            return
+        revoked_until = self._revoked_sessions.get(session_id)
+        if revoked_until is not None and revoked_until > time.time():
+            raise AuthenticationAPIError('Token has been revoked')
+        if await self.revocations.is_revoked(_session_key(session_id)):
+            self._live_sessions.pop(session_id, None)
+            self._revoked_sessions.put(session_id, self._session_end())
+            raise AuthenticationAPIError('Token has been revoked')
+        self._live_sessions.put(session_id, now)
+
+    async def _user(self, user_id: str) -> Any:
+        now = time.monotonic()
+        cached = self._users.get(user_id)
+        if cached is not None and now - cached[0] < self.cache.user_ttl:
+            return cached[1].model_copy()
+        user = await self.user_model.find_one(id=user_id)
+        if user is None:
+            self._users.pop(user_id, None)
+            raise AuthenticationAPIError('User not found')
+        self._users.put(user_id, (now, user))
+        return user.model_copy()
+
+    def forget_user(self, user_id: str | None) -> None:
+        """Drop a cached user: called when this worker changes or deletes it."""
+        self._users.pop(user_id, None)
 
     async def login(self, user: Any) -> dict[str, str]:
         pair = self.issue_pair(user.id)
@@ -118,14 +209,20 @@ class TokenService:
         if await self.revocations.is_revoked(session_key):
             raise AuthenticationAPIError('Token has been revoked')
         if not await self.revocations.claim_once(f'used:{claims["jti"]}', until=claims['exp']):
-            await self.revocations.revoke(session_key, until=self._session_end())
+            await self._revoke_session(claims['sid'])
             raise AuthenticationAPIError('Refresh token was already used; the session has been revoked')
         if await self.user_model.find_one(id=claims['user_id']) is None:
             raise AuthenticationAPIError('User not found')
         return self.issue_pair(claims['user_id'], claims['sid'])
 
     async def logout(self, claims: dict[str, Any]) -> None:
-        await self.revocations.revoke(_session_key(claims['sid']), until=self._session_end())
+        await self._revoke_session(claims['sid'])
+
+    async def _revoke_session(self, session_id: str) -> None:
+        until = self._session_end()
+        await self.revocations.revoke(_session_key(session_id), until=until)
+        self._live_sessions.pop(session_id, None)
+        self._revoked_sessions.put(session_id, until)
 
     def _session_end(self) -> float:
         """Every token issued until now has expired by then."""
@@ -158,6 +255,13 @@ def active_tokens() -> TokenService:
 
         raise ConfigError(
             'JWTConfig', None,
-            'no JWT key is configured: set SECRET_KEY or JWTConfig["key"] in the settings module',
+            'no JWT key is configured (set SECRET_KEY or JWTConfig["key"] in the settings module), '
+            'or no Panther app has been built in this process',
         )
     return _active
+
+
+def forget_user(user_id: str | None) -> None:
+    """Tell the running app's token service that a user changed (no-op when none is bound)."""
+    if _active is not None:
+        _active.forget_user(user_id)

@@ -37,7 +37,7 @@ url_routing = {'hello': hello, 'me': me}
 def write_project(directory: Path, settings_name: str, authentication: str) -> None:
     (directory / 'cli_urls.py').write_text(URLS_MODULE)
     (directory / f'{settings_name}.py').write_text(textwrap.dedent(f'''
-        SECRET_KEY = 'cli-test-secret'
+        SECRET_KEY = 'cli-test-secret' * 5
         URLS = 'cli_urls.url_routing'
         AUTHENTICATION = {authentication!r}
         DATABASE = {{'path': {str(directory / 's.sqlite3')!r}}}

@@ -159,7 +159,7 @@ def app(tmp_path) -> Panther:
         'ws': Socket,
     }
     settings = settings_module(
-        SECRET_KEY='test-secret',
+        SECRET_KEY='test-secret' * 6,
         AUTHENTICATION='panther_like.authentications.JWTAuthentication',
         URLS=urls,
         DATABASE={'path': str(tmp_path / 's.sqlite3')},

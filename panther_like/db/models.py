@@ -177,6 +177,14 @@ class BaseUser(Model):
             fields['password'] = hash_password(raw)
         return await super().insert_one(**fields)
 
+    async def update(self, **fields: Any) -> None:
+        await super().update(**fields)
+        _forget_cached(self.id)
+
+    async def delete(self) -> None:
+        await super().delete()
+        _forget_cached(self.id)
+
     async def set_password(self, raw: str) -> None:
         await self.update(password=hash_password(raw))
 
@@ -213,6 +221,13 @@ class BaseUser(Model):
 
             raise APIError('logout needs a user authenticated by a JWT authentication class', 400)
         await active_tokens().logout(self._token_claims)
+
+
+def _forget_cached(user_id: str | None) -> None:
+    """A user changed through this worker: authentication must not serve the old copy."""
+    from panther_like.tokens import forget_user
+
+    forget_user(user_id)
 
 
 class _LazyHash:

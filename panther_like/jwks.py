@@ -1,0 +1,20 @@
+"""A route that publishes the public verification keys as a JWK Set (RFC 7517).
+
+Mount it where other services expect it::
+
+    url_routing = {'.well-known/jwks.json': jwks, ...}
+
+With an HMAC algorithm the set is empty: HMAC keys are secrets.
+"""
+
+from __future__ import annotations
+
+from panther_like.api import API
+from panther_like.request import Request
+from panther_like.response import Response
+from panther_like.tokens import active_tokens
+
+
+@API(methods=['GET'])
+async def jwks(request: Request) -> Response:
+    return Response(active_tokens().jwks(), headers={'Cache-Control': 'public, max-age=300'})
