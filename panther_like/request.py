@@ -20,36 +20,45 @@ DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
 
 class Headers(Mapping[str, str]):
-    """Case-insensitive, read-only view of ASGI headers; `getlist` keeps repeats."""
+    """Case-insensitive, read-only view of ASGI headers; `getlist` keeps repeats.
 
-    __slots__ = ('_items', '_map')
+    The name -> value map is built on first use: an authentication class that
+    only needs one header scans the raw list instead.
+    """
+
+    __slots__ = ('_map', '_raw')
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        self._items = [(name.decode('latin-1').lower(), value.decode('latin-1')) for name, value in raw]
-        self._map: dict[str, str] = {}
-        for name, value in self._items:
-            self._map.setdefault(name, value)
+        self._raw = raw
+        self._map: dict[str, str] | None = None
+
+    def _mapping(self) -> dict[str, str]:
+        if self._map is None:
+            self._map = {}
+            for name, value in self._raw:
+                self._map.setdefault(name.decode('latin-1').lower(), value.decode('latin-1'))
+        return self._map
 
     def __getitem__(self, name: str) -> str:
-        return self._map[name.lower()]
+        return self._mapping()[name.lower()]
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._map
+        return isinstance(name, str) and name.lower() in self._mapping()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._map)
+        return iter(self._mapping())
 
     def __len__(self) -> int:
-        return len(self._map)
+        return len(self._mapping())
 
     def getlist(self, name: str) -> list[str]:
-        name = name.lower()
-        return [value for key, value in self._items if key == name]
+        wanted = name.lower().encode('latin-1')
+        return [value.decode('latin-1') for key, value in self._raw if key.lower() == wanted]
 
     def __repr__(self) -> str:
         # Never print credentials when a request is logged or shown in a debugger.
         hidden = {'authorization', 'cookie', 'proxy-authorization'}
-        return f'Headers({ {k: ("***" if k in hidden else v) for k, v in self._map.items()} })'
+        return f'Headers({ {k: ("***" if k in hidden else v) for k, v in self._mapping().items()} })'
 
 
 class QueryParams(Mapping[str, str]):
@@ -169,13 +178,24 @@ class Request(HTTPConnection):
 
 
 async def read_body(scope: Mapping[str, Any], receive: Any, limit: int = DEFAULT_MAX_BODY_SIZE) -> bytes:
-    """Read the whole body, refusing (413) anything larger than `limit` before buffering it."""
+    """Read the whole body, refusing (413) anything larger than `limit` before buffering it.
+
+    A request that announces no body (no Content-Length, no Transfer-Encoding,
+    the usual GET) is not read at all: the server discards what is left.
+    """
+    announced = False
     for name, value in scope.get('headers') or ():
+        name = name.lower()
         if name == b'content-length':
             if not value.isdigit():
                 raise BadRequestAPIError('Content-Length header is not a number')
             if int(value) > limit:
                 raise PayloadTooLargeAPIError(f'Request body is larger than {limit} bytes')
+            announced = announced or value != b'0'
+        elif name == b'transfer-encoding':
+            announced = True
+    if not announced:
+        return b''
     chunks: list[bytes] = []
     size = 0
     while True:

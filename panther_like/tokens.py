@@ -25,8 +25,8 @@ framework. A worker therefore remembers
 - users, for at most ``user_ttl`` seconds; a change made through this
   worker (update, delete, password) drops the cached copy at once.
 
-Each request gets its own copy of the cached user, so what one request
-attaches to it (the token claims `logout` needs) never reaches another.
+Each request gets its own copy of the cached user (`copy_for_session`), so
+the token claims `logout` needs never reach another request.
 """
 
 from __future__ import annotations
@@ -163,9 +163,7 @@ class TokenService:
             claims = self.decode(token, ACCESS)
             self._verified.put(token, claims)
         await self._ensure_not_revoked(claims['sid'])
-        user = await self._user(claims['user_id'])
-        user.attach_token_claims(claims)
-        return user
+        return (await self._user(claims['user_id'])).copy_for_session(claims)
 
     async def _ensure_not_revoked(self, session_id: str) -> None:
         now = time.monotonic()
@@ -185,13 +183,13 @@ class TokenService:
         now = time.monotonic()
         cached = self._users.get(user_id)
         if cached is not None and now - cached[0] < self.cache.user_ttl:
-            return cached[1].model_copy()
+            return cached[1]
         user = await self.user_model.find_one(id=user_id)
         if user is None:
             self._users.pop(user_id, None)
             raise AuthenticationAPIError('User not found')
         self._users.put(user_id, (now, user))
-        return user.model_copy()
+        return user
 
     def forget_user(self, user_id: str | None) -> None:
         """Drop a cached user: called when this worker changes or deletes it."""

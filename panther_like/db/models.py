@@ -206,6 +206,23 @@ class BaseUser(Model):
         """Called by the JWT classes, so that `logout` knows which session to end."""
         self._token_claims = claims
 
+    def copy_for_session(self, claims: dict[str, Any]) -> Self:
+        """A copy of this user that carries `claims`, for one request.
+
+        The token service keeps one cached user per id and hands each request
+        its own copy, so claims attached for one request never reach another.
+        This is pydantic's shallow copy without its generic machinery: it runs
+        on every authenticated request.
+        """
+        clone = object.__new__(type(self))
+        object.__setattr__(clone, '__dict__', self.__dict__.copy())
+        object.__setattr__(clone, '__pydantic_extra__', self.__pydantic_extra__)
+        object.__setattr__(clone, '__pydantic_fields_set__', self.__pydantic_fields_set__)
+        private = dict(self.__pydantic_private__ or ())
+        private['_token_claims'] = claims
+        object.__setattr__(clone, '__pydantic_private__', private)
+        return clone
+
     async def login(self) -> dict[str, str]:
         """A new session: ``{'access_token': ..., 'refresh_token': ...}``; records `last_login`."""
         from panther_like.tokens import active_tokens
