@@ -12,6 +12,7 @@ compares and sorts the same way on both backends (``$lt`` purges rely on it).
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
@@ -174,7 +175,7 @@ class BaseUser(Model):
         """As Model.insert_one, but a given ``password`` is the raw one and is hashed first."""
         raw = fields.get('password')
         if raw:
-            fields['password'] = hash_password(raw)
+            fields['password'] = await asyncio.to_thread(hash_password, raw)
         return await super().insert_one(**fields)
 
     async def update(self, **fields: Any) -> None:
@@ -186,11 +187,19 @@ class BaseUser(Model):
         _forget_cached(self.id)
 
     async def set_password(self, raw: str) -> None:
-        await self.update(password=hash_password(raw))
+        """Hash (in a thread: argon2 is deliberately slow) and save."""
+        await self.update(password=await asyncio.to_thread(hash_password, raw))
 
     def check_password(self, raw: str) -> bool:
-        """Constant-time (inside argon2); False for a wrong password or an unusable stored hash."""
+        """Constant-time (inside argon2); False for a wrong password or an unusable stored hash.
+
+        Blocks for as long as argon2 takes; in a handler prefer `verify_password`.
+        """
         return verify_password(self.password, raw)
+
+    async def verify_password(self, raw: str) -> bool:
+        """`check_password` in a thread, so a login does not stall every other request."""
+        return await asyncio.to_thread(verify_password, self.password, raw)
 
     # -- tokens -----------------------------------------------------------------------------
 
@@ -198,9 +207,9 @@ class BaseUser(Model):
     _token_claims: dict[str, Any] | None = PrivateAttr(default=None)
 
     @classmethod
-    def check_password_dummy(cls, raw: str) -> bool:
-        """Spend what `check_password` spends, for a username that does not exist (no timing probe)."""
-        return verify_password(_DUMMY_HASH.value(), raw)
+    async def verify_password_dummy(cls, raw: str) -> bool:
+        """Spend what `verify_password` spends, for a username that does not exist (no timing probe)."""
+        return await asyncio.to_thread(verify_password, _DUMMY_HASH.value(), raw)
 
     def attach_token_claims(self, claims: dict[str, Any]) -> None:
         """Called by the JWT classes, so that `logout` knows which session to end."""
