@@ -1,0 +1,144 @@
+"""Two uvicorn workers, one logout: every worker honours it (revocation in the embedded store, or in Redis).
+
+Each request goes on a fresh connection, and the tests check which worker
+process served it, so both workers are exercised, not just one of them.
+
+The worker that handles a logout refuses the token at once; another worker
+may have checked the session less than ``AUTH_CACHE['revocation_ttl']``
+ago (0.5 s by default, never more than `MAX_REVOCATION_TTL`, 1 s) and
+refuses it within that bound. The tests hold the framework to the bound.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+
+import httpx
+
+from panther_like.config import MAX_REVOCATION_TTL
+from tests.e2e.helpers import User, assert_refused, new_user, served_by
+from tests.e2e.server import ExampleServer
+
+REQUESTS = 24
+MAX_REQUESTS = 400
+
+
+def me_on_fresh_connections(server: ExampleServer, token: str, *, expected: int) -> set[int]:
+    """GET /me with `token` on fresh connections, until at least REQUESTS went out and both workers answered."""
+    workers: set[int] = set()
+    sent = 0
+    while sent < REQUESTS or (workers != server.worker_pids() and sent < MAX_REQUESTS):
+        with server.client() as client:
+            response = client.get('/me', headers={'Authorization': f'Bearer {token}'})
+            workers.add(server.serving_pid(response))
+        sent += 1
+        if expected == 401:
+            assert_refused(response, credential=token)
+        else:
+            assert response.status_code == expected, (sent, response.text)
+    assert workers == server.worker_pids(), f'{sent} fresh connections reached only workers {workers}'
+    return workers
+
+
+def test_server_has_two_workers(multiworker_server: ExampleServer) -> None:
+    assert len(multiworker_server.worker_pids()) == 2
+
+
+def test_logout_is_honoured_by_every_worker(multiworker_server: ExampleServer) -> None:
+    server = multiworker_server
+    with server.client() as client:
+        user: User = new_user(client, 'workers')
+    # Both workers see the token while it is valid (whatever they remember about it)...
+    me_on_fresh_connections(server, user.access_token, expected=200)
+    with server.client() as client:
+        response = client.post('/auth/logout', headers=user.bearer)
+        assert response.status_code == 200, response.text
+    # ...and, once the revocation bound has passed, every worker refuses it on every new connection.
+    time.sleep(MAX_REVOCATION_TTL)
+    me_on_fresh_connections(server, user.access_token, expected=401)
+
+
+def test_logout_on_one_worker_is_honoured_by_that_worker_at_once(multiworker_server: ExampleServer) -> None:
+    server = multiworker_server
+    first, _ = sorted(server.worker_pids())
+    with server.client() as client:
+        user = new_user(client, 'sameworker')
+    with served_by(server, pid=first) as one:
+        assert one.get('/me', headers=user.bearer).status_code == 200
+        assert one.post('/auth/logout', headers=user.bearer).status_code == 200
+        response = one.get('/me', headers=user.bearer)
+        assert server.serving_pid(response) == first
+        assert_refused(response, credential=user.access_token)
+
+
+def seconds_until_refused(client: httpx.Client, token: str) -> float:
+    """Poll GET /me with `token` until it is refused; how long that took (a 200 after the bound fails)."""
+    started = time.monotonic()
+    while True:
+        response = client.get('/me', headers={'Authorization': f'Bearer {token}'})
+        elapsed = time.monotonic() - started
+        if response.status_code != 200:
+            assert_refused(response, credential=token)
+            return elapsed
+        assert elapsed <= MAX_REVOCATION_TTL, f'a revoked token was still accepted after {elapsed:.2f} s'
+        time.sleep(0.02)
+
+
+def test_logout_on_one_worker_is_honoured_by_the_other_within_the_bound(multiworker_server: ExampleServer) -> None:
+    server = multiworker_server
+    first, second = sorted(server.worker_pids())
+    with server.client() as client:
+        user = new_user(client, 'crossworker')
+    with served_by(server, pid=second) as other:
+        assert other.get('/me', headers=user.bearer).status_code == 200  # the other worker has seen it valid
+        with served_by(server, pid=first) as one:
+            response = one.post('/auth/logout', headers=user.bearer)
+            assert response.status_code == 200, response.text
+            assert server.serving_pid(response) == first
+        assert seconds_until_refused(other, user.access_token) <= MAX_REVOCATION_TTL
+        assert server.serving_pid(other.get('/me', headers=user.bearer)) == second
+
+
+def test_refresh_reuse_is_detected_across_workers(multiworker_server: ExampleServer) -> None:
+    server = multiworker_server
+    first, second = sorted(server.worker_pids())
+    with server.client() as client:
+        user = new_user(client, 'reuseworkers')
+    with served_by(server, pid=first) as one:
+        response = one.post('/auth/refresh', json={'refresh_token': user.refresh_token})
+        assert response.status_code == 200, response.text
+        assert server.serving_pid(response) == first
+        pair = response.json()
+        assert one.get('/me', headers={'Authorization': f'Bearer {pair["access_token"]}'}).status_code == 200
+    with served_by(server, pid=second) as other:
+        # The new pair is good on the other worker too, until the old refresh token comes back.
+        assert other.get('/me', headers={'Authorization': f'Bearer {pair["access_token"]}'}).status_code == 200
+        reuse = other.post('/auth/refresh', json={'refresh_token': user.refresh_token})
+        assert server.serving_pid(reuse) == second
+        assert_refused(reuse, credential=user.refresh_token, challenge=False)
+    # The whole session is gone, on every worker, once the revocation bound has passed.
+    time.sleep(MAX_REVOCATION_TTL)
+    me_on_fresh_connections(server, pair['access_token'], expected=401)
+    for pid in (first, second):
+        with served_by(server, pid=pid) as client:
+            response = client.post('/auth/refresh', json={'refresh_token': pair['refresh_token']})
+            assert_refused(response, credential=pair['refresh_token'], challenge=False)
+
+
+def test_refresh_token_is_good_once_across_workers(multiworker_server: ExampleServer) -> None:
+    """Racing the same refresh token on both workers: exactly one wins."""
+    server = multiworker_server
+    first, second = sorted(server.worker_pids())
+    with server.client() as client:
+        user = new_user(client, 'raceworkers')
+    with (
+        served_by(server, pid=first) as one,
+        served_by(server, pid=second) as other,
+        concurrent.futures.ThreadPoolExecutor(2) as pool,
+    ):
+        futures = [pool.submit(c.post, '/auth/refresh', json={'refresh_token': user.refresh_token})
+                   for c in (one, other)]
+        responses: list[httpx.Response] = [future.result() for future in futures]
+        assert {server.serving_pid(r) for r in responses} == {first, second}
+    assert sorted(r.status_code for r in responses) == [200, 401], [r.text for r in responses]
