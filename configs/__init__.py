@@ -14,6 +14,13 @@ DATABASE = {'url': env.get('MONGODB_URL') or None, 'path': env.get('DB_PATH') or
 # A REDIS_URL moves token revocation to Redis, shared by every worker and host.
 REDIS = {'url': env.get('REDIS_URL') or None}
 
+# Failed logins allowed per username and per client address within `window` seconds; then 429.
+LOGIN_THROTTLE = {
+    'max_failures': int(env.get('LOGIN_MAX_FAILURES') or 5),
+    'max_failures_per_address': int(env.get('LOGIN_MAX_FAILURES_PER_ADDRESS') or 50),
+    'window': int(env.get('LOGIN_THROTTLE_WINDOW') or 300),
+}
+
 URLS = 'core.urls.url_routing'
 AUTHENTICATION = 'panther_like.authentications.JWTAuthentication'
 WS_AUTHENTICATION = 'panther_like.authentications.QueryParamJWTAuthentication'

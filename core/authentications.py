@@ -11,6 +11,8 @@ from panther_like.exceptions import AuthenticationAPIError
 
 class HeaderOrCookieAuthentication(BaseAuthentication):
     uses_jwt = True
+    # What /openapi.json lists for routes using this class: either scheme will do.
+    openapi_security = (JWTAuthentication, CookieJWTAuthentication)
 
     @classmethod
     async def authentication(cls, request):

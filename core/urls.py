@@ -1,5 +1,7 @@
 from example_app.apis import EchoWebsocket, index, me, user_detail, whoami
+from example_app.security_examples import account_help, create_api_token, machine_me, profile, reports
 from example_app.urls import auth_urls
+from panther_like import Group
 
 url_routing = {
     '': index,
@@ -8,4 +10,9 @@ url_routing = {
     'users/<user_id>/': user_detail,
     'ws/echo': EchoWebsocket,
     'auth/': auth_urls,
+    # Per-route security: a group whose routes need the configured JWT unless they say otherwise,
+    # and routes for scripts that authenticate with a personal API token.
+    'account/': Group({'api-tokens': create_api_token, 'profile': profile, 'help': account_help}, auth=True),
+    'reports': reports,
+    'machine/me': machine_me,
 }

@@ -4,6 +4,7 @@ from example_app.models import User
 from panther_like import API, Request, Response, status
 from panther_like.authentications import JWTAuthentication
 from panther_like.exceptions import AuthenticationAPIError, BadRequestAPIError, NotFoundAPIError
+from panther_like.throttle import login_throttle
 from panther_like.websocket import GenericWebsocket
 
 MAX_FIELD_LENGTH = 128
@@ -37,12 +38,14 @@ async def signup(request: Request):
 @API(methods=['POST'])
 async def login(request: Request):
     username, password = _credentials(request)
+    await login_throttle.check(request, username)  # 429 + Retry-After after too many failures
     user = await User.find_one(username=username)
     if user is None:
-        User.check_password_dummy(password)  # same work as a real check: no username probing by timing
+        await User.verify_password_dummy(password)  # same work as a real check: no username probing by timing
+    if user is None or not await user.verify_password(password):
+        await login_throttle.record_failure(request, username, user_id=user.id if user else None)
         raise AuthenticationAPIError('Invalid username or password')
-    if not user.check_password(password):
-        raise AuthenticationAPIError('Invalid username or password')
+    await login_throttle.reset(request, username)
     return await user.login()
 
 

@@ -15,7 +15,15 @@ from typing import Any
 
 from panther_like.config import Config
 from panther_like.exceptions import ConfigError, MethodNotAllowedAPIError
-from panther_like.guard import UNSET, Authenticator, Permission, build_authenticator, build_permissions
+from panther_like.guard import (
+    UNSET,
+    Authenticator,
+    Permission,
+    build_authenticator,
+    build_permissions,
+    check_scopes,
+    scope_guard,
+)
 from panther_like.request import Request
 from panther_like.response import Response
 
@@ -42,35 +50,44 @@ def _as_response(result: Any) -> Response:
 
 
 class API:
-    """``@API(auth=True, methods=['GET'], permissions=[...])`` on a function ``(request, **path_params)``.
+    """``@API(auth=True, methods=['GET'], permissions=[...], scopes=[...])`` on a function ``(request, **path_params)``.
 
-    ``auth`` defaults to no authentication; ``methods`` to every method.
+    ``auth`` defaults to the URL group's default (`panther_like.Group`), else
+    the ``DEFAULT_AUTH`` setting, else no authentication; ``auth=None`` opts
+    out of both. ``methods`` defaults to every method. ``scopes`` are JWT
+    scopes the caller's token must grant (403 otherwise).
     """
 
     def __init__(
-        self, *, auth: Any = UNSET, methods: Sequence[str] | None = None, permissions: Sequence[Any] | None = None
+        self, *, auth: Any = UNSET, methods: Sequence[str] | None = None, permissions: Sequence[Any] | None = None,
+        scopes: Sequence[str] | None = None,
     ) -> None:
         self.auth = auth
         self.methods = _check_methods(methods, 'API')
         self.permissions = permissions
+        self.scopes = scopes
 
     def __call__(self, function: Callable[..., Any]) -> FunctionAPI:
         if not callable(function):
             raise TypeError('@API() must decorate a function')
-        return FunctionAPI(function, auth=self.auth, methods=self.methods, permissions=self.permissions)
+        return FunctionAPI(
+            function, auth=self.auth, methods=self.methods, permissions=self.permissions, scopes=self.scopes
+        )
 
 
 class FunctionAPI:
     """A function decorated with `@API`; calling it calls the function."""
 
     def __init__(
-        self, function: Callable[..., Any], *, auth: Any, methods: tuple[str, ...], permissions: Sequence[Any] | None
+        self, function: Callable[..., Any], *, auth: Any, methods: tuple[str, ...], permissions: Sequence[Any] | None,
+        scopes: Sequence[str] | None = None,
     ) -> None:
         functools.update_wrapper(self, function)
         self.function = function
         self.auth = auth
         self.methods = methods
         self.permissions = permissions
+        self.scopes = scopes
         self._is_async = inspect.iscoroutinefunction(function)
 
     async def __call__(self, request: Request, **path_params: str) -> Response:
@@ -89,6 +106,7 @@ class GenericAPI:
 
     auth: Any = UNSET
     permissions: Sequence[Any] | None = None
+    scopes: Sequence[str] | None = None
 
     @classmethod
     def defined_methods(cls) -> tuple[str, ...]:
@@ -134,7 +152,8 @@ class HTTPEndpoint:
         return handler
 
     @classmethod
-    def build(cls, path: str, target: Any, config: Config) -> HTTPEndpoint:
+    def build(cls, path: str, target: Any, config: Config, default_auth: Any = UNSET) -> HTTPEndpoint:
+        """`default_auth`: the URL group's (or ``DEFAULT_AUTH``), used when the route does not set ``auth``."""
         where = f'route {path!r}'
         if isinstance(target, FunctionAPI):
             handlers: dict[str, Handler] = dict.fromkeys(target.methods, target)
@@ -142,8 +161,12 @@ class HTTPEndpoint:
             handlers = {method: _method_handler(target, method) for method in target.defined_methods()}
         else:
             raise ConfigError('URLS', target, f'{target!r} at {where} is not an @API function or a GenericAPI')
-        return cls(
-            path, target, handlers,
-            build_authenticator(target.auth, config, where=where),
-            build_permissions(target.permissions, where=where),
-        )
+        auth = default_auth if target.auth is UNSET else target.auth
+        authenticator = build_authenticator(auth, config, where=where)
+        permissions = build_permissions(target.permissions, where=where)
+        scopes = check_scopes(getattr(target, 'scopes', None), where=where)
+        if scopes:
+            if authenticator is None or authenticator.spec.optional:  # type: ignore[attr-defined]
+                raise ConfigError(f'scopes of {where}', list(scopes), 'scopes need an authentication that is required')
+            permissions = (scope_guard(scopes), *permissions)
+        return cls(path, target, handlers, authenticator, permissions)

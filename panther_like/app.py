@@ -9,21 +9,26 @@ in ARCHITECTURE.md: resolve, 405, read body, authenticate (401), permit
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
 from panther_like import config as config_module
 from panther_like.api import HTTPEndpoint
+from panther_like.audit import current_request as audit_request
 from panther_like.audit import install_log_redaction
-from panther_like.config import Config
+from panther_like.config import Config, did_you_mean
 from panther_like.db.connection import bind_database, open_database
+from panther_like.docs_page import mount_docs
 from panther_like.exceptions import APIError, ConfigError, NotFoundAPIError, StoreUnavailableError
+from panther_like.guard import UNSET, build_authenticator
+from panther_like.openapi import openapi_setting
 from panther_like.request import Request, read_body
 from panther_like.response import Response
 from panther_like.revocation import DatabaseRevocationStore, RedisRevocationStore, RevocationStore
-from panther_like.routing import Router
+from panther_like.routing import Router, flatten_routes
 from panther_like.throttle import LoginThrottle, bind_login_throttle
 from panther_like.tokens import TokenService, bind_tokens
 from panther_like.utils import import_string
@@ -41,15 +46,33 @@ class Panther:
     ``urls`` overrides the ``URLS`` setting. Raises `ConfigError` for any
     configuration mistake. One app per process: building it binds the
     models and tokens to this app's store and keys.
+
+    ``exception_handlers`` maps an exception class to ``handler(request,
+    exc) -> Response`` (sync or async): whatever a handler, a permission or
+    an ``authenticate`` raises reaches the handler of its nearest class,
+    Ninja's ``@api.exception_handler``. ``request`` is None when the error
+    happened before the request was read (404, 405).
     """
 
-    def __init__(self, configs: str | ModuleType | None = None, *, urls: Mapping[str, Any] | str | None = None):
+    def __init__(
+        self, configs: str | ModuleType | None = None, *, urls: Mapping[str, Any] | str | None = None,
+        exception_handlers: Mapping[type[BaseException], Callable[[Any, Any], Any]] | None = None,
+    ):
         self.config: Config = config_module.load(configs)
-        self.router = Router.build(self._urls(urls), self._endpoint)
+        self.exception_handlers = dict(exception_handlers or {})
+        default_auth = self._default_auth()
+        self.router = Router([
+            (path, self._endpoint(path, target, auth))
+            for path, target, auth in flatten_routes(self._urls(urls), default_auth=default_auth)
+        ])
+        mount_docs(self.router, self.config.openapi or openapi_setting(None))
         try:
             self.database = open_database(self.config.database)
         except ValueError as exc:  # a MongoDB URL that does not parse; the message hides any password
-            raise ConfigError("DATABASE['url']", '<url>', str(exc)) from None
+            raise ConfigError(
+                "DATABASE['url']", config_module._redact(self.config.database.get('url')),
+                f'{exc}; expected a URL such as mongodb://user:password@host:27017/dbname',
+            ) from None
         self.revocations: RevocationStore = (
             RedisRevocationStore(self.config.redis_url) if self.config.redis_url
             else DatabaseRevocationStore(self.database)
@@ -72,13 +95,24 @@ class Panther:
             try:
                 urls = import_string(urls)
             except ImportError as exc:
-                raise ConfigError('URLS', urls, f'cannot import {urls!r} ({exc})') from None
+                raise ConfigError('URLS', urls, f'cannot import {urls!r} ({exc}){did_you_mean(urls)}') from None
         return urls
 
-    def _endpoint(self, path: str, target: Any) -> HTTPEndpoint | WebsocketEndpoint:
+    def _default_auth(self) -> Any:
+        """``DEFAULT_AUTH``, checked once here so a mistake names the setting rather than a route."""
+        default = self.config.default_auth
+        if default is None:
+            return UNSET
+        try:
+            build_authenticator(default, self.config, where='DEFAULT_AUTH')
+        except ConfigError as exc:
+            raise ConfigError('DEFAULT_AUTH', default, exc.reason) from None
+        return default
+
+    def _endpoint(self, path: str, target: Any, default_auth: Any = UNSET) -> HTTPEndpoint | WebsocketEndpoint:
         if is_websocket_class(target):
-            return WebsocketEndpoint.build(path, target, self.config)
-        return HTTPEndpoint.build(path, target, self.config)
+            return WebsocketEndpoint.build(path, target, self.config, default_auth)
+        return HTTPEndpoint.build(path, target, self.config, default_auth)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope['type']
@@ -91,6 +125,7 @@ class Panther:
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         method = scope['method']
+        request = None
         try:
             match = self.router.resolve(scope['path'])
             if match is None or not isinstance(match[0], HTTPEndpoint):
@@ -98,6 +133,7 @@ class Panther:
             endpoint, params = match
             handler = endpoint.handler_for(method)
             request = Request(scope, await read_body(scope, receive))
+            audit_request.set(request)
             request.path_params = params
             if endpoint.authenticator is not None:
                 request.user = request.auth = await endpoint.authenticator(request)
@@ -105,14 +141,39 @@ class Panther:
                 await permit(request)
             response = await handler(request, **params)
             body = response.body
-        except APIError as exc:
-            response = Response({'detail': exc.detail}, exc.status_code, exc.headers)
-            body = response.body
-        except Exception:
-            logger.exception('Unhandled error while serving %s %s', method, scope['path'])
-            response = Response(INTERNAL_ERROR, 500)
-            body = response.body
+        except Exception as exc:
+            handler = self._exception_handler(exc) if self.exception_handlers else None
+            if handler is not None:
+                response, body = await self._handled(handler, request, exc, method, scope['path'])
+            elif isinstance(exc, APIError):
+                response = Response({'detail': exc.detail}, exc.status_code, exc.headers)
+                body = response.body
+            else:
+                logger.exception('Unhandled error while serving %s %s', method, scope['path'])
+                response = Response(INTERNAL_ERROR, 500)
+                body = response.body
         await response.send(send, body if method != 'HEAD' else b'', content_length=len(body))
+
+    def _exception_handler(self, exc: Exception) -> Callable[[Any, Any], Any] | None:
+        for cls in type(exc).__mro__:
+            handler = self.exception_handlers.get(cls)
+            if handler is not None:
+                return handler
+        return None
+
+    async def _handled(
+        self, handler: Callable[[Any, Any], Any], request: Any, exc: Exception, method: str, path: str
+    ) -> tuple[Response, bytes]:
+        try:
+            result = handler(request, exc)
+            if inspect.isawaitable(result):
+                result = await result
+            response = result if isinstance(result, Response) else Response(result)
+            return response, response.body
+        except Exception:
+            logger.exception('Exception handler %r failed while serving %s %s', handler, method, path)
+            response = Response(INTERNAL_ERROR, 500)
+            return response, response.body
 
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         match = self.router.resolve(scope['path'])

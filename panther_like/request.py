@@ -94,7 +94,7 @@ def parse_cookies(header: str) -> dict[str, str]:
     cookies: dict[str, str] = {}
     for chunk in header.split(';'):
         name, separator, value = chunk.partition('=')
-        name, value = name.strip(), value.strip()
+        name, value = name.strip(' \t'), value.strip(' \t')  # not control characters or Unicode spaces
         if not separator or not name:
             continue
         if len(value) >= 2 and value[0] == value[-1] == '"':

@@ -68,7 +68,10 @@ class Response:
                 if lowered == 'content-type':
                     raw_headers[0] = (b'content-type', value.encode('latin-1'))
                 continue
-            raw_headers.append((lowered.encode('latin-1'), value.encode('latin-1')))
+            if isinstance(value, list | tuple):  # several values: WWW-Authenticate challenges, Set-Cookie
+                raw_headers.extend((lowered.encode('latin-1'), item.encode('latin-1')) for item in value)
+            else:
+                raw_headers.append((lowered.encode('latin-1'), value.encode('latin-1')))
         await send({'type': 'http.response.start', 'status': self.status_code, 'headers': raw_headers})
         await send({'type': 'http.response.body', 'body': body})
 

@@ -34,11 +34,13 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 
+from panther_like import audit
 from panther_like.config import AuthCacheSettings, JWTSettings
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.revocation import RevocationStore
@@ -98,7 +100,7 @@ class TokenService:
 
     # -- encoding and verifying ---------------------------------------------------------------
 
-    def encode(self, user_id: str, token_type: str, session_id: str) -> str:
+    def encode(self, user_id: str, token_type: str, session_id: str, scope: str | None = None) -> str:
         now = int(time.time())
         life = self._life if token_type == ACCESS else self._refresh_life
         payload = {
@@ -109,6 +111,8 @@ class TokenService:
             'jti': secrets.token_urlsafe(16),
             'sid': session_id,
         }
+        if scope:
+            payload['scope'] = scope  # RFC 8693 section 4.2: space-separated
         return jwt.encode(payload, self.keys.signing_key, algorithm=self.settings.algorithm, headers=self._headers)
 
     def decode(self, token: str, expected_type: str) -> dict[str, Any]:
@@ -149,11 +153,14 @@ class TokenService:
 
     # -- sessions -----------------------------------------------------------------------------
 
-    def issue_pair(self, user_id: str, session_id: str | None = None) -> dict[str, str]:
+    def issue_pair(
+        self, user_id: str, session_id: str | None = None, *, scopes: Sequence[str] | str | None = None
+    ) -> dict[str, str]:
         session_id = session_id or secrets.token_urlsafe(16)
+        scope = _scope_claim(scopes)
         return {
-            'access_token': self.encode(user_id, ACCESS, session_id),
-            'refresh_token': self.encode(user_id, REFRESH, session_id),
+            'access_token': self.encode(user_id, ACCESS, session_id, scope),
+            'refresh_token': self.encode(user_id, REFRESH, session_id, scope),
         }
 
     async def authenticate(self, token: str) -> Any:
@@ -162,8 +169,13 @@ class TokenService:
         if claims is None or claims['exp'] <= time.time():
             claims = self.decode(token, ACCESS)
             self._verified.put(token, claims)
-        await self._ensure_not_revoked(claims['sid'])
-        return (await self._user(claims['user_id'])).copy_for_session(claims)
+        try:
+            await self._ensure_not_revoked(claims['sid'])
+            user = await self._user(claims['user_id'])
+        except AuthenticationAPIError as exc:
+            exc.user_id = claims['user_id']  # verified claims: the audit log may name the account
+            raise
+        return user.copy_for_session(claims)
 
     async def _ensure_not_revoked(self, session_id: str) -> None:
         now = time.monotonic()
@@ -195,9 +207,12 @@ class TokenService:
         """Drop a cached user: called when this worker changes or deletes it."""
         self._users.pop(user_id, None)
 
-    async def login(self, user: Any) -> dict[str, str]:
-        pair = self.issue_pair(user.id)
+    async def login(self, user: Any, *, scopes: Sequence[str] | None = None) -> dict[str, str]:
+        """A new session for `user`; `scopes` go into both tokens and survive refresh."""
+        session_id = secrets.token_urlsafe(16)
+        pair = self.issue_pair(user.id, session_id, scopes=scopes)
         await user.update(last_login=datetime.now(UTC))
+        audit.log_event('login', user_id=user.id, session=audit.session_ref(session_id))
         return pair
 
     async def refresh(self, refresh_token: str) -> dict[str, str]:
@@ -211,10 +226,12 @@ class TokenService:
             raise AuthenticationAPIError('Refresh token was already used; the session has been revoked')
         if await self.user_model.find_one(id=claims['user_id']) is None:
             raise AuthenticationAPIError('User not found')
-        return self.issue_pair(claims['user_id'], claims['sid'])
+        audit.log_event('refresh', user_id=claims['user_id'], session=audit.session_ref(claims['sid']))
+        return self.issue_pair(claims['user_id'], claims['sid'], scopes=claims.get('scope'))
 
     async def logout(self, claims: dict[str, Any]) -> None:
         await self._revoke_session(claims['sid'])
+        audit.log_event('logout', user_id=claims['user_id'], session=audit.session_ref(claims['sid']))
 
     async def _revoke_session(self, session_id: str) -> None:
         until = self._session_end()
@@ -225,6 +242,15 @@ class TokenService:
     def _session_end(self) -> float:
         """Every token issued until now has expired by then."""
         return time.time() + self._refresh_life + 1
+
+
+def _scope_claim(scopes: Sequence[str] | str | None) -> str | None:
+    if scopes is None or isinstance(scopes, str):
+        return scopes or None
+    for scope in scopes:
+        if not isinstance(scope, str) or not scope or ' ' in scope or '"' in scope or '\\' in scope:
+            raise ValueError(f'{scope!r} is not a valid scope (RFC 6749 section 3.3)')
+    return ' '.join(scopes) or None
 
 
 def _session_key(session_id: str) -> str:

@@ -116,11 +116,15 @@ class WebsocketEndpoint:
         self.permissions = permissions
 
     @classmethod
-    def build(cls, path: str, target: type[GenericWebsocket], config: Config) -> WebsocketEndpoint:
+    def build(
+        cls, path: str, target: type[GenericWebsocket], config: Config, default_auth: Any = UNSET
+    ) -> WebsocketEndpoint:
+        """`default_auth`: the URL group's (or ``DEFAULT_AUTH``), used when the class does not set ``auth``."""
         where = f'websocket {path!r}'
+        auth = default_auth if target.auth is UNSET else target.auth
         return cls(
             path, target,
-            build_authenticator(target.auth, config, where=where, websocket=True),
+            build_authenticator(auth, config, where=where, websocket=True),
             build_permissions(target.permissions, where=where),
         )
 
@@ -139,6 +143,10 @@ class WebsocketEndpoint:
             code = (status.WS_1013_TRY_AGAIN_LATER if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
                     else status.WS_1008_POLICY_VIOLATION)
             await connection.close(code, exc.detail)
+            return
+        except Exception:  # a custom authenticator's own error: refuse, log, never leave the handshake hanging
+            logger.exception('websocket %s: authentication failed with an error', self.path)
+            await connection.close(status.WS_1011_INTERNAL_ERROR, 'Internal error')
             return
         try:
             await connection.serve()

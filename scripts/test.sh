@@ -17,5 +17,15 @@ python="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 
+[ -f .env ] || cp .env.example .env  # the example project (and its tests) read it
+
+# The /docs browser test: Debian's chromium (never a downloaded browser) driven by playwright-core.
+if ! [ -x /usr/bin/chromium ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+(cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import ServerUnavailable, start_redis
+from tests.servers import ServerUnavailable, start_redis, unavailable
 
 
 def _redis_ping(port: int) -> bytes:
@@ -20,7 +20,7 @@ def test_redis_stop_and_restart_on_the_same_port(tmp_path: Path) -> None:
     try:
         server = start_redis(tmp_path)
     except ServerUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     try:
         assert _redis_ping(server.port) == b'+PONG\r\n'
         server.stop()

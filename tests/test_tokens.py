@@ -164,3 +164,21 @@ async def test_a_second_app_on_the_same_store_sees_the_revocation(app, user, tmp
         with pytest.raises(AuthenticationAPIError, match='revoked'):
             await twin.tokens.authenticate(pair['access_token'])
 
+
+
+async def test_scopes_given_at_login_are_in_both_tokens_and_survive_refresh(user):
+    pair = await user.login(scopes=['read:items', 'write:items'])
+    for token in pair.values():
+        assert jwt.decode(token, KEY, algorithms=['HS256'])['scope'] == 'read:items write:items'
+    refreshed = await JWTAuthentication.refresh(pair['refresh_token'])
+    assert jwt.decode(refreshed['access_token'], KEY, algorithms=['HS256'])['scope'] == 'read:items write:items'
+
+
+async def test_a_login_without_scopes_has_no_scope_claim(user):
+    pair = await user.login()
+    assert 'scope' not in jwt.decode(pair['access_token'], KEY, algorithms=['HS256'])
+
+
+async def test_a_scope_with_a_space_is_refused(user):
+    with pytest.raises(ValueError, match='not a valid scope'):
+        await user.login(scopes=['read items'])

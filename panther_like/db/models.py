@@ -232,11 +232,14 @@ class BaseUser(Model):
         object.__setattr__(clone, '__pydantic_private__', private)
         return clone
 
-    async def login(self) -> dict[str, str]:
-        """A new session: ``{'access_token': ..., 'refresh_token': ...}``; records `last_login`."""
+    async def login(self, *, scopes: list[str] | None = None) -> dict[str, str]:
+        """A new session: ``{'access_token': ..., 'refresh_token': ...}``; records `last_login`.
+
+        `scopes` become the tokens' ``scope`` claim, checked by ``@API(scopes=...)``.
+        """
         from panther_like.tokens import active_tokens
 
-        return await active_tokens().login(self)
+        return await active_tokens().login(self, scopes=scopes)
 
     async def logout(self) -> None:
         """Revoke the session of the token that authenticated this request, in every worker and host."""

@@ -34,6 +34,9 @@ CLIENT_OPTIONS: dict[str, Any] = {
     'serverSelectionTimeoutMS': 2000,
     'connectTimeoutMS': 2000,
     'socketTimeoutMS': 5000,
+    # Client-side operation timeout (CSOT): bounds a whole operation, retries and server selection included,
+    # so a frozen server costs a request 3 s, not socket timeout + retry + selection (about 8 s).
+    'timeoutMS': 3000,
 }
 # Server error codes that mean "the server or the path to it is gone", not "your query is wrong".
 _UNAVAILABLE_CODES = frozenset({6, 7, 18, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436})
@@ -51,6 +54,8 @@ def _unavailable_reason(exc: Exception) -> str | None:
     """A short, credential-free reason if `exc` means the server cannot be reached, else None."""
     if isinstance(exc, mongo_errors.ServerSelectionTimeoutError):
         return 'no server answered in time'
+    if exc.timeout:  # timeoutMS expired, client- or server-side (ExecutionTimeout, code 50)
+        return 'timed out'
     if isinstance(exc, mongo_errors.NetworkTimeout):
         return 'network timeout'
     if isinstance(exc, mongo_errors.WaitQueueTimeoutError):

@@ -12,7 +12,7 @@ from panther_like.db import open_database
 from panther_like.db.embedded import EmbeddedDatabase
 from panther_like.db.mongo import MongoDatabase
 from panther_like.exceptions import StoreUnavailableError
-from tests.servers import ServerUnavailable, free_port, start_mongo_wire
+from tests.servers import ServerUnavailable, free_port, start_mongo_wire, unavailable
 
 
 async def test_mongodb_down_raises_503_quickly_without_the_password() -> None:
@@ -53,7 +53,7 @@ async def test_mongodb_killed_mid_run_then_restarted_on_the_same_port(tmp_path: 
     try:
         server = start_mongo_wire(tmp_path / 'nx')
     except ServerUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     database = MongoDatabase(server.url)
     try:
         things = database.collection('things')

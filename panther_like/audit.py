@@ -1,0 +1,122 @@
+"""The audit trail: one JSON line per authentication decision, on the logger ``panther_like.audit``.
+
+Why a separate logger: security events have a different audience (a SIEM,
+an incident responder) and retention from the application log; a logger
+of their own lets a deployment route them elsewhere without touching the
+rest (see README, "Shipping the audit log").
+
+Why JSON: one self-describing object per line is what log shippers
+(Vector, Fluent Bit, the CloudWatch/Datadog/Loki agents) parse without a
+custom grammar, and escaping makes a hostile value unable to forge a line.
+
+What a line holds: ``ts``, ``event`` (``auth.failure``, ``login``,
+``login.failure``, ``login.throttled``, ``logout``, ``refresh``,
+``refresh.failure``), ``reason``, ``user_id`` (when known from a verified
+token or the user record), ``client``, ``method``, ``path`` (never the
+query string, which may carry a token) and event-specific fields. Never a
+token, a password or a username as typed: callers pass none, and the
+fields are fixed.
+
+This module also keeps credentials out of the *server's* log:
+`install_log_redaction` masks ``authorization=...``-style query values and
+anything shaped like a JWT in uvicorn's access and handshake lines (uvicorn
+logs ``"WebSocket /ws/echo?authorization=<jwt>" [accepted]`` at INFO).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+logger = logging.getLogger('panther_like.audit')
+#: The request being served, set by the app, so events raised deep in token code still say who and where.
+current_request: ContextVar[Any] = ContextVar('panther_like_audit_request', default=None)
+
+MAX_FIELD_LENGTH = 200
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_FIELD_LENGTH:
+        return value[:MAX_FIELD_LENGTH] + '...'
+    return value
+
+
+def log_event(event: str, *, request: Any = None, reason: str | None = None, user_id: str | None = None,
+              **fields: Any) -> None:
+    """Write one audit line; `request` (HTTP request or websocket) gives client, method and path."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    request = request if request is not None else current_request.get()
+    record: dict[str, Any] = {
+        'ts': datetime.fromtimestamp(time.time(), UTC).isoformat(timespec='milliseconds'),
+        'event': event,
+        'reason': _short(reason),
+        'user_id': _short(user_id),
+    }
+    if request is not None:
+        scope = getattr(request, 'scope', {}) or {}
+        client = scope.get('client')
+        record['client'] = client[0] if client else None
+        record['method'] = scope.get('method', 'WEBSOCKET' if scope.get('type') == 'websocket' else None)
+        record['path'] = _short(scope.get('path'))
+    for name, value in fields.items():
+        record[name] = _short(value)
+    line = orjson.dumps(record, default=str).decode()
+    logger.info(line, extra={'audit': record})
+
+
+def session_ref(session_id: str) -> str:
+    """A short digest of a session id: correlates login, refresh and logout lines without the id itself."""
+    return hashlib.sha256(session_id.encode()).hexdigest()[:16]
+
+
+# -- keeping credentials out of the server log ------------------------------------------------
+
+# A query parameter that carries a credential, or anything shaped like a JWT (header.payload.signature,
+# the header always starting with '{"' base64url-encoded: 'eyJ').
+_CREDENTIAL_PARAM = re.compile(
+    r'(?i)((?:^|[?&;\s"])(?:authorization|access_token|refresh_token|token|password|api_key|key|sessionid)=)'
+    r'[^&\s"]*'
+)
+_JWT = re.compile(r'eyJ[A-Za-z0-9_\-%]*\.[A-Za-z0-9_\-%]*\.?[A-Za-z0-9_\-%]*')
+REDACTED = '***'
+
+
+def redact(text: str) -> str:
+    """`text` with credential query values and JWT-shaped strings replaced by ``***``."""
+    if '=' in text:
+        text = _CREDENTIAL_PARAM.sub(lambda m: m.group(1) + REDACTED, text)
+    if 'eyJ' in text:
+        text = _JWT.sub(REDACTED, text)
+    return text
+
+
+class RedactCredentials(logging.Filter):
+    """Masks credentials in a record's message and string arguments (formatters still get their args)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: redact(arg) if isinstance(arg, str) else arg for key, arg in record.args.items()}
+        return True
+
+
+REDACTED_LOGGERS = ('uvicorn.access', 'uvicorn.error', 'panther_like')
+
+
+def install_log_redaction() -> None:
+    """Add `RedactCredentials` to the loggers that print request lines (idempotent)."""
+    for name in REDACTED_LOGGERS:
+        target = logging.getLogger(name)
+        if not any(isinstance(existing, RedactCredentials) for existing in target.filters):
+            target.addFilter(RedactCredentials())

@@ -1,0 +1,298 @@
+"""The OpenAPI 3.1 document served at ``/openapi.json``, built from the router once.
+
+What it documents, and why it is shaped this way:
+
+- every HTTP route and method, with ``{name}`` path parameters;
+- ``components.securitySchemes`` for every scheme in use: the security
+  objects, and the configuration-driven JWT classes (header bearer, query
+  parameter, cookie). Ninja names a scheme after its class, so two
+  ``APIKeyHeader`` instances with different headers collide and one
+  silently wins. Here a class name is used as is while it stands for one
+  scheme, and suffixed with a hash of the scheme's parameters as soon as
+  it stands for two, so names are unique and stable across runs;
+- per-operation ``security``: a list is an OR of alternatives (each with
+  the route's JWT ``scopes``), plus ``{}`` when authentication is optional;
+- the auth error responses (401, and 403 when a scheme, a permission or a
+  scope can refuse) with their JSON model, taken from each scheme's
+  ``openapi_responses`` and merged with ``oneOf`` when they differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+
+from panther_like.exceptions import ConfigError
+from panther_like.security.base import AuthErrorResponse, SecurityObject
+
+OPENAPI_VERSION = '3.1.0'
+OPENAPI_KEYS = frozenset({'enabled', 'title', 'version', 'description'})
+BODY_METHODS = ('POST', 'PUT', 'PATCH')
+STATUS_DESCRIPTIONS = {401: 'Unauthorized', 403: 'Forbidden'}
+DEFAULT_AUTH_RESPONSES: Mapping[int, Any] = {401: AuthErrorResponse}
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAPISettings:
+    """The ``OPENAPI`` setting: ``{'enabled': True, 'title': ..., 'version': ..., 'description': ...}``."""
+
+    enabled: bool = True
+    title: str = 'panther_like API'
+    version: str = '0.1.0'
+    description: str | None = None
+
+
+def openapi_setting(value: Any) -> OpenAPISettings:
+    """Check ``OPENAPI`` when the app is built; ``False`` is short for ``{'enabled': False}``."""
+    if value is None:
+        return OpenAPISettings()
+    if value is False:
+        return OpenAPISettings(enabled=False)
+    if not isinstance(value, Mapping):
+        raise ConfigError('OPENAPI', value, f"must be a dict such as {{'enabled': True, 'title': ...}}, not {value!r}")
+    unknown = sorted(set(value) - OPENAPI_KEYS)
+    if unknown:
+        known = ', '.join(sorted(OPENAPI_KEYS))
+        raise ConfigError('OPENAPI', unknown[0], f'unknown key {unknown[0]!r} (known keys: {known})')
+    enabled = value.get('enabled', True)
+    if not isinstance(enabled, bool):
+        raise ConfigError("OPENAPI['enabled']", enabled, f'{enabled!r} must be True or False')
+    for key in ('title', 'version', 'description'):
+        item = value.get(key)
+        if item is not None and not (isinstance(item, str) and item):
+            raise ConfigError(f"OPENAPI[{key!r}]", item, f'{item!r} must be a non-empty string')
+    defaults = OpenAPISettings()
+    return OpenAPISettings(
+        enabled=enabled, title=value.get('title') or defaults.title, version=value.get('version') or defaults.version,
+        description=value.get('description'),
+    )
+
+
+# -- schemes ----------------------------------------------------------------------------------
+
+
+def _jwt_scheme(cls: type) -> dict[str, Any] | None:
+    from panther_like.authentications import (
+        BaseJWTAuthentication,
+        CookieJWTAuthentication,
+        JWTAuthentication,
+        QueryParamJWTAuthentication,
+    )
+
+    if not (isinstance(cls, type) and issubclass(cls, BaseJWTAuthentication)):
+        return None
+    if issubclass(cls, JWTAuthentication):
+        return {'type': 'http', 'scheme': 'bearer', 'bearerFormat': 'JWT'}
+    if issubclass(cls, QueryParamJWTAuthentication):
+        return {'type': 'apiKey', 'in': 'query', 'name': cls.param_name, 'description': 'An access JWT'}
+    if issubclass(cls, CookieJWTAuthentication):
+        return {'type': 'apiKey', 'in': 'cookie', 'name': cls.cookie_name, 'description': 'An access JWT'}
+    return None
+
+
+def describe(source: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``(base name, Security Scheme Object)`` for each wire scheme `source` accepts; [] if unknown.
+
+    A class or object may say what it accepts with ``openapi_scheme()``
+    (one scheme) or ``openapi_security`` (a list of sources, alternatives),
+    the way the example's header-or-cookie class does.
+    """
+    alternatives = getattr(source, 'openapi_security', None)
+    if alternatives is not None:
+        return [entry for item in alternatives for entry in describe(item)]
+    name = source.__name__ if isinstance(source, type) else type(source).__name__
+    if isinstance(source, SecurityObject):
+        return [(name, source.openapi_scheme())]
+    scheme = _jwt_scheme(source)
+    if scheme is not None:
+        return [(name, scheme)]
+    hook = getattr(source, 'openapi_scheme', None)
+    if callable(hook):
+        return [(getattr(source, '__name__', name), hook())]
+    return []
+
+
+def auth_responses(source: Any) -> Mapping[int, Any]:
+    return getattr(source, 'openapi_responses', DEFAULT_AUTH_RESPONSES)
+
+
+def _canonical(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+class _SchemeNames:
+    """Unique, stable names: the class name alone while it means one scheme, name + hash once it means two."""
+
+    def __init__(self) -> None:
+        self._by_base: dict[str, dict[bytes, dict[str, Any]]] = {}
+
+    def add(self, base: str, scheme: dict[str, Any]) -> None:
+        self._by_base.setdefault(base, {})[_canonical(scheme)] = scheme
+
+    def name(self, base: str, scheme: dict[str, Any]) -> str:
+        variants = self._by_base[base]
+        if len(variants) == 1:
+            return base
+        return f'{base}_{hashlib.sha256(_canonical(scheme)).hexdigest()[:8]}'
+
+    def components(self) -> dict[str, dict[str, Any]]:
+        return {
+            self.name(base, scheme): scheme for base, variants in self._by_base.items() for scheme in variants.values()
+        }
+
+
+# -- response models ----------------------------------------------------------------------------
+
+
+class _Schemas:
+    """``components.schemas``: pydantic models by name (a hash suffix on a name clash), dicts inline."""
+
+    def __init__(self) -> None:
+        self.components: dict[str, Any] = {}
+        self._names: dict[type, str] = {}
+
+    def ref(self, model: Any) -> dict[str, Any]:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            name = self._names.get(model)
+            if name is None:
+                schema = model.model_json_schema(ref_template='#/components/schemas/{model}')
+                for def_name, definition in schema.pop('$defs', {}).items():
+                    self.components.setdefault(def_name, definition)
+                name = model.__name__
+                if name in self.components and self.components[name] != schema:
+                    name = f'{name}_{hashlib.sha256(_canonical(schema)).hexdigest()[:8]}'
+                self.components[name] = schema
+                self._names[model] = name
+            return {'$ref': f'#/components/schemas/{name}'}
+        if isinstance(model, Mapping):
+            return dict(model)
+        raise ConfigError('openapi_responses', model, f'{model!r} is not a pydantic model or a JSON schema dict')
+
+
+def _merge_responses(by_status: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status_code in sorted(by_status):
+        unique: list[dict[str, Any]] = []
+        for schema in by_status[status_code]:
+            if schema not in unique:
+                unique.append(schema)
+        schema = unique[0] if len(unique) == 1 else {'oneOf': unique}
+        responses[str(status_code)] = {
+            'description': STATUS_DESCRIPTIONS.get(status_code, 'Error'),
+            'content': {'application/json': {'schema': schema}},
+        }
+    return responses
+
+
+# -- the document --------------------------------------------------------------------------------
+
+
+def _openapi_path(path: str) -> str:
+    from panther_like.routing import PARAMETER
+
+    return '/' + PARAMETER.sub(r'{\1}', path)
+
+
+def _operation_id(method: str, path: str) -> str:
+    cleaned = ''.join(ch if ch.isalnum() else '_' for ch in path).strip('_') or 'root'
+    return f'{method.lower()}_{cleaned}'
+
+
+def _summary(endpoint: Any, method: str) -> str:
+    from panther_like.api import FunctionAPI
+
+    target = endpoint.target
+    if isinstance(target, FunctionAPI):
+        doc, name = target.function.__doc__, target.function.__name__
+    else:
+        handler = getattr(target, method.lower(), None)
+        doc, name = (getattr(handler, '__doc__', None) or target.__doc__), target.__name__
+    if doc and doc.strip():
+        return doc.strip().splitlines()[0]
+    return name.replace('_', ' ').strip().capitalize()
+
+
+def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> dict[str, Any]:
+    """The OpenAPI document of `routes` (the router's ``(path, endpoint)`` pairs)."""
+    from panther_like.api import HTTPEndpoint
+    from panther_like.routing import PARAMETER
+
+    names = _SchemeNames()
+    schemas = _Schemas()
+    endpoints = [
+        (path, endpoint) for path, endpoint in routes
+        if isinstance(endpoint, HTTPEndpoint) and getattr(endpoint.target, 'include_in_schema', True)
+    ]
+    described: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for _, endpoint in endpoints:
+        spec = getattr(endpoint.authenticator, 'spec', None)
+        entries = [entry for source in (spec.sources if spec else ()) for entry in describe(source)]
+        described[id(endpoint)] = entries
+        for base, scheme in entries:
+            names.add(base, scheme)
+
+    paths: dict[str, Any] = {}
+    for path, endpoint in endpoints:
+        spec = getattr(endpoint.authenticator, 'spec', None)
+        scopes = list(getattr(endpoint.target, 'scopes', None) or ())
+        security: list[dict[str, list[str]]] = []
+        for base, scheme in described[id(endpoint)]:
+            requirement = {names.name(base, scheme): scopes}
+            if requirement not in security:
+                security.append(requirement)
+        errors: dict[int, list[dict[str, Any]]] = {}
+        if spec is not None:
+            for source in spec.sources:
+                for status_code, model in auth_responses(source).items():
+                    if spec.optional and status_code == 401:
+                        continue  # optional: a failed credential means anonymous, never a 401
+                    errors.setdefault(int(status_code), []).append(schemas.ref(model))
+        if endpoint.permissions:  # permissions and scopes are both refused with 403
+            errors.setdefault(403, []).append(schemas.ref(AuthErrorResponse))
+        parameters = [
+            {'name': name, 'in': 'path', 'required': True, 'schema': {'type': 'string'}}
+            for name in PARAMETER.findall(path)
+        ]
+        tag = path.split('/', 1)[0]
+        operations: dict[str, Any] = {}
+        for method in endpoint.handlers:
+            if method == 'HEAD':
+                continue
+            operation: dict[str, Any] = {
+                'operationId': _operation_id(method, path),
+                'summary': _summary(endpoint, method),
+                'responses': {
+                    '200': {'description': 'Successful Response', 'content': {'application/json': {'schema': {}}}},
+                    **_merge_responses(errors),
+                },
+            }
+            if tag and '<' not in tag:
+                operation['tags'] = [tag]
+            if parameters:
+                operation['parameters'] = parameters
+            if method in BODY_METHODS:
+                operation['requestBody'] = {'required': False, 'content': {'application/json': {'schema': {}}}}
+            if spec is not None and security:
+                operation['security'] = [*security, {}] if spec.optional else security
+            operations[method.lower()] = operation
+        if operations:
+            paths[_openapi_path(path)] = operations
+
+    info: dict[str, Any] = {'title': settings.title, 'version': settings.version}
+    if settings.description:
+        info['description'] = settings.description
+    components: dict[str, Any] = {}
+    schemes = names.components()
+    if schemes:
+        components['securitySchemes'] = schemes
+    if schemas.components:
+        components['schemas'] = schemas.components
+    document: dict[str, Any] = {'openapi': OPENAPI_VERSION, 'info': info, 'paths': paths}
+    if components:
+        document['components'] = components
+    return document

@@ -1,0 +1,38 @@
+"""Per-route security objects, the way Django Ninja users know them.
+
+``@API(auth=MyBearer())``, ``auth=[APIKeyHeader(), SessionAuth()]``,
+``auth=OptionalAuth(MyBearer())``: each object extracts a credential and
+calls the ``authenticate`` you write. See README "Per-route security".
+"""
+
+from panther_like.security.apikey import APIKeyBase, APIKeyCookie, APIKeyHeader, APIKeyQuery
+from panther_like.security.base import AuthBase, AuthErrorResponse, CredentialsMissing, SecurityObject
+from panther_like.security.http import HttpBasicAuth, HttpBearer
+from panther_like.security.optional import ANONYMOUS, OptionalAuth
+from panther_like.security.session import (
+    SessionAuth,
+    SessionAuthIsStaff,
+    SessionAuthSuperUser,
+    login_session,
+    logout_session,
+)
+
+__all__ = [
+    'ANONYMOUS',
+    'APIKeyBase',
+    'APIKeyCookie',
+    'APIKeyHeader',
+    'APIKeyQuery',
+    'AuthBase',
+    'AuthErrorResponse',
+    'CredentialsMissing',
+    'HttpBasicAuth',
+    'HttpBearer',
+    'OptionalAuth',
+    'SecurityObject',
+    'SessionAuth',
+    'SessionAuthIsStaff',
+    'SessionAuthSuperUser',
+    'login_session',
+    'logout_session',
+]

@@ -1,0 +1,145 @@
+"""`SecurityObject`: the Ninja-style template every per-route security object follows.
+
+A security object does two things and keeps them apart: `get_credential`
+reads where the credential lives (a header, a query parameter, a cookie),
+and `authenticate(request, credential)`, which the user writes, decides
+who it belongs to. Keeping extraction in the framework means every object
+answers malformed input the same way (a 401, never a 500) before user code
+ever sees it.
+
+`authenticate` may be sync or async. ``None`` means "not authenticated";
+any other value, falsy ones (``0``, ``''``, ``False``) included, is the
+principal and becomes ``request.auth``/``request.user``. Raising
+`AuthorizationAPIError` means "known but not allowed" (403) and stops a
+list of authenticators; raising `AuthenticationAPIError` lets the next one
+try; any other exception reaches the app's exception handlers.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from panther_like.exceptions import AuthenticationAPIError
+
+REALM = 'api'
+
+
+class AuthErrorResponse(BaseModel):
+    """What every 401/403 body looks like: ``{"detail": "<short reason>"}``."""
+
+    detail: str
+
+
+class CredentialsMissing(AuthenticationAPIError):
+    """401 because no credential of this kind was sent at all.
+
+    A list of authenticators reports a more specific failure (a credential
+    that was sent but did not hold) in preference to this one.
+    """
+
+    missing_credentials = True
+
+
+class SecurityObject:
+    """Base of `HttpBearer`, `HttpBasicAuth`, the API keys and `SessionAuth`.
+
+    Subclasses define `get_credential` (where the credential lives),
+    `openapi_scheme` (how it is documented) and `challenge` (the
+    ``WWW-Authenticate`` value of a 401, None when the scheme has none);
+    users subclass those and write `authenticate`.
+    """
+
+    #: Responses documented on every operation that uses this object; ``{}`` documents none.
+    #: Values are pydantic models or JSON schemas; several for one status are merged with ``oneOf``.
+    openapi_responses: ClassVar[Mapping[int, Any]] = {401: AuthErrorResponse}
+    #: Shown under the scheme in the docs page.
+    openapi_description: ClassVar[str | None] = None
+
+    # -- what subclasses of the framework define ------------------------------------------
+
+    def get_credential(self, request: Any) -> Any:
+        """The credential, or None when the request carries none; raise a 401 for a malformed one."""
+        raise NotImplementedError
+
+    def openapi_scheme(self) -> dict[str, Any]:
+        """The OpenAPI Security Scheme Object describing this object."""
+        raise NotImplementedError
+
+    @property
+    def challenge(self) -> str | None:
+        return None
+
+    def invalid_challenge(self, reason: str) -> str | None:
+        """The ``WWW-Authenticate`` value when a credential was sent but did not hold."""
+        return self.challenge
+
+    # -- what users write -----------------------------------------------------------------
+
+    def authenticate(self, request: Any, credential: Any) -> Any:
+        raise NotImplementedError(f'{type(self).__qualname__} must implement authenticate(request, ...)')
+
+    # -- what the framework calls ---------------------------------------------------------
+
+    def bind(self, config: Any) -> None:
+        """Called once per route when the app is built, with its `Config` (see `SessionAuth`)."""
+
+    async def _call_authenticate(self, request: Any, credential: Any) -> Any:
+        result = self.authenticate(request, credential)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    async def resolve(self, request: Any) -> Any:
+        """The principal, or raise: `CredentialsMissing`/`AuthenticationAPIError` (401), 403 as raised."""
+        credential = self.get_credential(request)
+        if credential is None:
+            raise self._missing()
+        try:
+            principal = await self._call_authenticate(request, credential)
+        except AuthenticationAPIError as exc:  # raised by user code: still tell the client how to authenticate
+            challenge = self.invalid_challenge(exc.detail)
+            if challenge is not None:
+                exc.headers.setdefault('WWW-Authenticate', challenge)
+            raise
+        if principal is None:
+            raise self._invalid('Invalid credentials')
+        return principal
+
+    async def __call__(self, request: Any) -> Any:
+        """Ninja's contract: the principal, or None when not authenticated."""
+        try:
+            return await self.resolve(request)
+        except AuthenticationAPIError:
+            return None
+
+    def _missing(self, detail: str | None = None) -> CredentialsMissing:
+        exc = CredentialsMissing(detail or self.missing_detail())
+        if self.challenge is not None:
+            exc.headers['WWW-Authenticate'] = self.challenge
+        return exc
+
+    def _invalid(self, detail: str) -> AuthenticationAPIError:
+        exc = AuthenticationAPIError(detail)
+        challenge = self.invalid_challenge(detail)
+        if challenge is not None:
+            exc.headers['WWW-Authenticate'] = challenge
+        return exc
+
+    def missing_detail(self) -> str:
+        return 'Authentication credentials were not provided'
+
+    def __repr__(self) -> str:
+        return f'{type(self).__qualname__}()'
+
+
+#: Ninja's name for the same thing.
+AuthBase = SecurityObject
+
+
+def quoted(value: str) -> str:
+    """A value safe inside an auth-param's quoted-string (RFC 9110 5.6.4)."""
+    return value.replace('\\', '').replace('"', "'").replace('\r', ' ').replace('\n', ' ')

@@ -1,0 +1,168 @@
+"""`TestClient`: call a `Panther` app in-process, over HTTP (httpx) and websockets.
+
+Why in-process: a test then needs no port, no server process and no
+sleep, and a failing handler's traceback lands in the test's output.
+The app's start-up and shut-down run around the client, as uvicorn's
+lifespan would run them.
+
+Authentication helpers:
+
+* `TestClient.login_as` logs the user in for real (``user.login()``) and
+  sends ``Authorization: Bearer <access token>`` from then on: every part
+  of the token path runs, and ``logout`` works.
+* `TestClient.force_authenticate` skips credentials altogether: every
+  guarded route of *this app object* sees the given user. It works by
+  wrapping the authenticators of the app instance the client was given,
+  and the wrapper only answers requests that carry this client's private
+  marker in the ASGI scope, which nothing outside this process can set.
+  Nothing in the framework itself knows about it, so no bypass exists in
+  an app served by uvicorn.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from panther_like.testing.websocket import WebsocketTestSession
+
+if TYPE_CHECKING:
+    import httpx
+
+    from panther_like.app import Panther
+
+SCOPE_KEY = 'panther_like.testing.client'
+# App instance -> {client marker: forced user}; the wrappers installed on an app read it.
+_forced: weakref.WeakKeyDictionary[Any, dict[object, Any]] = weakref.WeakKeyDictionary()
+
+
+def _httpx() -> Any:
+    try:
+        import httpx
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "panther_like.testing needs httpx: pip install 'panther-like[testing]' (or pip install httpx)"
+        ) from None
+    return httpx
+
+
+def _install_bypass(app: Panther) -> dict[object, Any]:
+    """Wrap every authenticator of `app` (once) so a forced client's requests skip it."""
+    registry = _forced.get(app)
+    if registry is not None:
+        return registry
+    registry = _forced[app] = {}
+    for _, endpoint in app.router.routes:
+        original = endpoint.authenticator
+        if original is None:
+            continue
+
+        async def authenticate(connection: Any, _original: Any = original) -> Any:
+            marker = connection.scope.get(SCOPE_KEY)
+            if marker is not None and marker in registry:
+                return registry[marker]
+            return await _original(connection)
+
+        authenticate.__wrapped__ = original  # type: ignore[attr-defined]
+        endpoint.authenticator = authenticate
+    return registry
+
+
+def _marking(app: Any, marker: object) -> Any:
+    """The app as this client calls it: every scope carries the client's marker."""
+
+    async def marked(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await app({**scope, SCOPE_KEY: marker}, receive, send)
+
+    return marked
+
+
+class TestClient:
+    """``async with TestClient(app) as client: response = await client.get('/me')``.
+
+    Every httpx request method is available (``get``, ``post(json=...)``,
+    ``request``...). ``lifespan=False`` skips start-up/shut-down, for an app
+    a fixture has already started.
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    def __init__(self, app: Panther, *, base_url: str = 'http://testserver', lifespan: bool = True,
+                 headers: Mapping[str, str] | None = None) -> None:
+        self.app = app
+        self.lifespan = lifespan
+        self.access_token: str | None = None
+        self.refresh_token: str | None = None
+        self._marker = object()
+        self._started = False
+        httpx = _httpx()
+        self.http: httpx.AsyncClient = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=_marking(app, self._marker)), base_url=base_url,
+            headers=dict(headers or {}),
+        )
+
+    async def __aenter__(self) -> TestClient:
+        if self.lifespan:
+            await self.app.startup()
+            self._started = True
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        self.force_authenticate(None)
+        await self.http.aclose()
+        if self._started:
+            self._started = False
+            await self.app.shutdown()
+
+    def __getattr__(self, name: str) -> Any:
+        if name == 'http':  # not set yet: __init__ failed
+            raise AttributeError(name)
+        # get, post, put, patch, delete, head, options, request, stream, headers, cookies...
+        return getattr(self.http, name)
+
+    # -- authentication -----------------------------------------------------------------------
+
+    async def login_as(self, user: Any) -> dict[str, str]:
+        """Log `user` in for real and send its access token from now on; returns the token pair."""
+        tokens = await user.login()
+        self.access_token, self.refresh_token = tokens['access_token'], tokens['refresh_token']
+        self.http.headers['Authorization'] = f'Bearer {self.access_token}'
+        return tokens
+
+    def logout(self) -> None:
+        """Stop sending credentials (it does not revoke anything; call the app's logout route for that)."""
+        self.http.headers.pop('Authorization', None)
+        self.access_token = self.refresh_token = None
+        self.force_authenticate(None)
+
+    def force_authenticate(self, user: Any) -> None:
+        """Every guarded route of this app sees `user` for this client's requests; ``None`` undoes it.
+
+        No token is checked or issued: ``request.user.logout()`` needs a real
+        token (use `login_as`). Permissions still run.
+        """
+        if user is None:
+            registry = _forced.get(self.app)
+            if registry is not None:
+                registry.pop(self._marker, None)
+            return
+        _install_bypass(self.app)[self._marker] = user
+
+    # -- websockets ---------------------------------------------------------------------------
+
+    def websocket(self, url: str, *, params: Mapping[str, str] | None = None,
+                  headers: Mapping[str, str] | None = None, timeout: float = 5.0) -> WebsocketTestSession:
+        """``async with client.websocket('/ws/echo', params={'authorization': token}) as ws: ...``.
+
+        Sends the client's default headers (an ``Authorization`` set by
+        `login_as` included) plus `headers`; a forced user applies too.
+        """
+        merged = dict(self.http.headers)
+        merged.update(headers or {})
+        merged.pop('user-agent', None)
+        return WebsocketTestSession(self.app, url, params=params, headers=merged, timeout=timeout,
+                                    scope_extra={SCOPE_KEY: self._marker})

@@ -1,0 +1,332 @@
+"""Login throttling: a bounded number of failed password checks per username and per client address.
+
+Why both keys: a limit per username stops guessing one account's password
+from many addresses; a limit per address stops one client from trying a
+few passwords against many accounts. Either limit reached means **429**
+with ``Retry-After`` (seconds), before any password is checked.
+
+Why reserve before checking: `check` counts the attempt *before* the
+password is verified (and gives the slot back on success), so a burst of
+concurrent guesses cannot all pass a "fewer than N failures so far" test
+at once: at most ``max_failures`` attempts per window ever get a password
+check.
+
+The counters live where revocations live, so every worker and host sees
+the same numbers: in the database by default (one row per attempt, counted
+over a sliding window; inserts are atomic on both backends, so no ``$inc``
+is needed), in Redis when ``REDIS`` is set (``INCR`` + ``EXPIRE ... NX``,
+a window that starts at the first failure).
+
+Use it in a login view::
+
+    from panther_like.throttle import login_throttle
+
+    await login_throttle.check(request, username)          # 429 when over the limit
+    if user is None or not user.check_password(password):
+        await login_throttle.record_failure(request, username, user_id=user and user.id)
+        raise AuthenticationAPIError('Invalid username or password')
+    await login_throttle.reset(request, username)          # success: this username starts over
+
+Settings: ``LOGIN_THROTTLE = {'max_failures': 5, 'window': 300,
+'max_failures_per_address': 50}`` (every key optional; ``window`` in
+seconds or a timedelta); ``LOGIN_THROTTLE = False`` turns it off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import secrets
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from panther_like import audit, status
+from panther_like.exceptions import APIError, ConfigError, StoreUnavailableError
+
+SETTING = 'LOGIN_THROTTLE'
+THROTTLE_COLLECTION = 'panther_like_login_attempts'
+PURGE_INTERVAL_SECONDS = 60.0
+THROTTLE_KEYS = frozenset({'max_failures', 'max_failures_per_address', 'window'})
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleSettings:
+    max_failures: int = 5
+    max_failures_per_address: int = 50
+    window: int = 300
+
+
+class TooManyAttemptsAPIError(APIError):
+    """429 with ``Retry-After``: too many failed logins for this username or from this address."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f'Too many failed login attempts; try again in {retry_after} seconds',
+            headers={'Retry-After': str(retry_after)},
+        )
+        self.retry_after = retry_after
+
+
+def settings_from(value: Any) -> ThrottleSettings | None:
+    """The ``LOGIN_THROTTLE`` setting checked: defaults when absent, None when ``False``."""
+    if value is None or value is True:
+        return ThrottleSettings()
+    if value is False:
+        return None
+    if not isinstance(value, Mapping):
+        raise ConfigError(SETTING, value, "must be a dict such as {'max_failures': 5, 'window': 300} or False")
+    unknown = sorted(set(value) - THROTTLE_KEYS)
+    if unknown:
+        raise ConfigError(
+            SETTING, unknown[0], f'unknown key {unknown[0]!r} (known keys: {", ".join(sorted(THROTTLE_KEYS))})'
+        )
+    defaults = ThrottleSettings()
+    values: dict[str, int] = {}
+    for key in THROTTLE_KEYS:
+        item = value.get(key, getattr(defaults, key))
+        if key == 'window' and isinstance(item, timedelta):
+            seconds = item.total_seconds()
+            item = int(seconds) if seconds == int(seconds) else item
+        if not isinstance(item, int) or isinstance(item, bool) or item <= 0:
+            kind = 'a positive whole number of seconds or a timedelta' if key == 'window' else 'a positive integer'
+            raise ConfigError(f'{SETTING}[{key!r}]', item, f'{item!r} must be {kind}')
+        values[key] = item
+    return ThrottleSettings(**values)
+
+
+# -- where the counters live ------------------------------------------------------------------
+
+
+class ThrottleStore(ABC):
+    """Counters of attempts per key over a window, shared by every worker."""
+
+    @abstractmethod
+    async def hit(self, key: str, window: int) -> tuple[int, Any]:
+        """Count one attempt for `key`; return the count including it and a receipt for `undo`."""
+
+    @abstractmethod
+    async def undo(self, key: str, receipt: Any) -> None:
+        """Forget the attempt `hit` returned `receipt` for."""
+
+    @abstractmethod
+    async def retry_after(self, key: str, limit: int) -> int:
+        """Seconds until `key` has fewer than `limit` attempts again (at least 1)."""
+
+    @abstractmethod
+    async def clear(self, key: str) -> None:
+        """Forget every attempt for `key`."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; the default has none."""
+
+
+class DatabaseThrottleStore(ThrottleStore):
+    """One row ``{_id, key, until}`` per attempt; the count is the rows of `key` not yet expired.
+
+    Only `insert_one`, `count`, `find`, `delete_one` and `delete_many` are
+    used, which both backends implement the same way (neosqlite's and
+    nx-27017's ``$inc`` are not relied on).
+    """
+
+    def __init__(self, database: Any) -> None:
+        self._database = database
+        self._next_purge = 0.0
+
+    @property
+    def _rows(self) -> Any:
+        return self._database.collection(THROTTLE_COLLECTION)
+
+    async def hit(self, key: str, window: int) -> tuple[int, Any]:
+        now = time.time()
+        row_id = secrets.token_hex(12)
+        await self._rows.insert_one({'_id': row_id, 'key': key, 'until': now + window})
+        count = await self._rows.count({'key': key, 'until': {'$gt': now}})
+        await self._purge_expired(now)
+        return count, row_id
+
+    async def undo(self, key: str, receipt: Any) -> None:
+        await self._rows.delete_one({'_id': receipt})
+
+    async def retry_after(self, key: str, limit: int) -> int:
+        now = time.time()
+        live = await self._rows.find({'key': key, 'until': {'$gt': now}}, sort=[('until', 1)])
+        if len(live) < limit:
+            return 1
+        # Once the oldest (len - limit + 1) rows have expired, fewer than `limit` remain.
+        return max(1, math.ceil(live[len(live) - limit]['until'] - now))
+
+    async def clear(self, key: str) -> None:
+        await self._rows.delete_many({'key': key})
+
+    async def _purge_expired(self, now: float) -> None:
+        if now < self._next_purge:
+            return
+        self._next_purge = now + PURGE_INTERVAL_SECONDS
+        await self._rows.delete_many({'until': {'$lt': now}})
+
+
+class RedisThrottleStore(ThrottleStore):
+    """``INCR`` + ``EXPIRE key window NX`` in one transaction: the window starts at the first attempt."""
+
+    PREFIX = 'panther_like:throttle:'
+
+    def __init__(self, url: str, *, timeout: float = 2.0) -> None:
+        self._url = url
+        self._timeout = timeout
+        self._clients: dict[asyncio.AbstractEventLoop, Any] = {}
+
+    def _client(self) -> Any:
+        import redis.asyncio
+
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = redis.asyncio.from_url(
+                self._url, socket_timeout=self._timeout, socket_connect_timeout=self._timeout,
+                retry_on_timeout=False,
+            )
+            self._clients = {known: c for known, c in self._clients.items() if not known.is_closed()}
+            self._clients[loop] = client
+        return client
+
+    async def _transaction(self, *commands: tuple[Any, ...]) -> list[Any]:
+        """Run ``(name, *args)`` commands in one MULTI/EXEC; a Redis that does not answer is a 503."""
+        import redis.exceptions
+
+        try:
+            async with self._client().pipeline(transaction=True) as pipe:
+                for name, *args in commands:
+                    getattr(pipe, name)(*args)
+                return await pipe.execute()
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            raise StoreUnavailableError('Redis', type(exc).__name__) from None
+
+    async def hit(self, key: str, window: int) -> tuple[int, Any]:
+        name = self.PREFIX + key
+        count, _ = await self._transaction(('incr', name), ('expire', name, window, True))  # True: NX
+        return int(count), None
+
+    async def undo(self, key: str, receipt: Any) -> None:
+        await self._transaction(('decr', self.PREFIX + key))
+
+    async def retry_after(self, key: str, limit: int) -> int:
+        (ttl,) = await self._transaction(('ttl', self.PREFIX + key))
+        return max(1, int(ttl))
+
+    async def clear(self, key: str) -> None:
+        await self._transaction(('delete', self.PREFIX + key))
+
+    async def close(self) -> None:
+        clients, self._clients = self._clients, {}
+        for loop, client in clients.items():
+            if loop is asyncio.get_running_loop():
+                await client.aclose()
+
+
+# -- the throttle a login view uses ------------------------------------------------------------
+
+
+def _username_key(username: str) -> str:
+    # Hashed: the counters never hold what someone typed (a password pasted into the username field).
+    return 'user:' + hashlib.sha256(username.encode('utf-8', 'surrogatepass')).hexdigest()[:32]
+
+
+def _address_key(request: Any) -> str | None:
+    client = request.client
+    return f'addr:{client[0]}' if client else None
+
+
+class LoginThrottle:
+    """Limits failed logins per username and per client address; see the module docstring."""
+
+    def __init__(self, settings: ThrottleSettings | None, store: ThrottleStore) -> None:
+        self.settings = settings
+        self.store = store
+
+    @classmethod
+    def build(cls, settings: ThrottleSettings | None, database: Any, redis_url: str | None) -> LoginThrottle:
+        store = RedisThrottleStore(redis_url) if redis_url else DatabaseThrottleStore(database)
+        return cls(settings, store)
+
+    def _limits(self, request: Any, username: str) -> list[tuple[str, int]]:
+        assert self.settings is not None
+        limits = [(_username_key(username), self.settings.max_failures)]
+        address = _address_key(request)
+        if address is not None:
+            limits.append((address, self.settings.max_failures_per_address))
+        return limits
+
+    async def check(self, request: Any, username: str) -> None:
+        """Reserve one attempt for `username` from this client, or raise 429 (`TooManyAttemptsAPIError`)."""
+        if self.settings is None:
+            return
+        taken: list[tuple[str, Any]] = []
+        for key, limit in self._limits(request, username):
+            count, receipt = await self.store.hit(key, self.settings.window)
+            taken.append((key, receipt))
+            if count > limit:
+                for done_key, done_receipt in taken:
+                    await self.store.undo(done_key, done_receipt)
+                retry_after = await self.store.retry_after(key, limit)
+                audit.log_event(
+                    'login.throttled', request=request, reason=f'too many failures per {key.split(":")[0]}',
+                    retry_after=retry_after,
+                )
+                raise TooManyAttemptsAPIError(retry_after)
+        request.scope.setdefault('state', {})['panther_like.login_attempt'] = taken
+
+    async def record_failure(self, request: Any, username: str, *, user_id: str | None = None) -> None:
+        """The reserved attempt failed: it keeps counting until the window passes. Logged for audit."""
+        audit.log_event('login.failure', request=request, reason='invalid username or password', user_id=user_id)
+
+    async def reset(self, request: Any, username: str) -> None:
+        """A successful login: this username starts over, and the address gets its slot back.
+
+        The address's earlier failures still count, so logging in to one's own
+        account between guesses at others does not reset the per-address limit.
+        """
+        if self.settings is None:
+            return
+        await self.store.clear(_username_key(username))
+        taken = request.scope.get('state', {}).pop('panther_like.login_attempt', [])
+        for key, receipt in taken:
+            if key.startswith('addr:'):
+                await self.store.undo(key, receipt)
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+class _ActiveThrottle:
+    """``login_throttle``: the throttle of the app built in this process (like `User.find_one`'s store)."""
+
+    _throttle: LoginThrottle | None = None
+
+    def _get(self) -> LoginThrottle:
+        if self._throttle is None:
+            raise RuntimeError('no panther_like app has been built in this process; build Panther(...) first')
+        return self._throttle
+
+    async def check(self, request: Any, username: str) -> None:
+        await self._get().check(request, username)
+
+    async def record_failure(self, request: Any, username: str, *, user_id: str | None = None) -> None:
+        await self._get().record_failure(request, username, user_id=user_id)
+
+    async def reset(self, request: Any, username: str) -> None:
+        await self._get().reset(request, username)
+
+
+login_throttle = _ActiveThrottle()
+
+
+def bind_login_throttle(throttle: LoginThrottle | None) -> None:
+    """Called by the app when it is built."""
+    _ActiveThrottle._throttle = throttle

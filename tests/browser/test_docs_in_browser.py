@@ -1,0 +1,67 @@
+"""A real headless chromium on /docs: Authorize with a token, call a protected route, see the 200.
+
+Debian's chromium driven by playwright-core (npm, tests/browser/package.json);
+no browser is ever downloaded. Without chromium or node_modules the test is
+skipped on a developer machine and FAILS under CI (``CI`` set), where
+scripts/test.sh installs both. The screenshot lands in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import new_user
+from tests.e2e.server import launch
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
+ARTIFACTS = REPO / 'test-artifacts'
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f'{CHROMIUM} is not installed (apt-get install chromium)'
+    if shutil.which('node') is None:
+        return 'node is not installed'
+    if not (HERE / 'node_modules' / 'playwright-core').is_dir():
+        return 'playwright-core is not installed (npm ci in tests/browser)'
+    return None
+
+
+@pytest.fixture(scope='module')
+def docs_server(tmp_path_factory):
+    servers = launch(tmp_path_factory, 'browser')
+    server = next(servers)
+    yield server
+    next(servers, None)
+
+
+def test_docs_page_authorizes_and_calls_a_protected_route(docs_server):
+    missing = _missing()
+    if missing:
+        if os.environ.get('CI'):
+            pytest.fail(f'browser test cannot run in CI: {missing}')
+        pytest.skip(missing)
+    with docs_server.client() as http:
+        user = new_user(http, 'browser')
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / 'docs-authorize.png'
+    env = {**os.environ, 'BASE_URL': docs_server.url, 'TOKEN': user.access_token, 'SCREENSHOT': str(screenshot),
+           'CHROMIUM': CHROMIUM}
+    result = subprocess.run(['node', str(HERE / 'docs_authorize.mjs')], cwd=HERE, env=env, capture_output=True,
+                            text=True, timeout=90)
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome['status'] == 200, outcome
+    assert outcome['shown'] == '200'
+    assert outcome['authorization'] == f'Bearer {user.access_token}'
+    assert outcome['body'] == {'id': user.id, 'username': user.username}
+    assert outcome['failures'] == [], outcome['failures']
+    assert screenshot.stat().st_size > 10_000
