@@ -13,11 +13,7 @@ import contextlib
 import os
 import secrets
 import shutil
-import signal
 import string
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,11 +23,10 @@ import httpx
 import pytest
 
 from tests.servers import free_port
+from tests.uvicorn import UvicornProcess
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_DIRS = ('configs', 'core', 'example_app')
-START_TIMEOUT = 20.0
-STOP_TIMEOUT = 10.0
 # Settings the example reads; an inherited value would win over the .env file (see load_env).
 ENV_SETTINGS = (
     'SECRET_KEY', 'MONGODB_URL', 'DB_PATH', 'REDIS_URL',
@@ -44,38 +39,16 @@ def random_secret(length: int = 48) -> str:
     return ''.join(secrets.choice(alphabet) for _ in range(length))
 
 
-@dataclass
-class ExampleServer:
+@dataclass(kw_only=True)
+class ExampleServer(UvicornProcess):
     """A running example project: where it listens, its secret, its log, its processes."""
 
-    name: str
     directory: Path
-    port: int
     secret_key: str
     workers: int
-    log_file: Path
-    process: subprocess.Popen | None = None
     env_values: dict[str, str] = field(default_factory=dict)
     log_level: str = 'warning'
     uvicorn_args: tuple[str, ...] = ()
-
-    @property
-    def url(self) -> str:
-        return f'http://127.0.0.1:{self.port}'
-
-    @property
-    def ws_url(self) -> str:
-        return f'ws://127.0.0.1:{self.port}'
-
-    def log(self) -> str:
-        try:
-            return self.log_file.read_text(errors='replace')
-        except OSError:
-            return '(no log file)'
-
-    def client(self, **kwargs) -> httpx.Client:
-        """A new client, hence a new connection: with several workers, any of them may serve it."""
-        return httpx.Client(base_url=self.url, timeout=10.0, **kwargs)
 
     # -- processes -------------------------------------------------------------------------
 
@@ -99,48 +72,17 @@ class ExampleServer:
         raise AssertionError(f'no process of the server holds socket inode {inode}')
 
     def start(self) -> None:
-        command = [
-            sys.executable, '-m', 'uvicorn', 'example_app.main:app',
-            '--host', '127.0.0.1', '--port', str(self.port), '--log-level', self.log_level,
-        ]
+        args = ['--log-level', self.log_level]
         if self.workers > 1:
-            command += ['--workers', str(self.workers)]
-        command += list(self.uvicorn_args)
+            args += ['--workers', str(self.workers)]
         env = {key: value for key, value in os.environ.items()
                if key not in ENV_SETTINGS and key not in ('PYTHONPATH', 'PANTHER_LIKE_CONFIGS')}
-        env['PANTHER_LIKE_FAST_PASSWORD_HASH'] = '1'
-        env['PYTHONUNBUFFERED'] = '1'
-        with open(self.log_file, 'ab') as log:
-            self.process = subprocess.Popen(
-                command, cwd=self.directory, env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f'{self.name}: uvicorn exited with status {self.process.returncode}:\n{self.log()[-3000:]}'
-                )
-            with contextlib.suppress(httpx.HTTPError):
-                answered = httpx.get(self.url + '/', timeout=1.0).status_code == 200
-                if answered and (self.workers == 1 or len(self.worker_pids()) == self.workers):
-                    return
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f'{self.name}: no HTTP answer within {START_TIMEOUT:.0f}s:\n{self.log()[-3000:]}')
 
-    def stop(self) -> None:
-        """SIGTERM to the supervisor (it stops its workers); SIGKILL to its process group after a timeout."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)  # its own session: only what it started
-            process.wait(timeout=STOP_TIMEOUT)
+        def ready() -> bool:
+            answered = httpx.get(self.url + '/', timeout=1.0).status_code == 200
+            return answered and (self.workers == 1 or len(self.worker_pids()) == self.workers)
+
+        self.launch('example_app.main:app', [*args, *self.uvicorn_args], cwd=self.directory, env=env, ready=ready)
 
 
 def _children(pid: int) -> list[int]:
@@ -228,6 +170,4 @@ def launch(
         yield server
     finally:
         server.stop()
-    # Every failure the suite provokes is a 4xx; nothing may have reached the log as a traceback.
-    log = server.log()
-    assert 'Traceback' not in log, f'{name}: the server logged a traceback:\n{log[-5000:]}'
+    server.assert_no_traceback()

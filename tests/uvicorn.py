@@ -1,0 +1,91 @@
+"""A real uvicorn process for the tests: started, polled until it answers, stopped by PID.
+
+Two kinds of server build on it: the example project copied into a fresh
+directory (tests/e2e/server.py) and a test app module served in place
+(tests/security_objects/server.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass(kw_only=True)
+class UvicornProcess:
+    """Where a uvicorn listens, its log, and the process (in a session of its own)."""
+
+    name: str
+    port: int
+    log_file: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f'http://127.0.0.1:{self.port}'
+
+    @property
+    def ws_url(self) -> str:
+        return f'ws://127.0.0.1:{self.port}'
+
+    def log(self) -> str:
+        try:
+            return self.log_file.read_text(errors='replace')
+        except OSError:
+            return '(no log file)'
+
+    def client(self, **kwargs) -> httpx.Client:
+        """A new client, hence a new connection: with several workers, any of them may serve it."""
+        return httpx.Client(base_url=self.url, timeout=10.0, **kwargs)
+
+    def launch(self, app: str, args: list[str], *, cwd: Path, env: dict[str, str], ready: Callable[[], bool]) -> None:
+        """Run ``python -m uvicorn app`` on our port and wait until `ready()` says it serves."""
+        command = [sys.executable, '-m', 'uvicorn', app, '--host', '127.0.0.1', '--port', str(self.port), *args]
+        env = {**env, 'PANTHER_LIKE_FAST_PASSWORD_HASH': '1', 'PYTHONUNBUFFERED': '1'}
+        with open(self.log_file, 'ab') as log:
+            self.process = subprocess.Popen(
+                command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f'{self.name}: uvicorn exited with status {self.process.returncode}:\n{self.log()[-3000:]}'
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if ready():
+                    return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f'{self.name}: no HTTP answer within {START_TIMEOUT:.0f}s:\n{self.log()[-3000:]}')
+
+    def stop(self) -> None:
+        """SIGTERM to uvicorn (it stops its workers); SIGKILL to its process group after a timeout."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # its own session: only what it started
+            process.wait(timeout=STOP_TIMEOUT)
+
+    def assert_no_traceback(self) -> None:
+        """Every failure the tests provoke is a 4xx; nothing may reach the log as a traceback."""
+        log = self.log()
+        assert 'Traceback' not in log, f'{self.name}: the server logged a traceback:\n{log[-5000:]}'
