@@ -31,10 +31,11 @@ the token claims `logout` needs never reach another request.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,6 +77,26 @@ class BoundedCache(dict):
         self[key] = value
 
 
+class SingleFlight:
+    """Concurrent callers asking for the same key share one store round trip.
+
+    When a cached entry expires under load, every in-flight request for the
+    same session or user would otherwise ask the store at the same moment.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[Hashable, asyncio.Future[Any]] = {}
+
+    async def run(self, key: Hashable, fetch: Callable[[], Awaitable[Any]]) -> Any:
+        future = self._pending.get(key)
+        if future is None or future.get_loop() is not asyncio.get_running_loop():
+            future = asyncio.ensure_future(fetch())
+            self._pending[key] = future
+            future.add_done_callback(lambda _done: self._pending.pop(key, None))
+        # shield: a caller that goes away must not cancel the look-up the others wait for.
+        return await asyncio.shield(future)
+
+
 class TokenService:
     """Issues and checks the tokens of one app; built once from its `Config`."""
 
@@ -97,6 +118,7 @@ class TokenService:
         self._live_sessions = BoundedCache(self.cache.max_entries)   # sid -> monotonic time checked
         self._revoked_sessions = BoundedCache(self.cache.max_entries)  # sid -> epoch until
         self._users = BoundedCache(self.cache.max_entries)           # user id -> (monotonic time, user)
+        self._flights = SingleFlight()
 
     # -- encoding and verifying ---------------------------------------------------------------
 
@@ -178,14 +200,17 @@ class TokenService:
         return user.copy_for_session(claims)
 
     async def _ensure_not_revoked(self, session_id: str) -> None:
+        # What this worker knows to be revoked wins over any "live" answer, including one from a
+        # store look-up that started before a logout handled here.
+        if session_id in self._revoked_sessions:
+            raise AuthenticationAPIError('Token has been revoked')
         now = time.monotonic()
         checked = self._live_sessions.get(session_id)
         if checked is not None and now - checked < self.cache.revocation_ttl:
             return
-        revoked_until = self._revoked_sessions.get(session_id)
-        if revoked_until is not None and revoked_until > time.time():
-            raise AuthenticationAPIError('Token has been revoked')
-        if await self.revocations.is_revoked(_session_key(session_id)):
+        key = _session_key(session_id)
+        revoked = await self._flights.run(key, lambda: self.revocations.is_revoked(key))
+        if revoked or session_id in self._revoked_sessions:
             self._live_sessions.pop(session_id, None)
             self._revoked_sessions.put(session_id, self._session_end())
             raise AuthenticationAPIError('Token has been revoked')
@@ -196,7 +221,7 @@ class TokenService:
         cached = self._users.get(user_id)
         if cached is not None and now - cached[0] < self.cache.user_ttl:
             return cached[1]
-        user = await self.user_model.find_one(id=user_id)
+        user = await self._flights.run(('user', user_id), lambda: self.user_model.find_one(id=user_id))
         if user is None:
             self._users.pop(user_id, None)
             raise AuthenticationAPIError('User not found')

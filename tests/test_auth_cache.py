@@ -177,3 +177,43 @@ def test_a_revocation_bound_above_one_second_is_a_config_error(tmp_path):
 def test_an_unknown_auth_cache_key_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match='unknown key'):
         build(tmp_path, AUTH_CACHE={'ttl': 5})
+
+
+async def test_concurrent_requests_for_one_session_share_one_store_round_trip(app, user):
+    token = (await user.login())['access_token']
+    calls = []
+    original = app.revocations.is_revoked
+
+    async def counting(key):
+        calls.append(key)
+        await asyncio.sleep(0.01)
+        return await original(key)
+
+    app.revocations.is_revoked = counting
+    users = await asyncio.gather(*(app.tokens.authenticate(token) for _ in range(20)))
+    assert len(calls) == 1
+    assert {u.id for u in users} == {user.id}
+
+
+async def test_a_look_up_in_flight_during_a_logout_here_does_not_revive_the_session(app, user):
+    token = (await user.login())['access_token']
+    authenticated = await app.tokens.authenticate(token)
+    app.tokens._live_sessions.clear()
+    release = asyncio.Event()
+    original = app.revocations.is_revoked
+
+    async def slow(key):
+        answer = await original(key)  # "not revoked" at the moment it is read
+        await release.wait()
+        return answer
+
+    app.revocations.is_revoked = slow
+    in_flight = asyncio.ensure_future(app.tokens.authenticate(token))
+    await asyncio.sleep(0.01)
+    app.revocations.is_revoked = original
+    await authenticated.logout()
+    release.set()
+    with pytest.raises(AuthenticationAPIError, match='revoked'):
+        await in_flight
+    with pytest.raises(AuthenticationAPIError, match='revoked'):
+        await app.tokens.authenticate(token)
