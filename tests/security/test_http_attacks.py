@@ -212,3 +212,15 @@ def test_random_bytes_after_a_request_line_are_refused(attacker: Attacker, garba
 def test_random_request_lines_never_error(attacker: Attacker, garbage: bytes) -> None:
     response = attacker.raw_request('raw.request-line', garbage.replace(b'\r\n\r\n', b'') + b'\r\n\r\n')
     assert response.status in OK_STATUSES_FOR_PUBLIC_ROUTES, response
+
+
+@given(username=st.text(max_size=140), password=st.text(max_size=140), email=st.none() | st.text(max_size=20))
+def test_hostile_signups_are_created_or_refused_never_an_error(attacker: Attacker, username: str, password: str,
+                                                                email: str | None) -> None:
+    """Any text (NUL and lone surrogates JSON-escaped, control characters, RTL marks, very long or empty
+    names) is either a new user or a 400/409, and the hash never comes back."""
+    response = attacker.http_request('body.signup', 'POST', '/auth/signup',
+                                     json={'username': username, 'password': password, 'email': email})
+    assert response.status_code in (201, 400, 409), response.text
+    if response.status_code == 201:
+        assert 'password' not in response.json()

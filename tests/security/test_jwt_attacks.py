@@ -22,9 +22,9 @@ from tests.security.attack import Attacker
 from tests.security.conftest import Victims
 
 
-def _header_safe(value: bytes) -> bytes:
+def _header_safe(value: str) -> str:
     """What can travel in one header line at all (CR/LF would end it)."""
-    return value.replace(b'\r', b'').replace(b'\n', b'')
+    return value.replace('\r', '').replace('\n', '')
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -41,21 +41,19 @@ def test_the_victims_tokens_are_accepted(attacker: Attacker, victims: Victims) -
 @given(data=st.data())
 def test_mangled_bearer_tokens_never_reach_the_handler(attacker: Attacker, victims: Victims, data) -> None:
     original = victims.alice.access_token
-    token = data.draw(corpus.token_mutations(original))
+    token = _header_safe(data.draw(corpus.token_mutations(original)))  # what one header line can carry
     if corpus.same_token(token.strip(' \t'), original):
         return  # the same token spelled differently (non-canonical base64url, SP/HTAB around it)
-    value = b'Bearer ' + token.encode()
-    attacker.raw_get_protected('jwt.mangled-bearer', '/me', [(b'Authorization', _header_safe(value))])
+    attacker.raw_get_protected('jwt.mangled-bearer', '/me', [(b'Authorization', b'Bearer ' + token.encode())])
 
 
 @given(data=st.data())
 def test_mangled_cookie_tokens_never_reach_the_handler(attacker: Attacker, victims: Victims, data) -> None:
     original = victims.bob.access_token
-    token = data.draw(corpus.token_mutations(original))
+    token = _header_safe(data.draw(corpus.token_mutations(original)))
     if corpus.same_token(token.strip(' \t'), original) or ';' in token:
         return
-    value = b'access_token=' + token.encode('utf-8')
-    attacker.raw_get_protected('jwt.mangled-cookie', '/whoami', [(b'Cookie', _header_safe(value))])
+    attacker.raw_get_protected('jwt.mangled-cookie', '/whoami', [(b'Cookie', b'access_token=' + token.encode())])
 
 
 @given(data=st.data())
