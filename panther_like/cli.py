@@ -245,6 +245,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     uvicorn.run(
         args.app or SETTINGS_APP, factory=not args.app, host=args.host, port=args.port,
         workers=args.workers, reload=args.reload, log_level=args.log_level, app_dir=os.getcwd(),
+        # uvicorn's default websocket implementations never answer a handshake whose request line
+        # exceeds 8 KiB and keep the connection open; wsproto answers it (tests/security).
+        ws='wsproto',
     )
     return 0
 

@@ -9,12 +9,12 @@ database or Redis, which is what makes a logout hold everywhere.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from abc import ABC, abstractmethod
 from typing import Any
 
-from panther_like.exceptions import DuplicateKeyError, StoreUnavailableError
+from panther_like.exceptions import DuplicateKeyError
+from panther_like.redis_connection import RedisConnection
 
 REVOCATION_COLLECTION = 'panther_like_revocations'
 PURGE_INTERVAL_SECONDS = 60.0
@@ -86,48 +86,19 @@ class RedisRevocationStore(RevocationStore):
     PREFIX = 'panther_like:revoked:'
 
     def __init__(self, url: str, *, timeout: float = 2.0) -> None:
-        self._url = url
-        self._timeout = timeout
-        self._clients: dict[asyncio.AbstractEventLoop, Any] = {}
-
-    def _client(self) -> Any:
-        # A redis.asyncio client belongs to the loop that created it; tests and
-        # some servers run several loops in one process.
-        import redis.asyncio
-
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = redis.asyncio.from_url(
-                self._url, socket_timeout=self._timeout, socket_connect_timeout=self._timeout,
-                retry_on_timeout=False,
-            )
-            self._clients = {known: c for known, c in self._clients.items() if not known.is_closed()}
-            self._clients[loop] = client
-        return client
-
-    async def _run(self, command: str, *args: Any, **kwargs: Any) -> Any:
-        import redis.exceptions
-
-        try:
-            return await getattr(self._client(), command)(*args, **kwargs)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            raise StoreUnavailableError('Redis', type(exc).__name__) from None
+        self._redis = RedisConnection(url, timeout=timeout)
 
     async def revoke(self, key: str, until: float) -> None:
-        await self._run('set', self.PREFIX + key, b'1', exat=max(int(until) + 1, int(time.time()) + 1))
+        await self._redis.run('set', self.PREFIX + key, b'1', exat=max(int(until) + 1, int(time.time()) + 1))
 
     async def is_revoked(self, key: str) -> bool:
-        return bool(await self._run('exists', self.PREFIX + key))
+        return bool(await self._redis.run('exists', self.PREFIX + key))
 
     async def claim_once(self, key: str, until: float) -> bool:
-        stored = await self._run(
+        stored = await self._redis.run(
             'set', self.PREFIX + key, b'1', nx=True, exat=max(int(until) + 1, int(time.time()) + 1)
         )
         return bool(stored)
 
     async def close(self) -> None:
-        clients, self._clients = self._clients, {}
-        for loop, client in clients.items():
-            if loop is asyncio.get_running_loop():
-                await client.aclose()
+        await self._redis.close()

@@ -34,7 +34,6 @@ seconds or a timedelta); ``LOGIN_THROTTLE = False`` turns it off.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import math
 import secrets
@@ -46,7 +45,8 @@ from datetime import timedelta
 from typing import Any
 
 from panther_like import audit, status
-from panther_like.exceptions import APIError, ConfigError, StoreUnavailableError
+from panther_like.exceptions import APIError, ConfigError
+from panther_like.redis_connection import RedisConnection
 
 SETTING = 'LOGIN_THROTTLE'
 THROTTLE_COLLECTION = 'panther_like_login_attempts'
@@ -178,56 +178,25 @@ class RedisThrottleStore(ThrottleStore):
     PREFIX = 'panther_like:throttle:'
 
     def __init__(self, url: str, *, timeout: float = 2.0) -> None:
-        self._url = url
-        self._timeout = timeout
-        self._clients: dict[asyncio.AbstractEventLoop, Any] = {}
-
-    def _client(self) -> Any:
-        import redis.asyncio
-
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = redis.asyncio.from_url(
-                self._url, socket_timeout=self._timeout, socket_connect_timeout=self._timeout,
-                retry_on_timeout=False,
-            )
-            self._clients = {known: c for known, c in self._clients.items() if not known.is_closed()}
-            self._clients[loop] = client
-        return client
-
-    async def _transaction(self, *commands: tuple[Any, ...]) -> list[Any]:
-        """Run ``(name, *args)`` commands in one MULTI/EXEC; a Redis that does not answer is a 503."""
-        import redis.exceptions
-
-        try:
-            async with self._client().pipeline(transaction=True) as pipe:
-                for name, *args in commands:
-                    getattr(pipe, name)(*args)
-                return await pipe.execute()
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            raise StoreUnavailableError('Redis', type(exc).__name__) from None
+        self._redis = RedisConnection(url, timeout=timeout)
 
     async def hit(self, key: str, window: int) -> tuple[int, Any]:
         name = self.PREFIX + key
-        count, _ = await self._transaction(('incr', name), ('expire', name, window, True))  # True: NX
+        count, _ = await self._redis.transaction(('incr', name), ('expire', name, window, True))  # True: NX
         return int(count), None
 
     async def undo(self, key: str, receipt: Any) -> None:
-        await self._transaction(('decr', self.PREFIX + key))
+        await self._redis.transaction(('decr', self.PREFIX + key))
 
     async def retry_after(self, key: str, limit: int) -> int:
-        (ttl,) = await self._transaction(('ttl', self.PREFIX + key))
+        (ttl,) = await self._redis.transaction(('ttl', self.PREFIX + key))
         return max(1, int(ttl))
 
     async def clear(self, key: str) -> None:
-        await self._transaction(('delete', self.PREFIX + key))
+        await self._redis.transaction(('delete', self.PREFIX + key))
 
     async def close(self) -> None:
-        clients, self._clients = self._clients, {}
-        for loop, client in clients.items():
-            if loop is asyncio.get_running_loop():
-                await client.aclose()
+        await self._redis.close()
 
 
 # -- the throttle a login view uses ------------------------------------------------------------
