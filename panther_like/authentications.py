@@ -52,16 +52,14 @@ class BaseJWTAuthentication(BaseAuthentication):
 
     @classmethod
     async def authentication(cls, request: HTTPConnection) -> Any:
+        # A refusal is written to the audit log once, by the route's guard (panther_like.guard).
         try:
             token = cls.get_token(request)
         except AuthenticationAPIError as exc:
-            audit.log_event('auth.failure', request=request, reason=exc.detail, scheme=cls.__name__)
             raise cls._with_challenge(exc, error=None) from None
         try:
             return await active_tokens().authenticate(token)
         except AuthenticationAPIError as exc:
-            audit.log_event('auth.failure', request=request, reason=exc.detail, scheme=cls.__name__,
-                            user_id=getattr(exc, 'user_id', None))
             raise cls._with_challenge(exc, error='invalid_token') from None
 
     @classmethod

@@ -10,12 +10,14 @@ mistake in ``auth=`` is a `ConfigError` when the app is built.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from panther_like import audit
 from panther_like.authentications import BaseAuthentication
 from panther_like.config import Config
 from panther_like.exceptions import AuthenticationAPIError, AuthorizationAPIError, ConfigError
@@ -96,10 +98,30 @@ def build_authenticator(auth: Any, config: Config, *, where: str, websocket: boo
     if isinstance(auth, OptionalAuth):
         auth = auth.as_list()
     if isinstance(auth, list | tuple):
-        return _chain_guard(auth, config, where=where, websocket=websocket)
+        return _audited(_chain_guard(auth, config, where=where, websocket=websocket))
     if auth is ANONYMOUS:
         raise ConfigError(f'auth of {where}', auth, 'ANONYMOUS only makes sense as the last item of an auth list')
-    return _single_guard(auth, config, where=where, websocket=websocket)
+    return _audited(_single_guard(auth, config, where=where, websocket=websocket))
+
+
+def _audited(authenticate: Authenticator) -> Authenticator:
+    """Write one audit line for each request a route refuses (401), whatever kind of ``auth=`` it has."""
+    scheme = ' | '.join(_source_name(source) for source in authenticate.spec.sources)  # type: ignore[attr-defined]
+
+    @functools.wraps(authenticate)
+    async def audited(request: Any) -> Any:
+        try:
+            return await authenticate(request)
+        except AuthenticationAPIError as exc:
+            audit.log_event('auth.failure', request=request, reason=exc.detail, scheme=scheme,
+                            user_id=getattr(exc, 'user_id', None))
+            raise
+
+    return audited
+
+
+def _source_name(source: Any) -> str:
+    return getattr(source, '__name__', None) or type(source).__name__
 
 
 def _single_guard(auth: Any, config: Config, *, where: str, websocket: bool) -> Authenticator:

@@ -280,3 +280,32 @@ async def test_auth_given_a_class_on_a_route_needs_no_global_authentication(tmp_
     async with client_for(app) as client:
         response = await client.get('/private', headers={'Authorization': 'Bearer a.b.c'})
         assert response.status_code == 401
+
+
+def audit_lines(caplog) -> list[dict]:
+    import orjson
+
+    return [orjson.loads(r.getMessage()) for r in caplog.records if r.name == 'panther_like.audit']
+
+
+async def test_a_refusal_by_a_custom_class_writes_one_audit_line(tmp_path, caplog):
+    import logging
+
+    app = make_app(tmp_path, f'{__name__}.ClassMethodAuthentication')
+    async with client_for(app) as client:
+        with caplog.at_level(logging.INFO, logger='panther_like.audit'):
+            await client.get('/private')
+    [line] = audit_lines(caplog)
+    assert (line['event'], line['reason'], line['scheme']) == ('auth.failure', 'No X-User header',
+                                                               'ClassMethodAuthentication')
+
+
+async def test_a_refused_jwt_writes_one_audit_line_without_the_token(client, user, caplog):
+    import logging
+
+    token = forge.signed(forge.claims(user.id, exp=1_000_000), KEY)
+    with caplog.at_level(logging.INFO, logger='panther_like.audit'):
+        await client.get('/private', headers={'Authorization': f'Bearer {token}'})
+    [line] = audit_lines(caplog)
+    assert (line['scheme'], line['reason']) == ('JWTAuthentication', 'Token has expired')
+    assert token not in caplog.text
