@@ -20,6 +20,25 @@ REVOCATION_COLLECTION = 'panther_like_revocations'
 PURGE_INTERVAL_SECONDS = 60.0
 
 
+class ExpiredRowPurge:
+    """Deletes rows whose ``until`` has passed, at most once per interval.
+
+    Used instead of a TTL index, which neosqlite would make slow for every
+    read; readers filter on ``until`` themselves, so a late purge is harmless.
+    """
+
+    def __init__(self, interval: float = PURGE_INTERVAL_SECONDS) -> None:
+        self._interval = interval
+        self._next = 0.0
+
+    async def __call__(self, rows: Any, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        if now < self._next:
+            return
+        self._next = now + self._interval
+        await rows.delete_many({'until': {'$lt': now}})
+
+
 class RevocationStore(ABC):
     @abstractmethod
     async def revoke(self, key: str, until: float) -> None:
@@ -46,7 +65,7 @@ class DatabaseRevocationStore(RevocationStore):
     def __init__(self, database: Any) -> None:
         self._database = database
         self._index_ready = False
-        self._next_purge = 0.0
+        self._purge_expired = ExpiredRowPurge()
 
     @property
     def _rows(self) -> Any:
@@ -58,7 +77,7 @@ class DatabaseRevocationStore(RevocationStore):
             await rows.insert_one({'_id': key, 'until': until})
         except DuplicateKeyError:
             await rows.update_one({'_id': key}, {'until': until})
-        await self._purge_expired()
+        await self._purge_expired(self._rows)
 
     async def is_revoked(self, key: str) -> bool:
         row = await self._rows.find_one({'_id': key})
@@ -69,15 +88,8 @@ class DatabaseRevocationStore(RevocationStore):
             await self._rows.insert_one({'_id': key, 'until': until})
         except DuplicateKeyError:
             return False
-        await self._purge_expired()
+        await self._purge_expired(self._rows)
         return True
-
-    async def _purge_expired(self) -> None:
-        now = time.time()
-        if now < self._next_purge:
-            return
-        self._next_purge = now + PURGE_INTERVAL_SECONDS
-        await self._rows.delete_many({'until': {'$lt': now}})
 
 
 class RedisRevocationStore(RevocationStore):

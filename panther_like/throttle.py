@@ -47,10 +47,10 @@ from typing import Any
 from panther_like import audit, status
 from panther_like.exceptions import APIError, ConfigError
 from panther_like.redis_connection import RedisConnection
+from panther_like.revocation import ExpiredRowPurge
 
 SETTING = 'LOGIN_THROTTLE'
 THROTTLE_COLLECTION = 'panther_like_login_attempts'
-PURGE_INTERVAL_SECONDS = 60.0
 THROTTLE_KEYS = frozenset({'max_failures', 'max_failures_per_address', 'window'})
 
 
@@ -137,7 +137,7 @@ class DatabaseThrottleStore(ThrottleStore):
 
     def __init__(self, database: Any) -> None:
         self._database = database
-        self._next_purge = 0.0
+        self._purge_expired = ExpiredRowPurge()
 
     @property
     def _rows(self) -> Any:
@@ -148,7 +148,7 @@ class DatabaseThrottleStore(ThrottleStore):
         row_id = secrets.token_hex(12)
         await self._rows.insert_one({'_id': row_id, 'key': key, 'until': now + window})
         count = await self._rows.count({'key': key, 'until': {'$gt': now}})
-        await self._purge_expired(now)
+        await self._purge_expired(self._rows, now)
         return count, row_id
 
     async def undo(self, key: str, receipt: Any) -> None:
@@ -164,12 +164,6 @@ class DatabaseThrottleStore(ThrottleStore):
 
     async def clear(self, key: str) -> None:
         await self._rows.delete_many({'key': key})
-
-    async def _purge_expired(self, now: float) -> None:
-        if now < self._next_purge:
-            return
-        self._next_purge = now + PURGE_INTERVAL_SECONDS
-        await self._rows.delete_many({'until': {'$lt': now}})
 
 
 class RedisThrottleStore(ThrottleStore):
