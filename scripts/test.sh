@@ -5,11 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1; then
+# System packages: redis-server for the Redis tests; Debian's chromium (never a downloaded browser)
+# for the /docs browser test, driven by playwright-core.
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 python="${PYTHON:-python3}"
@@ -19,13 +24,6 @@ python="${PYTHON:-python3}"
 
 [ -f .env ] || cp .env.example .env  # the example project (and its tests) read it
 
-# The /docs browser test: Debian's chromium (never a downloaded browser) driven by playwright-core.
-if ! [ -x /usr/bin/chromium ]; then
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
-fi
 (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"
