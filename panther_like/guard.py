@@ -93,15 +93,21 @@ def build_authenticator(auth: Any, config: Config, *, where: str, websocket: boo
     tried in order (`ANONYMOUS` last makes it optional). The returned
     authenticator carries an `AuthSpec` (``.spec``) for the OpenAPI document.
     """
+    guard = _guard(auth, config, where=where, websocket=websocket)
+    return None if guard is None else _audited(guard)
+
+
+def _guard(auth: Any, config: Config, *, where: str, websocket: bool) -> Authenticator | None:
+    """`build_authenticator` without the audit line, for the items of a list (audited once, as a whole)."""
     if auth is UNSET or auth is None or auth is False:
         return None
     if isinstance(auth, OptionalAuth):
         auth = auth.as_list()
     if isinstance(auth, list | tuple):
-        return _audited(_chain_guard(auth, config, where=where, websocket=websocket))
+        return _chain_guard(auth, config, where=where, websocket=websocket)
     if auth is ANONYMOUS:
         raise ConfigError(f'auth of {where}', auth, 'ANONYMOUS only makes sense as the last item of an auth list')
-    return _audited(_single_guard(auth, config, where=where, websocket=websocket))
+    return _single_guard(auth, config, where=where, websocket=websocket)
 
 
 def _audited(authenticate: Authenticator) -> Authenticator:
@@ -188,7 +194,7 @@ def _chain_guard(items: Sequence[Any], config: Config, *, where: str, websocket:
             raise ConfigError(
                 f'auth of {where}', item, f'{item!r} cannot be an item of an auth list (ANONYMOUS may only be last)'
             )
-        guard = build_authenticator(item, config, where=where, websocket=websocket)
+        guard = _guard(item, config, where=where, websocket=websocket)
         assert guard is not None
         if guard.spec.optional:  # type: ignore[attr-defined]
             raise ConfigError(f'auth of {where}', item, 'an optional authenticator can only be the whole auth value')

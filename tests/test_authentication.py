@@ -309,3 +309,26 @@ async def test_a_refused_jwt_writes_one_audit_line_without_the_token(client, use
     [line] = audit_lines(caplog)
     assert (line['scheme'], line['reason']) == ('JWTAuthentication', 'Token has expired')
     assert token not in caplog.text
+
+
+async def test_a_refused_auth_list_writes_one_audit_line_and_a_later_success_writes_none(tmp_path, caplog):
+    import logging
+
+    def nobody(request):
+        return None
+
+    def header_user(request):
+        return request.headers.get('x-user')
+
+    @API(auth=[nobody, header_user], methods=['GET'])
+    async def listed(request: Request):
+        return {'principal': request.auth}
+
+    app = Panther(settings_module(SECRET_KEY=KEY, DATABASE={'path': str(tmp_path / 'l.sqlite3')}),
+                  urls={'listed': listed})
+    async with client_for(app) as client:
+        with caplog.at_level(logging.INFO, logger='panther_like.audit'):
+            assert (await client.get('/listed')).status_code == 401
+            assert (await client.get('/listed', headers={'X-User': 'ann'})).json() == {'principal': 'ann'}
+    [line] = audit_lines(caplog)
+    assert (line['event'], line['scheme']) == ('auth.failure', 'nobody | header_user')
