@@ -28,7 +28,7 @@ from panther_like.openapi import openapi_setting
 from panther_like.request import Request, read_body
 from panther_like.response import Response
 from panther_like.revocation import DatabaseRevocationStore, RedisRevocationStore, RevocationStore
-from panther_like.routing import Router, flatten_routes
+from panther_like.routing import Router
 from panther_like.throttle import LoginThrottle, bind_login_throttle
 from panther_like.tokens import TokenService, bind_tokens
 from panther_like.utils import import_string
@@ -60,17 +60,13 @@ class Panther:
     ):
         self.config: Config = config_module.load(configs)
         self.exception_handlers = dict(exception_handlers or {})
-        default_auth = self._default_auth()
-        self.router = Router([
-            (path, self._endpoint(path, target, auth))
-            for path, target, auth in flatten_routes(self._urls(urls), default_auth=default_auth)
-        ])
+        self.router = Router.build(self._urls(urls), self._endpoint, default_auth=self._default_auth())
         mount_docs(self.router, self.config.openapi or openapi_setting(None))
         try:
             self.database = open_database(self.config.database)
         except ValueError as exc:  # a MongoDB URL that does not parse; the message hides any password
             raise ConfigError(
-                "DATABASE['url']", config_module._redact(self.config.database.get('url')),
+                "DATABASE['url']", config_module.redact_url(self.config.database.get('url')),
                 f'{exc}; expected a URL such as mongodb://user:password@host:27017/dbname',
             ) from None
         self.revocations: RevocationStore = (

@@ -295,7 +295,7 @@ def _database_setting(value: Any) -> Mapping[str, Any]:
         raise ConfigError('DATABASE', unknown[0], f'unknown key {unknown[0]!r} (known keys: url, path)')
     url = value.get('url')
     if url and not (isinstance(url, str) and url.startswith(('mongodb://', 'mongodb+srv://'))):
-        raise ConfigError("DATABASE['url']", _redact(url), 'must start with mongodb:// or mongodb+srv://')
+        raise ConfigError("DATABASE['url']", redact_url(url), 'must start with mongodb:// or mongodb+srv://')
     return MappingProxyType(dict(value))
 
 
@@ -303,7 +303,7 @@ def _redis_url(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise ConfigError('REDIS', _redact(value), 'must be a dict such as {"url": "redis://..."}')
+        raise ConfigError('REDIS', redact_url(value), 'must be a dict such as {"url": "redis://..."}')
     unknown = sorted(set(value) - REDIS_KEYS)
     if unknown:
         raise ConfigError('REDIS', unknown[0], f'unknown key {unknown[0]!r} (known keys: url)')
@@ -311,11 +311,11 @@ def _redis_url(value: Any) -> str | None:
     if not url:
         return None
     if not (isinstance(url, str) and url.startswith(('redis://', 'rediss://', 'unix://'))):
-        raise ConfigError("REDIS['url']", _redact(url), 'must start with redis://, rediss:// or unix://')
+        raise ConfigError("REDIS['url']", redact_url(url), 'must start with redis://, rediss:// or unix://')
     return url
 
 
-def _redact(url: Any) -> Any:
+def redact_url(url: Any) -> Any:
     """Hide a password in a URL before it goes into an error message."""
     if not isinstance(url, str) or '@' not in url or '://' not in url:
         return url

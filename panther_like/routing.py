@@ -65,11 +65,6 @@ def flatten_routes(
     return routes
 
 
-def flatten_urls(urls: Mapping[str, Any], prefix: str = '') -> list[tuple[str, Any]]:
-    """``{'auth/': {'login': x}}`` -> ``[('auth/login', x)]``, checking every key."""
-    return [(path, target) for path, target, _ in flatten_routes(urls, prefix)]
-
-
 def _segments(path: str) -> tuple[str | None, ...]:
     """Literal segments as text, parameters as None (their names are kept separately)."""
     segments: list[str | None] = []
@@ -111,8 +106,15 @@ class Router:
             self.routes.append((path, endpoint))
 
     @classmethod
-    def build(cls, urls: Mapping[str, Any], make_endpoint: Callable[[str, Any], Any]) -> Router:
-        return cls([(path, make_endpoint(path, target)) for path, target in flatten_urls(urls)])
+    def build(
+        cls, urls: Mapping[str, Any] | Group, make_endpoint: Callable[[str, Any, Any], Any], *,
+        default_auth: Any = UNSET,
+    ) -> Router:
+        """Every route of `urls` as ``make_endpoint(path, target, inherited_auth)``."""
+        return cls([
+            (path, make_endpoint(path, target, auth))
+            for path, target, auth in flatten_routes(urls, default_auth=default_auth)
+        ])
 
     def resolve(self, path: str) -> tuple[Any, dict[str, str]] | None:
         path = path.strip('/')

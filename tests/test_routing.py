@@ -7,14 +7,14 @@ from typing import Any
 import pytest
 
 from panther_like import API, GenericAPI, Panther, Response
-from panther_like.routing import Router, flatten_urls
+from panther_like.routing import Router, flatten_routes
 from panther_like.websocket import GenericWebsocket
 from tests.asgi import client_for, settings_module
 
 
 def router(urls: dict[str, Any]) -> Router:
     """A router whose endpoints are the targets themselves (strings here)."""
-    return Router.build(urls, lambda path, target: target)
+    return Router.build(urls, lambda path, target, auth: target)
 
 
 # -- the Router ----------------------------------------------------------------------------
@@ -69,8 +69,10 @@ def test_nested_group_with_parameters():
     assert resolved.resolve('/users/1/posts/2') == ('post', {'user_id': '1', 'post_id': '2'})
 
 
-def test_flatten_urls_joins_group_keys():
-    assert flatten_urls({'a/': {'b/': {'c': 1}}, 'd': 2}) == [('a/b/c', 1), ('d', 2)]
+def test_flatten_routes_joins_group_keys():
+    assert [(path, target) for path, target, _ in flatten_routes({'a/': {'b/': {'c': 1}}, 'd': 2})] == [
+        ('a/b/c', 1), ('d', 2),
+    ]
 
 
 def test_static_route_wins_over_dynamic_one_defined_first():
