@@ -1,11 +1,53 @@
-"""panther_like: a small, fast ASGI framework whose heart is configuration-driven authentication."""
+"""panther_like: a small, fast ASGI framework whose heart is configuration-driven authentication.
+
+The names a project uses every day are importable from here; each also
+lives in the module named after its concept (``panther_like.websocket``,
+``panther_like.authentications``, ``panther_like.exceptions`` ...).
+"""
 
 from panther_like import status
 from panther_like.api import API, GenericAPI
 from panther_like.app import Panther
+from panther_like.authentications import (
+    BaseAuthentication,
+    CookieJWTAuthentication,
+    JWTAuthentication,
+    QueryParamJWTAuthentication,
+)
+from panther_like.db.models import BaseUser, Model
+from panther_like.exceptions import (
+    APIError,
+    AuthenticationAPIError,
+    AuthorizationAPIError,
+    BadRequestAPIError,
+    ConfigError,
+    NotFoundAPIError,
+)
 from panther_like.request import Request
 from panther_like.response import Response
 from panther_like.routing import Group
+from panther_like.websocket import GenericWebsocket
 
-__all__ = ['API', 'GenericAPI', 'Group', 'Panther', 'Request', 'Response', 'status']
+__all__ = [
+    'API',
+    'APIError',
+    'AuthenticationAPIError',
+    'AuthorizationAPIError',
+    'BadRequestAPIError',
+    'BaseAuthentication',
+    'BaseUser',
+    'ConfigError',
+    'CookieJWTAuthentication',
+    'GenericAPI',
+    'GenericWebsocket',
+    'Group',
+    'JWTAuthentication',
+    'Model',
+    'NotFoundAPIError',
+    'Panther',
+    'QueryParamJWTAuthentication',
+    'Request',
+    'Response',
+    'status',
+]
 __version__ = '0.1.0'
