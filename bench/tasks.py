@@ -105,7 +105,7 @@ async def auth_cost(calls: int = 20_000, distinct: int = 2_000) -> dict[str, Any
     try:
         user, tokens = await _panther_like_user(app)
         endpoint = app.router.resolve('/private')[0]
-        authenticator = endpoint.authenticator
+        authenticator = endpoint.guard.authenticator
         token = tokens['access_token']
         scope = _scope(token)
 

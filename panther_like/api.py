@@ -15,17 +15,10 @@ from typing import Any
 
 from panther_like.config import Config
 from panther_like.exceptions import ConfigError, MethodNotAllowedAPIError
-from panther_like.guard import (
-    UNSET,
-    Authenticator,
-    Permission,
-    build_authenticator,
-    build_permissions,
-    check_scopes,
-    scope_guard,
-)
+from panther_like.guard import Guard
 from panther_like.request import Request
 from panther_like.response import Response
+from panther_like.utils import UNSET, as_async
 
 HTTP_METHODS = ('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
 Handler = Callable[..., Awaitable[Response]]
@@ -88,13 +81,10 @@ class FunctionAPI:
         self.methods = methods
         self.permissions = permissions
         self.scopes = scopes
-        self._is_async = inspect.iscoroutinefunction(function)
+        self._call = as_async(function)
 
     async def __call__(self, request: Request, **path_params: str) -> Response:
-        result = self.function(request, **path_params)
-        if self._is_async or inspect.isawaitable(result):
-            result = await result
-        return _as_response(result)
+        return _as_response(await self._call(request, **path_params))
 
 
 class GenericAPI:
@@ -114,13 +104,15 @@ class GenericAPI:
 
 
 def _method_handler(cls: type[GenericAPI], method: str) -> Handler:
+    """Sync or async is decided once, on the class's function; each request gets a new instance."""
     name = method.lower()
-
-    async def handle(request: Request, **path_params: str) -> Response:
-        result = getattr(cls(), name)(request, **path_params)
-        if inspect.isawaitable(result):
-            result = await result
-        return _as_response(result)
+    call = as_async(getattr(cls, name))
+    if isinstance(inspect.getattr_static(cls, name), classmethod | staticmethod):
+        async def handle(request: Request, **path_params: str) -> Response:
+            return _as_response(await call(request, **path_params))
+    else:
+        async def handle(request: Request, **path_params: str) -> Response:
+            return _as_response(await call(cls(), request, **path_params))
 
     return handle
 
@@ -128,20 +120,16 @@ def _method_handler(cls: type[GenericAPI], method: str) -> Handler:
 class HTTPEndpoint:
     """One route as the app serves it: handlers by method, then its guards."""
 
-    __slots__ = ('allow', 'authenticator', 'handlers', 'path', 'permissions', 'target')
+    __slots__ = ('allow', 'guard', 'handlers', 'path', 'target')
 
-    def __init__(
-        self, path: str, target: Any, handlers: dict[str, Handler],
-        authenticator: Authenticator | None, permissions: tuple[Permission, ...],
-    ) -> None:
+    def __init__(self, path: str, target: Any, handlers: dict[str, Handler], guard: Guard) -> None:
         self.path = path
         self.target = target
         if 'GET' in handlers:
             handlers.setdefault('HEAD', handlers['GET'])
         self.handlers = handlers
         self.allow = ', '.join(handlers)
-        self.authenticator = authenticator
-        self.permissions = permissions
+        self.guard = guard
 
     def handler_for(self, method: str) -> Handler:
         handler = self.handlers.get(method)
@@ -162,11 +150,5 @@ class HTTPEndpoint:
         else:
             raise ConfigError('URLS', target, f'{target!r} at {where} is not an @API function or a GenericAPI')
         auth = default_auth if target.auth is UNSET else target.auth
-        authenticator = build_authenticator(auth, config, where=where)
-        permissions = build_permissions(target.permissions, where=where)
-        scopes = check_scopes(getattr(target, 'scopes', None), where=where)
-        if scopes:
-            if authenticator is None or authenticator.spec.optional:  # type: ignore[attr-defined]
-                raise ConfigError(f'scopes of {where}', list(scopes), 'scopes need an authentication that is required')
-            permissions = (scope_guard(scopes), *permissions)
-        return cls(path, target, handlers, authenticator, permissions)
+        guard = Guard.build(auth, target.permissions, target.scopes, config, where=where)
+        return cls(path, target, handlers, guard)

@@ -1,15 +1,14 @@
 """`Panther`: the ASGI application, built once from a settings module.
 
 Building does all the work that can fail because of configuration: load
-and check the settings, import the routes, resolve every route's
-authentication, choose the store. What is left for a request is the path
-in ARCHITECTURE.md: resolve, 405, read body, authenticate (401), permit
-(403), handle, render.
+and check the settings, import the routes, resolve every route's guard,
+choose the store. What is left for a request is: resolve, 405,
+authenticate (401) and permit (403), read the body, handle, render. A
+websocket goes the same way up to its guard, then is accepted or refused.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable, Mapping
 from types import ModuleType
@@ -19,19 +18,22 @@ from panther_like import config as config_module
 from panther_like.api import HTTPEndpoint
 from panther_like.audit import current_request as audit_request
 from panther_like.audit import install_log_redaction
-from panther_like.config import Config, did_you_mean
-from panther_like.db.connection import bind_database, open_database
+from panther_like.authentications import BaseAuthentication
+from panther_like.authenticators import build_authenticator
+from panther_like.config import Config, redact_url, require_subclass
+from panther_like.context import bind_app
+from panther_like.db.connection import open_database
+from panther_like.db.models import BaseUser
 from panther_like.docs_page import mount_docs
 from panther_like.exceptions import APIError, ConfigError, NotFoundAPIError, StoreUnavailableError
-from panther_like.guard import UNSET, build_authenticator
-from panther_like.openapi import openapi_setting
+from panther_like.guard import AuthOverride
 from panther_like.request import Request, read_body
 from panther_like.response import Response
 from panther_like.revocation import DatabaseRevocationStore, RedisRevocationStore, RevocationStore
-from panther_like.routing import Router
-from panther_like.throttle import LoginThrottle, bind_login_throttle
-from panther_like.tokens import TokenService, bind_tokens
-from panther_like.utils import import_string
+from panther_like.routing import Group, Router
+from panther_like.throttle import LoginThrottle
+from panther_like.tokens import TokenService
+from panther_like.utils import UNSET, as_async
 from panther_like.websocket import WebsocketEndpoint, is_websocket_class, refuse
 
 logger = logging.getLogger('panther_like')
@@ -52,21 +54,31 @@ class Panther:
     an ``authenticate`` raises reaches the handler of its nearest class,
     Ninja's ``@api.exception_handler``. ``request`` is None when the error
     happened before the request was read (404, 405).
+
+    ``auth_override`` is for tests (`panther_like.testing`): when set, it is
+    called with each connection a route's authenticator would check, and a
+    user it returns stands in for authentication (permissions still run).
     """
+
+    #: See the class docstring; None in production.
+    auth_override: AuthOverride | None = None
 
     def __init__(
         self, configs: str | ModuleType | None = None, *, urls: Mapping[str, Any] | str | None = None,
         exception_handlers: Mapping[type[BaseException], Callable[[Any, Any], Any]] | None = None,
     ):
         self.config: Config = config_module.load(configs)
-        self.exception_handlers = dict(exception_handlers or {})
+        _check_setting_classes(self.config)
+        self.exception_handlers = {
+            cls: as_async(handler) for cls, handler in (exception_handlers or {}).items()
+        }
         self.router = Router.build(self._urls(urls), self._endpoint, default_auth=self._default_auth())
-        mount_docs(self.router, self.config.openapi or openapi_setting(None))
+        mount_docs(self.router, self.config.openapi)
         try:
             self.database = open_database(self.config.database)
         except ValueError as exc:  # a MongoDB URL that does not parse; the message hides any password
             raise ConfigError(
-                "DATABASE['url']", config_module.redact_url(self.config.database.get('url')),
+                "DATABASE['url']", redact_url(self.config.database.get('url')),
                 f'{exc}; expected a URL such as mongodb://user:password@host:27017/dbname',
             ) from None
         self.revocations: RevocationStore = (
@@ -78,21 +90,14 @@ class Panther:
             if self.config.jwt else None
         )
         self.login_throttle = LoginThrottle.build(self.config.login_throttle, self.database, self.config.redis_url)
-        bind_database(self.database)
-        bind_tokens(self.tokens)
-        bind_login_throttle(self.login_throttle)
+        bind_app(self)
         install_log_redaction()
 
     def _urls(self, urls: Mapping[str, Any] | str | None) -> Mapping[str, Any]:
         urls = self.config.urls if urls is None else urls
         if urls is None:
             raise ConfigError('URLS', None, 'no routes: set URLS in the settings module or pass Panther(urls=...)')
-        if isinstance(urls, str):
-            try:
-                urls = import_string(urls)
-            except ImportError as exc:
-                raise ConfigError('URLS', urls, f'cannot import {urls!r} ({exc}){did_you_mean(urls)}') from None
-        return urls
+        return config_module.import_setting('URLS', urls, expect=(Mapping, Group), kind='a dict of routes')
 
     def _default_auth(self) -> Any:
         """``DEFAULT_AUTH``, checked once here so a mistake names the setting rather than a route."""
@@ -111,6 +116,7 @@ class Panther:
         return HTTPEndpoint.build(path, target, self.config, default_auth)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scope['app'] = self
         kind = scope['type']
         if kind == 'http':
             await self._http(scope, receive, send)
@@ -128,13 +134,11 @@ class Panther:
                 raise NotFoundAPIError()
             endpoint, params = match
             handler = endpoint.handler_for(method)
-            request = Request(scope, await read_body(scope, receive))
+            request = Request(scope)
             audit_request.set(request)
             request.path_params = params
-            if endpoint.authenticator is not None:
-                request.user = request.auth = await endpoint.authenticator(request)
-            for permit in endpoint.permissions:
-                await permit(request)
+            await endpoint.guard.admit(request, self.auth_override)
+            request.body = await read_body(scope, receive)  # only once the caller is let through
             response = await handler(request, **params)
             body = response.body
         except Exception as exc:
@@ -161,9 +165,7 @@ class Panther:
         self, handler: Callable[[Any, Any], Any], request: Any, exc: Exception, method: str, path: str
     ) -> tuple[Response, bytes]:
         try:
-            result = handler(request, exc)
-            if inspect.isawaitable(result):
-                result = await result
+            result = await handler(request, exc)
             response = result if isinstance(result, Response) else Response(result)
             return response, response.body
         except Exception:
@@ -178,7 +180,7 @@ class Panther:
                 await send(refuse('Not found'))
             return
         endpoint, params = match
-        await endpoint.serve(scope, receive, send, params)
+        await endpoint.serve(scope, receive, send, params, self.auth_override)
 
     async def startup(self) -> None:
         """Connect the store; an unreachable one is logged, not fatal: requests get 503 until it is back."""
@@ -208,3 +210,16 @@ class Panther:
                 finally:
                     await send({'type': 'lifespan.shutdown.complete'})
                 return
+
+
+def _check_setting_classes(config: Config) -> None:
+    """Each class a setting names extends the base its layer defines; a JWT class has a key."""
+    require_subclass('AUTHENTICATION', config.authentication, BaseAuthentication)
+    require_subclass('WS_AUTHENTICATION', config.ws_authentication, BaseAuthentication)
+    require_subclass('USER_MODEL', config.user_model, BaseUser)
+    for setting, cls in (('AUTHENTICATION', config.authentication), ('WS_AUTHENTICATION', config.ws_authentication)):
+        if cls is not None and cls.uses_jwt and config.jwt is None:
+            raise ConfigError(
+                setting, f'{cls.__module__}.{cls.__qualname__}',
+                f"{cls.__qualname__} needs a key: set SECRET_KEY or JWTConfig['key'] in the settings module",
+            )

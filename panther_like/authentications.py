@@ -1,13 +1,14 @@
 """The configuration-driven authentication classes named by ``AUTHENTICATION``.
 
 A class here is a template: `authentication(request)` returns the user or
-raises `AuthenticationAPIError`. The JWT classes differ only in where the
-token comes from (`get_token`); verifying it, checking revocation and
-finding the user is `TokenService`'s job.
-
-For the two bearer schemes every 401 carries a ``WWW-Authenticate``
-challenge (RFC 6750 section 3): without an error code when no credentials
-were sent, with ``error="invalid_token"`` and the reason otherwise.
+raises `AuthenticationAPIError`. The JWT classes are built on the
+per-route security objects (`panther_like.security`): each names, in
+`credential`, the security object that reads its token (the
+``Authorization`` header, a query parameter, a cookie) and writes its
+``WWW-Authenticate`` challenge, so a Bearer header is parsed by one parser
+and challenged by one writer whichever kind of ``auth=`` a route uses.
+Verifying the token, checking revocation and finding the user is the
+app's `TokenService` (``request.app.tokens``).
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from panther_like import audit
+from panther_like.context import current_app
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.request import HTTPConnection
-from panther_like.tokens import active_tokens
+from panther_like.security.apikey import APIKeyCookie, APIKeyQuery
+from panther_like.security.base import SecurityObject, bearer_challenge
+from panther_like.security.http import HttpBearer
 
-REALM = 'api'
+ACCESS_JWT = 'An access JWT'
 
 
 class BaseAuthentication:
@@ -39,99 +43,99 @@ class BaseAuthentication:
         raise NotImplementedError(f'{cls.__qualname__} must implement authentication(request)')
 
 
+# -- where a JWT is read from -------------------------------------------------------------------
+
+
+class _AccessToken:
+    """The decision every JWT credential shares: the app's token service verifies the token."""
+
+    async def authenticate(self, request: HTTPConnection, token: str) -> Any:
+        return await request.app.tokens.authenticate(token)
+
+
+class BearerJWT(_AccessToken, HttpBearer):
+    """An access JWT in ``Authorization: Bearer <jwt>`` (RFC 6750 section 2.1)."""
+
+    openapi_bearer_format = 'JWT'
+
+
+class QueryParamJWT(_AccessToken, APIKeyQuery):
+    """An access JWT in a query parameter (RFC 6750 section 2.3): how a browser websocket sends one."""
+
+    @property
+    def challenge(self) -> str:
+        return bearer_challenge()
+
+    def invalid_challenge(self, reason: str) -> str:
+        return bearer_challenge(invalid_reason=reason)
+
+    def missing_detail(self) -> str:
+        return f'Query parameter {self.param_name!r} is missing'
+
+    def openapi_scheme(self) -> dict[str, Any]:
+        return {**super().openapi_scheme(), 'description': ACCESS_JWT}
+
+
+class CookieJWT(_AccessToken, APIKeyCookie):
+    """An access JWT in a cookie; a ``refresh_token`` cookie alone is not a credential."""
+
+    def missing_detail(self) -> str:
+        return f'Cookie {self.param_name!r} is missing'
+
+    def openapi_scheme(self) -> dict[str, Any]:
+        return {**super().openapi_scheme(), 'description': ACCESS_JWT}
+
+
+# -- the classes a settings module names --------------------------------------------------------
+
+
 class BaseJWTAuthentication(BaseAuthentication):
-    """Finds the token with `get_token`, then lets `TokenService` decide."""
+    """Reads the token with `credential`, then lets the app's `TokenService` decide.
+
+    A 401 carries the credential's challenge: without an error code when no
+    token was sent, with ``error="invalid_token"`` and the reason otherwise.
+    """
 
     uses_jwt = True
-    #: Sent as ``WWW-Authenticate`` on a 401; None for schemes that are not RFC 6750 bearer methods.
-    challenge: ClassVar[str | None] = f'Bearer realm="{REALM}"'
-
-    @classmethod
-    def get_token(cls, request: HTTPConnection) -> str:
-        raise NotImplementedError
+    #: The security object that finds the token and writes the challenge.
+    credential: ClassVar[SecurityObject]
 
     @classmethod
     async def authentication(cls, request: HTTPConnection) -> Any:
-        # A refusal is written to the audit log once, by the route's guard (panther_like.guard).
-        try:
-            token = cls.get_token(request)
-        except AuthenticationAPIError as exc:
-            raise cls._with_challenge(exc, error=None) from None
-        try:
-            return await active_tokens().authenticate(token)
-        except AuthenticationAPIError as exc:
-            raise cls._with_challenge(exc, error='invalid_token') from None
+        # A refusal is written to the audit log once, by the route's authenticator.
+        return await cls.credential.resolve(request)
+
+    @classmethod
+    def openapi_scheme(cls) -> dict[str, Any]:
+        return cls.credential.openapi_scheme()
 
     @classmethod
     async def refresh(cls, refresh_token: str) -> dict[str, str]:
         """Exchange a refresh token (good once) for a new pair; see `TokenService.refresh`."""
         try:
-            return await active_tokens().refresh(refresh_token)
+            return await current_app().tokens.refresh(refresh_token)
         except AuthenticationAPIError as exc:
             audit.log_event('refresh.failure', reason=exc.detail, user_id=getattr(exc, 'user_id', None))
             raise
 
     @classmethod
     async def login(cls, user: Any) -> dict[str, str]:
-        return await active_tokens().login(user)
-
-    @classmethod
-    def _with_challenge(cls, exc: AuthenticationAPIError, *, error: str | None) -> AuthenticationAPIError:
-        if cls.challenge is not None:
-            value = cls.challenge
-            if error is not None:
-                description = exc.detail.replace('\\', '').replace('"', "'")
-                value += f', error="{error}", error_description="{description}"'
-            exc.headers['WWW-Authenticate'] = value
-        return exc
+        return await current_app().tokens.login(user)
 
 
 class JWTAuthentication(BaseJWTAuthentication):
     """``Authorization: Bearer <jwt>``: scheme case-insensitive, exactly two parts, one header."""
 
-    keyword = 'bearer'
-
-    @classmethod
-    def get_token(cls, request: HTTPConnection) -> str:
-        values = request.headers.getlist('authorization')
-        if not values:
-            raise AuthenticationAPIError('Authorization header is missing')
-        if len(values) > 1:
-            raise AuthenticationAPIError('Send exactly one Authorization header')
-        # RFC 7235: only SP (and HTAB, lenient) separate scheme and token; str.split() would also split on
-        # control characters and Unicode spaces that proxies and WAFs do not treat as separators.
-        # partition() rather than a regex: this runs on every authenticated request.
-        scheme, _, token = values[0].strip(' \t').replace('\t', ' ').partition(' ')
-        token = token.lstrip(' ')
-        if not token or ' ' in token or scheme.lower() != cls.keyword:
-            raise AuthenticationAPIError('Authorization header must be "Bearer <token>"')
-        return token
+    credential = BearerJWT()
 
 
 class QueryParamJWTAuthentication(BaseJWTAuthentication):
     """``?authorization=<jwt>``: how a browser websocket, which cannot set headers, sends a token."""
 
-    param_name = 'authorization'
-
-    @classmethod
-    def get_token(cls, request: HTTPConnection) -> str:
-        values = request.query_params.getlist(cls.param_name)
-        if not values or not values[0]:
-            raise AuthenticationAPIError(f'Query parameter {cls.param_name!r} is missing')
-        if len(values) > 1:
-            raise AuthenticationAPIError(f'Send query parameter {cls.param_name!r} once')
-        return values[0]
+    credential = QueryParamJWT('authorization')
 
 
 class CookieJWTAuthentication(BaseJWTAuthentication):
     """Cookie ``access_token``; a ``refresh_token`` cookie alone is not a credential."""
 
-    cookie_name = 'access_token'
-    challenge = None
-
-    @classmethod
-    def get_token(cls, request: HTTPConnection) -> str:
-        token = request.cookies.get(cls.cookie_name)
-        if not token:
-            raise AuthenticationAPIError(f'Cookie {cls.cookie_name!r} is missing')
-        return token
+    credential = CookieJWT('access_token', csrf=False)

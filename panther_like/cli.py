@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import errno
 import getpass
-import inspect
 import json
 import os
 import socket
@@ -84,31 +83,6 @@ def dotted(obj: Any) -> str:
     return f'{obj.__module__}.{obj.__qualname__}'
 
 
-def describe_authenticator(authenticator: Any, depth: int = 0) -> str:
-    """A readable name for what guards a route: the authentication class, else the callable's name."""
-    if authenticator is None:
-        return '-'
-    cls = getattr(authenticator, 'authentication_class', None)
-    if cls is not None:
-        return dotted(cls)
-    wrapped = getattr(authenticator, '__wrapped__', None)
-    if wrapped is not None and depth < 5:
-        return describe_authenticator(wrapped, depth + 1)
-    # The framework wraps a user's callable in a closure; name the user's callable, not the wrapper.
-    if getattr(authenticator, '__module__', '').startswith('panther_like.') and depth < 5:
-        for cell in getattr(authenticator, '__closure__', None) or ():
-            value = cell.cell_contents
-            if callable(value) and not isinstance(value, type):
-                return describe_authenticator(value, depth + 1)
-    if inspect.ismethod(authenticator):
-        owner = authenticator.__self__
-        owner = owner if isinstance(owner, type) else type(owner)
-        return f'{dotted(owner)}.{authenticator.__name__}'
-    if isinstance(authenticator, type) or inspect.isfunction(authenticator):
-        return dotted(authenticator)
-    return dotted(type(authenticator))
-
-
 def route_rows(app: Panther) -> list[tuple[str, str, str]]:
     """(path, methods, authentication) for every route, in the order of the URL dict."""
     from panther_like.websocket import WebsocketEndpoint
@@ -117,7 +91,8 @@ def route_rows(app: Panther) -> list[tuple[str, str, str]]:
     for path, endpoint in app.router.routes:
         websocket = isinstance(endpoint, WebsocketEndpoint)
         methods = 'WEBSOCKET' if websocket else ', '.join(endpoint.handlers)
-        auth = describe_authenticator(endpoint.authenticator)
+        authenticator = endpoint.guard.authenticator
+        auth = '-' if authenticator is None else authenticator.describe()
         if getattr(endpoint.target, 'auth', None) is True:
             auth += ' (WS_AUTHENTICATION)' if websocket else ' (AUTHENTICATION)'
         rows.append(('/' + path, methods, auth))

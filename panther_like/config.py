@@ -15,14 +15,20 @@ import os
 import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from types import MappingProxyType, ModuleType
 from typing import Any
 
+from panther_like import settings as checks
 from panther_like.exceptions import ConfigError
-from panther_like.keys import SUPPORTED_ALGORITHMS, KeySet, build_key_set
-from panther_like.throttle import ThrottleSettings
-from panther_like.throttle import settings_from as throttle_settings
+from panther_like.settings import (
+    JWT_KEYS,
+    MAX_REVOCATION_TTL,
+    AuthCacheSettings,
+    JWTSettings,
+    OpenAPISettings,
+    ThrottleSettings,
+    redact_url,
+)
 from panther_like.utils import import_string
 
 KNOWN_SETTINGS = (
@@ -30,33 +36,16 @@ KNOWN_SETTINGS = (
     'JWTConfig', 'DATABASE', 'REDIS', 'AUTH_CACHE', 'LOGIN_THROTTLE',
     'DEFAULT_AUTH', 'OPENAPI',
 )
-JWT_KEYS = frozenset({'key', 'algorithm', 'life_time', 'refresh_life_time', 'kid', 'verification_keys'})
-AUTH_CACHE_KEYS = frozenset({'max_entries', 'user_ttl', 'revocation_ttl'})
-#: A logout must hold in every worker within this many seconds, whatever the cache says.
-MAX_REVOCATION_TTL = 1.0
-DATABASE_KEYS = frozenset({'url', 'path'})
-REDIS_KEYS = frozenset({'url'})
 DEFAULT_USER_MODEL = 'panther_like.db.models.BaseUser'
-DEFAULT_LIFE_TIME = timedelta(days=1)
+# Named for error messages only: the layers that define these bases check them (`require_subclass`).
+AUTHENTICATION_BASE = 'panther_like.authentications.BaseAuthentication'
+USER_MODEL_BASE = 'panther_like.db.models.BaseUser'
+__all__ = [
+    'CONFIGS_ENV_VAR', 'JWT_KEYS', 'KNOWN_SETTINGS', 'MAX_REVOCATION_TTL', 'AuthCacheSettings', 'Config',
+    'JWTSettings', 'OpenAPISettings', 'ThrottleSettings', 'did_you_mean', 'import_class', 'import_setting', 'load',
+    'redact_url', 'require_subclass', 'resolve_module',
+]
 CONFIGS_ENV_VAR = 'PANTHER_LIKE_CONFIGS'
-
-
-@dataclass(frozen=True, slots=True)
-class JWTSettings:
-    key: str
-    algorithm: str
-    life_time: timedelta
-    refresh_life_time: timedelta
-    keys: KeySet
-
-
-@dataclass(frozen=True, slots=True)
-class AuthCacheSettings:
-    """How much verified work a worker may reuse (see `TokenService`); 0 disables a cache."""
-
-    max_entries: int = 10_000
-    user_ttl: float = 1.0
-    revocation_ttl: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +57,7 @@ class Config:
     urls: Mapping[str, Any] | None
     authentication: type | None
     ws_authentication: type | None
-    user_model: type
+    user_model: type[Any]
     jwt: JWTSettings | None
     database: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     redis_url: str | None = None
@@ -76,8 +65,7 @@ class Config:
     login_throttle: ThrottleSettings | None = field(default_factory=ThrottleSettings)
     #: ``auth`` of every route that sets none and is in no Group with one (None: public); checked by the app.
     default_auth: Any = None
-    #: The checked ``OPENAPI`` setting (see `panther_like.openapi.openapi_setting`).
-    openapi: Any = None
+    openapi: OpenAPISettings = field(default_factory=OpenAPISettings)
 
 
 def resolve_module(configs: str | ModuleType | None) -> ModuleType:
@@ -112,45 +100,23 @@ def load(configs: str | ModuleType | None = None) -> Config:
 
     urls = settings.get('URLS')
     if urls is not None:
-        urls = _import_setting('URLS', urls, expect=Mapping, kind='a dict of routes')
-
-    from panther_like.authentications import BaseAuthentication
-
-    authentication = _import_class('AUTHENTICATION', settings.get('AUTHENTICATION'), BaseAuthentication)
-    ws_authentication = _import_class('WS_AUTHENTICATION', settings.get('WS_AUTHENTICATION'), BaseAuthentication)
-
-    from panther_like.db.models import BaseUser
-
-    user_model = _import_class('USER_MODEL', settings.get('USER_MODEL', DEFAULT_USER_MODEL), BaseUser)
-    jwt = _jwt_settings(settings.get('JWTConfig'), secret_key)
-    for setting, cls in (('AUTHENTICATION', authentication), ('WS_AUTHENTICATION', ws_authentication)):
-        if cls is not None and cls.uses_jwt and jwt is None:
-            raise ConfigError(
-                setting, settings[setting],
-                f"{cls.__qualname__} needs a key: set SECRET_KEY or JWTConfig['key'] in the settings module",
-            )
+        urls = import_setting('URLS', urls, expect=Mapping, kind='a dict of routes')
 
     return Config(
         module_name=module.__name__,
         secret_key=secret_key,
         urls=urls,
-        authentication=authentication,
-        ws_authentication=ws_authentication,
-        user_model=user_model,
-        jwt=jwt,
-        database=_database_setting(settings.get('DATABASE')),
-        redis_url=_redis_url(settings.get('REDIS')),
-        auth_cache=_auth_cache(settings.get('AUTH_CACHE')),
-        login_throttle=throttle_settings(settings.get('LOGIN_THROTTLE')),
+        authentication=import_class('AUTHENTICATION', settings.get('AUTHENTICATION'), AUTHENTICATION_BASE),
+        ws_authentication=import_class('WS_AUTHENTICATION', settings.get('WS_AUTHENTICATION'), AUTHENTICATION_BASE),
+        user_model=import_class('USER_MODEL', settings.get('USER_MODEL', DEFAULT_USER_MODEL), USER_MODEL_BASE),
+        jwt=checks.jwt_settings(settings.get('JWTConfig'), secret_key),
+        database=checks.database_setting(settings.get('DATABASE')),
+        redis_url=checks.redis_url(settings.get('REDIS')),
+        auth_cache=checks.auth_cache_settings(settings.get('AUTH_CACHE')),
+        login_throttle=checks.throttle_settings(settings.get('LOGIN_THROTTLE')),
         default_auth=settings.get('DEFAULT_AUTH'),
-        openapi=_openapi_setting(settings.get('OPENAPI')),
+        openapi=checks.openapi_setting(settings.get('OPENAPI')),
     )
-
-
-def _openapi_setting(value: Any) -> Any:
-    from panther_like.openapi import openapi_setting
-
-    return openapi_setting(value)
 
 
 def _reject_misspelled_settings(settings: Mapping[str, Any]) -> None:
@@ -164,7 +130,8 @@ def _reject_misspelled_settings(settings: Mapping[str, Any]) -> None:
             raise ConfigError(name, shown, f'unknown setting {name!r}; did you mean {close[0]!r}?')
 
 
-def _import_setting(setting: str, value: Any, *, expect: type, kind: str) -> Any:
+def import_setting(setting: str, value: Any, *, expect: type | tuple[type, ...], kind: str) -> Any:
+    """What a setting names by dotted path (or holds itself), checked to be an `expect`."""
     path = value
     if isinstance(value, str):
         try:
@@ -176,20 +143,21 @@ def _import_setting(setting: str, value: Any, *, expect: type, kind: str) -> Any
     return value
 
 
-def _import_class(setting: str, value: Any, base: type) -> type | None:
-    if value is None:
-        return None
-    path = value
-    if isinstance(value, str):
-        try:
-            value = import_string(value)
-        except ImportError as exc:
-            raise ConfigError(setting, path, f'cannot import {path!r} ({exc}){did_you_mean(path)}') from None
-    if not (isinstance(value, type) and issubclass(value, base)):
-        raise ConfigError(
-            setting, path, f'{path!r} is not a subclass of {base.__module__}.{base.__qualname__}'
-        )
-    return value
+def import_class(setting: str, value: Any, base: str) -> type | None:
+    """The class a setting names (a dotted path or the class itself); None when unset.
+
+    That it extends `base` (named here only for the message) is checked by
+    the layer that defines the base (`require_subclass`), so that the
+    settings depend on nothing above them.
+    """
+    return None if value is None else import_setting(setting, value, expect=type, kind=f'a subclass of {base}')
+
+
+def require_subclass(setting: str, value: type | None, base: type, *, shown: Any = None) -> None:
+    """A `ConfigError` unless `value` (a class a setting named, or None) extends `base`."""
+    if value is not None and not issubclass(value, base):
+        shown = f'{value.__module__}.{value.__qualname__}' if shown is None else shown
+        raise ConfigError(setting, shown, f'{shown!r} is not a subclass of {base.__module__}.{base.__qualname__}')
 
 
 def did_you_mean(dotted_path: str) -> str:
@@ -210,116 +178,3 @@ def did_you_mean(dotted_path: str) -> str:
             return ''
     close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return f'; did you mean {close[0]!r}?' if close else ''
-
-
-def _seconds(setting: str, value: Any) -> timedelta:
-    if isinstance(value, timedelta):
-        delta = value
-    elif isinstance(value, int) and not isinstance(value, bool):
-        delta = timedelta(seconds=value)
-    else:
-        raise ConfigError(setting, value, f'{value!r} must be a timedelta or a whole number of seconds')
-    if delta <= timedelta(0):
-        raise ConfigError(setting, value, f'{value!r} must be positive')
-    return delta
-
-
-def _jwt_settings(value: Any, secret_key: str | None) -> JWTSettings | None:
-    """`JWTConfig` with the documented defaults; None when no key is known at all.
-
-    A missing key is only an error when a JWT class is in use, which the app
-    decides once it knows every route (see `Panther`).
-    """
-    value = {} if value is None else value
-    if not isinstance(value, Mapping):
-        shown = '<hidden>' if isinstance(value, str | bytes) else value
-        raise ConfigError('JWTConfig', shown, f'must be a dict, not a {type(value).__name__}')
-    unknown = sorted(set(value) - JWT_KEYS)
-    if unknown:
-        raise ConfigError(
-            'JWTConfig', unknown[0], f'unknown key {unknown[0]!r} (known keys: {", ".join(sorted(JWT_KEYS))})'
-        )
-    key = value.get('key', secret_key)
-    algorithm = value.get('algorithm', 'HS256')
-    if algorithm not in SUPPORTED_ALGORITHMS:
-        raise ConfigError(
-            "JWTConfig['algorithm']", algorithm,
-            f'{algorithm!r} is not supported; use one of {", ".join(SUPPORTED_ALGORITHMS)}',
-        )
-    life_time = _seconds("JWTConfig['life_time']", value.get('life_time', DEFAULT_LIFE_TIME))
-    refresh = value.get('refresh_life_time')
-    refresh_life_time = 2 * life_time if refresh is None else _seconds("JWTConfig['refresh_life_time']", refresh)
-    if key is None:
-        return None
-    if not isinstance(key, str) or not key:
-        raise ConfigError("JWTConfig['key']", '<hidden>', 'must be a non-empty string')
-    keys = build_key_set(algorithm, key, value.get('kid'), value.get('verification_keys'))
-    return JWTSettings(
-        key=key, algorithm=algorithm, life_time=life_time, refresh_life_time=refresh_life_time, keys=keys
-    )
-
-
-def _auth_cache(value: Any) -> AuthCacheSettings:
-    if value is None:
-        return AuthCacheSettings()
-    if not isinstance(value, Mapping):
-        raise ConfigError('AUTH_CACHE', value, f'{value!r} must be a dict such as {{"user_ttl": 1.0}}')
-    unknown = sorted(set(value) - AUTH_CACHE_KEYS)
-    if unknown:
-        raise ConfigError(
-            'AUTH_CACHE', unknown[0], f'unknown key {unknown[0]!r} (known keys: {", ".join(sorted(AUTH_CACHE_KEYS))})'
-        )
-    defaults = AuthCacheSettings()
-    max_entries = value.get('max_entries', defaults.max_entries)
-    if not isinstance(max_entries, int) or isinstance(max_entries, bool) or max_entries < 0:
-        raise ConfigError("AUTH_CACHE['max_entries']", max_entries, f'{max_entries!r} must be a whole number >= 0')
-    ttls = {}
-    for name, ceiling in (('user_ttl', None), ('revocation_ttl', MAX_REVOCATION_TTL)):
-        ttl = value.get(name, getattr(defaults, name))
-        if not isinstance(ttl, int | float) or isinstance(ttl, bool) or ttl < 0:
-            raise ConfigError(f'AUTH_CACHE[{name!r}]', ttl, f'{ttl!r} must be a number of seconds >= 0')
-        if ceiling is not None and ttl > ceiling:
-            raise ConfigError(
-                f'AUTH_CACHE[{name!r}]', ttl, f'{ttl!r} is above {ceiling}: a logout must hold within {ceiling} s'
-            )
-        ttls[name] = float(ttl)
-    return AuthCacheSettings(max_entries=max_entries, **ttls)
-
-
-def _database_setting(value: Any) -> Mapping[str, Any]:
-    value = {} if value is None else value
-    if not isinstance(value, Mapping):
-        raise ConfigError('DATABASE', value, f'{value!r} must be a dict such as {{"url": "mongodb://..."}}')
-    unknown = sorted(set(value) - DATABASE_KEYS)
-    if unknown:
-        raise ConfigError('DATABASE', unknown[0], f'unknown key {unknown[0]!r} (known keys: url, path)')
-    url = value.get('url')
-    if url and not (isinstance(url, str) and url.startswith(('mongodb://', 'mongodb+srv://'))):
-        raise ConfigError("DATABASE['url']", redact_url(url), 'must start with mongodb:// or mongodb+srv://')
-    return MappingProxyType(dict(value))
-
-
-def _redis_url(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise ConfigError('REDIS', redact_url(value), 'must be a dict such as {"url": "redis://..."}')
-    unknown = sorted(set(value) - REDIS_KEYS)
-    if unknown:
-        raise ConfigError('REDIS', unknown[0], f'unknown key {unknown[0]!r} (known keys: url)')
-    url = value.get('url')
-    if not url:
-        return None
-    if not (isinstance(url, str) and url.startswith(('redis://', 'rediss://', 'unix://'))):
-        raise ConfigError("REDIS['url']", redact_url(url), 'must start with redis://, rediss:// or unix://')
-    return url
-
-
-def redact_url(url: Any) -> Any:
-    """Hide a password in a URL before it goes into an error message."""
-    if not isinstance(url, str) or '@' not in url or '://' not in url:
-        return url
-    scheme, _, rest = url.partition('://')
-    credentials, _, host = rest.rpartition('@')
-    user = credentials.partition(':')[0]
-    return f'{scheme}://{user}:***@{host}'

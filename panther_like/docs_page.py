@@ -20,15 +20,20 @@ import html
 from pathlib import Path
 from typing import Any, ClassVar
 
+import swagger_ui_bundle
+
 from panther_like.api import HTTPEndpoint
 from panther_like.exceptions import NotFoundAPIError
-from panther_like.openapi import OpenAPISettings, build_document
+from panther_like.guard import Guard
+from panther_like.openapi import build_document
 from panther_like.request import Request
 from panther_like.response import Response
+from panther_like.settings import OpenAPISettings
 
 OPENAPI_PATH = 'openapi.json'
 DOCS_PATH = 'docs'
 STATIC_PATH = 'docs/static/<file>'
+PUBLIC = Guard(authenticator=None, permissions=())
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -103,8 +108,6 @@ class _Internal:
 
 
 def swagger_ui_directory() -> Path:
-    import swagger_ui_bundle
-
     return Path(str(swagger_ui_bundle.swagger_ui_path))
 
 
@@ -164,4 +167,4 @@ def mount_docs(router: Any, settings: OpenAPISettings) -> None:
         (STATIC_PATH, 'docs/static/swagger-ui.css', static_file),
     ):
         if router.resolve(probe) is None:
-            router.add(path, HTTPEndpoint(path, _Internal, {'GET': handler}, None, ()), listed=False)
+            router.add(path, HTTPEndpoint(path, _Internal, {'GET': handler}, PUBLIC), listed=False)

@@ -37,13 +37,14 @@ class APIError(Exception):
         self,
         detail: str | None = None,
         status_code: int | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str | list[str]] | None = None,
     ) -> None:
         if detail is not None:
             self.detail = detail
         if status_code is not None:
             self.status_code = status_code
-        self.headers: dict[str, str] = dict(headers or {})
+        #: Response headers; a list is several values of one header (``WWW-Authenticate`` challenges).
+        self.headers: dict[str, str | list[str]] = dict(headers or {})
         super().__init__(self.detail)
 
 
@@ -57,6 +58,10 @@ class AuthenticationAPIError(APIError):
 
     status_code = status.HTTP_401_UNAUTHORIZED
     detail = 'Authentication required'
+    #: True when no credential was sent at all (a list then prefers another item's reason).
+    missing_credentials: bool = False
+    #: The account a refused credential belonged to, when that is known from verified claims (audit log).
+    user_id: str | None = None
 
 
 class AuthorizationAPIError(APIError):

@@ -12,9 +12,8 @@ from __future__ import annotations
 from panther_like.api import API
 from panther_like.request import Request
 from panther_like.response import Response
-from panther_like.tokens import active_tokens
 
 
 @API(methods=['GET'])
 async def jwks(request: Request) -> Response:
-    return Response(active_tokens().jwks(), headers={'Cache-Control': 'public, max-age=300'})
+    return Response(request.app.tokens.jwks(), headers={'Cache-Control': 'public, max-age=300'})

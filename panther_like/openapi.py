@@ -21,78 +21,24 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from pydantic import BaseModel
 
+from panther_like.api import FunctionAPI, HTTPEndpoint
 from panther_like.exceptions import ConfigError
+from panther_like.routing import PARAMETER
 from panther_like.security.base import AuthErrorResponse, SecurityObject
+from panther_like.settings import OpenAPISettings
 
 OPENAPI_VERSION = '3.1.0'
-OPENAPI_KEYS = frozenset({'enabled', 'title', 'version', 'description'})
 BODY_METHODS = ('POST', 'PUT', 'PATCH')
 STATUS_DESCRIPTIONS = {401: 'Unauthorized', 403: 'Forbidden'}
 DEFAULT_AUTH_RESPONSES: Mapping[int, Any] = {401: AuthErrorResponse}
 
 
-@dataclass(frozen=True, slots=True)
-class OpenAPISettings:
-    """The ``OPENAPI`` setting: ``{'enabled': True, 'title': ..., 'version': ..., 'description': ...}``."""
-
-    enabled: bool = True
-    title: str = 'panther_like API'
-    version: str = '0.1.0'
-    description: str | None = None
-
-
-def openapi_setting(value: Any) -> OpenAPISettings:
-    """Check ``OPENAPI`` when the app is built; ``False`` is short for ``{'enabled': False}``."""
-    if value is None:
-        return OpenAPISettings()
-    if value is False:
-        return OpenAPISettings(enabled=False)
-    if not isinstance(value, Mapping):
-        raise ConfigError('OPENAPI', value, f"must be a dict such as {{'enabled': True, 'title': ...}}, not {value!r}")
-    unknown = sorted(set(value) - OPENAPI_KEYS)
-    if unknown:
-        known = ', '.join(sorted(OPENAPI_KEYS))
-        raise ConfigError('OPENAPI', unknown[0], f'unknown key {unknown[0]!r} (known keys: {known})')
-    enabled = value.get('enabled', True)
-    if not isinstance(enabled, bool):
-        raise ConfigError("OPENAPI['enabled']", enabled, f'{enabled!r} must be True or False')
-    for key in ('title', 'version', 'description'):
-        item = value.get(key)
-        if item is not None and not (isinstance(item, str) and item):
-            raise ConfigError(f"OPENAPI[{key!r}]", item, f'{item!r} must be a non-empty string')
-    defaults = OpenAPISettings()
-    return OpenAPISettings(
-        enabled=enabled, title=value.get('title') or defaults.title, version=value.get('version') or defaults.version,
-        description=value.get('description'),
-    )
-
-
 # -- schemes ----------------------------------------------------------------------------------
-
-
-def _jwt_scheme(cls: type) -> dict[str, Any] | None:
-    from panther_like.authentications import (
-        BaseJWTAuthentication,
-        CookieJWTAuthentication,
-        JWTAuthentication,
-        QueryParamJWTAuthentication,
-    )
-
-    if not (isinstance(cls, type) and issubclass(cls, BaseJWTAuthentication)):
-        return None
-    if issubclass(cls, JWTAuthentication):
-        return {'type': 'http', 'scheme': 'bearer', 'bearerFormat': 'JWT'}
-    if issubclass(cls, QueryParamJWTAuthentication):
-        return {'type': 'apiKey', 'in': 'query', 'name': cls.param_name, 'description': 'An access JWT'}
-    if issubclass(cls, CookieJWTAuthentication):
-        return {'type': 'apiKey', 'in': 'cookie', 'name': cls.cookie_name, 'description': 'An access JWT'}
-    return None
 
 
 def describe(source: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -108,9 +54,6 @@ def describe(source: Any) -> list[tuple[str, dict[str, Any]]]:
     name = source.__name__ if isinstance(source, type) else type(source).__name__
     if isinstance(source, SecurityObject):
         return [(name, source.openapi_scheme())]
-    scheme = _jwt_scheme(source)
-    if scheme is not None:
-        return [(name, scheme)]
     hook = getattr(source, 'openapi_scheme', None)
     if callable(hook):
         return [(getattr(source, '__name__', name), hook())]
@@ -193,8 +136,6 @@ def _merge_responses(by_status: dict[int, list[dict[str, Any]]]) -> dict[str, An
 
 
 def _openapi_path(path: str) -> str:
-    from panther_like.routing import PARAMETER
-
     return '/' + PARAMETER.sub(r'{\1}', path)
 
 
@@ -203,9 +144,7 @@ def _operation_id(method: str, path: str) -> str:
     return f'{method.lower()}_{cleaned}'
 
 
-def _summary(endpoint: Any, method: str) -> str:
-    from panther_like.api import FunctionAPI
-
+def _summary(endpoint: HTTPEndpoint, method: str) -> str:
     target = endpoint.target
     if isinstance(target, FunctionAPI):
         doc, name = target.function.__doc__, target.function.__name__
@@ -219,9 +158,6 @@ def _summary(endpoint: Any, method: str) -> str:
 
 def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> dict[str, Any]:
     """The OpenAPI document of `routes` (the router's ``(path, endpoint)`` pairs)."""
-    from panther_like.api import HTTPEndpoint
-    from panther_like.routing import PARAMETER
-
     names = _SchemeNames()
     schemas = _Schemas()
     endpoints = [
@@ -230,15 +166,15 @@ def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> 
     ]
     described: dict[int, list[tuple[str, dict[str, Any]]]] = {}
     for _, endpoint in endpoints:
-        spec = getattr(endpoint.authenticator, 'spec', None)
-        entries = [entry for source in (spec.sources if spec else ()) for entry in describe(source)]
+        authenticator = endpoint.guard.authenticator
+        entries = [entry for source in (authenticator.sources if authenticator else ()) for entry in describe(source)]
         described[id(endpoint)] = entries
         for base, scheme in entries:
             names.add(base, scheme)
 
     paths: dict[str, Any] = {}
     for path, endpoint in endpoints:
-        spec = getattr(endpoint.authenticator, 'spec', None)
+        authenticator = endpoint.guard.authenticator
         scopes = list(getattr(endpoint.target, 'scopes', None) or ())
         security: list[dict[str, list[str]]] = []
         for base, scheme in described[id(endpoint)]:
@@ -246,13 +182,13 @@ def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> 
             if requirement not in security:
                 security.append(requirement)
         errors: dict[int, list[dict[str, Any]]] = {}
-        if spec is not None:
-            for source in spec.sources:
+        if authenticator is not None:
+            for source in authenticator.sources:
                 for status_code, model in auth_responses(source).items():
-                    if spec.optional and status_code == 401:
+                    if authenticator.optional and status_code == 401:
                         continue  # optional: a failed credential means anonymous, never a 401
                     errors.setdefault(int(status_code), []).append(schemas.ref(model))
-        if endpoint.permissions:  # permissions and scopes are both refused with 403
+        if endpoint.guard.permissions:  # permissions and scopes are both refused with 403
             errors.setdefault(403, []).append(schemas.ref(AuthErrorResponse))
         parameters = [
             {'name': name, 'in': 'path', 'required': True, 'schema': {'type': 'string'}}
@@ -277,8 +213,8 @@ def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> 
                 operation['parameters'] = parameters
             if method in BODY_METHODS:
                 operation['requestBody'] = {'required': False, 'content': {'application/json': {'schema': {}}}}
-            if spec is not None and security:
-                operation['security'] = [*security, {}] if spec.optional else security
+            if authenticator is not None and security:
+                operation['security'] = [*security, {}] if authenticator.optional else security
             operations[method.lower()] = operation
         if operations:
             paths[_openapi_path(path)] = operations

@@ -116,6 +116,11 @@ class HTTPConnection:
         self._cookies: dict[str, str] | None = None
 
     @property
+    def app(self) -> Any:
+        """The `Panther` app serving this connection (``scope['app']``): its store, tokens and settings."""
+        return self.scope['app']
+
+    @property
     def path(self) -> str:
         return self.scope['path']
 
@@ -147,7 +152,7 @@ class HTTPConnection:
 
 
 class Request(HTTPConnection):
-    """An HTTP request; the body is read by the app before the handler runs."""
+    """An HTTP request; the app reads the body once the route's guard has let it through."""
 
     _UNPARSED = object()
 

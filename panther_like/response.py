@@ -8,7 +8,8 @@ hash: the one place that turns a model into JSON is here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from http.cookies import SimpleCookie
+from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel
@@ -35,17 +36,63 @@ def render(data: Any) -> bytes:
     return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
+#: A header value, or several values of one header (``WWW-Authenticate`` challenges, say).
+HeaderValue = str | list[str]
+
+
 class Response:
     """A JSON response. `data` may be a dict, list, str, number, None or a model instance."""
 
-    __slots__ = ('data', 'headers', 'status_code')
+    __slots__ = ('cookies', 'data', 'headers', 'status_code')
 
     def __init__(
-        self, data: Any = None, status_code: int = status.HTTP_200_OK, headers: Mapping[str, str] | None = None
+        self, data: Any = None, status_code: int = status.HTTP_200_OK,
+        headers: Mapping[str, HeaderValue] | None = None,
     ) -> None:
         self.data = data
         self.status_code = status_code
-        self.headers: dict[str, str] = dict(headers or {})
+        self.headers: dict[str, HeaderValue] = dict(headers) if headers else {}
+        #: ``Set-Cookie`` values, one per cookie (see `set_cookie`).
+        self.cookies: list[str] = []
+
+    def set_cookie(
+        self, key: str, value: str = '', *, max_age: int | None = None, path: str = '/', domain: str | None = None,
+        secure: bool = True, httponly: bool = True, samesite: Literal['lax', 'strict', 'none'] | None = 'lax',
+    ) -> None:
+        """Add a ``Set-Cookie`` header; the defaults are the safe ones.
+
+        ``Secure`` (never sent over plain http: browsers treat localhost as
+        secure, so development works), ``HttpOnly`` (page scripts cannot read
+        it) and ``SameSite=Lax`` (other sites' POSTs do not carry it). Turn
+        one off only for a reason: a CSRF cookie that the page must read is
+        ``httponly=False``. Formatting and quoting are the standard library's
+        (`http.cookies`), which refuses a key that is not a valid cookie name.
+        """
+        cookie: SimpleCookie = SimpleCookie()
+        cookie[key] = value
+        morsel = cookie[key]
+        if not value:
+            morsel.set(key, '', '')  # ``key=``, not ``key=""``: an empty value needs no quotes
+        morsel['path'] = path
+        if max_age is not None:
+            morsel['max-age'] = max_age
+        if domain is not None:
+            morsel['domain'] = domain
+        if secure:
+            morsel['secure'] = True
+        if httponly:
+            morsel['httponly'] = True
+        if samesite is not None:
+            morsel['samesite'] = samesite.capitalize()
+        self.cookies.append(morsel.OutputString())
+
+    def delete_cookie(
+        self, key: str, *, path: str = '/', domain: str | None = None, secure: bool = True, httponly: bool = True,
+        samesite: Literal['lax', 'strict', 'none'] | None = 'lax',
+    ) -> None:
+        """Tell the browser to drop cookie `key` (same path and domain as when it was set)."""
+        self.set_cookie(key, '', max_age=0, path=path, domain=domain, secure=secure, httponly=httponly,
+                        samesite=samesite)
 
     @property
     def body(self) -> bytes:
@@ -68,10 +115,11 @@ class Response:
                 if lowered == 'content-type':
                     raw_headers[0] = (b'content-type', value.encode('latin-1'))
                 continue
-            if isinstance(value, list | tuple):  # several values: WWW-Authenticate challenges, Set-Cookie
+            if isinstance(value, list | tuple):  # several values: WWW-Authenticate challenges
                 raw_headers.extend((lowered.encode('latin-1'), item.encode('latin-1')) for item in value)
             else:
                 raw_headers.append((lowered.encode('latin-1'), value.encode('latin-1')))
+        raw_headers.extend((b'set-cookie', cookie.encode('latin-1')) for cookie in self.cookies)
         await send({'type': 'http.response.start', 'status': self.status_code, 'headers': raw_headers})
         await send({'type': 'http.response.body', 'body': body})
 

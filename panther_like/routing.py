@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from panther_like.exceptions import ConfigError
-from panther_like.guard import UNSET
+from panther_like.utils import UNSET
 
 PARAMETER = re.compile(r'<([A-Za-z_][A-Za-z0-9_]*)>')
 

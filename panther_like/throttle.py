@@ -39,26 +39,16 @@ import math
 import secrets
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from panther_like import audit, status
-from panther_like.exceptions import APIError, ConfigError
+from panther_like.exceptions import APIError
 from panther_like.redis_connection import RedisConnection
+from panther_like.request import HTTPConnection
 from panther_like.revocation import ExpiredRowPurge
+from panther_like.settings import ThrottleSettings
 
-SETTING = 'LOGIN_THROTTLE'
 THROTTLE_COLLECTION = 'panther_like_login_attempts'
-THROTTLE_KEYS = frozenset({'max_failures', 'max_failures_per_address', 'window'})
-
-
-@dataclass(frozen=True, slots=True)
-class ThrottleSettings:
-    max_failures: int = 5
-    max_failures_per_address: int = 50
-    window: int = 300
 
 
 class TooManyAttemptsAPIError(APIError):
@@ -72,33 +62,6 @@ class TooManyAttemptsAPIError(APIError):
             headers={'Retry-After': str(retry_after)},
         )
         self.retry_after = retry_after
-
-
-def settings_from(value: Any) -> ThrottleSettings | None:
-    """The ``LOGIN_THROTTLE`` setting checked: defaults when absent, None when ``False``."""
-    if value is None or value is True:
-        return ThrottleSettings()
-    if value is False:
-        return None
-    if not isinstance(value, Mapping):
-        raise ConfigError(SETTING, value, "must be a dict such as {'max_failures': 5, 'window': 300} or False")
-    unknown = sorted(set(value) - THROTTLE_KEYS)
-    if unknown:
-        raise ConfigError(
-            SETTING, unknown[0], f'unknown key {unknown[0]!r} (known keys: {", ".join(sorted(THROTTLE_KEYS))})'
-        )
-    defaults = ThrottleSettings()
-    values: dict[str, int] = {}
-    for key in THROTTLE_KEYS:
-        item = value.get(key, getattr(defaults, key))
-        if key == 'window' and isinstance(item, timedelta):
-            seconds = item.total_seconds()
-            item = int(seconds) if seconds == int(seconds) else item
-        if not isinstance(item, int) or isinstance(item, bool) or item <= 0:
-            kind = 'a positive whole number of seconds or a timedelta' if key == 'window' else 'a positive integer'
-            raise ConfigError(f'{SETTING}[{key!r}]', item, f'{item!r} must be {kind}')
-        values[key] = item
-    return ThrottleSettings(**values)
 
 
 # -- where the counters live ------------------------------------------------------------------
@@ -201,7 +164,7 @@ def _username_key(username: str) -> str:
     return 'user:' + hashlib.sha256(username.encode('utf-8', 'surrogatepass')).hexdigest()[:32]
 
 
-def _address_key(request: Any) -> str | None:
+def _address_key(request: HTTPConnection) -> str | None:
     client = request.client
     return f'addr:{client[0]}' if client else None
 
@@ -218,7 +181,7 @@ class LoginThrottle:
         store = RedisThrottleStore(redis_url) if redis_url else DatabaseThrottleStore(database)
         return cls(settings, store)
 
-    def _limits(self, request: Any, username: str) -> list[tuple[str, int]]:
+    def _limits(self, request: HTTPConnection, username: str) -> list[tuple[str, int]]:
         assert self.settings is not None
         limits = [(_username_key(username), self.settings.max_failures)]
         address = _address_key(request)
@@ -226,7 +189,7 @@ class LoginThrottle:
             limits.append((address, self.settings.max_failures_per_address))
         return limits
 
-    async def check(self, request: Any, username: str) -> None:
+    async def check(self, request: HTTPConnection, username: str) -> None:
         """Reserve one attempt for `username` from this client, or raise 429 (`TooManyAttemptsAPIError`)."""
         if self.settings is None:
             return
@@ -245,11 +208,11 @@ class LoginThrottle:
                 raise TooManyAttemptsAPIError(retry_after)
         request.scope.setdefault('state', {})['panther_like.login_attempt'] = taken
 
-    async def record_failure(self, request: Any, username: str, *, user_id: str | None = None) -> None:
+    async def record_failure(self, request: HTTPConnection, username: str, *, user_id: str | None = None) -> None:
         """The reserved attempt failed: it keeps counting until the window passes. Logged for audit."""
         audit.log_event('login.failure', request=request, reason='invalid username or password', user_id=user_id)
 
-    async def reset(self, request: Any, username: str) -> None:
+    async def reset(self, request: HTTPConnection, username: str) -> None:
         """A successful login: this username starts over, and the address gets its slot back.
 
         The address's earlier failures still count, so logging in to one's own
@@ -267,29 +230,17 @@ class LoginThrottle:
         await self.store.close()
 
 
-class _ActiveThrottle:
-    """``login_throttle``: the throttle of the app built in this process (like `User.find_one`'s store)."""
+class _RequestThrottle:
+    """``login_throttle``: the throttle of the app serving the request, for login views to call."""
 
-    _throttle: LoginThrottle | None = None
+    async def check(self, request: HTTPConnection, username: str) -> None:
+        await request.app.login_throttle.check(request, username)
 
-    def _get(self) -> LoginThrottle:
-        if self._throttle is None:
-            raise RuntimeError('no panther_like app has been built in this process; build Panther(...) first')
-        return self._throttle
+    async def record_failure(self, request: HTTPConnection, username: str, *, user_id: str | None = None) -> None:
+        await request.app.login_throttle.record_failure(request, username, user_id=user_id)
 
-    async def check(self, request: Any, username: str) -> None:
-        await self._get().check(request, username)
-
-    async def record_failure(self, request: Any, username: str, *, user_id: str | None = None) -> None:
-        await self._get().record_failure(request, username, user_id=user_id)
-
-    async def reset(self, request: Any, username: str) -> None:
-        await self._get().reset(request, username)
+    async def reset(self, request: HTTPConnection, username: str) -> None:
+        await request.app.login_throttle.reset(request, username)
 
 
-login_throttle = _ActiveThrottle()
-
-
-def bind_login_throttle(throttle: LoginThrottle | None) -> None:
-    """Called by the app when it is built."""
-    _ActiveThrottle._throttle = throttle
+login_throttle = _RequestThrottle()

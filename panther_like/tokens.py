@@ -42,9 +42,9 @@ from typing import Any
 import jwt
 
 from panther_like import audit
-from panther_like.config import AuthCacheSettings, JWTSettings
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.revocation import RevocationStore
+from panther_like.settings import AuthCacheSettings, JWTSettings
 
 ACCESS = 'access'
 REFRESH = 'refresh'
@@ -287,30 +287,3 @@ def _reason(exc: Exception) -> str:
         if isinstance(exc, kind):
             return reason
     return 'Token is invalid'
-
-
-_active: TokenService | None = None
-
-
-def bind_tokens(service: TokenService | None) -> None:
-    """Called by the app when it is built: `user.login()` and `refresh()` need the app's keys."""
-    global _active
-    _active = service
-
-
-def active_tokens() -> TokenService:
-    if _active is None:
-        from panther_like.exceptions import ConfigError
-
-        raise ConfigError(
-            'JWTConfig', None,
-            'no JWT key is configured (set SECRET_KEY or JWTConfig["key"] in the settings module), '
-            'or no Panther app has been built in this process',
-        )
-    return _active
-
-
-def forget_user(user_id: str | None) -> None:
-    """Tell the running app's token service that a user changed (no-op when none is bound)."""
-    if _active is not None:
-        _active.forget_user(user_id)

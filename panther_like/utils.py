@@ -3,11 +3,45 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 _BOOLEANS = {'true': True, 'false': False}
+
+
+class _Unset:
+    """A value that was not given, as opposed to ``None`` given on purpose (``auth=None`` opts out)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return 'UNSET'
+
+
+UNSET: Any = _Unset()
+
+
+def as_async(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """`function` as a coroutine function, deciding sync or async once rather than on every call.
+
+    Users may write handlers, ``authenticate`` methods, permissions and
+    exception handlers either way; the framework adapts each once, when the
+    app is built, and then always awaits. A sync function that returns an
+    awaitable (a lambda around a coroutine, say) is awaited too.
+    """
+    if inspect.iscoroutinefunction(function):
+        return function
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        result = function(*args, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    return call
 
 
 def load_env(path: str | os.PathLike[str], *, override: bool = False) -> dict[str, Any]:

@@ -18,9 +18,10 @@ import orjson
 from panther_like import status
 from panther_like.config import Config
 from panther_like.exceptions import APIError
-from panther_like.guard import UNSET, Authenticator, Permission, build_authenticator, build_permissions
+from panther_like.guard import AuthOverride, Guard
 from panther_like.request import HTTPConnection
 from panther_like.response import render
+from panther_like.utils import UNSET
 
 logger = logging.getLogger('panther_like')
 MAX_REASON_BYTES = 123  # RFC 6455 5.5: a close frame's payload is at most 125 bytes
@@ -35,6 +36,7 @@ class GenericWebsocket(HTTPConnection):
 
     auth: Any = UNSET
     permissions: Sequence[Any] | None = None
+    scopes: Sequence[str] | None = None
 
     def __init__(self, scope: Mapping[str, Any], receive: Any, send: Any) -> None:
         super().__init__(scope)
@@ -104,16 +106,12 @@ def _decode(message: Mapping[str, Any]) -> Any:
 class WebsocketEndpoint:
     """A websocket route as the app serves it."""
 
-    __slots__ = ('authenticator', 'path', 'permissions', 'target')
+    __slots__ = ('guard', 'path', 'target')
 
-    def __init__(
-        self, path: str, target: type[GenericWebsocket],
-        authenticator: Authenticator | None, permissions: tuple[Permission, ...],
-    ) -> None:
+    def __init__(self, path: str, target: type[GenericWebsocket], guard: Guard) -> None:
         self.path = path
         self.target = target
-        self.authenticator = authenticator
-        self.permissions = permissions
+        self.guard = guard
 
     @classmethod
     def build(
@@ -122,23 +120,21 @@ class WebsocketEndpoint:
         """`default_auth`: the URL group's (or ``DEFAULT_AUTH``), used when the class does not set ``auth``."""
         where = f'websocket {path!r}'
         auth = default_auth if target.auth is UNSET else target.auth
-        return cls(
-            path, target,
-            build_authenticator(auth, config, where=where, websocket=True),
-            build_permissions(target.permissions, where=where),
-        )
+        return cls(path, target, Guard.build(auth, target.permissions, target.scopes, config, where=where,
+                                             websocket=True))
 
-    async def serve(self, scope: Mapping[str, Any], receive: Any, send: Any, params: dict[str, str]) -> None:
+    async def serve(
+        self, scope: Mapping[str, Any], receive: Any, send: Any, params: dict[str, str],
+        override: AuthOverride | None = None,
+    ) -> None:
+        """Admit the handshake through the route's guard (refusing it before accepting), then run the socket."""
         first = await receive()
         if first['type'] != 'websocket.connect':
             return
         connection = self.target(scope, receive, send)
         connection.path_params = params
         try:
-            if self.authenticator is not None:
-                connection.user = connection.auth = await self.authenticator(connection)
-            for permit in self.permissions:
-                await permit(connection)
+            await self.guard.admit(connection, override)
         except APIError as exc:
             code = (status.WS_1013_TRY_AGAIN_LATER if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
                     else status.WS_1008_POLICY_VIOLATION)

@@ -1,7 +1,7 @@
 """Storage: document models over MongoDB or the embedded SQLite store."""
 
 from panther_like.db.backend import Collection, Database
-from panther_like.db.connection import active_database, bind_database, open_database
+from panther_like.db.connection import open_database
 from panther_like.db.models import BaseUser, Model
 
 __all__ = [
@@ -9,7 +9,5 @@ __all__ = [
     'Collection',
     'Database',
     'Model',
-    'active_database',
-    'bind_database',
     'open_database',
 ]

@@ -13,6 +13,7 @@ compares and sorts the same way on both backends (``$lt`` purges rely on it).
 from __future__ import annotations
 
 import asyncio
+import secrets
 import weakref
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
@@ -20,8 +21,9 @@ from typing import Any, ClassVar, Self
 import bson
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from panther_like.context import current_app
 from panther_like.db.backend import Collection, Database
-from panther_like.db.connection import active_database
+from panther_like.exceptions import APIError, ConfigError
 from panther_like.passwords import hash_password, verify_password
 
 # Which (collection, unique fields) pairs already have their indexes, per Database object.
@@ -81,7 +83,7 @@ class Model(BaseModel):
 
     @classmethod
     async def _collection(cls) -> Collection:
-        database = active_database()
+        database = current_app().database
         collection = database.collection(cls.collection_name)
         if cls.unique_fields:
             done = _indexed.setdefault(database, set())
@@ -237,26 +239,33 @@ class BaseUser(Model):
 
         `scopes` become the tokens' ``scope`` claim, checked by ``@API(scopes=...)``.
         """
-        from panther_like.tokens import active_tokens
-
-        return await active_tokens().login(self, scopes=scopes)
+        return await _tokens().login(self, scopes=scopes)
 
     async def logout(self) -> None:
         """Revoke the session of the token that authenticated this request, in every worker and host."""
-        from panther_like.tokens import active_tokens
-
         if self._token_claims is None:
-            from panther_like.exceptions import APIError
-
             raise APIError('logout needs a user authenticated by a JWT authentication class', 400)
-        await active_tokens().logout(self._token_claims)
+        await _tokens().logout(self._token_claims)
+
+
+def _tokens() -> Any:
+    """The token service of the app this process serves; a `ConfigError` when it has no JWT key."""
+    tokens = current_app().tokens
+    if tokens is None:
+        raise ConfigError(
+            'JWTConfig', None, 'no JWT key is configured: set SECRET_KEY or JWTConfig["key"] in the settings module'
+        )
+    return tokens
 
 
 def _forget_cached(user_id: str | None) -> None:
     """A user changed through this worker: authentication must not serve the old copy."""
-    from panther_like.tokens import forget_user
-
-    forget_user(user_id)
+    try:
+        tokens = current_app().tokens
+    except RuntimeError:  # no app built: nothing is cached anywhere
+        return
+    if tokens is not None:
+        tokens.forget_user(user_id)
 
 
 class _LazyHash:
@@ -267,8 +276,6 @@ class _LazyHash:
 
     def value(self) -> str:
         if self._hash is None:
-            import secrets
-
             self._hash = hash_password(secrets.token_urlsafe(16))
         return self._hash
 

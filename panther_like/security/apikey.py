@@ -18,10 +18,12 @@ For a websocket handshake (which CORS does not protect) it requires the
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from panther_like.exceptions import AuthorizationAPIError
+from panther_like.request import HTTPConnection
 from panther_like.security.base import AuthErrorResponse, SecurityObject
 
 SAFE_METHODS = frozenset({'GET', 'HEAD', 'OPTIONS', 'TRACE'})
@@ -32,20 +34,21 @@ CSRF_HEADER = 'X-CSRFToken'
 class APIKeyBase(SecurityObject):
     """What the three API-key objects share: a parameter name and `authenticate(request, key)`."""
 
-    param_name: ClassVar[str] = 'key'
+    #: A class default that ``APIKeyHeader('X-Key')`` overrides per object.
+    param_name: str = 'key'
     openapi_in: ClassVar[str]
 
     def __init__(self, param_name: str | None = None) -> None:
         if param_name is not None:
             if not isinstance(param_name, str) or not param_name:
                 raise ValueError('param_name must be a non-empty string')
-            self.param_name = param_name  # type: ignore[misc]
+            self.param_name = param_name
 
     def _single(self, values: list[str]) -> str | None:
         if not values or not values[0]:
             return None
         if len(values) > 1:
-            raise self._invalid(f'Send {self.param_name!r} once')
+            raise self.invalid(f'Send {self.param_name!r} once')
         return values[0]
 
     def missing_detail(self) -> str:
@@ -54,7 +57,7 @@ class APIKeyBase(SecurityObject):
     def openapi_scheme(self) -> dict[str, Any]:
         return {'type': 'apiKey', 'in': self.openapi_in, 'name': self.param_name}
 
-    def authenticate(self, request: Any, key: str) -> Any:
+    def authenticate(self, request: HTTPConnection, key: str) -> Any:
         raise NotImplementedError(f'{type(self).__qualname__} must implement authenticate(request, key)')
 
     def __repr__(self) -> str:
@@ -66,7 +69,7 @@ class APIKeyQuery(APIKeyBase):
 
     openapi_in = 'query'
 
-    def get_credential(self, request: Any) -> str | None:
+    def get_credential(self, request: HTTPConnection) -> str | None:
         return self._single(request.query_params.getlist(self.param_name))
 
 
@@ -75,7 +78,7 @@ class APIKeyHeader(APIKeyBase):
 
     openapi_in = 'header'
 
-    def get_credential(self, request: Any) -> str | None:
+    def get_credential(self, request: HTTPConnection) -> str | None:
         return self._single(request.headers.getlist(self.param_name))
 
     @property
@@ -89,15 +92,15 @@ class APIKeyCookie(APIKeyBase):
 
     openapi_in = 'cookie'
     csrf: bool = True
-    openapi_responses: ClassVar[dict[int, Any]] = {401: AuthErrorResponse, 403: AuthErrorResponse}
+    openapi_responses: Mapping[int, Any] = {401: AuthErrorResponse, 403: AuthErrorResponse}
 
     def __init__(self, param_name: str | None = None, *, csrf: bool = True) -> None:
         super().__init__(param_name)
         self.csrf = csrf
         if not csrf:
-            self.openapi_responses = {401: AuthErrorResponse}  # type: ignore[misc]
+            self.openapi_responses = {401: AuthErrorResponse}
 
-    def get_credential(self, request: Any) -> str | None:
+    def get_credential(self, request: HTTPConnection) -> str | None:
         key = request.cookies.get(self.param_name) or None
         if key is not None and self.csrf:
             check_csrf(request)
@@ -116,7 +119,7 @@ class APIKeyCookie(APIKeyBase):
         return f'{type(self).__qualname__}(param_name={self.param_name!r}, csrf={self.csrf!r})'
 
 
-def check_csrf(request: Any) -> None:
+def check_csrf(request: HTTPConnection) -> None:
     """403 unless the request is safe, or proves it was made by a page that could read our cookies."""
     method = getattr(request, 'method', None)
     if method is None:  # a websocket handshake
@@ -133,7 +136,7 @@ def check_csrf(request: Any) -> None:
         raise AuthorizationAPIError(f'CSRF check failed: header {CSRF_HEADER} does not match cookie {CSRF_COOKIE!r}')
 
 
-def _check_origin(connection: Any) -> None:
+def _check_origin(connection: HTTPConnection) -> None:
     origins = connection.headers.getlist('origin')
     if not origins:
         return  # not a browser: nothing forged it on a user's behalf

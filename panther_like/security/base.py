@@ -17,14 +17,17 @@ try; any other exception reaches the app's exception handlers.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from functools import cached_property
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
 from panther_like.exceptions import AuthenticationAPIError
+from panther_like.request import HTTPConnection
+from panther_like.utils import as_async
 
+#: The protection space named in every ``WWW-Authenticate`` challenge the framework writes.
 REALM = 'api'
 
 
@@ -55,13 +58,13 @@ class SecurityObject:
 
     #: Responses documented on every operation that uses this object; ``{}`` documents none.
     #: Values are pydantic models or JSON schemas; several for one status are merged with ``oneOf``.
-    openapi_responses: ClassVar[Mapping[int, Any]] = {401: AuthErrorResponse}
+    openapi_responses: Mapping[int, Any] = {401: AuthErrorResponse}
     #: Shown under the scheme in the docs page.
     openapi_description: ClassVar[str | None] = None
 
     # -- what subclasses of the framework define ------------------------------------------
 
-    def get_credential(self, request: Any) -> Any:
+    def get_credential(self, request: HTTPConnection) -> Any:
         """The credential, or None when the request carries none; raise a 401 for a malformed one."""
         raise NotImplementedError
 
@@ -79,7 +82,7 @@ class SecurityObject:
 
     # -- what users write -----------------------------------------------------------------
 
-    def authenticate(self, request: Any, credential: Any) -> Any:
+    def authenticate(self, request: HTTPConnection, credential: Any) -> Any:
         raise NotImplementedError(f'{type(self).__qualname__} must implement authenticate(request, ...)')
 
     # -- what the framework calls ---------------------------------------------------------
@@ -87,42 +90,45 @@ class SecurityObject:
     def bind(self, config: Any) -> None:
         """Called once per route when the app is built, with its `Config` (see `SessionAuth`)."""
 
-    async def _call_authenticate(self, request: Any, credential: Any) -> Any:
-        result = self.authenticate(request, credential)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
+    def authenticate_arguments(self, credential: Any) -> tuple[Any, ...]:
+        """What `authenticate` takes after the request; `HttpBasicAuth` spreads ``(username, password)``."""
+        return (credential,)
 
-    async def resolve(self, request: Any) -> Any:
+    @cached_property
+    def _authenticate(self) -> Callable[..., Awaitable[Any]]:
+        # Sync or async is decided once per object, not per request.
+        return as_async(self.authenticate)
+
+    async def resolve(self, request: HTTPConnection) -> Any:
         """The principal, or raise: `CredentialsMissing`/`AuthenticationAPIError` (401), 403 as raised."""
         credential = self.get_credential(request)
         if credential is None:
-            raise self._missing()
+            raise self.missing()
         try:
-            principal = await self._call_authenticate(request, credential)
+            principal = await self._authenticate(request, *self.authenticate_arguments(credential))
         except AuthenticationAPIError as exc:  # raised by user code: still tell the client how to authenticate
             challenge = self.invalid_challenge(exc.detail)
             if challenge is not None:
                 exc.headers.setdefault('WWW-Authenticate', challenge)
             raise
         if principal is None:
-            raise self._invalid('Invalid credentials')
+            raise self.invalid('Invalid credentials')
         return principal
 
-    async def __call__(self, request: Any) -> Any:
+    async def __call__(self, request: HTTPConnection) -> Any:
         """Ninja's contract: the principal, or None when not authenticated."""
         try:
             return await self.resolve(request)
         except AuthenticationAPIError:
             return None
 
-    def _missing(self, detail: str | None = None) -> CredentialsMissing:
+    def missing(self, detail: str | None = None) -> CredentialsMissing:
         exc = CredentialsMissing(detail or self.missing_detail())
         if self.challenge is not None:
             exc.headers['WWW-Authenticate'] = self.challenge
         return exc
 
-    def _invalid(self, detail: str) -> AuthenticationAPIError:
+    def invalid(self, detail: str) -> AuthenticationAPIError:
         exc = AuthenticationAPIError(detail)
         challenge = self.invalid_challenge(detail)
         if challenge is not None:
@@ -143,3 +149,16 @@ AuthBase = SecurityObject
 def quoted(value: str) -> str:
     """A value safe inside an auth-param's quoted-string (RFC 9110 5.6.4)."""
     return value.replace('\\', '').replace('"', "'").replace('\r', ' ').replace('\n', ' ')
+
+
+def bearer_challenge(realm: str = REALM, invalid_reason: str | None = None) -> str:
+    """The ``WWW-Authenticate`` value of an RFC 6750 bearer method (header or query parameter).
+
+    Without an error code when no credential was sent (section 3.1: a
+    client that did not know it had to authenticate), with
+    ``error="invalid_token"`` and the reason when one was sent and refused.
+    """
+    challenge = f'Bearer realm="{quoted(realm)}"'
+    if invalid_reason is not None:
+        challenge += f', error="invalid_token", error_description="{quoted(invalid_reason)}"'
+    return challenge

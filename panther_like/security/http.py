@@ -1,6 +1,8 @@
 """The two ``Authorization`` header schemes: `HttpBearer` (RFC 6750) and `HttpBasicAuth` (RFC 7617).
 
-Both parse the header themselves, strictly, so that user code in
+Both read the header through `authorization_credentials`, the one parser
+of ``Authorization`` in the framework (the JWT classes use `HttpBearer`
+too), so every scheme agrees on what a credential is. User code in
 `authenticate` only ever sees a well-formed credential: an empty bearer
 token, bad base64, credentials that are not UTF-8 or a repeated header are
 answered with 401 without calling it.
@@ -11,50 +13,73 @@ from __future__ import annotations
 import binascii
 from typing import Any, ClassVar
 
-from panther_like.exceptions import AuthenticationAPIError
-from panther_like.security.base import REALM, SecurityObject, quoted
+from panther_like.request import HTTPConnection
+from panther_like.security.base import REALM, SecurityObject, bearer_challenge, quoted
+
+#: What separates a scheme from its credentials (RFC 9110 section 11.4: ``auth-scheme 1*SP token68``).
+SP = ' '
+#: Optional whitespace around a field value (RFC 9110 section 5.6.3); nothing else is trimmed.
+OWS = ' \t'
 
 
-def _authorization(request: Any, scheme: str) -> str | None:
-    """The credentials part of ``Authorization: <scheme> <credentials>``; None if absent or another scheme."""
+class MalformedAuthorization(ValueError):
+    """The ``Authorization`` header is present but cannot be read; the message is the client's 401 detail."""
+
+
+def authorization_credentials(request: HTTPConnection, scheme: str) -> str | None:
+    """The credentials of ``Authorization: <scheme> <credentials>``; None when absent or of another scheme.
+
+    Only SP separates the scheme from its credentials and only SP/HTAB
+    around the value are optional whitespace: ``str.split()`` and
+    ``str.strip()`` would also treat control characters and Unicode
+    spaces (U+0085, U+00A0 ...) as separators, which proxies and WAFs in
+    front of the app do not, so a header they read one way would be read
+    another way here. ``Bearer<TAB>token`` is therefore not a Bearer
+    credential. Raises `MalformedAuthorization` for a repeated header.
+    """
     values = request.headers.getlist('authorization')
     if not values:
         return None
     if len(values) > 1:
-        raise AuthenticationAPIError('Send exactly one Authorization header')
-    name, _, rest = values[0].strip().partition(' ')
+        raise MalformedAuthorization('Send exactly one Authorization header')
+    name, _, credentials = values[0].strip(OWS).partition(SP)
     if name.lower() != scheme:
         return None
-    return rest.strip()
+    return credentials.lstrip(SP)
 
 
 class HttpBearer(SecurityObject):
     """``Authorization: Bearer <token>``; subclass and write ``authenticate(self, request, token)``.
 
-    ``"Bearer "`` with an empty token is a 401 without calling `authenticate`
-    (hattori's fix): user code never has to guard against ``''``.
+    ``"Bearer "`` with an empty token is a 401 without calling `authenticate`:
+    user code never has to guard against ``''``.
     """
 
     openapi_bearer_format: ClassVar[str | None] = None
     realm: ClassVar[str] = REALM
 
-    def get_credential(self, request: Any) -> str | None:
-        token = _authorization(request, 'bearer')
+    def get_credential(self, request: HTTPConnection) -> str | None:
+        try:
+            token = authorization_credentials(request, 'bearer')
+        except MalformedAuthorization as exc:
+            raise self.invalid(str(exc)) from None
         if token is None:
+            if request.headers.getlist('authorization'):
+                raise self.missing('Authorization header must be "Bearer <token>"')
             return None
-        if not token or ' ' in token:
-            raise self._invalid('Authorization header must be "Bearer <token>"')
+        if not token or SP in token:
+            raise self.invalid('Authorization header must be "Bearer <token>"')
         return token
 
     @property
     def challenge(self) -> str:
-        return f'Bearer realm="{quoted(self.realm)}"'
+        return bearer_challenge(self.realm)
 
     def invalid_challenge(self, reason: str) -> str:
-        return f'{self.challenge}, error="invalid_token", error_description="{quoted(reason)}"'
+        return bearer_challenge(self.realm, reason)
 
     def missing_detail(self) -> str:
-        return 'Authorization header with a Bearer token is missing'
+        return 'Authorization header is missing'
 
     def openapi_scheme(self) -> dict[str, Any]:
         scheme: dict[str, Any] = {'type': 'http', 'scheme': 'bearer'}
@@ -62,7 +87,7 @@ class HttpBearer(SecurityObject):
             scheme['bearerFormat'] = self.openapi_bearer_format
         return scheme
 
-    def authenticate(self, request: Any, token: str) -> Any:
+    def authenticate(self, request: HTTPConnection, token: str) -> Any:
         raise NotImplementedError(f'{type(self).__qualname__} must implement authenticate(request, token)')
 
 
@@ -81,25 +106,24 @@ class HttpBasicAuth(SecurityObject):
         if realm is not None:
             self.realm = realm
 
-    def get_credential(self, request: Any) -> tuple[str, str] | None:
-        encoded = _authorization(request, 'basic')
+    def get_credential(self, request: HTTPConnection) -> tuple[str, str] | None:
+        try:
+            encoded = authorization_credentials(request, 'basic')
+        except MalformedAuthorization as exc:
+            raise self.invalid(str(exc)) from None
         if encoded is None:
             return None
         try:
             decoded = binascii.a2b_base64(encoded.encode('ascii'), strict_mode=True).decode('utf-8')
         except (UnicodeError, binascii.Error, ValueError):
-            raise self._invalid('Basic credentials are not valid base64 of UTF-8 text') from None
+            raise self.invalid('Basic credentials are not valid base64 of UTF-8 text') from None
         username, separator, password = decoded.partition(':')
         if not separator:
-            raise self._invalid('Basic credentials must be "username:password"')
+            raise self.invalid('Basic credentials must be "username:password"')
         return username, password
 
-    async def _call_authenticate(self, request: Any, credential: tuple[str, str]) -> Any:
-        username, password = credential
-        result = self.authenticate(request, username, password)
-        if hasattr(result, '__await__'):
-            result = await result
-        return result
+    def authenticate_arguments(self, credential: tuple[str, str]) -> tuple[str, str]:
+        return credential
 
     @property
     def challenge(self) -> str:
@@ -112,7 +136,7 @@ class HttpBasicAuth(SecurityObject):
         # The realm is part of the scheme: two realms are two sets of credentials in the docs page.
         return {'type': 'http', 'scheme': 'basic', 'description': f'HTTP Basic, realm "{self.realm}"'}
 
-    def authenticate(self, request: Any, username: str, password: str) -> Any:  # type: ignore[override]
+    def authenticate(self, request: HTTPConnection, username: str, password: str) -> Any:  # type: ignore[override]
         raise NotImplementedError(
             f'{type(self).__qualname__} must implement authenticate(request, username, password)'
         )

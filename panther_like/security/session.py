@@ -19,10 +19,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from typing import Any, ClassVar
+from typing import Any
 
-from panther_like.db.connection import active_database
+from panther_like.context import current_app
 from panther_like.exceptions import AuthorizationAPIError
+from panther_like.request import HTTPConnection
 from panther_like.response import Response
 from panther_like.security.apikey import CSRF_COOKIE, APIKeyCookie
 from panther_like.security.base import AuthErrorResponse
@@ -37,8 +38,8 @@ def _hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode('utf-8', 'surrogateescape')).hexdigest()
 
 
-def _collection() -> Any:
-    return active_database().collection(SESSION_COLLECTION)
+def _collection(database: Any) -> Any:
+    return database.collection(SESSION_COLLECTION)
 
 
 class SessionAuth(APIKeyCookie):
@@ -48,27 +49,33 @@ class SessionAuth(APIKeyCookie):
     it is the app's ``USER_MODEL``.
     """
 
-    param_name: ClassVar[str] = SESSION_COOKIE
+    param_name = SESSION_COOKIE
 
     def __init__(self, *, csrf: bool = True, user_model: type | None = None) -> None:
         super().__init__(csrf=csrf)
-        self.user_model = user_model
+        self._user_model = user_model
 
     def bind(self, config: Any) -> None:
-        if self.user_model is None:
-            self.user_model = config.user_model
+        if self._user_model is None:
+            self._user_model = config.user_model
 
-    async def authenticate(self, request: Any, key: str) -> Any:
+    @property
+    def user_model(self) -> Any:
+        if self._user_model is None:
+            raise RuntimeError(f'{type(self).__qualname__} is not bound to an app yet (no user_model)')
+        return self._user_model
+
+    async def authenticate(self, request: HTTPConnection, key: str) -> Any:
         if len(key) > MAX_SESSION_ID_LENGTH:
             return None
-        collection = _collection()
+        collection = _collection(request.app.database)
         session = await collection.find_one({'_id': _hash(key)})
         if session is None:
             return None
         if session.get('expires_at', 0) <= time.time():
             await collection.delete_one({'_id': session['_id']})
             return None
-        user = await self.user_model.find_one(id=session['user_id'])  # type: ignore[union-attr]
+        user = await self.user_model.find_one(id=session['user_id'])
         if user is None:
             return None
         return self.check_user(user)
@@ -84,7 +91,7 @@ class SessionAuth(APIKeyCookie):
 class SessionAuthIsStaff(SessionAuth):
     """A session of a user whose ``is_staff`` (or ``is_superuser``) is truthy; any other user gets 403."""
 
-    openapi_responses: ClassVar[dict[int, Any]] = {401: AuthErrorResponse, 403: AuthErrorResponse}
+    openapi_responses = {401: AuthErrorResponse, 403: AuthErrorResponse}
 
     def check_user(self, user: Any) -> Any:
         if getattr(user, 'is_staff', False) or getattr(user, 'is_superuser', False):
@@ -95,31 +102,12 @@ class SessionAuthIsStaff(SessionAuth):
 class SessionAuthSuperUser(SessionAuth):
     """A session of a user whose ``is_superuser`` is truthy; any other user gets 403."""
 
-    openapi_responses: ClassVar[dict[int, Any]] = {401: AuthErrorResponse, 403: AuthErrorResponse}
+    openapi_responses = {401: AuthErrorResponse, 403: AuthErrorResponse}
 
     def check_user(self, user: Any) -> Any:
         if getattr(user, 'is_superuser', False):
             return user
         raise AuthorizationAPIError('Superusers only')
-
-
-def _cookie(name: str, value: str, max_age: int, *, http_only: bool, secure: bool) -> str:
-    parts = [f'{name}={value}', 'Path=/', f'Max-Age={max_age}', 'SameSite=Lax']
-    if http_only:
-        parts.append('HttpOnly')
-    if secure:
-        parts.append('Secure')
-    return '; '.join(parts)
-
-
-def _add_cookie(response: Response, cookie: str) -> None:
-    existing = response.headers.get('Set-Cookie')
-    if existing is None:
-        response.headers['Set-Cookie'] = cookie
-    elif isinstance(existing, list):
-        existing.append(cookie)
-    else:
-        response.headers['Set-Cookie'] = [existing, cookie]  # type: ignore[assignment]
 
 
 async def login_session(
@@ -134,21 +122,21 @@ async def login_session(
         raise ValueError('max_age must be a positive number of seconds')
     session_id = secrets.token_urlsafe(32)
     now = time.time()
-    collection = _collection()
+    collection = _collection(current_app().database)
     await collection.delete_many({'expires_at': {'$lt': now}})
     await collection.insert_one({
         '_id': _hash(session_id), 'user_id': str(user.id), 'created_at': now, 'expires_at': now + max_age,
     })
-    _add_cookie(response, _cookie(SESSION_COOKIE, session_id, max_age, http_only=True, secure=secure))
-    _add_cookie(response, _cookie(CSRF_COOKIE, secrets.token_urlsafe(32), max_age, http_only=False, secure=secure))
+    response.set_cookie(SESSION_COOKIE, session_id, max_age=max_age, secure=secure)
+    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(32), max_age=max_age, secure=secure, httponly=False)
     return session_id
 
 
-async def logout_session(request: Any, response: Response | None = None) -> bool:
+async def logout_session(request: HTTPConnection, response: Response | None = None) -> bool:
     """End the session of `request` (True if there was one) and, given `response`, clear its cookies."""
     key = request.cookies.get(SESSION_COOKIE)
-    deleted = bool(key) and await _collection().delete_one({'_id': _hash(key)})
+    deleted = bool(key) and await _collection(request.app.database).delete_one({'_id': _hash(key)})
     if response is not None:
-        for name in (SESSION_COOKIE, CSRF_COOKIE):
-            _add_cookie(response, _cookie(name, '', 0, http_only=name == SESSION_COOKIE, secure=True))
+        response.delete_cookie(SESSION_COOKIE)
+        response.delete_cookie(CSRF_COOKIE, httponly=False)
     return deleted

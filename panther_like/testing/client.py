@@ -11,12 +11,10 @@ Authentication helpers:
   sends ``Authorization: Bearer <access token>`` from then on: every part
   of the token path runs, and ``logout`` works.
 * `TestClient.force_authenticate` skips credentials altogether: every
-  guarded route of *this app object* sees the given user. It works by
-  wrapping the authenticators of the app instance the client was given,
-  and the wrapper only answers requests that carry this client's private
+  guarded route of *this app object* sees the given user. It installs the
+  app's ``auth_override`` (which is None in an app served by uvicorn), and
+  the override only answers connections that carry this client's private
   marker in the ASGI scope, which nothing outside this process can set.
-  Nothing in the framework itself knows about it, so no bypass exists in
-  an app served by uvicorn.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ if TYPE_CHECKING:
     from panther_like.app import Panther
 
 SCOPE_KEY = 'panther_like.testing.client'
-# App instance -> {client marker: forced user}; the wrappers installed on an app read it.
+# App instance -> {client marker: forced user}; the override installed on an app reads it.
 _forced: weakref.WeakKeyDictionary[Any, dict[object, Any]] = weakref.WeakKeyDictionary()
 
 
@@ -47,25 +45,17 @@ def _httpx() -> Any:
     return httpx
 
 
-def _install_bypass(app: Panther) -> dict[object, Any]:
-    """Wrap every authenticator of `app` (once) so a forced client's requests skip it."""
+def _forced_users(app: Panther) -> dict[object, Any]:
+    """The forced users of `app` by client marker, installing its ``auth_override`` (once)."""
     registry = _forced.get(app)
-    if registry is not None:
-        return registry
-    registry = _forced[app] = {}
-    for _, endpoint in app.router.routes:
-        original = endpoint.authenticator
-        if original is None:
-            continue
+    if registry is None:
+        registry = _forced[app] = {}
 
-        async def authenticate(connection: Any, _original: Any = original) -> Any:
+        def override(connection: Any) -> Any:
             marker = connection.scope.get(SCOPE_KEY)
-            if marker is not None and marker in registry:
-                return registry[marker]
-            return await _original(connection)
+            return None if marker is None else registry.get(marker)
 
-        authenticate.__wrapped__ = original  # type: ignore[attr-defined]
-        endpoint.authenticator = authenticate
+        app.auth_override = override
     return registry
 
 
@@ -150,7 +140,7 @@ class TestClient:
             if registry is not None:
                 registry.pop(self._marker, None)
             return
-        _install_bypass(self.app)[self._marker] = user
+        _forced_users(self.app)[self._marker] = user
 
     # -- websockets ---------------------------------------------------------------------------
 

@@ -10,11 +10,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from panther_like.db import BaseUser, Database, bind_database, open_database
+from panther_like.context import bind_app
+from panther_like.db import BaseUser, Database, open_database
 from panther_like.db.backend import Collection
 from panther_like.exceptions import DuplicateKeyError
 
@@ -36,11 +38,13 @@ async def database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Da
         url = request.getfixturevalue('mongodb_url')
         db = open_database({'url': _url_with_database(url, f't_{uuid.uuid4().hex}')})
     await db.connect()
-    bind_database(db)
+    # Models find their store through the app this process serves; these tests exercise the model
+    # layer alone, so the stand-in app holds only the real database (no tokens to tell about changes).
+    bind_app(SimpleNamespace(config=None, database=db, tokens=None, login_throttle=None))
     try:
         yield db
     finally:
-        bind_database(None)
+        bind_app(None)
         await db.close()
 
 

@@ -90,9 +90,10 @@ def test_default_embedded_path_is_in_the_working_directory(tmp_path: Path, monke
     assert isinstance(open_database({'url': 'mongodb://127.0.0.1:1/x'}), MongoDatabase)
 
 
-def test_active_database_without_an_app_is_a_clear_error() -> None:
-    from panther_like.db import active_database, bind_database
+async def test_a_model_used_before_any_app_is_built_is_a_clear_error() -> None:
+    from panther_like.context import bind_app
+    from panther_like.db import BaseUser
 
-    bind_database(None)
+    bind_app(None)
     with pytest.raises(RuntimeError, match='build Panther'):
-        active_database()
+        await BaseUser.find_one(username='anyone')

@@ -21,7 +21,9 @@ import pytest
 
 from panther_like.db import open_database
 from panther_like.exceptions import ConfigError
-from panther_like.throttle import DatabaseThrottleStore, RedisThrottleStore, ThrottleSettings, settings_from
+from panther_like.settings import ThrottleSettings
+from panther_like.settings import throttle_settings as settings_from
+from panther_like.throttle import DatabaseThrottleStore, RedisThrottleStore
 from tests.e2e.helpers import signup, unique_username
 from tests.e2e.server import ExampleServer, launch
 from tests.servers import fresh_database_url

@@ -15,7 +15,6 @@ import types
 from panther_like import API, GenericAPI, Group, Panther, Request, Response
 from panther_like.db.models import BaseUser
 from panther_like.exceptions import AuthenticationAPIError
-from panther_like.guard import UNSET
 from panther_like.security import (
     ANONYMOUS,
     APIKeyCookie,
@@ -30,6 +29,7 @@ from panther_like.security import (
     login_session,
     logout_session,
 )
+from panther_like.utils import UNSET
 from panther_like.websocket import GenericWebsocket
 
 SECRET = 'supersecret'
