@@ -20,6 +20,7 @@ from panther_like.audit import current_request as audit_request
 from panther_like.audit import install_log_redaction
 from panther_like.authentications import BaseAuthentication
 from panther_like.authenticators import build_authenticator
+from panther_like.changes import ChangeFeed, DatabaseChangeFeed, RedisChangeFeed
 from panther_like.config import Config, redact_url, require_subclass
 from panther_like.context import bind_app
 from panther_like.db.connection import open_database
@@ -27,13 +28,15 @@ from panther_like.db.models import BaseUser
 from panther_like.docs_page import mount_docs
 from panther_like.exceptions import APIError, ConfigError, NotFoundAPIError, StoreUnavailableError
 from panther_like.guard import AuthOverride
+from panther_like.redis_connection import RedisConnection
 from panther_like.request import Request, read_body
 from panther_like.response import Response
 from panther_like.revocation import DatabaseRevocationStore, RedisRevocationStore, RevocationStore
 from panther_like.routing import Group, Router
+from panther_like.sessions import SessionRegistry
 from panther_like.throttle import LoginThrottle
 from panther_like.tokens import TokenService
-from panther_like.utils import UNSET, as_async
+from panther_like.utils import SYSTEM_CLOCK, UNSET, Clock, as_async
 from panther_like.websocket import WebsocketEndpoint, is_websocket_class, refuse
 
 logger = logging.getLogger('panther_like')
@@ -58,6 +61,8 @@ class Panther:
     ``auth_override`` is for tests (`panther_like.testing`): when set, it is
     called with each connection a route's authenticator would check, and a
     user it returns stands in for authentication (permissions still run).
+    ``clock`` is for tests too: the token service and the stores read time
+    only from it, so a test can move time forward instead of sleeping.
     """
 
     #: See the class docstring; None in production.
@@ -66,8 +71,10 @@ class Panther:
     def __init__(
         self, configs: str | ModuleType | None = None, *, urls: Mapping[str, Any] | str | None = None,
         exception_handlers: Mapping[type[BaseException], Callable[[Any, Any], Any]] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ):
         self.config: Config = config_module.load(configs)
+        self.clock = clock
         _check_setting_classes(self.config)
         self.exception_handlers = {
             cls: as_async(handler) for cls, handler in (exception_handlers or {}).items()
@@ -81,15 +88,20 @@ class Panther:
                 "DATABASE['url']", redact_url(self.config.database.get('url')),
                 f'{exc}; expected a URL such as mongodb://user:password@host:27017/dbname',
             ) from None
-        self.revocations: RevocationStore = (
-            RedisRevocationStore(self.config.redis_url) if self.config.redis_url
-            else DatabaseRevocationStore(self.database)
-        )
-        self.tokens = (
-            TokenService(self.config.jwt, self.revocations, self.config.user_model, self.config.auth_cache)
-            if self.config.jwt else None
-        )
-        self.login_throttle = LoginThrottle.build(self.config.login_throttle, self.database, self.config.redis_url)
+        self.redis = RedisConnection(self.config.redis_url) if self.config.redis_url else None
+        self.revocations: RevocationStore
+        self.changes: ChangeFeed
+        if self.redis is not None:
+            self.revocations = RedisRevocationStore(self.redis, clock=clock)
+            self.changes = RedisChangeFeed(self.redis, clock=clock)
+        else:
+            self.revocations = DatabaseRevocationStore(self.database, clock=clock)
+            self.changes = DatabaseChangeFeed(self.database, clock=clock)
+        self.tokens = TokenService(
+            self.config.jwt, self.revocations, self.config.user_model, self.config.auth_cache,
+            changes=self.changes, sessions=SessionRegistry(self.database, clock=clock), clock=clock,
+        ) if self.config.jwt else None
+        self.login_throttle = LoginThrottle.build(self.config.login_throttle, self.database, self.redis, clock=clock)
         bind_app(self)
         install_log_redaction()
 
@@ -190,8 +202,8 @@ class Panther:
             logger.warning('store not reachable at start-up: %s', exc.detail)
 
     async def shutdown(self) -> None:
-        await self.revocations.close()
-        await self.login_throttle.close()
+        if self.redis is not None:
+            await self.redis.close()
         await self.database.close()
 
     async def _lifespan(self, receive: Any, send: Any) -> None:

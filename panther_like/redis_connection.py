@@ -14,6 +14,10 @@ from panther_like.exceptions import StoreUnavailableError
 
 
 class RedisConnection:
+    """`operations` counts round trips to Redis made by this process (see `Database.operations`)."""
+
+    operations = 0
+
     def __init__(self, url: str, *, timeout: float = 2.0) -> None:
         self._url = url
         self._timeout = timeout
@@ -37,6 +41,7 @@ class RedisConnection:
         """One command; a Redis that does not answer is a 503."""
         import redis.exceptions
 
+        self.operations += 1
         try:
             return await getattr(self.client(), command)(*args, **kwargs)
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
@@ -46,6 +51,7 @@ class RedisConnection:
         """``(name, *args)`` commands in one MULTI/EXEC; a Redis that does not answer is a 503."""
         import redis.exceptions
 
+        self.operations += 1
         try:
             async with self.client().pipeline(transaction=True) as pipe:
                 for name, *args in commands:

@@ -9,12 +9,12 @@ database or Redis, which is what makes a logout hold everywhere.
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
 from typing import Any
 
 from panther_like.exceptions import DuplicateKeyError
 from panther_like.redis_connection import RedisConnection
+from panther_like.utils import SYSTEM_CLOCK, Clock
 
 REVOCATION_COLLECTION = 'panther_like_revocations'
 PURGE_INTERVAL_SECONDS = 60.0
@@ -27,12 +27,13 @@ class ExpiredRowPurge:
     read; readers filter on ``until`` themselves, so a late purge is harmless.
     """
 
-    def __init__(self, interval: float = PURGE_INTERVAL_SECONDS) -> None:
+    def __init__(self, interval: float = PURGE_INTERVAL_SECONDS, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self._interval = interval
+        self._clock = clock
         self._next = 0.0
 
     async def __call__(self, rows: Any, now: float | None = None) -> None:
-        now = time.time() if now is None else now
+        now = self._clock.time() if now is None else now
         if now < self._next:
             return
         self._next = now + self._interval
@@ -51,9 +52,6 @@ class RevocationStore(ABC):
     async def claim_once(self, key: str, until: float) -> bool:
         """Mark `key` and return True, or return False if it was already marked."""
 
-    async def close(self) -> None:  # noqa: B027 - optional hook
-        """Release connections; the default has none."""
-
 
 class DatabaseRevocationStore(RevocationStore):
     """Rows ``{_id: key, until: epoch}`` in the configured database (MongoDB or embedded).
@@ -62,10 +60,10 @@ class DatabaseRevocationStore(RevocationStore):
     instead of a TTL index (neosqlite's slows every read).
     """
 
-    def __init__(self, database: Any) -> None:
+    def __init__(self, database: Any, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self._database = database
-        self._index_ready = False
-        self._purge_expired = ExpiredRowPurge()
+        self._clock = clock
+        self._purge_expired = ExpiredRowPurge(clock=clock)
 
     @property
     def _rows(self) -> Any:
@@ -81,7 +79,7 @@ class DatabaseRevocationStore(RevocationStore):
 
     async def is_revoked(self, key: str) -> bool:
         row = await self._rows.find_one({'_id': key})
-        return row is not None and row['until'] > time.time()
+        return row is not None and row['until'] > self._clock.time()
 
     async def claim_once(self, key: str, until: float) -> bool:
         try:
@@ -97,20 +95,18 @@ class RedisRevocationStore(RevocationStore):
 
     PREFIX = 'panther_like:revoked:'
 
-    def __init__(self, url: str, *, timeout: float = 2.0) -> None:
-        self._redis = RedisConnection(url, timeout=timeout)
+    def __init__(self, redis: RedisConnection, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._redis = redis
+        self._clock = clock
+
+    def _expiry(self, until: float) -> int:
+        return max(int(until) + 1, int(self._clock.time()) + 1)
 
     async def revoke(self, key: str, until: float) -> None:
-        await self._redis.run('set', self.PREFIX + key, b'1', exat=max(int(until) + 1, int(time.time()) + 1))
+        await self._redis.run('set', self.PREFIX + key, b'1', exat=self._expiry(until))
 
     async def is_revoked(self, key: str) -> bool:
         return bool(await self._redis.run('exists', self.PREFIX + key))
 
     async def claim_once(self, key: str, until: float) -> bool:
-        stored = await self._redis.run(
-            'set', self.PREFIX + key, b'1', nx=True, exat=max(int(until) + 1, int(time.time()) + 1)
-        )
-        return bool(stored)
-
-    async def close(self) -> None:
-        await self._redis.close()
+        return bool(await self._redis.run('set', self.PREFIX + key, b'1', nx=True, exat=self._expiry(until)))

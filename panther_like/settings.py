@@ -43,10 +43,18 @@ class JWTSettings:
 
 @dataclass(frozen=True, slots=True)
 class AuthCacheSettings:
-    """How much verified work a worker may reuse (see `TokenService`); 0 disables a cache."""
+    """What a worker may reuse between requests (see `panther_like.auth_cache`).
+
+    `revocation_ttl`: how often the worker reads the change feed, so the
+    bound on how long a logout or a user change made elsewhere can go
+    unseen (at most 1 s; 0 reads it on every request). `user_ttl`: how long
+    a cached user is trusted without re-reading it, which only matters for
+    changes made outside the framework. `max_entries`: the size of each
+    cache; 0 turns caching off.
+    """
 
     max_entries: int = 10_000
-    user_ttl: float = 1.0
+    user_ttl: float = 60.0
     revocation_ttl: float = 0.5
 
 

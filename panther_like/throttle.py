@@ -37,7 +37,6 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-import time
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -47,6 +46,7 @@ from panther_like.redis_connection import RedisConnection
 from panther_like.request import HTTPConnection
 from panther_like.revocation import ExpiredRowPurge
 from panther_like.settings import ThrottleSettings
+from panther_like.utils import SYSTEM_CLOCK, Clock
 
 THROTTLE_COLLECTION = 'panther_like_login_attempts'
 
@@ -86,9 +86,6 @@ class ThrottleStore(ABC):
     async def clear(self, key: str) -> None:
         """Forget every attempt for `key`."""
 
-    async def close(self) -> None:  # noqa: B027 - optional hook
-        """Release connections; the default has none."""
-
 
 class DatabaseThrottleStore(ThrottleStore):
     """One row ``{_id, key, until}`` per attempt; the count is the rows of `key` not yet expired.
@@ -98,16 +95,17 @@ class DatabaseThrottleStore(ThrottleStore):
     nx-27017's ``$inc`` are not relied on).
     """
 
-    def __init__(self, database: Any) -> None:
+    def __init__(self, database: Any, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self._database = database
-        self._purge_expired = ExpiredRowPurge()
+        self._clock = clock
+        self._purge_expired = ExpiredRowPurge(clock=clock)
 
     @property
     def _rows(self) -> Any:
         return self._database.collection(THROTTLE_COLLECTION)
 
     async def hit(self, key: str, window: int) -> tuple[int, Any]:
-        now = time.time()
+        now = self._clock.time()
         row_id = secrets.token_hex(12)
         await self._rows.insert_one({'_id': row_id, 'key': key, 'until': now + window})
         count = await self._rows.count({'key': key, 'until': {'$gt': now}})
@@ -118,7 +116,7 @@ class DatabaseThrottleStore(ThrottleStore):
         await self._rows.delete_one({'_id': receipt})
 
     async def retry_after(self, key: str, limit: int) -> int:
-        now = time.time()
+        now = self._clock.time()
         live = await self._rows.find({'key': key, 'until': {'$gt': now}}, sort=[('until', 1)])
         if len(live) < limit:
             return 1
@@ -134,8 +132,8 @@ class RedisThrottleStore(ThrottleStore):
 
     PREFIX = 'panther_like:throttle:'
 
-    def __init__(self, url: str, *, timeout: float = 2.0) -> None:
-        self._redis = RedisConnection(url, timeout=timeout)
+    def __init__(self, redis: RedisConnection) -> None:
+        self._redis = redis
 
     async def hit(self, key: str, window: int) -> tuple[int, Any]:
         name = self.PREFIX + key
@@ -151,9 +149,6 @@ class RedisThrottleStore(ThrottleStore):
 
     async def clear(self, key: str) -> None:
         await self._redis.transaction(('delete', self.PREFIX + key))
-
-    async def close(self) -> None:
-        await self._redis.close()
 
 
 # -- the throttle a login view uses ------------------------------------------------------------
@@ -177,8 +172,11 @@ class LoginThrottle:
         self.store = store
 
     @classmethod
-    def build(cls, settings: ThrottleSettings | None, database: Any, redis_url: str | None) -> LoginThrottle:
-        store = RedisThrottleStore(redis_url) if redis_url else DatabaseThrottleStore(database)
+    def build(
+        cls, settings: ThrottleSettings | None, database: Any, redis: RedisConnection | None, *,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> LoginThrottle:
+        store = RedisThrottleStore(redis) if redis is not None else DatabaseThrottleStore(database, clock=clock)
         return cls(settings, store)
 
     def _limits(self, request: HTTPConnection, username: str) -> list[tuple[str, int]]:
@@ -225,9 +223,6 @@ class LoginThrottle:
         for key, receipt in taken:
             if key.startswith('addr:'):
                 await self.store.undo(key, receipt)
-
-    async def close(self) -> None:
-        await self.store.close()
 
 
 class _RequestThrottle:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,25 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
+
+
+class Clock:
+    """Wall time (for expiry times that other hosts compare) and monotonic time (for local intervals).
+
+    The token service and the stores read time only through a clock they
+    are given, so a test can move time forward instead of sleeping.
+    """
+
+    __slots__ = ()
+
+    def time(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+SYSTEM_CLOCK = Clock()
 
 
 def as_async(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:

@@ -58,11 +58,20 @@ class Collection(ABC):
     async def create_unique_index(self, field: str) -> None:
         """Make `field` unique across the collection; safe to call again."""
 
+    @abstractmethod
+    async def create_index(self, field: str) -> None:
+        """Index `field` for equality and range filters; safe to call again."""
+
 
 class Database(ABC):
-    """A connection to one logical database; `name` appears in 503 messages."""
+    """A connection to one logical database; `name` appears in 503 messages.
+
+    `operations` counts the round trips made to the store by this process,
+    so tests can prove what a request costs (0 on a warm authenticated route).
+    """
 
     name: str
+    operations: int = 0
 
     @abstractmethod
     def collection(self, name: str) -> Collection:

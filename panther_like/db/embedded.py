@@ -114,6 +114,9 @@ class EmbeddedCollection(Collection):
         # neosqlite uses CREATE UNIQUE INDEX IF NOT EXISTS, so a second call is a no-op.
         await self._run(lambda c: c.create_index(field, unique=True))
 
+    async def create_index(self, field: str) -> None:
+        await self._run(lambda c: c.create_index(field))
+
 
 class EmbeddedDatabase(Database):
     """One SQLite file, shared safely by every worker process that opens it."""
@@ -168,6 +171,7 @@ class EmbeddedDatabase(Database):
             except OSError as exc:
                 raise StoreUnavailableError(STORE_NAME, exc.strerror or _short_reason(exc)) from None
 
+        self.operations += 1
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._current_executor(), call)
 

@@ -162,12 +162,22 @@ def _utc_now() -> datetime:
 
 
 class BaseUser(Model):
-    """The default user model; a project subclasses it to add fields."""
+    """The default user model; a project subclasses it to add fields.
+
+    A change made through `update`, `set_password` or `delete` reaches the
+    authentication caches of every worker within ``AUTH_CACHE['revocation_ttl']``:
+    deactivating a user (``is_active=False``) stops their tokens as a logout would.
+    """
 
     username: str
     password: str = Field(default='', repr=False)  # an argon2id hash, or '' for "no usable password"
     date_created: datetime = Field(default_factory=_utc_now)
     last_login: datetime | None = None
+    #: False: every token of the user is refused (401), as if each session had been logged out.
+    is_active: bool = True
+    #: Set once the user proved they own their e-mail address.
+    is_verified: bool = False
+    is_superuser: bool = False
 
     unique_fields: ClassVar[tuple[str, ...]] = ('username',)
     secret_fields: ClassVar[frozenset[str]] = frozenset({'password'})
@@ -182,11 +192,19 @@ class BaseUser(Model):
 
     async def update(self, **fields: Any) -> None:
         await super().update(**fields)
-        _forget_cached(self.id)
+        await _user_changed(self.id)
 
     async def delete(self) -> None:
         await super().delete()
-        _forget_cached(self.id)
+        await _user_changed(self.id)
+
+    async def record_login(self, at: datetime) -> None:
+        """Set `last_login`: bookkeeping, so no other worker has to forget its copy of the user."""
+        await super().update(last_login=at)
+
+    def can_authenticate(self) -> bool:
+        """Whether the user's tokens may authenticate requests; a subclass may add conditions."""
+        return self.is_active
 
     async def set_password(self, raw: str) -> None:
         """Hash (in a thread: argon2 is deliberately slow) and save."""
@@ -234,12 +252,13 @@ class BaseUser(Model):
         object.__setattr__(clone, '__pydantic_private__', private)
         return clone
 
-    async def login(self, *, scopes: list[str] | None = None) -> dict[str, str]:
+    async def login(self, *, scopes: list[str] | None = None, request: Any = None) -> dict[str, str]:
         """A new session: ``{'access_token': ..., 'refresh_token': ...}``; records `last_login`.
 
-        `scopes` become the tokens' ``scope`` claim, checked by ``@API(scopes=...)``.
+        `scopes` become the tokens' ``scope`` claim, checked by ``@API(scopes=...)``;
+        `request` gives the session its user agent and client address (see the session list).
         """
-        return await _tokens().login(self, scopes=scopes)
+        return await _tokens().login(self, scopes=scopes, request=request)
 
     async def logout(self) -> None:
         """Revoke the session of the token that authenticated this request, in every worker and host."""
@@ -258,14 +277,11 @@ def _tokens() -> Any:
     return tokens
 
 
-def _forget_cached(user_id: str | None) -> None:
-    """A user changed through this worker: authentication must not serve the old copy."""
-    try:
-        tokens = current_app().tokens
-    except RuntimeError:  # no app built: nothing is cached anywhere
-        return
-    if tokens is not None:
-        tokens.forget_user(user_id)
+async def _user_changed(user_id: str | None) -> None:
+    """A user changed through this worker: no worker may go on serving its old copy."""
+    tokens = current_app().tokens
+    if tokens is not None and user_id is not None:
+        await tokens.user_changed(user_id)
 
 
 class _LazyHash:

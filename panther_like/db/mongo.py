@@ -106,6 +106,7 @@ class MongoCollection(Collection):
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
+        self._database.operations += 1
         try:
             yield
         except mongo_errors.DuplicateKeyError as exc:
@@ -150,6 +151,10 @@ class MongoCollection(Collection):
         self._unique_fields.add(field)
         with self._errors():
             await self._raw().create_index(field, unique=True)
+
+    async def create_index(self, field: str) -> None:
+        with self._errors():
+            await self._raw().create_index(field)
 
 
 class MongoDatabase(Database):

@@ -21,6 +21,7 @@ import pytest
 
 from panther_like.db import open_database
 from panther_like.exceptions import ConfigError
+from panther_like.redis_connection import RedisConnection
 from panther_like.settings import ThrottleSettings
 from panther_like.settings import throttle_settings as settings_from
 from panther_like.throttle import DatabaseThrottleStore, RedisThrottleStore
@@ -185,9 +186,9 @@ def test_a_misspelled_setting_name_is_a_config_error() -> None:
 @pytest.fixture(params=['embedded', 'mongodb', 'redis'])
 async def store(request: pytest.FixtureRequest, tmp_path):
     if request.param == 'redis':
-        store = RedisThrottleStore(request.getfixturevalue('redis_url'))
-        yield store
-        await store.close()
+        redis = RedisConnection(request.getfixturevalue('redis_url'))
+        yield RedisThrottleStore(redis)
+        await redis.close()
         return
     if request.param == 'embedded':
         database = open_database({'path': str(tmp_path / 'store.sqlite3')})
