@@ -1,8 +1,12 @@
 """The configuration layer: every mistake is a `ConfigError` at build time naming setting, value and reason.
 
-Panther bugs guarded against here (see NOTES.md): 6 (a JWT class on one route
-with no key configured was a 500 at request time) and 10 (a mutable config
-whose unknown names read as None, so a typo passed silently).
+Two failures of a configuration read lazily are guarded against here (both
+seen in Panther, items 6 and 10 of docs/coming-from-panther.md): a JWT class
+named on one route with no key configured must be a `ConfigError` when the
+app is built, not a 500 at the first request; and the settings are read once
+into a frozen object where an unknown upper-case name is an error, because a
+mutable config whose unknown names read as None lets a typo silently turn a
+setting (authentication included) off.
 """
 
 from __future__ import annotations

@@ -236,6 +236,27 @@ def test_readme_links_every_docs_page():
         assert f'docs/{page.name}' in readme, page.name
 
 
+USER_DOCUMENTS = [REPO / 'README.md', *PAGES]
+LINK = re.compile(r'\]\(([^)\s]+)\)')
+
+
+def prose(page: Path) -> str:
+    """The page without its code blocks, where a link is only text."""
+    return FENCE.sub('', page.read_text())
+
+
+@pytest.mark.parametrize('page', USER_DOCUMENTS, ids=[page.name for page in USER_DOCUMENTS])
+def test_relative_links_point_to_files_that_exist(page):
+    links = [link.partition('#')[0] for link in LINK.findall(prose(page)) if '://' not in link]
+    assert not [link for link in links if link and not (page.parent / link).exists()]
+
+
+@pytest.mark.parametrize('page', USER_DOCUMENTS, ids=[page.name for page in USER_DOCUMENTS])
+def test_documents_speak_to_users_not_about_how_the_project_is_made(page):
+    """Users have no specification, no development notes: the pages say what the framework does and why."""
+    assert not re.findall(r'\bSPEC\b|NOTES\.md', page.read_text())
+
+
 def test_quickstart_walks_a_newcomer_through_every_step():
     """The quick start is the newcomer walkthrough: its run above covers each step, so none may vanish."""
     page = (DOCS / 'quickstart.md').read_text()
