@@ -3,7 +3,7 @@
 Why a separate logger: security events have a different audience (a SIEM,
 an incident responder) and retention from the application log; a logger
 of their own lets a deployment route them elsewhere without touching the
-rest (see README, "Shipping the audit log").
+rest (see docs/security.md, "Shipping the audit log").
 
 Why JSON: one self-describing object per line is what log shippers
 (Vector, Fluent Bit, the CloudWatch/Datadog/Loki agents) parse without a

@@ -2,7 +2,7 @@
 
 ``@API(auth=MyBearer())``, ``auth=[APIKeyHeader(), SessionAuth()]``,
 ``auth=OptionalAuth(MyBearer())``: each object extracts a credential and
-calls the ``authenticate`` you write. See README "Per-route security".
+calls the ``authenticate`` you write. See docs/per-route-security.md.
 """
 
 from panther_like.security.apikey import APIKeyBase, APIKeyCookie, APIKeyHeader, APIKeyQuery

@@ -2,7 +2,7 @@
 
 Two uvicorn workers, revocations in the embedded store or in Redis, 20
 concurrent clients, logouts and logins mixed in. The full run (50 clients,
-20,000 requests) is ``python -m tests.load.loadgen`` (see README, Security).
+20,000 requests) is ``python -m tests.load.loadgen`` (see docs/security.md, "How it is tested").
 """
 
 from __future__ import annotations
