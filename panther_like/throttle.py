@@ -38,6 +38,7 @@ import hashlib
 import math
 import secrets
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
 from panther_like import audit, status
@@ -52,16 +53,24 @@ THROTTLE_COLLECTION = 'panther_like_login_attempts'
 
 
 class TooManyAttemptsAPIError(APIError):
-    """429 with ``Retry-After``: too many failed logins for this username or from this address."""
+    """429 with ``Retry-After``: too many failed logins (or requests of one kind) for a subject or an address."""
 
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, what: str = 'failed login attempts') -> None:
         super().__init__(
-            f'Too many failed login attempts; try again in {retry_after} seconds',
-            headers={'Retry-After': str(retry_after)},
+            f'Too many {what}; try again in {retry_after} seconds', headers={'Retry-After': str(retry_after)},
         )
         self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class ActionLimit:
+    """How many requests of one kind (a password-reset e-mail, say) a subject and an address may make."""
+
+    per_subject: int = 3
+    per_address: int = 30
+    window: int = 900
 
 
 # -- where the counters live ------------------------------------------------------------------
@@ -191,20 +200,40 @@ class LoginThrottle:
         """Reserve one attempt for `username` from this client, or raise 429 (`TooManyAttemptsAPIError`)."""
         if self.settings is None:
             return
+        taken = await self._take(request, self._limits(request, username), self.settings.window,
+                                 event='login.throttled', what='failed login attempts')
+        request.scope.setdefault('state', {})['panther_like.login_attempt'] = taken
+
+    async def limit(
+        self, request: HTTPConnection, action: str, subject: str, limit: ActionLimit = ActionLimit()
+    ) -> None:
+        """Count one `action` request (``'password_reset'``, ``'verify'``) for `subject` from this client.
+
+        429 with ``Retry-After`` once the subject or the address is over `limit`; a request
+        refused this way is not counted. The subject is hashed like a username.
+        """
+        limits = [(f'{action}:{_username_key(subject)}', limit.per_subject)]
+        address = _address_key(request)
+        if address is not None:
+            limits.append((f'{action}:{address}', limit.per_address))
+        await self._take(request, limits, limit.window, event=f'{action}.throttled', what='requests')
+
+    async def _take(
+        self, request: HTTPConnection, limits: list[tuple[str, int]], window: int, *, event: str, what: str
+    ) -> list[tuple[str, Any]]:
+        """One hit on each key, or none at all and a 429 when a key is over its limit."""
         taken: list[tuple[str, Any]] = []
-        for key, limit in self._limits(request, username):
-            count, receipt = await self.store.hit(key, self.settings.window)
+        for key, limit in limits:
+            count, receipt = await self.store.hit(key, window)
             taken.append((key, receipt))
             if count > limit:
                 for done_key, done_receipt in taken:
                     await self.store.undo(done_key, done_receipt)
                 retry_after = await self.store.retry_after(key, limit)
-                audit.log_event(
-                    'login.throttled', request=request, reason=f'too many failures per {key.split(":")[0]}',
-                    retry_after=retry_after,
-                )
-                raise TooManyAttemptsAPIError(retry_after)
-        request.scope.setdefault('state', {})['panther_like.login_attempt'] = taken
+                scope = key.split(':')[-2] if key.count(':') > 1 else key.split(':')[0]
+                audit.log_event(event, request=request, reason=f'too many {what} per {scope}', retry_after=retry_after)
+                raise TooManyAttemptsAPIError(retry_after, what)
+        return taken
 
     async def record_failure(self, request: HTTPConnection, username: str, *, user_id: str | None = None) -> None:
         """The reserved attempt failed: it keeps counting until the window passes. Logged for audit."""
