@@ -14,8 +14,9 @@ import pytest
 
 from panther_like import Panther
 from panther_like.exceptions import AuthenticationAPIError, ConfigError
+from panther_like.testing import TestClient
 from tests import forge
-from tests.asgi import client_for, settings_module
+from tests.settings import settings_module
 
 KEY = 'c' * 64
 
@@ -28,7 +29,7 @@ def build(tmp_path, key: str = KEY, **settings) -> Panther:
 @pytest.fixture
 async def app(tmp_path):
     app = build(tmp_path, AUTH_CACHE={'user_ttl': 60, 'revocation_ttl': 0.2})
-    async with client_for(app):
+    async with TestClient(app):
         yield app
 
 
@@ -45,7 +46,7 @@ async def test_a_verified_token_is_served_from_the_cache(app, user):
 
 async def test_a_token_that_expires_while_cached_is_refused(tmp_path):
     app = build(tmp_path, JWTConfig={'life_time': 1})
-    async with client_for(app):
+    async with TestClient(app):
         user = await app.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
         await app.tokens.authenticate(token)
@@ -73,7 +74,7 @@ async def test_a_logout_in_another_worker_is_honoured_within_the_revocation_boun
     token = (await user.login())['access_token']
     await app.tokens.authenticate(token)
     other_worker = build(tmp_path)
-    async with client_for(other_worker):
+    async with TestClient(other_worker):
         await (await other_worker.tokens.authenticate(token)).logout()
     await asyncio.sleep(0.25)  # revocation_ttl is 0.2 s in this app
     with pytest.raises(AuthenticationAPIError, match='revoked'):
@@ -107,12 +108,12 @@ async def test_a_user_deleted_through_this_worker_is_refused_at_once(app, user):
 
 async def test_a_user_deleted_in_another_worker_is_refused_within_the_user_bound(tmp_path):
     app = build(tmp_path, AUTH_CACHE={'user_ttl': 0.2})
-    async with client_for(app):
+    async with TestClient(app):
         user = await app.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
         await app.tokens.authenticate(token)
         other_worker = build(tmp_path)
-        async with client_for(other_worker):
+        async with TestClient(other_worker):
             await (await other_worker.config.user_model.find_one(id=user.id)).delete()
         await asyncio.sleep(0.25)
         with pytest.raises(AuthenticationAPIError, match='User not found'):
@@ -141,19 +142,19 @@ async def test_each_request_gets_its_own_copy_of_a_cached_user(app, user):
 
 async def test_a_key_rotation_refuses_tokens_of_the_removed_key(tmp_path):
     old = build(tmp_path, key='o' * 64)
-    async with client_for(old):
+    async with TestClient(old):
         user = await old.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
         await old.tokens.authenticate(token)
     rotated = build(tmp_path, key='n' * 64)
-    async with client_for(rotated):
+    async with TestClient(rotated):
         with pytest.raises(AuthenticationAPIError, match='signature'):
             await rotated.tokens.authenticate(token)
 
 
 async def test_the_caches_are_bounded(tmp_path):
     app = build(tmp_path, AUTH_CACHE={'max_entries': 2})
-    async with client_for(app):
+    async with TestClient(app):
         user = await app.config.user_model.insert_one(username='ann')
         for _ in range(5):
             await app.tokens.authenticate((await user.login())['access_token'])
@@ -163,7 +164,7 @@ async def test_the_caches_are_bounded(tmp_path):
 
 async def test_a_cache_of_size_zero_verifies_every_time(tmp_path):
     app = build(tmp_path, AUTH_CACHE={'max_entries': 0})
-    async with client_for(app):
+    async with TestClient(app):
         user = await app.config.user_model.insert_one(username='ann')
         await app.tokens.authenticate((await user.login())['access_token'])
         assert len(app.tokens._verified) == 0

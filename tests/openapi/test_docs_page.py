@@ -7,7 +7,8 @@ import socket
 import pytest
 
 from panther_like import API, Panther
-from tests.asgi import client_for, settings_module
+from panther_like.testing import TestClient
+from tests.settings import settings_module
 
 
 def test_docs_page_is_html_with_an_authorize_capable_swagger_ui(client):
@@ -52,13 +53,13 @@ def test_static_route_serves_nothing_outside_its_allowlist(secured_server, targe
 
 async def test_docs_can_be_turned_off():
     app = Panther(settings_module(URLS={'x': API()(lambda request: {})}, OPENAPI={'enabled': False}))
-    async with client_for(app) as http:
+    async with TestClient(app) as http:
         assert (await http.get('/docs')).status_code == 404
         assert (await http.get('/openapi.json')).status_code == 404
 
 
 async def test_user_routes_win_over_the_docs_routes():
     app = Panther(settings_module(URLS={'docs': API()(lambda request: {'mine': True})}))
-    async with client_for(app) as http:
+    async with TestClient(app) as http:
         assert (await http.get('/docs')).json() == {'mine': True}
         assert (await http.get('/openapi.json')).status_code == 200

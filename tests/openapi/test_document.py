@@ -8,7 +8,7 @@ from openapi_spec_validator import validate
 from panther_like import API, Panther
 from panther_like.exceptions import ConfigError
 from panther_like.security import APIKeyHeader
-from tests.asgi import settings_module
+from tests.settings import settings_module
 
 
 @pytest.fixture(scope='module')

@@ -171,7 +171,7 @@ def test_a_wrong_setting_is_a_config_error_naming_it(value) -> None:
 
 def test_a_misspelled_setting_name_is_a_config_error() -> None:
     from panther_like import config
-    from tests.asgi import settings_module
+    from tests.settings import settings_module
 
     with pytest.raises(ConfigError, match="did you mean 'LOGIN_THROTTLE'"):
         config.load(settings_module(LOGIN_THROTLE={'max_failures': 3}))
