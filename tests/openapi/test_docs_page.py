@@ -11,6 +11,7 @@ from panther_like.testing import TestClient
 from tests.settings import settings_module
 
 
+@pytest.mark.server
 def test_docs_page_is_html_with_an_authorize_capable_swagger_ui(client):
     response = client.get('/docs')
     assert response.status_code == 200
@@ -21,6 +22,7 @@ def test_docs_page_is_html_with_an_authorize_capable_swagger_ui(client):
     assert 'http' not in response.text.replace('http-equiv', '')  # no CDN, no absolute URL
 
 
+@pytest.mark.server
 @pytest.mark.parametrize('name', ['swagger-ui-bundle.js', 'swagger-ui.css', 'init.js'])
 def test_static_assets_are_served_from_the_package(client, name):
     response = client.get(f'/docs/static/{name}')
@@ -42,6 +44,7 @@ def raw_status(port: int, target: bytes) -> int:
         return int(sock.recv(1024).split(b' ', 2)[1])
 
 
+@pytest.mark.server
 @pytest.mark.parametrize('target', [
     b'/docs/static/../../pyproject.toml', b'/docs/static/..%2F..%2Fpyproject.toml', b'/docs/static/%2e%2e%2fREADME.md',
     b'/docs/static/swagger-ui-bundle.js.map', b'/docs/static/index.html', b'/docs/static/..',
