@@ -3,10 +3,12 @@
 The in-process tier calls the app through `panther_like.testing`, against
 the MongoDB-wire and Redis servers that tests/conftest.py starts once per
 session: it starts no process of its own and takes seconds. Slower tests
-carry one of the markers below (registered in pyproject.toml). A ``pytest``
-without file or directory arguments deselects them, unless ``--all-tiers``
-(what scripts/test.sh, hence CI, passes) or an explicit ``-m`` asks for
-them; naming tests (``pytest tests/e2e``) runs what is named, whatever its tier:
+carry one of the markers below (registered in pyproject.toml). A plain
+``pytest`` (no paths, from the repository root, so on the configured
+testpaths) deselects them, unless ``--all-tiers`` (what scripts/test.sh,
+hence CI, passes) or an explicit ``-m`` asks for them. Naming tests
+(``pytest tests/e2e``), or running pytest inside a test directory, runs
+what is named, whatever its tier:
 
 * ``server``: starts processes of its own: the app under uvicorn, the
   ``panther-like`` command, a docs page's commands, worker processes, or a
@@ -39,8 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    named = config.args_source is pytest.Config.ArgsSource.ARGS
-    if named or config.getoption('all_tiers') or config.option.markexpr:
+    plain = config.args_source is pytest.Config.ArgsSource.TESTPATHS
+    if not plain or config.getoption('all_tiers') or config.option.markexpr:
         return
     kept = [item for item in items if tier_of(item) is None]
     deselected = [item for item in items if tier_of(item) is not None]
