@@ -9,6 +9,8 @@ import pytest
 
 from tests.servers import ServerHandle, fresh_database_url, serve, start_mongo_wire, start_redis
 
+pytest_plugins = ['tests.tiers']  # plain pytest runs the in-process tier; --all-tiers runs every tier
+
 # Cheap argon2 parameters: the suite creates many users (see panther_like.passwords).
 os.environ['PANTHER_LIKE_FAST_PASSWORD_HASH'] = '1'
 

@@ -7,7 +7,7 @@ import pytest
 from panther_like import Panther
 from panther_like.request import Request
 from panther_like.throttle import ActionLimit, TooManyAttemptsAPIError
-from tests.asgi import settings_module
+from tests.settings import settings_module
 
 LIMIT = ActionLimit(per_subject=2, per_address=3, window=60)
 

@@ -14,9 +14,10 @@ import pytest
 from panther_like import Panther
 from panther_like.changes import CHANGES_COLLECTION, RETENTION
 from panther_like.exceptions import AuthenticationAPIError, ConfigError, StoreUnavailableError
+from panther_like.testing import TestClient
 from tests import forge
-from tests.asgi import client_for, settings_module
 from tests.clock import ManualClock
+from tests.settings import settings_module
 
 KEY = 'c' * 64
 LOOK_INTERVAL = 0.5  # AUTH_CACHE['revocation_ttl'] default
@@ -39,14 +40,14 @@ def build(tmp_path, clock):
 @pytest.fixture
 async def app(build):
     app = build()
-    async with client_for(app):
+    async with TestClient(app):
         yield app
 
 
 @pytest.fixture
 async def other_worker(build, app):
     other = build()
-    async with client_for(other):
+    async with TestClient(other):
         yield other
 
 
@@ -63,7 +64,7 @@ async def test_a_verified_token_is_served_from_the_cache(app, user):
 
 async def test_a_token_that_expires_while_cached_is_refused(build, clock):
     app = build(JWTConfig={'life_time': 60})
-    async with client_for(app):
+    async with TestClient(app):
         user = await app.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
         await app.tokens.authenticate(token)
@@ -132,7 +133,7 @@ async def test_a_user_renamed_in_another_worker_is_seen_at_the_next_look(app, ot
 
 async def test_a_user_changed_outside_the_framework_is_re_read_after_user_ttl(build, clock):
     app = build(AUTH_CACHE={'user_ttl': 30})
-    async with client_for(app):
+    async with TestClient(app):
         user = await app.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
         await app.tokens.authenticate(token)
@@ -196,19 +197,19 @@ async def test_each_request_gets_its_own_copy_of_a_cached_user(app, user):
 
 async def test_a_key_rotation_refuses_tokens_of_the_removed_key(build):
     old = build(key='o' * 64)
-    async with client_for(old):
+    async with TestClient(old):
         user = await old.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
         await old.tokens.authenticate(token)
     rotated = build(key='n' * 64)
-    async with client_for(rotated):
+    async with TestClient(rotated):
         with pytest.raises(AuthenticationAPIError, match='signature'):
             await rotated.tokens.authenticate(token)
 
 
 async def test_the_caches_are_bounded(build):
     app = build(AUTH_CACHE={'max_entries': 2})
-    async with client_for(app):
+    async with TestClient(app):
         user = await app.config.user_model.insert_one(username='ann')
         for _ in range(5):
             await app.tokens.authenticate((await user.login())['access_token'])
@@ -217,7 +218,7 @@ async def test_the_caches_are_bounded(build):
 
 async def test_a_cache_of_size_zero_verifies_every_time(build):
     app = build(AUTH_CACHE={'max_entries': 0})
-    async with client_for(app):
+    async with TestClient(app):
         user = await app.config.user_model.insert_one(username='ann')
         await app.tokens.authenticate((await user.login())['access_token'])
         assert len(app.tokens.cache.verified) == 0

@@ -7,8 +7,9 @@ import pytest
 from panther_like import API, Panther, Request
 from panther_like.authentications import BaseAuthentication
 from panther_like.exceptions import AuthenticationAPIError
+from panther_like.testing import TestClient
 from tests import forge
-from tests.asgi import client_for, settings_module
+from tests.settings import settings_module
 
 KEY = 'k' * 64
 handled: list[str] = []
@@ -43,7 +44,7 @@ async def app(tmp_path):
 
 @pytest.fixture
 async def client(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         handled.clear()
         yield client
 
@@ -185,7 +186,7 @@ async def test_the_401_body_never_echoes_the_token(client, tokens):
 
 async def test_query_param_authentication_reads_authorization_from_the_query(tmp_path):
     app = make_app(tmp_path, 'panther_like.authentications.QueryParamJWTAuthentication')
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         user = await app.config.user_model.insert_one(username='qp')
         pair = await user.login()
         assert (await client.get('/private', params={'authorization': pair['access_token']})).status_code == 200
@@ -196,7 +197,7 @@ async def test_query_param_authentication_reads_authorization_from_the_query(tmp
 
 async def test_cookie_authentication_reads_the_access_token_cookie(tmp_path):
     app = make_app(tmp_path, 'panther_like.authentications.CookieJWTAuthentication')
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         user = await app.config.user_model.insert_one(username='ck')
         pair = await user.login()
         cookie = {'Cookie': f'junk; access_token={pair["access_token"]}; other=1'}
@@ -207,7 +208,7 @@ async def test_cookie_authentication_reads_the_access_token_cookie(tmp_path):
 
 async def test_a_refresh_token_cookie_alone_is_401_not_500(tmp_path):
     app = make_app(tmp_path, 'panther_like.authentications.CookieJWTAuthentication')
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         user = await app.config.user_model.insert_one(username='ck2')
         pair = await user.login()
         response = await client.get('/private', headers={'Cookie': f'refresh_token={pair["refresh_token"]}'})
@@ -245,7 +246,7 @@ class SyncAuthentication(BaseAuthentication):
 @pytest.mark.parametrize('authentication', [ClassMethodAuthentication, InstanceMethodAuthentication])
 async def test_a_custom_class_authenticates_by_its_own_rule(tmp_path, authentication):
     app = make_app(tmp_path, f'{__name__}.{authentication.__name__}')
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         await app.config.user_model.insert_one(username='ann')
         handled.clear()
         assert (await client.get('/private', headers={'X-User': 'ann'})).status_code == 200
@@ -258,14 +259,14 @@ async def test_a_custom_class_authenticates_by_its_own_rule(tmp_path, authentica
 
 async def test_a_custom_class_error_reason_reaches_the_client(tmp_path):
     app = make_app(tmp_path, f'{__name__}.ClassMethodAuthentication')
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         response = await client.get('/private')
         assert response.json() == {'detail': 'No X-User header'}
 
 
 async def test_a_custom_class_returning_none_means_401(tmp_path):
     app = make_app(tmp_path, f'{__name__}.SyncAuthentication')
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         handled.clear()
         response = await client.get('/private')
         assert response.status_code == 401
@@ -277,7 +278,7 @@ async def test_auth_given_a_class_on_a_route_needs_no_global_authentication(tmp_
     route = API(auth='panther_like.authentications.JWTAuthentication', methods=['GET'])(private.function)
     app = Panther(settings_module(SECRET_KEY=KEY, DATABASE={'path': str(tmp_path / 'x.sqlite3')}),
                   urls={'private': route})
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         response = await client.get('/private', headers={'Authorization': 'Bearer a.b.c'})
         assert response.status_code == 401
 
@@ -292,7 +293,7 @@ async def test_a_refusal_by_a_custom_class_writes_one_audit_line(tmp_path, caplo
     import logging
 
     app = make_app(tmp_path, f'{__name__}.ClassMethodAuthentication')
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         with caplog.at_level(logging.INFO, logger='panther_like.audit'):
             await client.get('/private')
     [line] = audit_lines(caplog)
@@ -326,7 +327,7 @@ async def test_a_refused_auth_list_writes_one_audit_line_and_a_later_success_wri
 
     app = Panther(settings_module(SECRET_KEY=KEY, DATABASE={'path': str(tmp_path / 'l.sqlite3')}),
                   urls={'listed': listed})
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         with caplog.at_level(logging.INFO, logger='panther_like.audit'):
             assert (await client.get('/listed')).status_code == 401
             assert (await client.get('/listed', headers={'X-User': 'ann'})).json() == {'principal': 'ann'}

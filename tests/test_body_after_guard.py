@@ -11,7 +11,7 @@ import pytest
 
 from panther_like import API, Panther, Request
 from panther_like.testing import TestClient
-from tests.asgi import settings_module
+from tests.settings import settings_module
 
 KEY = 'k' * 64
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.server
+
 CLI = Path(sys.executable).with_name('panther-like')
 
 URLS_MODULE = '''

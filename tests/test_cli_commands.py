@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.server
+
 REPO = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name('panther-like')
 SECRET = 'cli-commands-secret-0123456789-abcdefghij'

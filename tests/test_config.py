@@ -25,7 +25,7 @@ from panther_like.authentications import JWTAuthentication, QueryParamJWTAuthent
 from panther_like.db.models import BaseUser
 from panther_like.exceptions import ConfigError
 from panther_like.websocket import GenericWebsocket
-from tests.asgi import settings_module
+from tests.settings import settings_module
 
 JWT_PATH = 'panther_like.authentications.JWTAuthentication'
 WS_JWT_PATH = 'panther_like.authentications.QueryParamJWTAuthentication'

@@ -13,7 +13,7 @@ import pytest
 from panther_like import API, Panther, Request
 from panther_like.security import HttpBearer
 from panther_like.testing import TestClient
-from tests.asgi import settings_module
+from tests.settings import settings_module
 
 KEY = 'k' * 64
 

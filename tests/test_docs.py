@@ -205,6 +205,7 @@ def prepare(page: Path, directory: Path) -> None:
 PAGES = sorted(DOCS.glob('*.md'))
 
 
+@pytest.mark.server
 @pytest.mark.parametrize('page', PAGES, ids=[page.name for page in PAGES])
 def test_every_code_block_of_the_page_runs(page, tmp_path):
     prepare(page, tmp_path)

@@ -9,7 +9,8 @@ import pytest
 from panther_like import API, GenericAPI, Panther, Request, Response, status
 from panther_like.db.models import BaseUser
 from panther_like.exceptions import APIError, AuthorizationAPIError
-from tests.asgi import client_for, settings_module
+from panther_like.testing import TestClient
+from tests.settings import settings_module
 
 KEY = 'h' * 64
 
@@ -109,7 +110,7 @@ URLS = {
 @pytest.fixture
 async def client(tmp_path):
     app = Panther(settings_module(SECRET_KEY=KEY, DATABASE={'path': str(tmp_path / 'http.sqlite3')}), urls=URLS)
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         yield client
 
 

@@ -9,8 +9,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from panther_like import API, Panther, Request
 from panther_like.exceptions import AuthenticationAPIError, ConfigError
 from panther_like.jwks import jwks
+from panther_like.testing import TestClient
 from tests import forge
-from tests.asgi import client_for, settings_module
+from tests.settings import settings_module
 
 
 def pem(private_key, public: bool = False) -> str:
@@ -49,7 +50,7 @@ def build(tmp_path, **jwt_config) -> Panther:
 @pytest.mark.parametrize('algorithm', sorted(KEYS))
 async def test_an_asymmetric_algorithm_signs_and_verifies(tmp_path, algorithm):
     app = build(tmp_path, algorithm=algorithm, key=pem(KEYS[algorithm]))
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         user = await app.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
         response = await client.get('/me', headers={'Authorization': f'Bearer {token}'})
@@ -60,7 +61,7 @@ async def test_the_signing_kid_is_written_into_the_token_header(tmp_path):
     import jwt
 
     app = build(tmp_path, algorithm='RS256', key=pem(RSA_KEY), kid='2026-11')
-    async with client_for(app):
+    async with TestClient(app):
         user = await app.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
         assert jwt.get_unverified_header(token)['kid'] == '2026-11'
@@ -68,41 +69,41 @@ async def test_the_signing_kid_is_written_into_the_token_header(tmp_path):
 
 async def test_a_token_signed_by_a_retired_key_verifies_while_its_kid_is_listed(tmp_path):
     old = build(tmp_path, algorithm='RS256', key=pem(RSA_OLD), kid='old')
-    async with client_for(old):
+    async with TestClient(old):
         user = await old.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
     rotated = build(tmp_path, algorithm='RS256', key=pem(RSA_KEY), kid='new',
                     verification_keys={'old': pem(RSA_OLD, public=True)})
-    async with client_for(rotated):
+    async with TestClient(rotated):
         assert (await rotated.tokens.authenticate(token)).username == 'ann'
 
 
 async def test_a_token_whose_kid_was_removed_is_refused(tmp_path):
     old = build(tmp_path, algorithm='RS256', key=pem(RSA_OLD), kid='old')
-    async with client_for(old):
+    async with TestClient(old):
         user = await old.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
     rotated = build(tmp_path, algorithm='RS256', key=pem(RSA_KEY), kid='new',
                     verification_keys={'older': pem(RSA_KEY, public=True)})
-    async with client_for(rotated):
+    async with TestClient(rotated):
         with pytest.raises(AuthenticationAPIError, match='key id is unknown'):
             await rotated.tokens.authenticate(token)
 
 
 async def test_an_hmac_key_can_rotate_by_kid_too(tmp_path):
     old = build(tmp_path, key='o' * 32, kid='a')
-    async with client_for(old):
+    async with TestClient(old):
         user = await old.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
     rotated = build(tmp_path, key='n' * 32, kid='b', verification_keys={'a': 'o' * 32})
-    async with client_for(rotated):
+    async with TestClient(rotated):
         assert (await rotated.tokens.authenticate(token)).username == 'ann'
 
 
 async def test_hs256_signed_with_the_public_key_is_refused_by_an_rs256_app(tmp_path):
     """The HS/RS key confusion attack: the public key used as an HMAC secret."""
     app = build(tmp_path, algorithm='RS256', key=pem(RSA_KEY))
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         user = await app.config.user_model.insert_one(username='ann')
         import hashlib
         import hmac
@@ -121,7 +122,7 @@ async def test_hs256_signed_with_the_public_key_is_refused_by_an_rs256_app(tmp_p
 
 async def test_alg_none_is_refused_by_an_asymmetric_app(tmp_path):
     app = build(tmp_path, algorithm='ES256', key=pem(KEYS['ES256']))
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         user = await app.config.user_model.insert_one(username='ann')
         token = forge.unsigned(forge.claims(user.id))
         assert (await client.get('/me', headers={'Authorization': f'Bearer {token}'})).status_code == 401
@@ -130,7 +131,7 @@ async def test_alg_none_is_refused_by_an_asymmetric_app(tmp_path):
 async def test_the_jwks_route_publishes_every_public_key_and_no_private_part(tmp_path):
     app = build(tmp_path, algorithm='RS256', key=pem(RSA_KEY), kid='new',
                 verification_keys={'old': pem(RSA_OLD, public=True)})
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         body = (await client.get('/.well-known/jwks.json')).json()
     assert sorted(key['kid'] for key in body['keys']) == ['new', 'old']
     for key in body['keys']:
@@ -140,7 +141,7 @@ async def test_the_jwks_route_publishes_every_public_key_and_no_private_part(tmp
 
 async def test_the_jwks_of_an_hmac_app_is_empty(tmp_path):
     app = build(tmp_path, key='k' * 32, kid='a')
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         assert (await client.get('/.well-known/jwks.json')).json() == {'keys': []}
 
 

@@ -8,8 +8,9 @@ import pytest
 
 from panther_like import API, GenericAPI, Panther, Response
 from panther_like.routing import Router, flatten_routes
+from panther_like.testing import TestClient
 from panther_like.websocket import GenericWebsocket
-from tests.asgi import client_for, settings_module
+from tests.settings import settings_module
 
 
 def router(urls: dict[str, Any]) -> Router:
@@ -170,21 +171,21 @@ def app(tmp_path) -> Panther:
 
 
 async def test_known_route_returns_its_response(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         response = await client.get('/hello/')
     assert response.status_code == 200
     assert response.json() == {'hello': 'world'}
 
 
 async def test_route_in_a_group(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         response = await client.get('/group/hello')
     assert response.status_code == 200
     assert response.json() == {'hello': 'world'}
 
 
 async def test_unknown_path_is_404_json(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         response = await client.get('/no/such/path')
     assert response.status_code == 404
     assert response.headers['content-type'].startswith('application/json')
@@ -192,14 +193,14 @@ async def test_unknown_path_is_404_json(app):
 
 
 async def test_websocket_route_over_http_is_404(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         response = await client.get('/ws')
     assert response.status_code == 404
     assert 'detail' in response.json()
 
 
 async def test_method_not_listed_is_405_with_allow(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         response = await client.post('/hello', json={})
     assert response.status_code == 405
     assert response.headers['content-type'].startswith('application/json')
@@ -209,27 +210,27 @@ async def test_method_not_listed_is_405_with_allow(app):
 
 
 async def test_post_only_route_allows_only_post(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         response = await client.get('/create')
     assert response.status_code == 405
     assert response.headers['allow'] == 'POST'
 
 
 async def test_405_is_checked_before_authentication(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         response = await client.delete('/private')
     assert response.status_code == 405
     assert 'GET' in response.headers['allow']
 
 
 async def test_allowed_method_on_protected_route_without_credentials_is_401(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         response = await client.get('/private')
     assert response.status_code == 401
 
 
 async def test_head_on_get_route_gives_headers_and_no_body(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         get = await client.get('/hello')
         head = await client.head('/hello')
     assert head.status_code == 200
@@ -239,19 +240,19 @@ async def test_head_on_get_route_gives_headers_and_no_body(app):
 
 
 async def test_head_on_post_only_route_is_405(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         response = await client.head('/create')
     assert response.status_code == 405
 
 
 async def test_path_params_reach_the_handler_as_string_kwargs(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         response = await client.get('/users/12/posts/abc/')
     assert response.json() == {'user_id': '12', 'post_id': 'abc'}
 
 
 async def test_generic_api_serves_defined_methods(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         get = await client.get('/counter')
         post = await client.post('/counter', json={})
     assert get.status_code == 200
@@ -260,7 +261,7 @@ async def test_generic_api_serves_defined_methods(app):
 
 
 async def test_generic_api_undefined_method_is_405(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         response = await client.put('/counter', json={})
     assert response.status_code == 405
     allowed = {method.strip() for method in response.headers['allow'].split(',')}
@@ -268,7 +269,7 @@ async def test_generic_api_undefined_method_is_405(app):
 
 
 async def test_generic_api_new_instance_per_request(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         first = (await client.get('/counter')).json()
         second = (await client.get('/counter')).json()
     assert first['calls'] == 1
@@ -276,6 +277,6 @@ async def test_generic_api_new_instance_per_request(app):
 
 
 async def test_generic_api_path_params_as_kwargs(app):
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         response = await client.get('/items/99')
     assert response.json() == {'item_id': '99', 'type': 'str'}

@@ -9,6 +9,8 @@ import pytest
 
 from tests.servers import ServerUnavailable, start_redis, unavailable
 
+pytestmark = pytest.mark.server
+
 
 def _redis_ping(port: int) -> bytes:
     with socket.create_connection(('127.0.0.1', port), timeout=2) as sock:

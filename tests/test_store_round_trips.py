@@ -14,8 +14,8 @@ import pytest
 
 from panther_like import API, Panther, Request
 from panther_like.testing import TestClient
-from tests.asgi import settings_module
 from tests.clock import ManualClock
+from tests.settings import settings_module
 
 KEY = 'r' * 64
 USERS = 40

@@ -13,7 +13,7 @@ from panther_like import API, Panther
 from panther_like.db.models import BaseUser
 from panther_like.testing import TestClient, WebsocketClosed, WebsocketRefused
 from panther_like.websocket import GenericWebsocket
-from tests.asgi import settings_module
+from tests.settings import settings_module
 
 
 @API(auth=True, methods=['GET'])

@@ -14,8 +14,9 @@ import pytest
 from panther_like import Panther
 from panther_like.authentications import JWTAuthentication
 from panther_like.exceptions import AuthenticationAPIError
-from tests.asgi import client_for, settings_module
+from panther_like.testing import TestClient
 from tests.servers import fresh_database_url
+from tests.settings import settings_module
 
 KEY = 's' * 64
 
@@ -31,7 +32,7 @@ async def app(request, tmp_path):
         settings['DATABASE'] = {'path': str(tmp_path / 'tokens.sqlite3')}
         settings['REDIS'] = {'url': request.getfixturevalue('redis_url')}
     app = Panther(settings_module(**settings), urls={})
-    async with client_for(app):
+    async with TestClient(app):
         yield app
 
 
@@ -160,7 +161,7 @@ async def test_a_second_app_on_the_same_store_sees_the_revocation(app, user, tmp
     await (await authenticate(app, pair['access_token'])).logout()
     twin = Panther(settings_module(SECRET_KEY=KEY, DATABASE=dict(app.config.database),
                                    REDIS={'url': app.config.redis_url}), urls={})
-    async with client_for(twin):
+    async with TestClient(twin):
         with pytest.raises(AuthenticationAPIError, match='revoked'):
             await twin.tokens.authenticate(pair['access_token'])
 

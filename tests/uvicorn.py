@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.tiers import require_a_tier
+
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 
@@ -52,6 +54,7 @@ class UvicornProcess:
 
     def launch(self, app: str, args: list[str], *, cwd: Path, env: dict[str, str], ready: Callable[[], bool]) -> None:
         """Run ``python -m uvicorn app`` on our port and wait until `ready()` says it serves."""
+        require_a_tier('uvicorn')
         command = [sys.executable, '-m', 'uvicorn', app, '--host', '127.0.0.1', '--port', str(self.port), *args]
         env = {**env, 'PANTHER_LIKE_FAST_PASSWORD_HASH': '1', 'PYTHONUNBUFFERED': '1'}
         with open(self.log_file, 'ab') as log:

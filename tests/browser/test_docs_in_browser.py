@@ -19,6 +19,8 @@ import pytest
 from tests.e2e.helpers import new_user
 from tests.e2e.server import launch
 
+pytestmark = pytest.mark.browser
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')

@@ -7,6 +7,8 @@ import multiprocessing
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
+import pytest
+
 from panther_like.db.embedded import EmbeddedDatabase
 from panther_like.exceptions import DuplicateKeyError
 
@@ -44,6 +46,7 @@ def _worker(path: str, tag: str, go: Event, results: multiprocessing.Queue) -> N
         raise
 
 
+@pytest.mark.server
 async def test_two_processes_lose_nothing_and_share_the_unique_index(tmp_path: Path) -> None:
     path = str(tmp_path / 'shared.sqlite3')
     context = multiprocessing.get_context('spawn')

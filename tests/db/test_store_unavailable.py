@@ -49,6 +49,7 @@ def test_one_mongo_database_object_serves_successive_event_loops(mongodb_url: st
     assert asyncio.run(roundtrip(second)) == {'_id': second}
 
 
+@pytest.mark.server
 async def test_mongodb_killed_mid_run_then_restarted_on_the_same_port(tmp_path: Path) -> None:
     try:
         server = start_mongo_wire(tmp_path / 'nx')

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 
 import httpx
+import pytest
 
 from tests.e2e.helpers import assert_refused, login, new_user, signup
 from tests.e2e.server import ExampleServer
+
+pytestmark = pytest.mark.server
 
 
 def test_server_runs_the_copied_project(example_server: ExampleServer, client: httpx.Client) -> None:

@@ -21,6 +21,8 @@ from tests.e2e.helpers import (
 )
 from tests.e2e.server import ExampleServer, random_secret
 
+pytestmark = pytest.mark.server
+
 
 def refused(client: httpx.Client, authorization: str | bytes | None, credential: str | None = None) -> str:
     headers = {} if authorization is None else {'Authorization': authorization}

@@ -13,6 +13,8 @@ from websockets.exceptions import InvalidStatus
 from tests.e2e.helpers import claims_for, new_user, sign
 from tests.e2e.server import ExampleServer
 
+pytestmark = pytest.mark.server
+
 TIMEOUT = 10
 
 

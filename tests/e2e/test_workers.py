@@ -15,10 +15,13 @@ import concurrent.futures
 import time
 
 import httpx
+import pytest
 
 from panther_like.config import MAX_REVOCATION_TTL
 from tests.e2e.helpers import User, assert_refused, new_user, served_by
 from tests.e2e.server import ExampleServer
+
+pytestmark = pytest.mark.server
 
 REQUESTS = 24
 MAX_REQUESTS = 400

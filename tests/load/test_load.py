@@ -7,8 +7,12 @@ concurrent clients, logouts and logins mixed in. The full run (50 clients,
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.server import ExampleServer
 from tests.load.loadgen import MAX_REVOCATION_LAG, run_load
+
+pytestmark = pytest.mark.load
 
 CLIENTS = 20
 REQUESTS = 2500

@@ -7,9 +7,11 @@ import socket
 import pytest
 
 from panther_like import API, Panther
-from tests.asgi import client_for, settings_module
+from panther_like.testing import TestClient
+from tests.settings import settings_module
 
 
+@pytest.mark.server
 def test_docs_page_is_html_with_an_authorize_capable_swagger_ui(client):
     response = client.get('/docs')
     assert response.status_code == 200
@@ -20,6 +22,7 @@ def test_docs_page_is_html_with_an_authorize_capable_swagger_ui(client):
     assert 'http' not in response.text.replace('http-equiv', '')  # no CDN, no absolute URL
 
 
+@pytest.mark.server
 @pytest.mark.parametrize('name', ['swagger-ui-bundle.js', 'swagger-ui.css', 'init.js'])
 def test_static_assets_are_served_from_the_package(client, name):
     response = client.get(f'/docs/static/{name}')
@@ -41,6 +44,7 @@ def raw_status(port: int, target: bytes) -> int:
         return int(sock.recv(1024).split(b' ', 2)[1])
 
 
+@pytest.mark.server
 @pytest.mark.parametrize('target', [
     b'/docs/static/../../pyproject.toml', b'/docs/static/..%2F..%2Fpyproject.toml', b'/docs/static/%2e%2e%2fREADME.md',
     b'/docs/static/swagger-ui-bundle.js.map', b'/docs/static/index.html', b'/docs/static/..',
@@ -52,13 +56,13 @@ def test_static_route_serves_nothing_outside_its_allowlist(secured_server, targe
 
 async def test_docs_can_be_turned_off():
     app = Panther(settings_module(URLS={'x': API()(lambda request: {})}, OPENAPI={'enabled': False}))
-    async with client_for(app) as http:
+    async with TestClient(app) as http:
         assert (await http.get('/docs')).status_code == 404
         assert (await http.get('/openapi.json')).status_code == 404
 
 
 async def test_user_routes_win_over_the_docs_routes():
     app = Panther(settings_module(URLS={'docs': API()(lambda request: {'mine': True})}))
-    async with client_for(app) as http:
+    async with TestClient(app) as http:
         assert (await http.get('/docs')).json() == {'mine': True}
         assert (await http.get('/openapi.json')).status_code == 200

@@ -8,7 +8,7 @@ from openapi_spec_validator import validate
 from panther_like import API, Panther
 from panther_like.exceptions import ConfigError
 from panther_like.security import APIKeyHeader
-from tests.asgi import settings_module
+from tests.settings import settings_module
 
 
 @pytest.fixture(scope='module')
@@ -23,20 +23,24 @@ def operation(document: dict, path: str, method: str = 'get') -> dict:
     return document['paths'][path][method]
 
 
+@pytest.mark.server
 def test_document_is_valid_openapi_3_1(document):
     assert document['openapi'] == '3.1.0'
     validate(document)
 
 
+@pytest.mark.server
 def test_info_comes_from_the_openapi_setting(document):
     assert document['info'] == {'title': 'Security objects under test', 'version': '1.0.0'}
 
 
+@pytest.mark.server
 def test_path_parameters_use_braces(example_document):
     parameters = example_document['paths']['/users/{user_id}']['get']['parameters']
     assert parameters == [{'name': 'user_id', 'in': 'path', 'required': True, 'schema': {'type': 'string'}}]
 
 
+@pytest.mark.server
 def test_every_scheme_in_use_is_listed(document):
     schemes = document['components']['securitySchemes']
     assert schemes['HeaderKey'] == {'type': 'apiKey', 'in': 'header', 'name': 'X-API-Key'}
@@ -46,6 +50,7 @@ def test_every_scheme_in_use_is_listed(document):
     assert schemes['SessionAuth']['in'] == 'cookie' and schemes['SessionAuth']['name'] == 'sessionid'
 
 
+@pytest.mark.server
 def test_two_instances_of_one_class_get_distinct_scheme_names(document):
     schemes = document['components']['securitySchemes']
     basics = {name: scheme for name, scheme in schemes.items() if name.startswith('Basic_')}
@@ -55,44 +60,52 @@ def test_two_instances_of_one_class_get_distinct_scheme_names(document):
     assert operation(document, '/basic')['security'] != operation(document, '/basic-realm')['security']
 
 
+@pytest.mark.server
 def test_a_list_is_an_or_of_security_requirements(document):
     security = operation(document, '/list')['security']
     assert len(security) == 3 and all(len(requirement) == 1 for requirement in security)
     assert {'HeaderKey': []} in security
 
 
+@pytest.mark.server
 def test_optional_auth_allows_the_empty_requirement(document):
     assert operation(document, '/optional')['security'] == [{'Bearer': []}, {}]
     assert '401' not in operation(document, '/optional')['responses']
 
 
+@pytest.mark.server
 def test_scopes_appear_in_the_security_requirement(document):
     assert operation(document, '/scoped-two')['security'] == [{'JWTAuthentication': ['read:items', 'write:items']}]
     assert '403' in operation(document, '/scoped-two')['responses']
 
 
+@pytest.mark.server
 def test_protected_operations_document_401_with_the_detail_model(document):
     response = operation(document, '/bearer')['responses']['401']
     assert response['content']['application/json']['schema'] == {'$ref': '#/components/schemas/AuthErrorResponse'}
     assert document['components']['schemas']['AuthErrorResponse']['properties']['detail']['type'] == 'string'
 
 
+@pytest.mark.server
 def test_public_operations_have_no_security_and_no_401(document):
     assert 'security' not in operation(document, '/')
     assert '401' not in operation(document, '/')['responses']
 
 
+@pytest.mark.server
 def test_group_defaults_are_documented(document):
     assert operation(document, '/group/inherits')['security'] == [{'Bearer': []}]
     assert 'security' not in operation(document, '/group/public')
 
 
+@pytest.mark.server
 def test_403_is_documented_where_csrf_staff_or_permissions_can_refuse(document):
     for path in ('/staff', '/superuser', '/permission', '/cookie-key'):
         assert '403' in operation(document, path)['responses'], path
     assert '403' not in operation(document, '/bearer')['responses']
 
 
+@pytest.mark.server
 def test_docs_routes_are_not_in_the_document(document):
     assert not any(path.startswith(('/docs', '/openapi')) for path in document['paths'])
 
@@ -160,6 +173,7 @@ def example_document(tmp_path_factory) -> dict:
         next(server_iter, None)
 
 
+@pytest.mark.server
 def test_example_document_is_valid_and_documents_the_jwt_classes(example_document):
     validate(example_document)
     schemes = example_document['components']['securitySchemes']

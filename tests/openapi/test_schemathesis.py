@@ -17,6 +17,8 @@ import pytest
 from tests.e2e.helpers import new_user
 from tests.e2e.server import launch
 
+pytestmark = pytest.mark.server
+
 CHECKS = 'not_a_server_error,content_type_conformance,response_schema_conformance,ignored_auth'
 
 

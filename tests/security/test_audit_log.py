@@ -1,6 +1,6 @@
 """The audit trail: one JSON line per authentication decision, with reason and user id, never a secret.
 
-Run in-process on the example's routes (tests/asgi.py), capturing the
+Run in-process on the example's routes (panther_like.testing), capturing the
 ``panther_like.audit`` logger. The server-log scan in test_server_log.py
 checks the same lines as uvicorn writes them.
 """
@@ -11,26 +11,26 @@ import json
 import logging
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from core.urls import url_routing
 from panther_like import Panther
 from panther_like.audit import RedactCredentials, redact
-from tests.asgi import client_for, settings_module
+from panther_like.testing import TestClient
+from tests.settings import settings_module
 
 SECRET = 'audit-test-secret-key-0123456789-abcdefghijklmnop'
 
 
 @pytest.fixture
-async def client(tmp_path) -> AsyncIterator[httpx.AsyncClient]:
+async def client(tmp_path) -> AsyncIterator[TestClient]:
     app = Panther(settings_module(
         SECRET_KEY=SECRET, URLS=url_routing, USER_MODEL='example_app.models.User',
         AUTHENTICATION='panther_like.authentications.JWTAuthentication',
         WS_AUTHENTICATION='panther_like.authentications.QueryParamJWTAuthentication',
         DATABASE={'path': str(tmp_path / 'audit.sqlite3')},
     ))
-    async with client_for(app) as http:
+    async with TestClient(app) as http:
         yield http
 
 
@@ -44,13 +44,13 @@ def events(caplog: pytest.LogCaptureFixture) -> list[dict]:
     return [json.loads(r.getMessage()) for r in caplog.records if r.name == 'panther_like.audit']
 
 
-async def signed_up(client: httpx.AsyncClient, username: str = 'ann', password: str = 'correct horse') -> dict:
+async def signed_up(client: TestClient, username: str = 'ann', password: str = 'correct horse') -> dict:
     response = await client.post('/auth/signup', json={'username': username, 'password': password})
     assert response.status_code == 201
     return response.json()
 
 
-async def logged_in(client: httpx.AsyncClient, username: str = 'ann', password: str = 'correct horse') -> dict:
+async def logged_in(client: TestClient, username: str = 'ann', password: str = 'correct horse') -> dict:
     response = await client.post('/auth/login', json={'username': username, 'password': password})
     assert response.status_code == 200
     return response.json()

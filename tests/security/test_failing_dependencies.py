@@ -28,6 +28,8 @@ from tests.e2e.helpers import User, assert_refused, new_user
 from tests.e2e.server import ExampleServer, launch
 from tests.servers import ServerHandle, find_binary, free_port, start_mongo_wire
 
+pytestmark = pytest.mark.server
+
 # Bounds on "fast": the framework's client timeouts are 2 s (server selection, Redis sockets) and 3 s for a
 # whole MongoDB operation (timeoutMS), plus slack for a loaded CI machine.
 DOWN_BOUND = 4.0

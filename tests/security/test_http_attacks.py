@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from tests.security.attack import Attacker
 from tests.security.conftest import Victims
 
+pytestmark = pytest.mark.server
+
 OK_STATUSES_FOR_PUBLIC_ROUTES = frozenset({200, 201, 400, 401, 404, 405, 409, 413, 429, 431})
 header_bytes = st.binary(max_size=300).map(lambda b: b.replace(b'\r', b'').replace(b'\n', b'').replace(b'\x00', b''))
 

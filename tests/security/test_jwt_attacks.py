@@ -21,6 +21,8 @@ from tests.security import corpus
 from tests.security.attack import Attacker
 from tests.security.conftest import Victims
 
+pytestmark = pytest.mark.server
+
 
 def _header_safe(value: str) -> str:
     """What can travel in one header line at all (CR/LF would end it)."""

@@ -5,7 +5,7 @@ public, so an attacker signs an HS256 token with the PEM text as the HMAC
 secret; a server that lets the token pick the algorithm verifies it with
 the "key" it has, the same PEM, and accepts. Here the configured
 algorithm is the only one accepted and the key is typed, so every variant
-is a 401. Run in-process (tests/asgi.py): the server's own keys are needed.
+is a 401. Run in-process (panther_like.testing): the server's own keys are needed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import hashlib
 import json
 from collections.abc import AsyncIterator
 
-import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -22,8 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from core.urls import url_routing
 from panther_like import Panther
-from tests.asgi import client_for, settings_module
+from panther_like.testing import TestClient
 from tests.security import corpus
+from tests.settings import settings_module
 
 KEY_MAKERS = {
     'RS256': lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
@@ -41,7 +41,7 @@ def pem(private_key) -> tuple[str, bytes]:
 
 
 @pytest.fixture(params=sorted(KEY_MAKERS))
-async def asymmetric(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[tuple[httpx.AsyncClient, str, bytes]]:
+async def asymmetric(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[tuple[TestClient, str, bytes]]:
     private, public = pem(KEY_MAKERS[request.param]())
     app = Panther(settings_module(
         SECRET_KEY='unused-hmac-secret-0123456789-abcdefghijklmnopqrstuvwxyz', URLS=url_routing,
@@ -49,7 +49,7 @@ async def asymmetric(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[
         WS_AUTHENTICATION='panther_like.authentications.QueryParamJWTAuthentication',
         JWTConfig={'key': private, 'algorithm': request.param}, DATABASE={'path': str(tmp_path / 'k.sqlite3')},
     ))
-    async with client_for(app) as client:
+    async with TestClient(app) as client:
         assert (await client.post('/auth/signup', json={'username': 'ann', 'password': 'pw-123456'})).status_code == 201
         tokens = (await client.post('/auth/login', json={'username': 'ann', 'password': 'pw-123456'})).json()
         yield client, tokens['access_token'], public

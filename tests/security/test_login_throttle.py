@@ -75,6 +75,7 @@ def assert_throttled(response: httpx.Response) -> int:
     return retry_after
 
 
+@pytest.mark.server
 def test_failures_beyond_the_limit_per_username_get_429_with_retry_after(throttled_server: ExampleServer) -> None:
     username, password = new_account(throttled_server)
     client = Client(throttled_server)
@@ -83,6 +84,7 @@ def test_failures_beyond_the_limit_per_username_get_429_with_retry_after(throttl
     assert_throttled(client.login(username, password))  # even the right password: no check is made
 
 
+@pytest.mark.server
 def test_the_username_limit_holds_on_every_worker(throttled_server: ExampleServer) -> None:
     username, _ = new_account(throttled_server)
     failing = Client(throttled_server)
@@ -96,6 +98,7 @@ def test_the_username_limit_holds_on_every_worker(throttled_server: ExampleServe
     assert refused.workers == throttled_server.worker_pids()
 
 
+@pytest.mark.server
 def test_the_username_limit_is_shared_by_every_address(throttled_server: ExampleServer) -> None:
     username, _ = new_account(throttled_server)
     for _ in range(MAX_FAILURES):
@@ -103,6 +106,7 @@ def test_the_username_limit_is_shared_by_every_address(throttled_server: Example
     assert_throttled(Client(throttled_server).login(username, 'wrong'))
 
 
+@pytest.mark.server
 def test_unknown_usernames_are_throttled_like_known_ones(throttled_server: ExampleServer) -> None:
     """Same answers for both, so the limit cannot be used to find out which usernames exist."""
     client = Client(throttled_server)
@@ -112,6 +116,7 @@ def test_unknown_usernames_are_throttled_like_known_ones(throttled_server: Examp
     assert_throttled(client.login(username, 'wrong'))
 
 
+@pytest.mark.server
 def test_the_limit_lifts_when_the_window_has_passed(throttled_server: ExampleServer) -> None:
     username, password = new_account(throttled_server)
     client = Client(throttled_server)
@@ -122,6 +127,7 @@ def test_the_limit_lifts_when_the_window_has_passed(throttled_server: ExampleSer
     assert client.login(username, password).status_code == 200
 
 
+@pytest.mark.server
 def test_a_successful_login_starts_the_username_count_over(throttled_server: ExampleServer) -> None:
     username, password = new_account(throttled_server)
     client = Client(throttled_server)
@@ -132,6 +138,7 @@ def test_a_successful_login_starts_the_username_count_over(throttled_server: Exa
         assert client.login(username, 'wrong').status_code == 401
 
 
+@pytest.mark.server
 def test_failures_per_address_are_limited_across_usernames(throttled_server: ExampleServer) -> None:
     client = Client(throttled_server)
     for _ in range(MAX_PER_ADDRESS):
@@ -140,6 +147,7 @@ def test_failures_per_address_are_limited_across_usernames(throttled_server: Exa
     assert Client(throttled_server).login(unique_username('spray'), 'wrong').status_code == 401  # other address
 
 
+@pytest.mark.server
 def test_concurrent_guesses_get_no_more_checks_than_the_limit(throttled_server: ExampleServer) -> None:
     username, _ = new_account(throttled_server)
     clients = [Client(throttled_server) for _ in range(16)]
@@ -174,7 +182,7 @@ def test_a_wrong_setting_is_a_config_error_naming_it(value) -> None:
 
 def test_a_misspelled_setting_name_is_a_config_error() -> None:
     from panther_like import config
-    from tests.asgi import settings_module
+    from tests.settings import settings_module
 
     with pytest.raises(ConfigError, match="did you mean 'LOGIN_THROTTLE'"):
         config.load(settings_module(LOGIN_THROTLE={'max_failures': 3}))

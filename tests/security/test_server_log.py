@@ -16,7 +16,7 @@ from tests.e2e.server import ExampleServer
 from tests.security.attack import TALLY
 from tests.security.conftest import Victims
 
-pytestmark = pytest.mark.after_attacks
+pytestmark = [pytest.mark.server, pytest.mark.after_attacks]
 MIN_HOSTILE_REQUESTS = 5000
 JWT_SHAPED = re.compile(r'eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.')
 

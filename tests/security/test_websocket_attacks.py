@@ -21,6 +21,8 @@ from tests.security import corpus
 from tests.security.attack import TALLY, Attacker
 from tests.security.conftest import Victims
 
+pytestmark = pytest.mark.server
+
 REFUSED_HANDSHAKE = frozenset({400, 403, 404, 414, 426, 431})
 query_bytes = st.binary(max_size=200).map(
     lambda b: bytes(c for c in b if c > 0x20 and c not in (0x7f, ord('#'))).replace(b'\r', b'')

@@ -10,6 +10,8 @@ from websockets.exceptions import InvalidStatus
 
 from tests.security_objects.testapp import SECRET
 
+pytestmark = pytest.mark.server
+
 
 def test_query_key_uses_its_param_name(client):
     assert client.get('/query-key', params={'api_key': SECRET}).json() == {'auth': 'query-client'}

@@ -11,6 +11,8 @@ from websockets.exceptions import InvalidStatus
 
 from tests.security_objects.testapp import SECRET
 
+pytestmark = pytest.mark.server
+
 
 def test_list_tries_the_next_authenticator_after_one_raises_401(client):
     response = client.get('/list', headers={'Authorization': 'Bearer anything', 'X-API-Key': SECRET})

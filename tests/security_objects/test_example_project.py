@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.helpers import new_user
+
+pytestmark = pytest.mark.server
 
 
 def test_group_default_needs_the_configured_jwt(example_server):

@@ -5,7 +5,11 @@ from __future__ import annotations
 import base64
 import socket
 
+import pytest
+
 from tests.security_objects.testapp import SECRET
+
+pytestmark = pytest.mark.server
 
 
 def basic(raw: bytes) -> dict[str, str]:

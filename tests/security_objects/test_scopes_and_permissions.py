@@ -14,6 +14,8 @@ from tests.forge import claims, signed
 from tests.security_objects.conftest import SECRET_KEY
 from tests.security_objects.testapp import SECRET
 
+pytestmark = pytest.mark.server
+
 
 @pytest.fixture
 def user_id(client) -> str:

@@ -12,6 +12,8 @@ import pytest
 from panther_like.db.connection import open_database
 from panther_like.security.session import SESSION_COLLECTION
 
+pytestmark = pytest.mark.server
+
 
 def make_user(http, **flags) -> str:
     username = f'sess_{uuid.uuid4().hex[:10]}'
