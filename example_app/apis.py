@@ -46,7 +46,7 @@ async def login(request: Request):
         await login_throttle.record_failure(request, username, user_id=user.id if user else None)
         raise AuthenticationAPIError('Invalid username or password')
     await login_throttle.reset(request, username)
-    return await user.login()
+    return await user.login(request=request)  # the session records its user agent and address
 
 
 @API(methods=['POST'])

@@ -16,7 +16,6 @@ from typing import Any
 
 from panther_like import config as config_module
 from panther_like.api import HTTPEndpoint
-from panther_like.audit import current_request as audit_request
 from panther_like.audit import install_log_redaction
 from panther_like.authentications import BaseAuthentication
 from panther_like.authenticators import build_authenticator
@@ -147,7 +146,6 @@ class Panther:
             endpoint, params = match
             handler = endpoint.handler_for(method)
             request = Request(scope)
-            audit_request.set(request)
             request.path_params = params
             await endpoint.guard.admit(request, self.auth_override)
             request.body = await read_body(scope, receive)  # only once the caller is let through

@@ -29,15 +29,12 @@ import hashlib
 import logging
 import re
 import time
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 logger = logging.getLogger('panther_like.audit')
-#: The request being served, set by the app, so events raised deep in token code still say who and where.
-current_request: ContextVar[Any] = ContextVar('panther_like_audit_request', default=None)
 
 MAX_FIELD_LENGTH = 200
 
@@ -53,7 +50,6 @@ def log_event(event: str, *, request: Any = None, reason: str | None = None, use
     """Write one audit line; `request` (HTTP request or websocket) gives client, method and path."""
     if not logger.isEnabledFor(logging.INFO):
         return
-    request = request if request is not None else current_request.get()
     record: dict[str, Any] = {
         'ts': datetime.fromtimestamp(time.time(), UTC).isoformat(timespec='milliseconds'),
         'event': event,

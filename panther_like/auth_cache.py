@@ -86,7 +86,7 @@ class AuthCache:
         self._load_user = load_user
         self._clock = clock
         size = settings.max_entries
-        self.verified = BoundedCache(size)           # token -> claims
+        self.verified = BoundedCache(size)           # token -> (claims, monotonic time it expires)
         self._live_sessions = BoundedCache(size)     # sid -> True
         self._revoked_sessions = BoundedCache(size)  # sid -> epoch until which it stays revoked
         self._users = BoundedCache(size)             # user id -> (monotonic time read, user)
@@ -96,9 +96,12 @@ class AuthCache:
 
     # -- the request path ---------------------------------------------------------------------
 
-    async def ensure_session_live(self, session_id: str) -> None:
-        """Return if the session is not revoked, else raise a 401; reads the store only on a miss."""
-        if self._clock.monotonic() - self._synced_at >= self.settings.revocation_ttl:
+    async def ensure_session_live(self, session_id: str, now: float) -> None:
+        """Return if the session is not revoked, else raise a 401; reads the store only on a miss.
+
+        `now` is the caller's monotonic time (one clock read per request).
+        """
+        if now - self._synced_at >= self.settings.revocation_ttl:
             await self._flights.run('changes', self._look)
         if session_id in self._revoked_sessions:
             raise AuthenticationAPIError('Token has been revoked')
@@ -112,9 +115,8 @@ class AuthCache:
         if generation == self._generation:
             self._live_sessions.put(session_id, True)
 
-    async def user(self, user_id: str) -> Any:
+    async def user(self, user_id: str, now: float) -> Any:
         """The user with this id (a shared instance: callers copy it), or None."""
-        now = self._clock.monotonic()
         cached = self._users.get(user_id)
         if cached is not None and now - cached[0] < self.settings.user_ttl:
             return cached[1]

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from panther_like import audit
 from panther_like.context import current_app
-from panther_like.exceptions import AuthenticationAPIError
 from panther_like.request import HTTPConnection
 from panther_like.security.apikey import APIKeyCookie, APIKeyQuery
 from panther_like.security.base import SecurityObject, bearer_challenge
@@ -50,7 +48,7 @@ class _AccessToken:
     """The decision every JWT credential shares: the app's token service verifies the token."""
 
     async def authenticate(self, request: HTTPConnection, token: str) -> Any:
-        return await request.app.tokens.authenticate(token)
+        return await request.app.tokens.authenticate(token, request)
 
 
 class BearerJWT(_AccessToken, HttpBearer):
@@ -112,11 +110,7 @@ class BaseJWTAuthentication(BaseAuthentication):
     @classmethod
     async def refresh(cls, refresh_token: str) -> dict[str, str]:
         """Exchange a refresh token (good once) for a new pair; see `TokenService.refresh`."""
-        try:
-            return await current_app().tokens.refresh(refresh_token)
-        except AuthenticationAPIError as exc:
-            audit.log_event('refresh.failure', reason=exc.detail, user_id=getattr(exc, 'user_id', None))
-            raise
+        return await current_app().tokens.refresh(refresh_token)
 
     @classmethod
     async def login(cls, user: Any) -> dict[str, str]:

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from panther_like import audit
-from panther_like.authentications import BaseAuthentication
+from panther_like.authentications import BaseAuthentication, BaseJWTAuthentication
 from panther_like.config import Config
 from panther_like.exceptions import AuthenticationAPIError, ConfigError
 from panther_like.request import HTTPConnection
@@ -72,7 +72,10 @@ class ClassAuthenticator(Authenticator):
 
     def __init__(self, cls: type[BaseAuthentication]) -> None:
         super().__init__((cls,))
-        if isinstance(inspect.getattr_static(cls, 'authentication', None), classmethod | staticmethod):
+        if issubclass(cls, BaseJWTAuthentication) and _inherits_authentication(cls, BaseJWTAuthentication):
+            # What BaseJWTAuthentication.authentication would call, without its frame on every request.
+            method = cls.credential.resolve
+        elif isinstance(inspect.getattr_static(cls, 'authentication', None), classmethod | staticmethod):
             method = cls.authentication
         else:
             method = cls().authentication  # one instance, shared: the class is the unit of configuration
@@ -249,6 +252,10 @@ def _class_authenticator(cls: type[BaseAuthentication], config: Config, *, setti
             "set SECRET_KEY or JWTConfig['key'] in the settings module",
         )
     return ClassAuthenticator(cls)
+
+
+def _inherits_authentication(cls: type, base: type) -> bool:
+    return inspect.getattr_static(cls, 'authentication') is inspect.getattr_static(base, 'authentication')
 
 
 def _dotted(source: Any) -> str:

@@ -9,6 +9,7 @@ raises, a 400, because a body that does not parse is the client's mistake.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -17,12 +18,16 @@ import orjson
 from panther_like.exceptions import BadRequestAPIError, PayloadTooLargeAPIError
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+#: The path parameters of a route that has none: one shared, read-only mapping instead of a dict per request.
+NO_PATH_PARAMS: Mapping[str, str] = MappingProxyType({})
 
 
 class Headers(Mapping[str, str]):
     """Case-insensitive, read-only view of ASGI headers; `getlist` keeps repeats.
 
-    The name -> value map is built on first use: an authentication class that
+    ASGI servers deliver header names lower-cased (the ASGI spec requires
+    it), so only the name asked for is lower-cased, never the raw list. The
+    name -> value map is built on first use: an authentication class that
     only needs one header scans the raw list instead.
     """
 
@@ -36,7 +41,7 @@ class Headers(Mapping[str, str]):
         if self._map is None:
             self._map = {}
             for name, value in self._raw:
-                self._map.setdefault(name.decode('latin-1').lower(), value.decode('latin-1'))
+                self._map.setdefault(name.decode('latin-1'), value.decode('latin-1'))
         return self._map
 
     def __getitem__(self, name: str) -> str:
@@ -53,7 +58,7 @@ class Headers(Mapping[str, str]):
 
     def getlist(self, name: str) -> list[str]:
         wanted = name.lower().encode('latin-1')
-        return [value.decode('latin-1') for key, value in self._raw if key.lower() == wanted]
+        return [value.decode('latin-1') for key, value in self._raw if key == wanted]
 
     def __repr__(self) -> str:
         # Never print credentials when a request is logged or shown in a debugger.
@@ -104,16 +109,29 @@ def parse_cookies(header: str) -> dict[str, str]:
 
 
 class HTTPConnection:
-    """What HTTP requests and websockets share: the scope and what is parsed from it."""
+    """What HTTP requests and websockets share: the scope and what is parsed from it.
+
+    ``state`` is a dict for whatever a permission, an authenticator or a
+    handler wants to hand on within one request.
+    """
+
+    __slots__ = ('_cookies', '_headers', '_query_params', '_state', 'auth', 'path_params', 'scope', 'user')
 
     def __init__(self, scope: Mapping[str, Any]) -> None:
         self.scope = scope
-        self.path_params: dict[str, str] = {}
+        self.path_params: Mapping[str, str] = NO_PATH_PARAMS
         self.user: Any = None
         self.auth: Any = None
         self._headers: Headers | None = None
         self._query_params: QueryParams | None = None
         self._cookies: dict[str, str] | None = None
+        self._state: dict[str, Any] | None = None
+
+    @property
+    def state(self) -> dict[str, Any]:
+        if self._state is None:
+            self._state = {}
+        return self._state
 
     @property
     def app(self) -> Any:
@@ -154,6 +172,7 @@ class HTTPConnection:
 class Request(HTTPConnection):
     """An HTTP request; the app reads the body once the route's guard has let it through."""
 
+    __slots__ = ('_data', 'body')
     _UNPARSED = object()
 
     def __init__(self, scope: Mapping[str, Any], body: bytes = b'') -> None:
@@ -190,7 +209,6 @@ async def read_body(scope: Mapping[str, Any], receive: Any, limit: int = DEFAULT
     """
     announced = False
     for name, value in scope.get('headers') or ():
-        name = name.lower()
         if name == b'content-length':
             if not value.isdigit():
                 raise BadRequestAPIError('Content-Length header is not a number')

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from panther_like import status
 
 JSON_CONTENT_TYPE = b'application/json'
+JSON_CONTENT_TYPE_HEADER = (b'content-type', JSON_CONTENT_TYPE)
 _BODYLESS = frozenset({status.HTTP_204_NO_CONTENT, status.HTTP_304_NOT_MODIFIED})
 
 
@@ -107,8 +108,16 @@ class Response:
 
     async def send(self, send: Any, body: bytes, *, content_length: int | None = None) -> None:
         """Send `body` (already rendered, so a rendering error can still become a 500)."""
-        length = len(body) if content_length is None else content_length
-        raw_headers = [(b'content-type', JSON_CONTENT_TYPE), (b'content-length', str(length).encode())]
+        length = str(len(body) if content_length is None else content_length).encode()
+        if not self.headers and not self.cookies:  # the usual case: nothing to merge
+            raw_headers = [JSON_CONTENT_TYPE_HEADER, (b'content-length', length)]
+        else:
+            raw_headers = self._raw_headers(length)
+        await send({'type': 'http.response.start', 'status': self.status_code, 'headers': raw_headers})
+        await send({'type': 'http.response.body', 'body': body})
+
+    def _raw_headers(self, length: bytes) -> list[tuple[bytes, bytes]]:
+        raw_headers = [JSON_CONTENT_TYPE_HEADER, (b'content-length', length)]
         for name, value in self.headers.items():
             lowered = name.lower()
             if lowered in ('content-length', 'content-type'):
@@ -120,8 +129,7 @@ class Response:
             else:
                 raw_headers.append((lowered.encode('latin-1'), value.encode('latin-1')))
         raw_headers.extend((b'set-cookie', cookie.encode('latin-1')) for cookie in self.cookies)
-        await send({'type': 'http.response.start', 'status': self.status_code, 'headers': raw_headers})
-        await send({'type': 'http.response.body', 'body': body})
+        return raw_headers
 
     def __repr__(self) -> str:
         return f'<Response {self.status_code}>'

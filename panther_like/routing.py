@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from panther_like.exceptions import ConfigError
+from panther_like.request import NO_PATH_PARAMS
 from panther_like.utils import UNSET
 
 PARAMETER = re.compile(r'<([A-Za-z_][A-Za-z0-9_]*)>')
@@ -116,11 +117,11 @@ class Router:
             for path, target, auth in flatten_routes(urls, default_auth=default_auth)
         ])
 
-    def resolve(self, path: str) -> tuple[Any, dict[str, str]] | None:
+    def resolve(self, path: str) -> tuple[Any, Mapping[str, str]] | None:
         path = path.strip('/')
         endpoint = self._static.get(path)
         if endpoint is not None:
-            return endpoint, {}
+            return endpoint, NO_PATH_PARAMS
         parts = path.split('/')
         for segments, names, endpoint in self._dynamic.get(len(parts), ()):
             values = []

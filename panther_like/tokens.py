@@ -138,15 +138,19 @@ class TokenService:
 
     # -- authenticating -----------------------------------------------------------------------
 
-    async def authenticate(self, token: str) -> Any:
-        """The user an access token belongs to (a copy of its own), or a 401."""
-        claims = self.cache.verified.get(token)
-        if claims is None or claims['exp'] <= self.clock.time():
+    async def authenticate(self, token: str, connection: HTTPConnection | None = None) -> Any:
+        """The user an access token belongs to (a copy of its own, for `connection`), or a 401."""
+        now = self.clock.monotonic()  # the one clock read of a warm request
+        cached = self.cache.verified.get(token)
+        if cached is None or cached[1] <= now:
             claims = self.decode(token, ACCESS)
-            self.cache.verified.put(token, claims)
+            # Expiry as a monotonic deadline, so a cache hit needs no wall-clock read.
+            self.cache.verified.put(token, (claims, now + claims['exp'] - self.clock.time()))
+        else:
+            claims = cached[0]
         try:
-            await self.cache.ensure_session_live(claims['sid'])
-            user = await self.cache.user(claims['user_id'])
+            await self.cache.ensure_session_live(claims['sid'], now)
+            user = await self.cache.user(claims['user_id'], now)
             if user is None:
                 raise AuthenticationAPIError('User not found')
             if not user.can_authenticate():
@@ -154,7 +158,7 @@ class TokenService:
         except AuthenticationAPIError as exc:
             exc.user_id = claims['user_id']  # verified claims: the audit log may name the account
             raise
-        return user.copy_for_session(claims)
+        return user.copy_for_session(claims, connection)
 
     # -- sessions -----------------------------------------------------------------------------
 
@@ -184,6 +188,13 @@ class TokenService:
 
     async def refresh(self, refresh_token: str, *, request: HTTPConnection | None = None) -> dict[str, str]:
         """A new pair for a refresh token that is valid and unused; reuse revokes the session."""
+        try:
+            return await self._refresh(refresh_token, request)
+        except AuthenticationAPIError as exc:
+            audit.log_event('refresh.failure', request=request, reason=exc.detail, user_id=exc.user_id)
+            raise
+
+    async def _refresh(self, refresh_token: str, request: HTTPConnection | None) -> dict[str, str]:
         claims = self.decode(refresh_token, REFRESH)
         session_id = claims['sid']
         if await self.revocations.is_revoked(session_key(session_id)):
@@ -200,10 +211,11 @@ class TokenService:
         audit.log_event('refresh', request=request, user_id=claims['user_id'], session=audit.session_ref(session_id))
         return self.issue_pair(claims['user_id'], session_id, scopes=claims.get('scope'))
 
-    async def logout(self, claims: dict[str, Any]) -> None:
+    async def logout(self, claims: dict[str, Any], *, request: HTTPConnection | None = None) -> None:
         """End the session the claims belong to: every token of that login, in every worker."""
         await self.end_session(claims['sid'])
-        audit.log_event('logout', user_id=claims['user_id'], session=audit.session_ref(claims['sid']))
+        audit.log_event('logout', request=request, user_id=claims['user_id'],
+                        session=audit.session_ref(claims['sid']))
 
     async def end_session(self, session_id: str) -> None:
         until = self._session_end()
@@ -212,14 +224,16 @@ class TokenService:
         await self.changes.publish(SESSION, session_id)
         await self.sessions.end(session_id)
 
-    async def end_sessions(self, user_id: str, *, keep: str | None = None) -> int:
+    async def end_sessions(
+        self, user_id: str, *, keep: str | None = None, request: HTTPConnection | None = None
+    ) -> int:
         """End every session of `user_id` except `keep` (the current one, say); returns how many ended."""
         ended = 0
         for session in await self.sessions.of_user(user_id):
             if session.sid != keep:
                 await self.end_session(session.sid)
                 ended += 1
-        audit.log_event('logout.sessions', user_id=user_id, ended=ended, kept=keep is not None)
+        audit.log_event('logout.sessions', request=request, user_id=user_id, ended=ended, kept=keep is not None)
         return ended
 
     async def sessions_of(self, user_id: str) -> list[LoginSession]:

@@ -225,6 +225,8 @@ class BaseUser(Model):
 
     #: The verified claims of the access token that authenticated this instance, if any.
     _token_claims: dict[str, Any] | None = PrivateAttr(default=None)
+    #: The request (or websocket) this instance was authenticated for: where `logout` says it came from.
+    _connection: Any = PrivateAttr(default=None)
 
     @classmethod
     async def verify_password_dummy(cls, raw: str) -> bool:
@@ -235,7 +237,7 @@ class BaseUser(Model):
         """Called by the JWT classes, so that `logout` knows which session to end."""
         self._token_claims = claims
 
-    def copy_for_session(self, claims: dict[str, Any]) -> Self:
+    def copy_for_session(self, claims: dict[str, Any], connection: Any = None) -> Self:
         """A copy of this user that carries `claims`, for one request.
 
         The token service keeps one cached user per id and hands each request
@@ -249,6 +251,7 @@ class BaseUser(Model):
         object.__setattr__(clone, '__pydantic_fields_set__', self.__pydantic_fields_set__)
         private = dict(self.__pydantic_private__ or ())
         private['_token_claims'] = claims
+        private['_connection'] = connection
         object.__setattr__(clone, '__pydantic_private__', private)
         return clone
 
@@ -264,7 +267,7 @@ class BaseUser(Model):
         """Revoke the session of the token that authenticated this request, in every worker and host."""
         if self._token_claims is None:
             raise APIError('logout needs a user authenticated by a JWT authentication class', 400)
-        await _tokens().logout(self._token_claims)
+        await _tokens().logout(self._token_claims, request=self._connection)
 
 
 def _tokens() -> Any:
