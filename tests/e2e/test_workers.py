@@ -4,22 +4,28 @@ Each request goes on a fresh connection, and the tests check which worker
 process served it, so both workers are exercised, not just one of them.
 
 The worker that handles a logout refuses the token at once; another worker
-may have checked the session less than ``AUTH_CACHE['revocation_ttl']``
-ago (0.5 s by default, never more than `MAX_REVOCATION_TTL`, 1 s) and
-refuses it within that bound. The tests hold the framework to the bound.
+learns it from the change feed, which it reads once per
+``AUTH_CACHE['revocation_ttl']`` (0.5 s by default, never more than
+`MAX_REVOCATION_TTL`, 1 s), and refuses it within that bound. The same holds
+for a user deactivated by another process. The tests hold the framework to
+the bound.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import time
 
 import httpx
 import pytest
 
+from panther_like import BaseUser, Panther
 from panther_like.config import MAX_REVOCATION_TTL
+from panther_like.testing import TestClient
 from tests.e2e.helpers import User, assert_refused, new_user, served_by
 from tests.e2e.server import ExampleServer
+from tests.settings import settings_module
 
 pytestmark = pytest.mark.server
 
@@ -145,3 +151,37 @@ def test_refresh_token_is_good_once_across_workers(multiworker_server: ExampleSe
         responses: list[httpx.Response] = [future.result() for future in futures]
         assert {server.serving_pid(r) for r in responses} == {first, second}
     assert sorted(r.status_code for r in responses) == [200, 401], [r.text for r in responses]
+
+
+class _ExampleUser(BaseUser):
+    """The example project's user collection, seen from another process (its class is also named User)."""
+
+    collection_name = 'User'
+
+
+def deactivate_from_another_process(server: ExampleServer, user_id: str) -> None:
+    """What an admin tool or a third worker on the same stores does: ``user.update(is_active=False)``."""
+    values = server.env_values
+    settings = settings_module(
+        SECRET_KEY=server.secret_key, DATABASE={'path': values['DB_PATH']},
+        REDIS={'url': values['REDIS_URL'] or None}, USER_MODEL=_ExampleUser,
+    )
+
+    async def deactivate() -> None:
+        async with TestClient(Panther(settings, urls={})):
+            user = await _ExampleUser.find_one(id=user_id)
+            await user.update(is_active=False)
+
+    asyncio.run(deactivate())
+
+
+def test_a_user_deactivated_by_another_process_is_refused_by_every_worker_within_the_bound(
+    multiworker_server: ExampleServer,
+) -> None:
+    server = multiworker_server
+    with server.client() as client:
+        user = new_user(client, 'deactivated')
+    me_on_fresh_connections(server, user.access_token, expected=200)  # both workers hold the user
+    deactivate_from_another_process(server, user.id)
+    time.sleep(MAX_REVOCATION_TTL)
+    me_on_fresh_connections(server, user.access_token, expected=401)
