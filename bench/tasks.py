@@ -4,6 +4,7 @@ Each job prints one JSON object on its last stdout line:
 
     python bench/tasks.py prepare panther_like [N]  # create the user in the configured store, log in (N times)
     python bench/tasks.py prepare panther_db        # create the user in Panther's file DB
+    python bench/tasks.py users panther_like N FILE # N more users in the store, one token each into FILE
     python bench/tasks.py auth-cost                 # in-process cost of panther_like's auth path
     python bench/tasks.py check TARGET              # the app answers /public and /private correctly
 
@@ -74,6 +75,36 @@ async def prepare_panther_db() -> dict[str, Any]:
     if user is None:
         user = await BaseUser.insert_one(username=USERNAME, password='unused')
     return {'user_id': str(user.id)}
+
+
+async def prepare_users(count: int, out: str, batch: int = 500) -> dict[str, Any]:
+    """`count` users in the configured store (bench-user-0, 1, ...) and one access token each, into `out`.
+
+    Made through the framework: `User.insert_one` (no password: hashing 100,000
+    passwords with argon2 would take longer than the benchmark) and the app's
+    token service (`user.login()` would add a store write per user, and the
+    session it records is not what is measured). Users already there are
+    reused, so a second call on the same store only issues tokens.
+    """
+    from bench_common import rotated_username
+
+    app = load_app('panther_like')
+    await app.startup()
+    started = time.perf_counter()
+    try:
+        user_model = app.config.user_model
+        existing = {user.username: user for user in await user_model.find()}
+        names = [rotated_username(n) for n in range(count)]
+        missing = [name for name in names if name not in existing]
+        for start in range(0, len(missing), batch):
+            created = await asyncio.gather(*(user_model.insert_one(username=name)
+                                             for name in missing[start:start + batch]))
+            existing.update((user.username, user) for user in created)
+        tokens = [app.tokens.issue_pair(existing[name].id)['access_token'] for name in names]
+    finally:
+        await app.shutdown()
+    Path(out).write_text('\n'.join(tokens) + '\n')
+    return {'created': len(missing), 'existing': count - len(missing), 'seconds': time.perf_counter() - started}
 
 
 def _scope(token: str) -> dict[str, Any]:
@@ -219,6 +250,8 @@ def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == 'prepare':
         count = int(argv[2]) if len(argv) > 2 else 1
         result = asyncio.run(prepare_panther_like(count) if argv[1] == 'panther_like' else prepare_panther_db())
+    elif len(argv) == 4 and argv[:2] == ['users', 'panther_like']:
+        result = asyncio.run(prepare_users(int(argv[2]), argv[3]))
     elif argv and argv[0] == 'auth-cost':
         result = asyncio.run(auth_cost(*(int(a) for a in argv[1:3])))
     elif len(argv) == 2 and argv[0] == 'check':
