@@ -76,8 +76,12 @@ def parse_wrk(output: str) -> WrkResult:
 
 def wrk_command(port: int, path: str, token: str | Path | None, seconds: float, opts: argparse.Namespace,
                 pinned: bool) -> tuple[list[str], dict[str, str] | None]:
-    """The wrk command line and environment: a token file means wrk rotates over its tokens in order."""
-    command = ['wrk', f'-t{opts.threads}', f'-c{opts.connections}', f'-d{seconds:g}s', '--timeout', '5s', '--latency']
+    """The wrk command line and environment: a token file means wrk rotates over its tokens in order.
+
+    wrk takes whole seconds only: a duration is rounded, to 1 s at least.
+    """
+    duration = max(1, round(seconds))
+    command = ['wrk', f'-t{opts.threads}', f'-c{opts.connections}', f'-d{duration}s', '--timeout', '5s', '--latency']
     env = None
     if isinstance(token, Path):
         command += ['-s', str(ROTATE_LUA)]

@@ -143,8 +143,9 @@ def profile_text(profile: Profile, top: int = 20) -> str:
     lines = [
         f'`{command}` on the worker of {profile.target.label}, pinned to its CPU, while wrk loaded GET {shape} '
         f'({profile.rps:,.0f} req/s while sampled; py-spy ran on wrk\'s CPU). py-spy: {profile.py_spy_summary}; '
-        f'{stacks.samples:,} samples read. Idle samples (the event loop waiting) are not counted, so shares are '
-        'of the time the worker was running Python. Frames are grouped by function (`--function`); C code '
+        f'{stacks.samples:,} samples read, of every thread of the worker (the event loop, and the embedded '
+        'store\'s own thread when it has one). Idle samples (a thread waiting) are not counted, so shares are '
+        'of the time the worker was running. Frames are grouped by function (`--function`); C code '
         '(uvloop, httptools, orjson, PyJWT\'s HMAC) is counted in the Python function that called it, so the '
         'self time of `Runner.run` is uvloop\'s own loop (sockets, scheduling). py-spy\'s errors are stacks it '
         'could not read without pausing the worker; they are left out.',
