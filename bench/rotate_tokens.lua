@@ -1,5 +1,6 @@
--- wrk script for `bench/run.py --tokens N`: each request carries the next token of
--- $BENCH_TOKENS_FILE (one token a line), round-robin, as `Authorization: Bearer <token>`.
+-- wrk script for `bench/run.py --users N` (N users, one token each) and `--tokens N` (N tokens of
+-- one user): each request carries the next token of $BENCH_TOKENS_FILE (one token a line),
+-- round-robin, as `Authorization: Bearer <token>`. Each wrk thread starts at the first token.
 local tokens = {}
 for line in io.lines(os.getenv("BENCH_TOKENS_FILE")) do
   if #line > 0 then tokens[#tokens + 1] = line end

@@ -4,6 +4,7 @@ Each job prints one JSON object on its last stdout line:
 
     python bench/tasks.py prepare panther_like [N]  # create the user in the configured store, log in (N times)
     python bench/tasks.py prepare panther_db        # create the user in Panther's file DB
+    python bench/tasks.py users panther_like N FILE # N more users in the store, one token each into FILE
     python bench/tasks.py auth-cost                 # in-process cost of panther_like's auth path
     python bench/tasks.py check TARGET              # the app answers /public and /private correctly
 
@@ -76,9 +77,40 @@ async def prepare_panther_db() -> dict[str, Any]:
     return {'user_id': str(user.id)}
 
 
-def _scope(token: str) -> dict[str, Any]:
+async def prepare_users(count: int, out: str, batch: int = 500) -> dict[str, Any]:
+    """`count` users in the configured store (bench-user-0, 1, ...) and one access token each, into `out`.
+
+    Made through the framework: `User.insert_one` (no password: hashing 100,000
+    passwords with argon2 would take longer than the benchmark) and the app's
+    token service (`user.login()` would add a store write per user, and the
+    session it records is not what is measured). Users already there are
+    reused, so a second call on the same store only issues tokens.
+    """
+    from bench_common import rotated_username
+
+    app = load_app('panther_like')
+    await app.startup()
+    started = time.perf_counter()
+    try:
+        user_model = app.config.user_model
+        existing = {user.username: user for user in await user_model.find()}
+        names = [rotated_username(n) for n in range(count)]
+        missing = [name for name in names if name not in existing]
+        for start in range(0, len(missing), batch):
+            created = await asyncio.gather(*(user_model.insert_one(username=name)
+                                             for name in missing[start:start + batch]))
+            existing.update((user.username, user) for user in created)
+        tokens = [app.tokens.issue_pair(existing[name].id)['access_token'] for name in names]
+    finally:
+        await app.shutdown()
+    Path(out).write_text('\n'.join(tokens) + '\n')
+    return {'created': len(missing), 'existing': count - len(missing), 'seconds': time.perf_counter() - started}
+
+
+def _scope(token: str, app: Any = None) -> dict[str, Any]:
+    """A scope as uvicorn builds it, with ``app`` set as the app sets it (request-time code reads request.app)."""
     return {
-        'type': 'http', 'asgi': {'version': '3.0'}, 'http_version': '1.1', 'method': 'GET',
+        'app': app, 'type': 'http', 'asgi': {'version': '3.0'}, 'http_version': '1.1', 'method': 'GET',
         'scheme': 'http', 'path': '/private', 'raw_path': b'/private', 'query_string': b'',
         'root_path': '', 'client': ('127.0.0.1', 50000), 'server': ('127.0.0.1', 8000),
         'headers': [
@@ -107,7 +139,7 @@ async def auth_cost(calls: int = 20_000, distinct: int = 2_000) -> dict[str, Any
         endpoint = app.router.resolve('/private')[0]
         authenticator = endpoint.guard.authenticator
         token = tokens['access_token']
-        scope = _scope(token)
+        scope = _scope(token, app)
 
         async def per_call_auth(scopes: list[dict[str, Any]]) -> float:
             start = time.perf_counter()
@@ -130,7 +162,7 @@ async def auth_cost(calls: int = 20_000, distinct: int = 2_000) -> dict[str, Any
 
         fresh = [(await user.login())['access_token'] for _ in range(2 * distinct)]
         decode_first = per_call_decode(fresh[:distinct])
-        auth_first = await per_call_auth([_scope(one) for one in fresh[distinct:]])
+        auth_first = await per_call_auth([_scope(one, app) for one in fresh[distinct:]])
 
         key = app.config.jwt.key
         start = time.perf_counter()
@@ -219,6 +251,8 @@ def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == 'prepare':
         count = int(argv[2]) if len(argv) > 2 else 1
         result = asyncio.run(prepare_panther_like(count) if argv[1] == 'panther_like' else prepare_panther_db())
+    elif len(argv) == 4 and argv[:2] == ['users', 'panther_like']:
+        result = asyncio.run(prepare_users(int(argv[2]), argv[3]))
     elif argv and argv[0] == 'auth-cost':
         result = asyncio.run(auth_cost(*(int(a) for a in argv[1:3])))
     elif len(argv) == 2 and argv[0] == 'check':
