@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from environment import BENCH, log
+from first_pass import present_each_token_once
 from lineup import Target
 from servers import cpu_seconds, start_server
 
@@ -168,6 +169,10 @@ def measure_session(target: Target, users: int, rep: int, opts: argparse.Namespa
         for route in session_routes(users):
             key = shape_key(route, users)
             token = traffic(target, route, users)
+            if users:  # steady state: every user has been seen once, as a worker in production has
+                failed = present_each_token_once(server.port, route, token)
+                if failed:
+                    raise RuntimeError(f'{target.name}: {failed} of {users} tokens were refused in the first pass')
             if opts.warmup > 0:
                 run_wrk(server.port, route, token, opts.warmup, opts, target.pinned)
             workers = server.worker_pids()

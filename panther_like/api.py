@@ -17,11 +17,11 @@ from panther_like.config import Config
 from panther_like.exceptions import ConfigError, MethodNotAllowedAPIError
 from panther_like.guard import Guard
 from panther_like.request import Request
-from panther_like.response import Response
 from panther_like.utils import UNSET, as_async
 
 HTTP_METHODS = ('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
-Handler = Callable[..., Awaitable[Response]]
+#: ``await handler(request, **path_params)``: what a handler returned, a `Response` or data for one.
+Handler = Callable[..., Awaitable[Any]]
 
 
 def _check_methods(methods: Iterable[str] | None, where: str) -> tuple[str, ...]:
@@ -36,10 +36,6 @@ def _check_methods(methods: Iterable[str] | None, where: str) -> tuple[str, ...]
             raise ConfigError(f'methods of {where}', method, f'{method!r} is not one of {", ".join(HTTP_METHODS)}')
         checked.append(name)
     return tuple(checked)
-
-
-def _as_response(result: Any) -> Response:
-    return result if isinstance(result, Response) else Response(result)
 
 
 class API:
@@ -81,10 +77,11 @@ class FunctionAPI:
         self.methods = methods
         self.permissions = permissions
         self.scopes = scopes
-        self._call = as_async(function)
+        #: What the app awaits: the function itself when it is async (no frame in between).
+        self.handler: Handler = as_async(function)
 
-    async def __call__(self, request: Request, **path_params: str) -> Response:
-        return _as_response(await self._call(request, **path_params))
+    async def __call__(self, request: Request, **path_params: str) -> Any:
+        return await self.handler(request, **path_params)
 
 
 class GenericAPI:
@@ -108,11 +105,11 @@ def _method_handler(cls: type[GenericAPI], method: str) -> Handler:
     name = method.lower()
     call = as_async(getattr(cls, name))
     if isinstance(inspect.getattr_static(cls, name), classmethod | staticmethod):
-        async def handle(request: Request, **path_params: str) -> Response:
-            return _as_response(await call(request, **path_params))
+        async def handle(request: Request, **path_params: str) -> Any:
+            return await call(request, **path_params)
     else:
-        async def handle(request: Request, **path_params: str) -> Response:
-            return _as_response(await call(cls(), request, **path_params))
+        async def handle(request: Request, **path_params: str) -> Any:
+            return await call(cls(), request, **path_params)
 
     return handle
 
@@ -144,7 +141,7 @@ class HTTPEndpoint:
         """`default_auth`: the URL group's (or ``DEFAULT_AUTH``), used when the route does not set ``auth``."""
         where = f'route {path!r}'
         if isinstance(target, FunctionAPI):
-            handlers: dict[str, Handler] = dict.fromkeys(target.methods, target)
+            handlers: dict[str, Handler] = dict.fromkeys(target.methods, target.handler)
         elif isinstance(target, type) and issubclass(target, GenericAPI):
             handlers = {method: _method_handler(target, method) for method in target.defined_methods()}
         else:

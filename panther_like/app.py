@@ -28,7 +28,7 @@ from panther_like.docs_page import mount_docs
 from panther_like.exceptions import APIError, ConfigError, NotFoundAPIError, StoreUnavailableError
 from panther_like.guard import AuthOverride
 from panther_like.redis_connection import RedisConnection
-from panther_like.request import Request, read_body
+from panther_like.request import Request, announces_body, read_body
 from panther_like.response import Response
 from panther_like.revocation import DatabaseRevocationStore, RedisRevocationStore, RevocationStore
 from panther_like.routing import Group, Router
@@ -127,16 +127,14 @@ class Panther:
         return HTTPEndpoint.build(path, target, self.config, default_auth)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """The ASGI entry point. HTTP is served here, not in a method of its own: one coroutine fewer per request."""
         scope['app'] = self
-        kind = scope['type']
-        if kind == 'http':
-            await self._http(scope, receive, send)
-        elif kind == 'websocket':
-            await self._websocket(scope, receive, send)
-        elif kind == 'lifespan':
-            await self._lifespan(receive, send)
-
-    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope['type'] != 'http':
+            if scope['type'] == 'websocket':
+                await self._websocket(scope, receive, send)
+            elif scope['type'] == 'lifespan':
+                await self._lifespan(receive, send)
+            return
         method = scope['method']
         request = None
         try:
@@ -147,22 +145,30 @@ class Panther:
             handler = endpoint.handler_for(method)
             request = Request(scope)
             request.path_params = params
-            await endpoint.guard.admit(request, self.auth_override)
-            request.body = await read_body(scope, receive)  # only once the caller is let through
-            response = await handler(request, **params)
+            if not endpoint.guard.admits_everyone:
+                await endpoint.guard.admit(request, self.auth_override)
+            if announces_body(scope):  # read only once the caller is let through
+                request.body = await read_body(receive)
+            result = await handler(request, **params)
+            response = result if isinstance(result, Response) else Response(result)
             body = response.body
         except Exception as exc:
-            handler = self._exception_handler(exc) if self.exception_handlers else None
-            if handler is not None:
-                response, body = await self._handled(handler, request, exc, method, scope['path'])
-            elif isinstance(exc, APIError):
-                response = Response({'detail': exc.detail}, exc.status_code, exc.headers)
-                body = response.body
-            else:
-                logger.exception('Unhandled error while serving %s %s', method, scope['path'])
-                response = Response(INTERNAL_ERROR, 500)
-                body = response.body
+            response, body = await self._error_response(exc, request, method, scope['path'])
         await response.send(send, body if method != 'HEAD' else b'', content_length=len(body))
+
+    async def _error_response(
+        self, exc: Exception, request: Request | None, method: str, path: str
+    ) -> tuple[Response, bytes]:
+        """The response for what a request raised: its exception handler's, an API error's, else a logged 500."""
+        handler = self._exception_handler(exc) if self.exception_handlers else None
+        if handler is not None:
+            return await self._handled(handler, request, exc, method, path)
+        if isinstance(exc, APIError):
+            response = Response({'detail': exc.detail}, exc.status_code, exc.headers)
+        else:
+            logger.exception('Unhandled error while serving %s %s', method, path)
+            response = Response(INTERNAL_ERROR, 500)
+        return response, response.body
 
     def _exception_handler(self, exc: Exception) -> Callable[[Any, Any], Any] | None:
         for cls in type(exc).__mro__:

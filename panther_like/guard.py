@@ -30,6 +30,11 @@ class Guard:
     authenticator: Authenticator | None
     permissions: tuple[Permission, ...]
 
+    @property
+    def admits_everyone(self) -> bool:
+        """No authentication and no permission: the app skips `admit` (a public route costs no coroutine)."""
+        return self.authenticator is None and not self.permissions
+
     @classmethod
     def build(
         cls, auth: Any, permissions: Sequence[Any] | None, scopes: Sequence[str] | None, config: Config, *,

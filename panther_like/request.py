@@ -201,11 +201,12 @@ class Request(HTTPConnection):
         return f'<Request {self.method} {self.path}>'
 
 
-async def read_body(scope: Mapping[str, Any], receive: Any, limit: int = DEFAULT_MAX_BODY_SIZE) -> bytes:
-    """Read the whole body, refusing (413) anything larger than `limit` before buffering it.
+def announces_body(scope: Mapping[str, Any], limit: int = DEFAULT_MAX_BODY_SIZE) -> bool:
+    """Whether the request says a body follows; a 400 for a bad Content-Length, a 413 for one over `limit`.
 
     A request that announces no body (no Content-Length, no Transfer-Encoding,
-    the usual GET) is not read at all: the server discards what is left.
+    the usual GET) is not read at all: the server discards what is left. A
+    plain function, so the usual GET costs no coroutine.
     """
     announced = False
     for name, value in scope.get('headers') or ():
@@ -217,8 +218,11 @@ async def read_body(scope: Mapping[str, Any], receive: Any, limit: int = DEFAULT
             announced = announced or value != b'0'
         elif name == b'transfer-encoding':
             announced = True
-    if not announced:
-        return b''
+    return announced
+
+
+async def read_body(receive: Any, limit: int = DEFAULT_MAX_BODY_SIZE) -> bytes:
+    """Read the whole body, refusing (413) anything larger than `limit` before buffering it."""
     chunks: list[bytes] = []
     size = 0
     while True:

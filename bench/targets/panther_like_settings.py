@@ -2,6 +2,7 @@
 
 BENCH_MONGODB_URL set: MongoDB at that URL; else the embedded store at
 BENCH_EMBEDDED_PATH. BENCH_REDIS_URL set: revocation kept in Redis.
+BENCH_AUTH_CACHE_ENTRIES set: AUTH_CACHE['max_entries'] (else the framework's default).
 """
 
 import os as _os
@@ -16,3 +17,5 @@ DATABASE = (
 )
 if _os.environ.get('BENCH_REDIS_URL'):
     REDIS = {'url': _os.environ['BENCH_REDIS_URL']}
+if _os.environ.get('BENCH_AUTH_CACHE_ENTRIES'):
+    AUTH_CACHE = {'max_entries': int(_os.environ['BENCH_AUTH_CACHE_ENTRIES'])}
