@@ -17,6 +17,8 @@ import orjson
 from panther_like.exceptions import BadRequestAPIError, PayloadTooLargeAPIError
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded'
+MAX_FORM_FIELDS = 100
 
 
 class Headers(Mapping[str, str]):
@@ -160,10 +162,33 @@ class Request(HTTPConnection):
         super().__init__(scope)
         self.body = body
         self._data: Any = self._UNPARSED
+        #: The body checked against the route's ``input`` model (``@API(input=...)``), else None.
+        self.validated: Any = None
 
     @property
     def method(self) -> str:
         return self.scope['method']
+
+    @property
+    def content_type(self) -> str:
+        """The media type of the body, lower-cased, without parameters (``application/json``)."""
+        return self.headers.get('content-type', '').partition(';')[0].strip().lower()
+
+    @property
+    def form(self) -> dict[str, str]:
+        """An ``application/x-www-form-urlencoded`` body as a dict; a field sent twice, or bytes that are
+        not UTF-8, are a 400 (which copy would be the real one?)."""
+        try:
+            text = self.body.decode('utf-8')
+            pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS, errors='strict')
+        except (UnicodeDecodeError, ValueError):
+            raise BadRequestAPIError('Request body is not a valid form (UTF-8, at most 100 fields)') from None
+        form: dict[str, str] = {}
+        for name, value in pairs:
+            if name in form:
+                raise BadRequestAPIError(f'Form field {name!r} is sent more than once')
+            form[name] = value
+        return form
 
     @property
     def data(self) -> Any:

@@ -165,7 +165,9 @@ def test_example_document_is_valid_and_documents_the_jwt_classes(example_documen
     schemes = example_document['components']['securitySchemes']
     assert schemes['JWTAuthentication'] == {'type': 'http', 'scheme': 'bearer', 'bearerFormat': 'JWT'}
     assert schemes['CookieJWTAuthentication'] == {
-        'type': 'apiKey', 'in': 'cookie', 'name': 'access_token', 'description': 'An access JWT'}
+        'type': 'apiKey', 'in': 'cookie', 'name': 'access_token',
+        'description': "An access JWT; POST, PUT, PATCH and DELETE also need header X-CSRFToken equal to cookie "
+                       "'csrftoken'"}
     assert example_document['paths']['/whoami']['get']['security'] == [
         {'JWTAuthentication': []}, {'CookieJWTAuthentication': []}]
 
