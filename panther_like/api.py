@@ -51,7 +51,7 @@ def _check_methods(methods: Iterable[str] | None, where: str) -> tuple[str, ...]
     return tuple(checked)
 
 
-def _problems(exc: ValidationError, limit: int = 5) -> str:
+def validation_problems(exc: ValidationError, limit: int = 5) -> str:
     """``"username: Field required; password: String should have at most 1024 characters"``.
 
     Only the location and pydantic's message: never the input, which may be a password.
@@ -104,7 +104,7 @@ class Contract:
         try:
             request.validated = self.input.model_validate({} if data is None else data)
         except ValidationError as exc:
-            raise BadRequestAPIError(f'Invalid request body: {_problems(exc)}') from None
+            raise BadRequestAPIError(f'Invalid request body: {validation_problems(exc)}') from None
 
     def respond(self, result: Any) -> Response:
         if isinstance(result, Response):

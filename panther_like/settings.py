@@ -2,7 +2,7 @@
 
 `panther_like.config` reads the settings module; the values that are more
 than a dotted path (``JWTConfig``, ``AUTH_CACHE``, ``LOGIN_THROTTLE``,
-``OPENAPI``, ``DATABASE``, ``REDIS``) are checked here, each into a frozen
+``OPENAPI``, ``DATABASE``, ``REDIS``, ``ACCOUNTS``) are checked here, each into a frozen
 dataclass or mapping, and every mistake is a `ConfigError` naming the
 setting (or the key inside it), the value and the reason. Nothing here
 imports the framework's other layers: the settings are the ground floor
@@ -29,6 +29,8 @@ REDIS_KEYS = frozenset({'url'})
 THROTTLE_SETTING = 'LOGIN_THROTTLE'
 THROTTLE_KEYS = frozenset({'max_failures', 'max_failures_per_address', 'window'})
 OPENAPI_KEYS = frozenset({'enabled', 'title', 'version', 'description'})
+#: No password longer than this is hashed, whatever ``ACCOUNTS['password_max_length']`` says.
+MAX_PASSWORD_LENGTH = 4096
 ACCOUNTS_KEYS = frozenset({
     'cookies', 'cookie_secure', 'require_verified', 'password_min_length', 'password_max_length',
     'refuse_common_passwords',
@@ -286,10 +288,12 @@ def accounts_settings(value: Any) -> AccountsSettings:
         if not isinstance(item, bool):
             raise ConfigError(f'ACCOUNTS[{key!r}]', item, f'{item!r} must be True or False')
         checked[key] = item
-    for key, floor in (('password_min_length', 1), ('password_max_length', 1)):
+    for key in ('password_min_length', 'password_max_length'):
         item = value.get(key, getattr(defaults, key))
-        if not isinstance(item, int) or isinstance(item, bool) or item < floor:
-            raise ConfigError(f'ACCOUNTS[{key!r}]', item, f'{item!r} must be a whole number >= {floor}')
+        if not isinstance(item, int) or isinstance(item, bool) or not 1 <= item <= MAX_PASSWORD_LENGTH:
+            raise ConfigError(
+                f'ACCOUNTS[{key!r}]', item, f'{item!r} must be a whole number from 1 to {MAX_PASSWORD_LENGTH}'
+            )
         checked[key] = item
     if checked['password_max_length'] < checked['password_min_length']:
         raise ConfigError(
