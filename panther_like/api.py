@@ -111,7 +111,7 @@ class Contract:
             return result
         if self._output is not None:
             public = getattr(result, 'public_dict', None)
-            result = self._output.validate_python(public() if public is not None else result)
+            result = self._output.validate_python(public() if public is not None else result, from_attributes=True)
         return Response(result, self.status_code)
 
 

@@ -316,7 +316,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     model = app.config.user_model
 
     async def issue() -> int:
-        user = await model.find_one(username=args.username)
+        user = await model.find_by_username(args.username)
         if user is None:
             raise CommandError(f'no user {args.username!r} in {model.__name__}; '
                                f'create one with: panther-like createuser --username {args.username}')
