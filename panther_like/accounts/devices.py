@@ -22,7 +22,7 @@ MAX_SID_LENGTH = 64
 @API(auth=AccountAuthentication, methods=['GET'], output=list[SessionInfo])
 async def sessions(request: Request) -> Any:
     """The user's live sessions, oldest first; ``current`` marks the one making this request."""
-    current = request.user._token_claims['sid']
+    current = (request.user._token_claims or {}).get('sid')
     return [session.public(current_sid=current) for session in await request.app.tokens.sessions_of(request.user.id)]
 
 

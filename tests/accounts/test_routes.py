@@ -331,3 +331,15 @@ async def test_another_users_session_is_404_and_stays_alive(accounts_client: Tes
         response = await accounts_client.delete(f'/auth/sessions/{sid}', headers=bearer(ann))
         assert response.status_code == 404 and response.json() == {'detail': 'Session not found'}
     assert (await accounts_client.get('/auth/me', headers=bearer(bob))).status_code == 200
+
+
+async def test_a_forced_user_in_tests_can_list_sessions_and_change_the_password(accounts_client: TestClient):
+    body = await signup(accounts_client)
+    user = await accounts_client.app.config.user_model.find_one(id=body['id'])
+    await login(accounts_client)
+    accounts_client.force_authenticate(user)
+    listed = (await accounts_client.get('/auth/sessions')).json()
+    assert [session['current'] for session in listed] == [False]
+    response = await accounts_client.post('/auth/password/change', json={
+        'current_password': PASSWORD, 'new_password': 'a brand new passphrase'})
+    assert response.status_code == 200 and response.json()['ended'] == 1
