@@ -21,6 +21,9 @@ LOGIN_THROTTLE = {
     'window': int(env.get('LOGIN_THROTTLE_WINDOW') or 300),
 }
 
+# The account routes (mounted at /auth/) also keep browser sessions in cookies, with a CSRF check.
+ACCOUNTS = {'cookies': True}
+
 URLS = 'core.urls.url_routing'
 AUTHENTICATION = 'panther_like.authentications.JWTAuthentication'
 WS_AUTHENTICATION = 'panther_like.authentications.QueryParamJWTAuthentication'

@@ -1,7 +1,7 @@
 from example_app.apis import EchoWebsocket, index, me, user_detail, whoami
 from example_app.security_examples import account_help, create_api_token, machine_me, profile, reports
-from example_app.urls import auth_urls
 from panther_like import Group
+from panther_like.accounts import accounts_urls
 
 url_routing = {
     '': index,
@@ -9,7 +9,7 @@ url_routing = {
     'whoami': whoami,
     'users/<user_id>/': user_detail,
     'ws/echo': EchoWebsocket,
-    'auth/': auth_urls,
+    'auth/': accounts_urls,  # signup, login, refresh, logout, me, password/change, sessions...
     # Per-route security: a group whose routes need the configured JWT unless they say otherwise,
     # and routes for scripts that authenticate with a personal API token.
     'account/': Group({'api-tokens': create_api_token, 'profile': profile, 'help': account_help}, auth=True),

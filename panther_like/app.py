@@ -199,11 +199,25 @@ class Panther:
         await endpoint.serve(scope, receive, send, params, self.auth_override)
 
     async def startup(self) -> None:
-        """Connect the store; an unreachable one is logged, not fatal: requests get 503 until it is back."""
+        """Connect the store; an unreachable one is logged, not fatal: requests get 503 until it is back.
+
+        A store whose users predate canonical usernames is refused with a `ConfigError` that says
+        how to migrate it: serving it would let ``Bob`` sign up next to ``bob``, and would not find
+        those users at login.
+        """
         try:
             await self.database.connect()
+            legacy = await self.config.user_model.count_without_username_key()
         except StoreUnavailableError as exc:
             logger.warning('store not reachable at start-up: %s', exc.detail)
+            return
+        if legacy:
+            model = self.config.user_model
+            raise ConfigError(
+                'USER_MODEL', f'{model.__module__}.{model.__qualname__}',
+                f'{legacy} stored user(s) have no canonical username key (they were created before usernames '
+                'were normalised); run `panther-like migrate-usernames` once, then start again',
+            )
 
     async def shutdown(self) -> None:
         if self.redis is not None:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from panther_like.context import current_app
 from panther_like.request import HTTPConnection
-from panther_like.security.apikey import APIKeyCookie, APIKeyQuery
+from panther_like.security.apikey import CSRF_COOKIE, CSRF_HEADER, APIKeyCookie, APIKeyQuery
 from panther_like.security.base import SecurityObject, bearer_challenge
 from panther_like.security.http import HttpBearer
 
@@ -75,13 +75,22 @@ class QueryParamJWT(_AccessToken, APIKeyQuery):
 
 
 class CookieJWT(_AccessToken, APIKeyCookie):
-    """An access JWT in a cookie; a ``refresh_token`` cookie alone is not a credential."""
+    """An access JWT in a cookie; a ``refresh_token`` cookie alone is not a credential.
+
+    A browser sends cookies with requests other sites make it send, so by default an
+    unsafe method also needs header ``X-CSRFToken`` equal to cookie ``csrftoken`` (403
+    otherwise); ``CookieJWT('access_token', csrf=False)`` opts out.
+    """
 
     def missing_detail(self) -> str:
         return f'Cookie {self.param_name!r} is missing'
 
     def openapi_scheme(self) -> dict[str, Any]:
-        return {**super().openapi_scheme(), 'description': ACCESS_JWT}
+        description = ACCESS_JWT
+        if self.csrf:
+            description += (f'; POST, PUT, PATCH and DELETE also need header {CSRF_HEADER} '
+                            f'equal to cookie {CSRF_COOKIE!r}')
+        return {**super().openapi_scheme(), 'description': description}
 
 
 # -- the classes a settings module names --------------------------------------------------------
@@ -130,6 +139,11 @@ class QueryParamJWTAuthentication(BaseJWTAuthentication):
 
 
 class CookieJWTAuthentication(BaseJWTAuthentication):
-    """Cookie ``access_token``; a ``refresh_token`` cookie alone is not a credential."""
+    """Cookie ``access_token``; POST, PUT, PATCH and DELETE also need ``X-CSRFToken`` == cookie ``csrftoken``.
 
-    credential = CookieJWT('access_token', csrf=False)
+    A refusal of the CSRF check is a 403 with a JSON reason. To opt out (an API whose
+    cookies no browser holds), subclass with ``credential = CookieJWT('access_token', csrf=False)``.
+    A ``refresh_token`` cookie alone is not a credential.
+    """
+
+    credential = CookieJWT('access_token')

@@ -1,10 +1,12 @@
-"""The ``panther-like`` command: check, run, routes, createuser, token.
+"""The ``panther-like`` command: check, run, routes, createuser, token, migrate-usernames.
 
 Why a command at all: a deploy script needs one call that fails loudly on
 a configuration mistake (``check``, exit status 2, never a traceback), an
 operator needs a user and a token without writing Python (``createuser``,
 ``token``), and a newcomer needs to see what the settings produced
-(``routes`` and the start-up summary of ``run``). Every subcommand takes
+(``routes`` and the start-up summary of ``run``). A store whose users
+predate canonical usernames is migrated by ``migrate-usernames``, which
+changes nothing when two accounts would collide. Every subcommand takes
 ``--configs`` (default: ``$PANTHER_LIKE_CONFIGS``, else ``configs``) and
 runs from the project directory, which is put on ``sys.path`` first.
 
@@ -121,9 +123,7 @@ def describe_store(app: Panther) -> str:
 
 
 def describe_revocations(app: Panther) -> str:
-    if app.config.redis_url:
-        return f'Redis at {describe_url(app.config.redis_url)}'
-    return 'in the database'
+    return f'Redis at {describe_url(app.config.redis_url)}' if app.config.redis_url else 'in the database'
 
 
 async def probe_stores(app: Panther) -> list[str]:
@@ -253,8 +253,9 @@ def _extra_fields(pairs: Sequence[str]) -> dict[str, str]:
         name, separator, value = pair.partition('=')
         if not separator or not name.isidentifier():
             raise CommandError(f'--field expects NAME=VALUE, got {pair!r}')
-        if name in ('id', 'username', 'password'):
-            raise CommandError(f'--field cannot set {name!r}; use --username and --password-stdin')
+        if name in ('id', 'username', 'password', 'username_key', 'is_superuser', 'is_active', 'is_verified'):
+            raise CommandError(f'--field cannot set {name!r}; use --username, --password-stdin, --superuser, '
+                               '--inactive or --verified')
         fields[name] = value
     return fields
 
@@ -262,11 +263,13 @@ def _extra_fields(pairs: Sequence[str]) -> dict[str, str]:
 def cmd_createuser(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from panther_like.api import validation_problems
     from panther_like.exceptions import DuplicateKeyError
 
     app = build(args.configs)
     username, password = _read_credentials(args)
     fields = _extra_fields(args.field)
+    fields.update(is_superuser=args.superuser, is_active=not args.inactive, is_verified=args.verified)
     model = app.config.user_model
 
     async def create() -> int:
@@ -275,12 +278,35 @@ def cmd_createuser(args: argparse.Namespace) -> int:
         except DuplicateKeyError:
             raise CommandError(f'a user named {username!r} already exists; choose another --username') from None
         except ValidationError as exc:
-            problems = '; '.join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise CommandError(f'{model.__name__} rejected the fields: {problems}') from None
-        print(f'Created {model.__name__} {user.username!r} (id {user.id}) in the {describe_store(app)}')
+            raise CommandError(f'{model.__name__} rejected the fields: {validation_problems(exc, 20)}') from None
+        flags = ', '.join(name for name in ('superuser', 'inactive', 'verified') if getattr(args, name))
+        print(f'Created {model.__name__} {user.username!r}{f" [{flags}]" if flags else ""} (id {user.id}) '
+              f'in the {describe_store(app)}')
         return 0
 
     return _with_store(app, create)
+
+
+def cmd_migrate_usernames(args: argparse.Namespace) -> int:
+    from panther_like.db.migrations import migrate_usernames
+
+    app = build(args.configs)
+
+    async def main() -> int:
+        try:  # not app.startup(): it refuses the very store this command repairs
+            await app.database.connect()
+            report = await migrate_usernames(app.database, app.config.user_model.collection_name,
+                                             dry_run=args.dry_run)
+        finally:
+            await app.shutdown()
+        if report.problems:
+            lines = ['nothing was changed; rename these users (their "username" field), then run again:']
+            raise CommandError('\n  '.join(lines + report.problems))
+        where = 'dry run: nothing written' if args.dry_run else describe_store(app)
+        print(f'{len(report.pending)} of {report.total} users need(ed) a canonical username key ({where})')
+        return 0
+
+    return asyncio.run(main())
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -290,7 +316,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     model = app.config.user_model
 
     async def issue() -> int:
-        user = await model.find_one(username=args.username)
+        user = await model.find_by_username(args.username)
         if user is None:
             raise CommandError(f'no user {args.username!r} in {model.__name__}; '
                                f'create one with: panther-like createuser --username {args.username}')
@@ -338,6 +364,13 @@ def make_parser() -> argparse.ArgumentParser:
     create.add_argument('--password-stdin', action='store_true', help='read the password from the first line of stdin')
     create.add_argument('--field', action='append', default=[], metavar='NAME=VALUE',
                         help='another field of your user model, e.g. --field email=ann@example.com (repeatable)')
+    for flag, meaning in (('superuser', 'set is_superuser'), ('inactive', 'is_active False: cannot log in'),
+                          ('verified', 'set is_verified: the e-mail address is known good')):
+        create.add_argument(f'--{flag}', action='store_true', help=meaning)
+
+    migrate = command('migrate-usernames', cmd_migrate_usernames, 'give users stored before canonical '
+                      'usernames their key (changes nothing when two would collide)')
+    migrate.add_argument('--dry-run', action='store_true', help='count the users to migrate; write nothing')
 
     token = command('token', cmd_token, "print a fresh access/refresh token pair for a user (JSON)")
     token.add_argument('username', metavar='USERNAME')

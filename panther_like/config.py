@@ -23,6 +23,7 @@ from panther_like.exceptions import ConfigError
 from panther_like.settings import (
     JWT_KEYS,
     MAX_REVOCATION_TTL,
+    AccountsSettings,
     AuthCacheSettings,
     JWTSettings,
     OpenAPISettings,
@@ -34,14 +35,15 @@ from panther_like.utils import import_string
 KNOWN_SETTINGS = (
     'SECRET_KEY', 'URLS', 'AUTHENTICATION', 'WS_AUTHENTICATION', 'USER_MODEL',
     'JWTConfig', 'DATABASE', 'REDIS', 'AUTH_CACHE', 'LOGIN_THROTTLE',
-    'DEFAULT_AUTH', 'OPENAPI',
+    'DEFAULT_AUTH', 'OPENAPI', 'ACCOUNTS',
 )
 DEFAULT_USER_MODEL = 'panther_like.db.models.BaseUser'
 # Named for error messages only: the layers that define these bases check them (`require_subclass`).
 AUTHENTICATION_BASE = 'panther_like.authentications.BaseAuthentication'
 USER_MODEL_BASE = 'panther_like.db.models.BaseUser'
 __all__ = [
-    'CONFIGS_ENV_VAR', 'JWT_KEYS', 'KNOWN_SETTINGS', 'MAX_REVOCATION_TTL', 'AuthCacheSettings', 'Config',
+    'CONFIGS_ENV_VAR', 'JWT_KEYS', 'KNOWN_SETTINGS', 'MAX_REVOCATION_TTL', 'AccountsSettings', 'AuthCacheSettings',
+    'Config',
     'JWTSettings', 'OpenAPISettings', 'ThrottleSettings', 'did_you_mean', 'import_class', 'import_setting', 'load',
     'redact_url', 'require_subclass', 'resolve_module',
 ]
@@ -66,6 +68,7 @@ class Config:
     #: ``auth`` of every route that sets none and is in no Group with one (None: public); checked by the app.
     default_auth: Any = None
     openapi: OpenAPISettings = field(default_factory=OpenAPISettings)
+    accounts: AccountsSettings = field(default_factory=AccountsSettings)
 
 
 def resolve_module(configs: str | ModuleType | None) -> ModuleType:
@@ -116,6 +119,7 @@ def load(configs: str | ModuleType | None = None) -> Config:
         login_throttle=checks.throttle_settings(settings.get('LOGIN_THROTTLE')),
         default_auth=settings.get('DEFAULT_AUTH'),
         openapi=checks.openapi_setting(settings.get('OPENAPI')),
+        accounts=checks.accounts_settings(settings.get('ACCOUNTS')),
     )
 
 

@@ -14,7 +14,15 @@ What it documents, and why it is shaped this way:
   the route's JWT ``scopes``), plus ``{}`` when authentication is optional;
 - the auth error responses (401, and 403 when a scheme, a permission or a
   scope can refuse) with their JSON model, taken from each scheme's
-  ``openapi_responses`` and merged with ``oneOf`` when they differ.
+  ``openapi_responses`` and merged with ``oneOf`` when they differ;
+- what each operation takes and gives, from its `Contract` (``@API(input=...,
+  output=..., status_code=...)``): the request body (JSON, and a form when
+  the operation takes one), the success response and the 400 of a body that
+  does not validate;
+- an OAuth2 password flow when a route is an OAuth2 token endpoint (its
+  target has ``openapi_oauth2_token_endpoint = True``, as the accounts
+  ``login`` does): ``/docs``' Authorize button then logs in with a username
+  and a password, and every operation that takes a bearer JWT accepts it.
 """
 
 from __future__ import annotations
@@ -24,17 +32,19 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
-from panther_like.api import FunctionAPI, HTTPEndpoint
+from panther_like.api import Contract, FunctionAPI, HTTPEndpoint
 from panther_like.exceptions import ConfigError
+from panther_like.request import FORM_CONTENT_TYPE
 from panther_like.routing import PARAMETER
 from panther_like.security.base import AuthErrorResponse, SecurityObject
 from panther_like.settings import OpenAPISettings
 
 OPENAPI_VERSION = '3.1.0'
 BODY_METHODS = ('POST', 'PUT', 'PATCH')
-STATUS_DESCRIPTIONS = {401: 'Unauthorized', 403: 'Forbidden'}
+STATUS_DESCRIPTIONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden'}
+OAUTH2_SCHEME = 'OAuth2PasswordBearer'
 DEFAULT_AUTH_RESPONSES: Mapping[int, Any] = {401: AuthErrorResponse}
 
 
@@ -114,10 +124,20 @@ class _Schemas:
             return {'$ref': f'#/components/schemas/{name}'}
         if isinstance(model, Mapping):
             return dict(model)
-        raise ConfigError('openapi_responses', model, f'{model!r} is not a pydantic model or a JSON schema dict')
+        try:  # list[Item], Item | None, ...: what pydantic can describe
+            schema = TypeAdapter(model).json_schema(ref_template='#/components/schemas/{model}')
+        except Exception:
+            raise ConfigError(
+                'openapi_responses', model, f'{model!r} is not a pydantic model or a JSON schema dict'
+            ) from None
+        for def_name, definition in schema.pop('$defs', {}).items():
+            self.components.setdefault(def_name, definition)
+        return schema
 
 
-def _merge_responses(by_status: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+def _merge_responses(
+    by_status: dict[int, list[dict[str, Any]]], descriptions: Mapping[int, str] | None = None
+) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status_code in sorted(by_status):
         unique: list[dict[str, Any]] = []
@@ -125,11 +145,43 @@ def _merge_responses(by_status: dict[int, list[dict[str, Any]]]) -> dict[str, An
             if schema not in unique:
                 unique.append(schema)
         schema = unique[0] if len(unique) == 1 else {'oneOf': unique}
+        description = (descriptions or {}).get(status_code) or STATUS_DESCRIPTIONS.get(status_code, 'Error')
         responses[str(status_code)] = {
-            'description': STATUS_DESCRIPTIONS.get(status_code, 'Error'),
+            'description': description,
             'content': {'application/json': {'schema': schema}},
         }
     return responses
+
+
+def _request_body(contract: Contract, schemas: _Schemas) -> dict[str, Any]:
+    if contract.input is None:
+        return {'required': False, 'content': {'application/json': {'schema': {}}}}
+    schema = schemas.ref(contract.input)
+    content = {'application/json': {'schema': schema}}
+    if contract.form:
+        content[FORM_CONTENT_TYPE] = {'schema': schema}
+    return {'required': True, 'content': content}
+
+
+def _success(contract: Contract, schemas: _Schemas) -> dict[str, Any]:
+    response: dict[str, Any] = {'description': 'Successful Response'}
+    if contract.status_code != 204:
+        schema = {} if contract.output is None else schemas.ref(contract.output)
+        response['content'] = {'application/json': {'schema': schema}}
+    return {str(contract.status_code): response}
+
+
+def _is_bearer_jwt(scheme: dict[str, Any]) -> bool:
+    return scheme.get('type') == 'http' and str(scheme.get('scheme', '')).lower() == 'bearer'
+
+
+def _oauth2_scheme(token_path: str, scopes: set[str]) -> dict[str, Any]:
+    return {
+        'type': 'oauth2',
+        'description': 'Log in with a username and a password (OAuth2 password grant); '
+                       'the access token is then sent as a bearer token',
+        'flows': {'password': {'tokenUrl': _openapi_path(token_path), 'scopes': {s: s for s in sorted(scopes)}}},
+    }
 
 
 # -- the document --------------------------------------------------------------------------------
@@ -172,15 +224,21 @@ def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> 
         for base, scheme in entries:
             names.add(base, scheme)
 
+    token_path = next((path for path, endpoint in endpoints
+                       if getattr(endpoint.target, 'openapi_oauth2_token_endpoint', False)), None)
+    all_scopes: set[str] = set()
     paths: dict[str, Any] = {}
     for path, endpoint in endpoints:
         authenticator = endpoint.guard.authenticator
         scopes = list(getattr(endpoint.target, 'scopes', None) or ())
         security: list[dict[str, list[str]]] = []
+        all_scopes.update(scopes)
         for base, scheme in described[id(endpoint)]:
             requirement = {names.name(base, scheme): scopes}
             if requirement not in security:
                 security.append(requirement)
+            if token_path is not None and _is_bearer_jwt(scheme) and {OAUTH2_SCHEME: scopes} not in security:
+                security.append({OAUTH2_SCHEME: scopes})
         errors: dict[int, list[dict[str, Any]]] = {}
         if authenticator is not None:
             for source in authenticator.sources:
@@ -199,20 +257,23 @@ def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> 
         for method in endpoint.handlers:
             if method == 'HEAD':
                 continue
+            contract = endpoint.contract_for(method)
+            method_errors = {status_code: list(found) for status_code, found in errors.items()}
+            if contract.input is not None:
+                method_errors.setdefault(400, []).append(schemas.ref(AuthErrorResponse))
+            for status_code in contract.responses:
+                method_errors.setdefault(int(status_code), []).append(schemas.ref(AuthErrorResponse))
             operation: dict[str, Any] = {
                 'operationId': _operation_id(method, path),
                 'summary': _summary(endpoint, method),
-                'responses': {
-                    '200': {'description': 'Successful Response', 'content': {'application/json': {'schema': {}}}},
-                    **_merge_responses(errors),
-                },
+                'responses': {**_success(contract, schemas), **_merge_responses(method_errors, contract.responses)},
             }
             if tag and '<' not in tag:
                 operation['tags'] = [tag]
             if parameters:
                 operation['parameters'] = parameters
-            if method in BODY_METHODS:
-                operation['requestBody'] = {'required': False, 'content': {'application/json': {'schema': {}}}}
+            if method in BODY_METHODS or contract.input is not None:
+                operation['requestBody'] = _request_body(contract, schemas)
             if authenticator is not None and security:
                 operation['security'] = [*security, {}] if authenticator.optional else security
             operations[method.lower()] = operation
@@ -224,6 +285,8 @@ def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> 
         info['description'] = settings.description
     components: dict[str, Any] = {}
     schemes = names.components()
+    if token_path is not None:
+        schemes[OAUTH2_SCHEME] = _oauth2_scheme(token_path, all_scopes)
     if schemes:
         components['securitySchemes'] = schemes
     if schemas.components:

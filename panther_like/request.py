@@ -20,6 +20,8 @@ from panther_like.exceptions import BadRequestAPIError, PayloadTooLargeAPIError
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 #: The path parameters of a route that has none: one shared, read-only mapping instead of a dict per request.
 NO_PATH_PARAMS: Mapping[str, str] = MappingProxyType({})
+FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded'
+MAX_FORM_FIELDS = 100
 
 
 class Headers(Mapping[str, str]):
@@ -172,17 +174,40 @@ class HTTPConnection:
 class Request(HTTPConnection):
     """An HTTP request; the app reads the body once the route's guard has let it through."""
 
-    __slots__ = ('_data', 'body')
+    __slots__ = ('_data', 'body', 'validated')
     _UNPARSED = object()
 
     def __init__(self, scope: Mapping[str, Any], body: bytes = b'') -> None:
         super().__init__(scope)
         self.body = body
         self._data: Any = self._UNPARSED
+        #: The body checked against the route's ``input`` model (``@API(input=...)``), else None.
+        self.validated: Any = None
 
     @property
     def method(self) -> str:
         return self.scope['method']
+
+    @property
+    def content_type(self) -> str:
+        """The media type of the body, lower-cased, without parameters (``application/json``)."""
+        return self.headers.get('content-type', '').partition(';')[0].strip().lower()
+
+    @property
+    def form(self) -> dict[str, str]:
+        """An ``application/x-www-form-urlencoded`` body as a dict; a field sent twice, or bytes that are
+        not UTF-8, are a 400 (which copy would be the real one?)."""
+        try:
+            text = self.body.decode('utf-8')
+            pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS, errors='strict')
+        except (UnicodeDecodeError, ValueError):
+            raise BadRequestAPIError('Request body is not a valid form (UTF-8, at most 100 fields)') from None
+        form: dict[str, str] = {}
+        for name, value in pairs:
+            if name in form:
+                raise BadRequestAPIError(f'Form field {name!r} is sent more than once')
+            form[name] = value
+        return form
 
     @property
     def data(self) -> Any:

@@ -134,6 +134,74 @@ def test_createuser_rejects_a_malformed_field(project):
     assert '--field expects NAME=VALUE' in result.stderr
 
 
+def test_createuser_flags_set_superuser_inactive_and_verified(project):
+    result = cli(project, 'createuser', '--username', 'root', '--password-stdin', '--superuser', '--verified',
+                 '--inactive', stdin='pw\n')
+    assert result.returncode == 0, result.stderr
+    assert "Created User 'root' [superuser, inactive, verified]" in result.stdout
+    probe = ('import asyncio\nfrom panther_like import Panther\nfrom example_app.models import User\n'
+             'async def main():\n    app = Panther(configs="configs")\n    await app.startup()\n'
+             '    user = await User.find_one(username="root")\n'
+             '    print(user.is_superuser, user.is_active, user.is_verified)\n    await app.shutdown()\n'
+             'asyncio.run(main())\n')
+    shown = subprocess.run([sys.executable, '-c', probe], cwd=project, env=cli_env(), capture_output=True,
+                           text=True, timeout=60, check=False)
+    assert shown.stdout.split() == ['True', 'False', 'True'], shown.stderr
+
+
+def test_createuser_refuses_a_lookalike_of_an_existing_username(project):
+    cli(project, 'createuser', '--username', 'Quinn', '--password-stdin', stdin='pw\n')
+    result = cli(project, 'createuser', '--username', 'QUINN', '--password-stdin', stdin='pw\n')
+    assert result.returncode == 1
+    assert "a user named 'QUINN' already exists" in result.stderr
+
+
+def test_createuser_refuses_a_username_with_invisible_characters(project):
+    result = cli(project, 'createuser', '--username', 'ro\u200bot', '--password-stdin', stdin='pw\n')
+    assert result.returncode == 1
+    assert 'invisible' in result.stderr
+
+
+def test_createuser_field_cannot_set_a_flag(project):
+    result = cli(project, 'createuser', '--username', 'zed', '--password-stdin', '--field', 'is_superuser=1',
+                 stdin='pw\n')
+    assert result.returncode == 1
+    assert '--superuser' in result.stderr
+
+
+def _legacy_store(directory: Path, *usernames: str) -> Path:
+    """A copy of the example whose store holds users saved without a canonical username key."""
+    project = copy_example(directory)
+    rows = ', '.join(f"{{'_id': '{n:024x}', 'username': {name!r}, 'password': '', 'date_created': 0.0}}"
+                     for n, name in enumerate(usernames))
+    probe = ('import asyncio\nfrom panther_like import Panther\n'
+             'async def main():\n    app = Panther(configs="configs")\n    await app.database.connect()\n'
+             f'    for row in [{rows}]:\n        await app.database.collection("User").insert_one(row)\n'
+             '    await app.shutdown()\nasyncio.run(main())\n')
+    done = subprocess.run([sys.executable, '-c', probe], cwd=project, env=cli_env(), capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return project
+
+
+def test_migrate_usernames_gives_old_users_their_key(tmp_path):
+    project = _legacy_store(tmp_path, 'Ann', 'bob')
+    assert 'migrate-usernames' in cli(project, 'token', 'Ann').stderr  # start-up refuses the old store
+    dry = cli(project, 'migrate-usernames', '--dry-run')
+    assert dry.returncode == 0 and '2 of 2 users' in dry.stdout and 'nothing written' in dry.stdout
+    result = cli(project, 'migrate-usernames')
+    assert result.returncode == 0, result.stderr
+    assert cli(project, 'token', 'Ann', '--access').returncode == 0
+
+
+def test_migrate_usernames_changes_nothing_when_two_users_collide(tmp_path):
+    project = _legacy_store(tmp_path, 'Bob', 'BOB')
+    result = cli(project, 'migrate-usernames')
+    assert result.returncode == 1
+    assert "'Bob'" in result.stderr and "'BOB'" in result.stderr and 'nothing was changed' in result.stderr
+    assert 'migrate-usernames' in cli(project, 'token', 'Bob').stderr
+
+
 def test_token_prints_an_access_and_refresh_pair(project):
     cli(project, 'createuser', '--username', 'gus', '--password-stdin', stdin='pw\n')
     result = cli(project, 'token', 'gus')

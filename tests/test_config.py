@@ -672,3 +672,36 @@ def test_database_setting_is_read_only():
     config = config_module.load(settings_module(DATABASE={'path': 'x.sqlite3'}))
     with pytest.raises(TypeError):
         config.database['url'] = 'mongodb://elsewhere'  # type: ignore[index]
+
+
+# -- ACCOUNTS ------------------------------------------------------------------------------------
+
+
+def test_accounts_defaults_when_absent(build):
+    accounts = build().config.accounts
+    assert (accounts.cookies, accounts.cookie_secure, accounts.require_verified) == (False, True, False)
+    assert (accounts.password_min_length, accounts.refuse_common_passwords) == (8, True)
+
+
+def test_accounts_values_are_read(build):
+    accounts = build(ACCOUNTS={'cookies': True, 'password_min_length': 12}).config.accounts
+    assert accounts.cookies is True and accounts.password_min_length == 12
+
+
+@pytest.mark.parametrize('value, setting, reason', [
+    (['cookies'], "'ACCOUNTS'", 'must be a dict'),
+    ({'cookie': True}, "'ACCOUNTS'", "unknown key 'cookie'"),
+    ({'cookies': 'yes'}, "ACCOUNTS['cookies']", 'must be True or False'),
+    ({'require_verified': 1}, "ACCOUNTS['require_verified']", 'must be True or False'),
+    ({'password_min_length': 0}, "ACCOUNTS['password_min_length']", 'from 1 to 4096'),
+    ({'password_min_length': True}, "ACCOUNTS['password_min_length']", 'from 1 to 4096'),
+    ({'password_max_length': 10**6}, "ACCOUNTS['password_max_length']", 'from 1 to 4096'),
+    ({'password_min_length': 20, 'password_max_length': 10}, "ACCOUNTS['password_max_length']", 'below'),
+])
+def test_a_wrong_accounts_setting_names_key_value_and_reason(build, value, setting, reason):
+    message = config_error(build, ACCOUNTS=value)
+    assert setting in message and reason in message
+
+
+def test_a_misspelled_accounts_setting_is_caught(build):
+    assert "did you mean 'ACCOUNTS'" in config_error(build, ACOUNTS={'cookies': True})

@@ -22,12 +22,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / 'panther_like'
 
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ('foundation', frozenset({'exceptions', 'status', 'utils', 'keys', 'audit', 'context', 'request', 'response',
-                              'passwords'})),
+                              'passwords', 'usernames'})),
     ('settings', frozenset({'settings', 'config'})),
     ('building blocks', frozenset({'redis_connection', 'db', 'revocation', 'changes', 'sessions', 'auth_cache',
                                    'throttle', 'tokens'})),
     ('auth', frozenset({'security', 'authentications', 'authenticators', 'permissions', 'guard'})),
-    ('routes', frozenset({'routing', 'api', 'websocket', 'jwks'})),
+    ('routes', frozenset({'routing', 'api', 'websocket', 'jwks', 'accounts'})),
     ('documents', frozenset({'openapi', 'docs_page'})),
     ('app', frozenset({'app'})),
     ('tools', frozenset({'cli', 'testing'})),

@@ -29,12 +29,12 @@ async def test_signup_then_login_returns_a_token_pair(client):
     credentials = {'username': 'ann', 'password': 'correct horse'}
     assert (await client.post('/auth/signup', json=credentials)).status_code == 201
     response = await client.post('/auth/login', json=credentials)
-    assert set(response.json()) == {'access_token', 'refresh_token'}
+    assert set(response.json()) == {'access_token', 'refresh_token', 'token_type', 'expires_in'}
 
 
 async def test_signup_with_a_taken_username_is_409(client, user):
-    response = await client.post('/auth/signup', json={'username': 'testuser', 'password': 'x'})
-    assert response.status_code == 409
+    response = await client.post('/auth/signup', json={'username': 'TestUser', 'password': 'another passphrase'})
+    assert response.status_code == 409  # the same name, whatever its case
 
 
 async def test_user_detail_never_shows_the_password_hash(client, user):

@@ -23,8 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from panther_like.context import current_app
 from panther_like.db.backend import Collection, Database
-from panther_like.exceptions import APIError, ConfigError
+from panther_like.exceptions import APIError, ConfigError, DuplicateKeyError
 from panther_like.passwords import hash_password, verify_password
+from panther_like.usernames import username_key
 
 # Which (collection, unique fields) pairs already have their indexes, per Database object.
 # Weak keys: a test that builds many apps does not keep their databases alive.
@@ -161,15 +162,27 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+#: Fields a user may never set on themselves, whatever `editable_fields` says.
+PROTECTED_USER_FIELDS = frozenset({
+    'id', 'password', 'username_key', 'date_created', 'last_login', 'is_active', 'is_verified', 'is_superuser',
+})
+
+
 class BaseUser(Model):
     """The default user model; a project subclasses it to add fields.
 
     A change made through `update`, `set_password` or `delete` reaches the
     authentication caches of every worker within ``AUTH_CACHE['revocation_ttl']``:
     deactivating a user (``is_active=False``) stops their tokens as a logout would.
+
+    ``username`` is shown as typed; ``username_key`` (its canonical form, see
+    `panther_like.usernames`) is what is unique and what a login looks up, so
+    ``Bob`` cannot sign up next to ``bob``.
     """
 
     username: str
+    #: Derived from `username` on every insert and update; None only in a store made before it existed.
+    username_key: str | None = None
     password: str = Field(default='', repr=False)  # an argon2id hash, or '' for "no usable password"
     date_created: datetime = Field(default_factory=_utc_now)
     last_login: datetime | None = None
@@ -179,20 +192,79 @@ class BaseUser(Model):
     is_verified: bool = False
     is_superuser: bool = False
 
-    unique_fields: ClassVar[tuple[str, ...]] = ('username',)
-    secret_fields: ClassVar[frozenset[str]] = frozenset({'password'})
+    unique_fields: ClassVar[tuple[str, ...]] = ('username', 'username_key')
+    secret_fields: ClassVar[frozenset[str]] = frozenset({'password', 'username_key'})
+    #: The fields a user may change on their own account (``PATCH me``, and what ``signup`` accepts
+    #: besides username and password). Never a flag, the password or the id: see `PROTECTED_USER_FIELDS`.
+    editable_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        protected = sorted(set(cls.editable_fields) & PROTECTED_USER_FIELDS)
+        if protected:
+            raise TypeError(f'{cls.__qualname__}.editable_fields must not include {", ".join(protected)}')
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        unknown = sorted(set(cls.editable_fields) - set(cls.model_fields))
+        if unknown:
+            raise TypeError(f'{cls.__qualname__}.editable_fields names no field {", ".join(unknown)}')
 
     @classmethod
     async def insert_one(cls, **fields: Any) -> Self:
-        """As Model.insert_one, but a given ``password`` is the raw one and is hashed first."""
+        """As Model.insert_one, but a given ``password`` is the raw one and is hashed first.
+
+        The username is checked and its canonical key stored (`InvalidUsername`, a 400, when refused);
+        a username whose key is taken raises `DuplicateKeyError` for ``username`` (409).
+        """
+        fields['username_key'] = username_key(fields.get('username'))
         raw = fields.get('password')
         if raw:
             fields['password'] = await asyncio.to_thread(hash_password, raw)
-        return await super().insert_one(**fields)
+        try:
+            return await super().insert_one(**fields)
+        except DuplicateKeyError as exc:
+            if exc.field == 'username_key':
+                raise DuplicateKeyError('username') from None
+            raise
+
+    @classmethod
+    async def find_by_username(cls, username: str) -> Self | None:
+        """The user whose canonical key is that of `username` (``Bob`` finds ``bob``); None when absent or refused."""
+        try:
+            key = username_key(username)
+        except APIError:
+            return None
+        return await cls.find_one(username_key=key)
 
     async def update(self, **fields: Any) -> None:
-        await super().update(**fields)
+        if 'username_key' in fields:
+            raise ValueError('username_key is derived from username; update username instead')
+        if 'username' in fields:
+            fields['username_key'] = username_key(fields['username'])
+        try:
+            await super().update(**fields)
+        except DuplicateKeyError as exc:
+            if exc.field == 'username_key':
+                raise DuplicateKeyError('username') from None
+            raise
         await _user_changed(self.id)
+
+    def allowed_scopes(self) -> frozenset[str]:
+        """The JWT scopes this user may ask for at login (``scope`` of the OAuth2 password grant).
+
+        None by default: a login that asks for scopes gets the ones listed here and no others.
+        """
+        return frozenset()
+
+    @classmethod
+    async def count_without_username_key(cls) -> int:
+        """Users stored before canonical usernames existed (see ``panther-like migrate-usernames``).
+
+        Reads the collection directly: creating the unique index first could fail on such a store.
+        """
+        return await current_app().database.collection(cls.collection_name).count({'username_key': None})
 
     async def delete(self) -> None:
         await super().delete()

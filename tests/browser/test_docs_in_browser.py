@@ -67,3 +67,27 @@ def test_docs_page_authorizes_and_calls_a_protected_route(docs_server):
     assert outcome['body'] == {'id': user.id, 'username': user.username}
     assert outcome['failures'] == [], outcome['failures']
     assert screenshot.stat().st_size > 10_000
+
+
+def test_docs_page_logs_in_with_the_password_flow_and_calls_an_account_route(docs_server):
+    """The Authorize button's OAuth2 password flow posts the form to /auth/login and uses the token it gets."""
+    missing = _missing()
+    if missing:
+        if os.environ.get('CI'):
+            pytest.fail(f'browser test cannot run in CI: {missing}')
+        pytest.skip(missing)
+    with docs_server.client() as http:
+        user = new_user(http, 'passwordflow')
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / 'docs-password-flow.png'
+    env = {**os.environ, 'BASE_URL': docs_server.url, 'USERNAME': user.username.upper(), 'PASSWORD': user.password,
+           'SCREENSHOT': str(screenshot), 'CHROMIUM': CHROMIUM}
+    result = subprocess.run(['node', str(HERE / 'docs_password_flow.mjs')], cwd=HERE, env=env, capture_output=True,
+                            text=True, timeout=90)
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome['login'] == 200, outcome
+    assert outcome['login_content_type'].startswith('application/x-www-form-urlencoded')
+    assert outcome['status'] == 200 and outcome['authorization'] == 'Bearer', outcome
+    assert outcome['body']['id'] == user.id and outcome['body']['username'] == user.username
+    assert outcome['failures'] == [], outcome['failures']

@@ -179,9 +179,13 @@ def test_example_document_is_valid_and_documents_the_jwt_classes(example_documen
     schemes = example_document['components']['securitySchemes']
     assert schemes['JWTAuthentication'] == {'type': 'http', 'scheme': 'bearer', 'bearerFormat': 'JWT'}
     assert schemes['CookieJWTAuthentication'] == {
-        'type': 'apiKey', 'in': 'cookie', 'name': 'access_token', 'description': 'An access JWT'}
+        'type': 'apiKey', 'in': 'cookie', 'name': 'access_token',
+        'description': "An access JWT; POST, PUT, PATCH and DELETE also need header X-CSRFToken equal to cookie "
+                       "'csrftoken'"}
+    # The example mounts the account routes, whose login is an OAuth2 token endpoint: a bearer JWT
+    # may also come from /docs' password flow.
     assert example_document['paths']['/whoami']['get']['security'] == [
-        {'JWTAuthentication': []}, {'CookieJWTAuthentication': []}]
+        {'JWTAuthentication': []}, {'OAuth2PasswordBearer': []}, {'CookieJWTAuthentication': []}]
 
 
 def test_query_param_jwt_class_is_documented_as_an_api_key_in_query():

@@ -1,0 +1,60 @@
+"""Browser sessions: the cookies login and refresh set when ``ACCOUNTS['cookies']`` is on.
+
+- ``access_token``: HttpOnly (page scripts cannot read it, so an XSS cannot
+  carry it away), SameSite=Lax, Path=/; every route reads it.
+- ``refresh_token``: HttpOnly, SameSite=Strict, and a Path limited to the
+  refresh route, so the long-lived token travels on one request only.
+- ``csrftoken``: readable by the page, which echoes it in ``X-CSRFToken`` on
+  POST, PUT, PATCH and DELETE; another site can make the browser send the
+  cookies but cannot read this one to write the header (double submit).
+
+All three are ``Secure`` unless ``ACCOUNTS['cookie_secure']`` is False (a
+site served over plain http; browsers treat ``localhost`` as secure).
+The refresh route's path is derived from the path of the request, so the
+account routes work wherever the project mounts them.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from panther_like.request import Request
+from panther_like.response import Response
+from panther_like.security.apikey import CSRF_COOKIE
+
+ACCESS_COOKIE = 'access_token'
+REFRESH_COOKIE = 'refresh_token'
+
+
+def mount_of(request: Request, route: str) -> str:
+    """``/auth/`` for a request to ``/auth/login`` served by the route named ``login``."""
+    path = request.path.rstrip('/')
+    if path.endswith('/' + route):
+        return path[: len(path) - len(route)]
+    return '/'
+
+
+def refresh_path(request: Request, route: str) -> str:
+    return mount_of(request, route) + 'refresh'
+
+
+def set_session_cookies(response: Response, request: Request, route: str, pair: dict[str, str]) -> None:
+    """Set the three cookies for `pair`; an existing ``csrftoken`` is kept, so open pages go on working."""
+    config = request.app.config
+    secure = config.accounts.cookie_secure
+    access_life = int(config.jwt.life_time.total_seconds())
+    refresh_life = int(config.jwt.refresh_life_time.total_seconds())
+    response.set_cookie(ACCESS_COOKIE, pair['access_token'], max_age=access_life, secure=secure, samesite='lax')
+    response.set_cookie(REFRESH_COOKIE, pair['refresh_token'], max_age=refresh_life,
+                        path=refresh_path(request, route), secure=secure, samesite='strict')
+    csrf = request.cookies.get(CSRF_COOKIE) or ''
+    if len(csrf) < 32 or not csrf.isascii():
+        csrf = secrets.token_urlsafe(32)
+    response.set_cookie(CSRF_COOKIE, csrf, max_age=refresh_life, secure=secure, httponly=False, samesite='lax')
+
+
+def delete_session_cookies(response: Response, request: Request, route: str) -> None:
+    secure = request.app.config.accounts.cookie_secure
+    response.delete_cookie(ACCESS_COOKIE, secure=secure)
+    response.delete_cookie(REFRESH_COOKIE, path=refresh_path(request, route), secure=secure, samesite='strict')
+    response.delete_cookie(CSRF_COOKIE, secure=secure, httponly=False)

@@ -1,0 +1,92 @@
+"""``signup``, ``me`` and ``password/change``: the account itself.
+
+A user may set only what the user model lists in ``editable_fields``,
+at signup and through ``PATCH me``: never the password (``password/change``
+checks the current one), a flag (``is_active``, ``is_verified``,
+``is_superuser``) or the id. Any other field is a 400 that names it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from panther_like import status
+from panther_like.accounts.authentication import AccountAuthentication
+from panther_like.accounts.policy import check_new_password
+from panther_like.accounts.schemas import PasswordChangeInput, ProfileUpdate, PublicUser, SessionsEnded, SignupInput
+from panther_like.api import API, GenericAPI, contract, validation_problems
+from panther_like.exceptions import BadRequestAPIError
+from panther_like.request import Request
+from panther_like.usernames import username_key
+
+
+def _editable(model: type, fields: dict[str, Any]) -> dict[str, Any]:
+    refused = sorted(set(fields) - set(model.editable_fields))
+    if refused:
+        allowed = ', '.join(sorted(model.editable_fields)) or 'none'
+        raise BadRequestAPIError(f'Unknown or read-only field(s): {", ".join(refused)} (editable: {allowed})')
+    return fields
+
+
+def _invalid(exc: ValidationError) -> BadRequestAPIError:
+    return BadRequestAPIError(f'Invalid request body: {validation_problems(exc)}')
+
+
+@API(methods=['POST'], input=SignupInput, output=PublicUser, status_code=status.HTTP_201_CREATED,
+     responses={409: 'The username (or one that looks the same) is taken'})
+async def signup(request: Request) -> Any:
+    """Create an account: 201 with the user; 409 when the canonical username is taken."""
+    data: SignupInput = request.validated
+    model = request.app.config.user_model
+    extra = _editable(model, dict(data.model_extra or {}))
+    username_key(data.username)  # 400 with the reason, before any work
+    check_new_password(data.password, data.username, request.app.config.accounts)
+    try:
+        return await model.insert_one(**extra, username=data.username, password=data.password)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+class Me(GenericAPI):
+    """The authenticated user's own account."""
+
+    auth = AccountAuthentication
+
+    @contract(output=PublicUser)
+    async def get(self, request: Request) -> Any:
+        """The authenticated user."""
+        return request.user
+
+    @contract(input=ProfileUpdate, output=PublicUser, responses={409: 'The new username is taken'})
+    async def patch(self, request: Request) -> Any:
+        """Change the fields the user model declares editable; any other field is a 400."""
+        user = request.user
+        fields = _editable(type(user), dict(request.validated.model_extra or {}))
+        if fields:
+            try:
+                await user.update(**fields)
+            except ValidationError as exc:
+                raise _invalid(exc) from None
+        return user
+
+
+@API(auth=AccountAuthentication, methods=['POST'], input=PasswordChangeInput, output=SessionsEnded,
+     responses={429: 'Too many wrong current passwords (Retry-After)'})
+async def password_change(request: Request) -> Any:
+    """Change the password; every other session of the user ends, this one goes on."""
+    data: PasswordChangeInput = request.validated
+    user = request.user
+    check_new_password(data.new_password, user.username, request.app.config.accounts)
+    throttle = request.app.login_throttle
+    subject = user.username_key or user.username
+    await throttle.check(request, subject)
+    if not await user.verify_password(data.current_password):
+        await throttle.record_failure(request, subject, user_id=user.id)
+        raise BadRequestAPIError('The current password is incorrect')
+    await throttle.reset(request, subject)
+    await user.set_password(data.new_password)
+    # Without claims (a test's force_authenticate), there is no current session to keep.
+    ended = await request.app.tokens.end_sessions(user.id, keep=(user._token_claims or {}).get('sid'))
+    return {'detail': 'Password changed; every other session has ended', 'ended': ended}

@@ -1,0 +1,21 @@
+"""`accounts_urls`: every account route, paths relative to where the project mounts them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from panther_like.accounts.devices import session_detail, sessions
+from panther_like.accounts.login import login, logout, logout_all, refresh
+from panther_like.accounts.profile import Me, password_change, signup
+
+accounts_urls: dict[str, Any] = {
+    'signup': signup,
+    'login': login,
+    'refresh': refresh,
+    'logout': logout,
+    'logout-all': logout_all,
+    'me': Me,
+    'password/change': password_change,
+    'sessions': sessions,
+    'sessions/<sid>': session_detail,
+}

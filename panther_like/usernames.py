@@ -1,0 +1,78 @@
+"""Usernames that cannot impersonate each other: one canonical key per account.
+
+Uniqueness and login use `username_key(name)`: Unicode NFKC, case folding,
+then NFKC again (case folding can undo a normalisation), the idea of RFC
+8265's *UsernameCaseMapped* profile. So ``bob``, ``Bob``, ``BOB`` and the
+fullwidth ``\uff42ob`` are one account, whichever of them signed up first; the
+name is still shown as it was typed.
+
+What no key can make safe is refused outright, with a reason: characters
+a reader cannot see or that reorder text (control characters, format
+characters such as zero-width spaces and bidirectional marks, private-use,
+unassigned and surrogate code points, variation selectors and blank
+letters such as U+3164), line and paragraph separators,
+whitespace at either end, and any space other than a single U+0020 between
+two visible characters (``bob  smith`` and ``bob smith`` would look alike).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from panther_like.exceptions import BadRequestAPIError
+
+#: Longest username accepted, in characters (before normalisation).
+MAX_USERNAME_LENGTH = 150
+# Cc control, Cf format (ZWSP, ZWJ, RLO, BOM...), Cs surrogate, Co private use, Cn unassigned,
+# Zl line separator, Zp paragraph separator.
+_REFUSED_CATEGORIES = {
+    'Cc': 'a control character', 'Cf': 'an invisible formatting character', 'Cs': 'a lone surrogate',
+    'Co': 'a private-use character', 'Cn': 'an unassigned character', 'Zl': 'a line separator',
+    'Zp': 'a paragraph separator',
+}
+# Default-ignorable code points outside those categories (Unicode's DerivedCoreProperties), and blank
+# letters that render as nothing: a name with one of them looks exactly like the name without it.
+_INVISIBLE = (
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2800, 0x2800),
+    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xE0100, 0xE01EF),
+)
+
+
+def _invisible(character: str) -> bool:
+    code = ord(character)
+    return any(low <= code <= high for low, high in _INVISIBLE)
+
+
+class InvalidUsername(BadRequestAPIError):
+    """400: a username that could be mistaken for another one, or that cannot be shown."""
+
+
+def username_key(username: object) -> str:
+    """The canonical key of `username`; raise `InvalidUsername` (400) with the reason when it is refused."""
+    if not isinstance(username, str):
+        raise InvalidUsername('The username must be a string')
+    if not username:
+        raise InvalidUsername('The username must not be empty')
+    if len(username) > MAX_USERNAME_LENGTH:
+        raise InvalidUsername(f'The username must be at most {MAX_USERNAME_LENGTH} characters long')
+    if username != username.strip() or username.strip(' ') != username:
+        raise InvalidUsername('The username must not start or end with whitespace')
+    previous = ''
+    for position, character in enumerate(username):
+        problem = _REFUSED_CATEGORIES.get(unicodedata.category(character))
+        if problem is None and _invisible(character):
+            problem = 'an invisible character'
+        if problem is None and character.isspace() and character != ' ':
+            problem = 'a whitespace character other than a plain space'
+        if problem is None and character == ' ' and previous == ' ':
+            problem = 'two spaces in a row'
+        if problem is not None:
+            raise InvalidUsername(f'The username contains {problem} (U+{ord(character):04X} at position {position})')
+        previous = character
+    key = unicodedata.normalize('NFKC', unicodedata.normalize('NFKC', username).casefold())
+    if not key.strip() or any(unicodedata.category(character) in _REFUSED_CATEGORIES for character in key):
+        raise InvalidUsername('The username is made only of characters that normalise away')
+    return key
+
+
+__all__ = ['MAX_USERNAME_LENGTH', 'InvalidUsername', 'username_key']
