@@ -19,6 +19,7 @@ from types import MappingProxyType, ModuleType
 from typing import Any
 
 from panther_like import settings as checks
+from panther_like.client_address import TrustedProxies
 from panther_like.exceptions import ConfigError
 from panther_like.settings import (
     JWT_KEYS,
@@ -34,7 +35,7 @@ from panther_like.utils import import_string
 KNOWN_SETTINGS = (
     'SECRET_KEY', 'URLS', 'AUTHENTICATION', 'WS_AUTHENTICATION', 'USER_MODEL',
     'JWTConfig', 'DATABASE', 'REDIS', 'AUTH_CACHE', 'LOGIN_THROTTLE',
-    'DEFAULT_AUTH', 'OPENAPI',
+    'DEFAULT_AUTH', 'OPENAPI', 'TRUSTED_PROXIES',
 )
 DEFAULT_USER_MODEL = 'panther_like.db.models.BaseUser'
 # Named for error messages only: the layers that define these bases check them (`require_subclass`).
@@ -42,8 +43,8 @@ AUTHENTICATION_BASE = 'panther_like.authentications.BaseAuthentication'
 USER_MODEL_BASE = 'panther_like.db.models.BaseUser'
 __all__ = [
     'CONFIGS_ENV_VAR', 'JWT_KEYS', 'KNOWN_SETTINGS', 'MAX_REVOCATION_TTL', 'AuthCacheSettings', 'Config',
-    'JWTSettings', 'OpenAPISettings', 'ThrottleSettings', 'did_you_mean', 'import_class', 'import_setting', 'load',
-    'redact_url', 'require_subclass', 'resolve_module',
+    'JWTSettings', 'OpenAPISettings', 'ThrottleSettings', 'TrustedProxies', 'did_you_mean', 'import_class',
+    'import_setting', 'load', 'redact_url', 'require_subclass', 'resolve_module',
 ]
 CONFIGS_ENV_VAR = 'PANTHER_LIKE_CONFIGS'
 
@@ -66,6 +67,8 @@ class Config:
     #: ``auth`` of every route that sets none and is in no Group with one (None: public); checked by the app.
     default_auth: Any = None
     openapi: OpenAPISettings = field(default_factory=OpenAPISettings)
+    #: Peers whose X-Forwarded-For names the client (`panther_like.client_address`).
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
 
 
 def resolve_module(configs: str | ModuleType | None) -> ModuleType:
@@ -116,6 +119,7 @@ def load(configs: str | ModuleType | None = None) -> Config:
         login_throttle=checks.throttle_settings(settings.get('LOGIN_THROTTLE')),
         default_auth=settings.get('DEFAULT_AUTH'),
         openapi=checks.openapi_setting(settings.get('OPENAPI')),
+        trusted_proxies=checks.trusted_proxies(settings.get('TRUSTED_PROXIES')),
     )
 
 
