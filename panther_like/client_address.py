@@ -139,14 +139,21 @@ def _host_and_port(hop: str) -> tuple[str, int]:
     """``1.2.3.4``, ``1.2.3.4:5678``, ``::1`` or ``[::1]:5678`` -> (host, port or 0); anything else unchanged."""
     if hop.startswith('['):
         host, bracket, rest = hop[1:].partition(']')
-        if not bracket:
+        if not bracket or (rest and not rest.startswith(':')):
             return hop, 0
-        port = rest[1:] if rest.startswith(':') else ''
-        return host, int(port) if port.isdigit() else 0
+        return host, _port(rest[1:])
     if hop.count(':') == 1:
         host, _, port = hop.partition(':')
-        return (host, int(port)) if port.isdigit() else (hop, 0)
+        number = _port(port, None)
+        return (hop, 0) if number is None else (host, number)
     return hop, 0
+
+
+def _port(text: str, default: int | None = 0) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return default
 
 
 def address_group(host: str) -> str:
