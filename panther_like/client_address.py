@@ -162,12 +162,13 @@ def address_group(host: str) -> str:
     Why /64: one IPv6 subscriber is usually given a whole /64 and can pick a
     fresh address from it for every request; counting single addresses would
     give such a client 2**64 budgets. An IPv4-mapped IPv6 address counts as
-    the IPv4 address. A host that is not an IP address is used as it is.
+    the IPv4 address. A host that is not an IP address (what a misconfigured
+    proxy may forward) is used as it is, cut to 64 characters.
     """
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return host
+        return host[:64]
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)

@@ -122,11 +122,13 @@ class DatabaseThrottleStore(ThrottleStore):
 
     async def remember(self, key: str, ttl: float) -> None:
         rows = await self._rows()
-        until = self._clock.time() + ttl
+        now = self._clock.time()
+        if await rows.update_one({'_id': key}, {'until': now + ttl}):  # the usual case: a returning owner
+            return
         try:
-            await rows.insert_one({'_id': key, 'key': key, 'at': until - ttl, 'until': until})
-        except DuplicateKeyError:
-            await rows.update_one({'_id': key}, {'until': until})
+            await rows.insert_one({'_id': key, 'key': key, 'at': now, 'until': now + ttl})
+        except DuplicateKeyError:  # remembered meanwhile by another worker
+            await rows.update_one({'_id': key}, {'until': now + ttl})
 
     async def remembers(self, key: str) -> bool:
         row = await (await self._rows()).find_one({'_id': key})

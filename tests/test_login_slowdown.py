@@ -9,7 +9,10 @@ is what matters here, not how the view answers.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import json
+import logging
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -216,6 +219,33 @@ async def test_a_known_address_is_forgotten_after_known_address_ttl(tmp_path, cl
         assert await attempt(throttle, username, home, right=True) is not None
     finally:
         await database.close()
+
+
+# -- every refusal is audited -----------------------------------------------------------------
+
+
+async def test_every_refusal_writes_an_audit_line_naming_its_reason(throttle, clock, caplog) -> None:
+    username, guesser = unique_username('victim'), '203.0.113.80'
+    with caplog.at_level(logging.INFO, logger='panther_like.audit'):
+        for _ in range(DEFAULTS.max_failures + 1):
+            await attempt(throttle, username, guesser)                      # the last: per username and address
+        await slow_down(throttle, username + '-2')
+        await attempt(throttle, username + '-2', '192.0.2.98')              # slowed down
+        for n in range(DEFAULTS.max_failures_per_address + 1):
+            await attempt(throttle, f'{username}-spray{n}', '203.0.113.81')  # the last: per address
+        for _ in range(ActionLimit().per_subject_and_address + 1):
+            with contextlib.suppress(TooManyAttemptsAPIError):
+                await throttle.limit(from_address('203.0.113.82'), 'verify', username)
+    lines = [json.loads(record.getMessage()) for record in caplog.records if record.name == 'panther_like.audit']
+    refusals = [(line['event'], line['reason']) for line in lines if line['event'].endswith('.throttled')]
+    assert refusals == [
+        ('login.throttled', 'too many failed login attempts for this username from this address'),
+        ('login.throttled', 'failed login attempts for this username slowed down'),
+        ('login.throttled', 'too many failed login attempts from this address'),
+        ('verify.throttled', 'too many requests for this subject from this address'),
+    ]
+    assert all(line['retry_after'] >= 1 and line['client'] for line in lines if line['event'].endswith('.throttled'))
+    assert username not in caplog.text
 
 
 # -- requests that send e-mail: `limit` --------------------------------------------------------
