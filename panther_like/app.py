@@ -2,7 +2,8 @@
 
 Building does all the work that can fail because of configuration: load
 and check the settings, import the routes, resolve every route's guard,
-choose the store. What is left for a request is: resolve, 405,
+choose the store. What is left for a request is: the client's address
+behind a trusted proxy (``TRUSTED_PROXIES``), resolve, 405,
 authenticate (401) and permit (403), read the body, handle, render. A
 websocket goes the same way up to its guard, then is accepted or refused.
 """
@@ -101,6 +102,7 @@ class Panther:
             changes=self.changes, sessions=SessionRegistry(self.database, clock=clock), clock=clock,
         ) if self.config.jwt else None
         self.login_throttle = LoginThrottle.build(self.config.login_throttle, self.database, self.redis, clock=clock)
+        self.trusted_proxies = self.config.trusted_proxies
         bind_app(self)
         install_log_redaction()
 
@@ -131,10 +133,12 @@ class Panther:
         scope['app'] = self
         if scope['type'] != 'http':
             if scope['type'] == 'websocket':
+                self.trusted_proxies.apply(scope)
                 await self._websocket(scope, receive, send)
             elif scope['type'] == 'lifespan':
                 await self._lifespan(receive, send)
             return
+        self.trusted_proxies.apply(scope)
         method = scope['method']
         request = None
         try:

@@ -153,6 +153,7 @@ def summary(app: Panther, *, target: str, url: str, workers: int, problems: Sequ
         f'  authentication  HTTP: {dotted(config.authentication) if config.authentication else "not set"}; '
         f'websockets: {dotted(config.ws_authentication) if config.ws_authentication else "not set"}',
         f'  routes          {len(app.router.routes)} (list them with: panther-like routes)',
+        f'  proxies         {config.trusted_proxies.describe()} (TRUSTED_PROXIES: whose X-Forwarded-For is believed)',
     ]
     for problem in problems:
         lines.append(f'  WARNING         {problem}; requests that need it get 503 until it answers')
@@ -212,17 +213,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     problem = port_problem(args.host, args.port)
     if problem:
         raise CommandError(problem)
+    proxies: dict[str, Any] = {}
     if isinstance(app, Panther):
         problems = asyncio.run(probe_stores(app))
         print(summary(app, target=args.app or f'the app of {app.config.module_name!r}',
                       url=f'http://{args.host}:{args.port}', workers=args.workers or 1, problems=problems),
               flush=True)
+        # uvicorn's own proxy-header handling trusts 127.0.0.1 and ::1 unless told otherwise, and a
+        # client it has rewritten cannot be undone by the app: give it TRUSTED_PROXIES, or nothing.
+        trusted = app.config.trusted_proxies
+        proxies = {'proxy_headers': bool(trusted), 'forwarded_allow_ips': trusted.uvicorn_value() or None}
     uvicorn.run(
         args.app or SETTINGS_APP, factory=not args.app, host=args.host, port=args.port,
         workers=args.workers, reload=args.reload, log_level=args.log_level, app_dir=os.getcwd(),
         # uvicorn's default websocket implementations never answer a handshake whose request line
         # exceeds 8 KiB and keep the connection open; wsproto answers it (tests/security).
-        ws='wsproto',
+        ws='wsproto', **proxies,
     )
     return 0
 

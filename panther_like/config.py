@@ -19,6 +19,7 @@ from types import MappingProxyType, ModuleType
 from typing import Any
 
 from panther_like import settings as checks
+from panther_like.client_address import TrustedProxies
 from panther_like.exceptions import ConfigError
 from panther_like.settings import (
     JWT_KEYS,
@@ -35,7 +36,7 @@ from panther_like.utils import import_string
 KNOWN_SETTINGS = (
     'SECRET_KEY', 'URLS', 'AUTHENTICATION', 'WS_AUTHENTICATION', 'USER_MODEL',
     'JWTConfig', 'DATABASE', 'REDIS', 'AUTH_CACHE', 'LOGIN_THROTTLE',
-    'DEFAULT_AUTH', 'OPENAPI', 'ACCOUNTS',
+    'DEFAULT_AUTH', 'OPENAPI', 'ACCOUNTS', 'TRUSTED_PROXIES',
 )
 DEFAULT_USER_MODEL = 'panther_like.db.models.BaseUser'
 # Named for error messages only: the layers that define these bases check them (`require_subclass`).
@@ -43,9 +44,8 @@ AUTHENTICATION_BASE = 'panther_like.authentications.BaseAuthentication'
 USER_MODEL_BASE = 'panther_like.db.models.BaseUser'
 __all__ = [
     'CONFIGS_ENV_VAR', 'JWT_KEYS', 'KNOWN_SETTINGS', 'MAX_REVOCATION_TTL', 'AccountsSettings', 'AuthCacheSettings',
-    'Config',
-    'JWTSettings', 'OpenAPISettings', 'ThrottleSettings', 'did_you_mean', 'import_class', 'import_setting', 'load',
-    'redact_url', 'require_subclass', 'resolve_module',
+    'Config', 'JWTSettings', 'OpenAPISettings', 'ThrottleSettings', 'TrustedProxies', 'did_you_mean', 'import_class',
+    'import_setting', 'load', 'redact_url', 'require_subclass', 'resolve_module',
 ]
 CONFIGS_ENV_VAR = 'PANTHER_LIKE_CONFIGS'
 
@@ -69,6 +69,8 @@ class Config:
     default_auth: Any = None
     openapi: OpenAPISettings = field(default_factory=OpenAPISettings)
     accounts: AccountsSettings = field(default_factory=AccountsSettings)
+    #: Peers whose X-Forwarded-For names the client (`panther_like.client_address`).
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
 
 
 def resolve_module(configs: str | ModuleType | None) -> ModuleType:
@@ -120,6 +122,7 @@ def load(configs: str | ModuleType | None = None) -> Config:
         default_auth=settings.get('DEFAULT_AUTH'),
         openapi=checks.openapi_setting(settings.get('OPENAPI')),
         accounts=checks.accounts_settings(settings.get('ACCOUNTS')),
+        trusted_proxies=checks.trusted_proxies(settings.get('TRUSTED_PROXIES')),
     )
 
 

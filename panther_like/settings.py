@@ -2,7 +2,7 @@
 
 `panther_like.config` reads the settings module; the values that are more
 than a dotted path (``JWTConfig``, ``AUTH_CACHE``, ``LOGIN_THROTTLE``,
-``OPENAPI``, ``DATABASE``, ``REDIS``, ``ACCOUNTS``) are checked here, each into a frozen
+``TRUSTED_PROXIES``, ``OPENAPI``, ``DATABASE``, ``REDIS``, ``ACCOUNTS``) are checked here, each into a frozen
 dataclass or mapping, and every mistake is a `ConfigError` naming the
 setting (or the key inside it), the value and the reason. Nothing here
 imports the framework's other layers: the settings are the ground floor
@@ -17,6 +17,7 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
+from panther_like.client_address import DEFAULT_TRUSTED_PROXIES, TrustedProxies
 from panther_like.exceptions import ConfigError
 from panther_like.keys import SUPPORTED_ALGORITHMS, KeySet, build_key_set
 
@@ -27,7 +28,11 @@ MAX_REVOCATION_TTL = 1.0
 DATABASE_KEYS = frozenset({'url', 'path'})
 REDIS_KEYS = frozenset({'url'})
 THROTTLE_SETTING = 'LOGIN_THROTTLE'
-THROTTLE_KEYS = frozenset({'max_failures', 'max_failures_per_address', 'window'})
+THROTTLE_KEYS = frozenset({'max_failures', 'max_failures_per_address', 'window', 'slow_down_after', 'max_delay',
+                           'known_address_ttl'})
+#: How long a username's failures are remembered by its slowdown; `max_delay` may not exceed it.
+SLOWDOWN_MEMORY = 3600
+_THROTTLE_DURATIONS = frozenset({'window', 'max_delay', 'known_address_ttl'})
 OPENAPI_KEYS = frozenset({'enabled', 'title', 'version', 'description'})
 #: No password longer than this is hashed, whatever ``ACCOUNTS['password_max_length']`` says.
 MAX_PASSWORD_LENGTH = 4096
@@ -66,9 +71,23 @@ class AuthCacheSettings:
 
 @dataclass(frozen=True, slots=True)
 class ThrottleSettings:
+    """``LOGIN_THROTTLE`` (see `panther_like.throttle`): the defaults hold an attacker, never the owner.
+
+    `max_failures` per username from one address and `max_failures_per_address`
+    per address (any username) within `window` seconds; past either, that
+    address gets 429. A username's failures from all addresses are slowed
+    instead: after `slow_down_after` within an hour, each further one must
+    wait twice as long as the one before (1 s, 2 s, ... up to `max_delay`).
+    An address the username logged in from within `known_address_ttl`
+    seconds (0: none) is not slowed.
+    """
+
     max_failures: int = 5
     max_failures_per_address: int = 50
     window: int = 300
+    slow_down_after: int = 10
+    max_delay: int = 30
+    known_address_ttl: int = 30 * 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,16 +252,43 @@ def throttle_settings(value: Any) -> ThrottleSettings | None:
         )
     defaults = ThrottleSettings()
     values: dict[str, int] = {}
-    for key in THROTTLE_KEYS:
+    for key in sorted(THROTTLE_KEYS):
         item = value.get(key, getattr(defaults, key))
-        if key == 'window' and isinstance(item, timedelta):
+        if key in _THROTTLE_DURATIONS and isinstance(item, timedelta):
             seconds = item.total_seconds()
             item = int(seconds) if seconds == int(seconds) else item
-        if not isinstance(item, int) or isinstance(item, bool) or item <= 0:
-            kind = 'a positive whole number of seconds or a timedelta' if key == 'window' else 'a positive integer'
+        lowest = 0 if key == 'known_address_ttl' else 1
+        if not isinstance(item, int) or isinstance(item, bool) or item < lowest:
+            if key not in _THROTTLE_DURATIONS:
+                kind = 'a positive integer'
+            elif lowest:
+                kind = 'a positive whole number of seconds or a timedelta'
+            else:
+                kind = 'a whole number of seconds or a timedelta, 0 for none'
             raise ConfigError(f'{THROTTLE_SETTING}[{key!r}]', item, f'{item!r} must be {kind}')
         values[key] = item
+    if values['max_delay'] > SLOWDOWN_MEMORY:
+        raise ConfigError(f"{THROTTLE_SETTING}['max_delay']", values['max_delay'],
+                          f'must be at most {SLOWDOWN_MEMORY} seconds (a username\'s failures are remembered an hour)')
     return ThrottleSettings(**values)
+
+
+def trusted_proxies(value: Any) -> TrustedProxies:
+    """``TRUSTED_PROXIES``: addresses and networks (a list, or one comma-separated string); absent: uvicorn's."""
+    if value is None:
+        return TrustedProxies(DEFAULT_TRUSTED_PROXIES)
+    if value is False:
+        return TrustedProxies(())
+    if isinstance(value, str):
+        entries = [entry.strip() for entry in value.split(',') if entry.strip()]
+    elif isinstance(value, list | tuple | set | frozenset) and all(isinstance(entry, str) for entry in value):
+        entries = [entry.strip() for entry in value]
+    else:
+        raise ConfigError('TRUSTED_PROXIES', value, "must be a list such as ['10.0.0.5', '10.1.0.0/16'] ([]: none)")
+    try:
+        return TrustedProxies(entries)
+    except ValueError as exc:
+        raise ConfigError('TRUSTED_PROXIES', value, str(exc)) from None
 
 
 def openapi_setting(value: Any) -> OpenAPISettings:

@@ -1,55 +1,70 @@
-"""Login throttling: a bounded number of failed password checks per username and per client address.
+"""Login throttling that holds back a password guesser without locking the account's owner out.
 
-Why both keys: a limit per username stops guessing one account's password
-from many addresses; a limit per address stops one client from trying a
-few passwords against many accounts. Either limit reached means **429**
-with ``Retry-After`` (seconds), before any password is checked.
+A limit per username alone is a switch anyone can flip: a few wrong
+passwords for ``victim``, from anywhere, and the owner's right password is
+refused too. So failures are counted three ways (`ActionLimit` has the
+numbers; ``LOGIN_THROTTLE`` sets them for login):
+
+- per username *and* address: the address that has been guessing gets
+  **429** with ``Retry-After`` for that username, even with the right
+  password, so a guess that happens to be right teaches it nothing; the
+  owner, elsewhere, is not affected;
+- per address: one client trying a few passwords on many accounts;
+- per username from all addresses, a slowdown rather than a refusal: after
+  a few failures within an hour, each further one must wait twice as long
+  as the one before, up to a cap. A guesser with many addresses gets a
+  bounded number of checks per hour (docs/security.md has the count),
+  while an address the username logged in from recently is not slowed at
+  all, and one address at its own limit cannot keep the username slowed
+  (the cap is below the pace the per-address limit allows).
 
 Why reserve before checking: `check` counts the attempt *before* the
-password is verified (and gives the slot back on success), so a burst of
-concurrent guesses cannot all pass a "fewer than N failures so far" test
-at once: at most ``max_failures`` attempts per window ever get a password
-check.
-
-The counters live where revocations live, so every worker and host sees
-the same numbers: in the database by default (one row per attempt, counted
-over a sliding window; inserts are atomic on both backends, so no ``$inc``
-is needed), in Redis when ``REDIS`` is set (``INCR`` + ``EXPIRE ... NX``,
-a window that starts at the first failure).
+password is verified (and gives it back on success), so a burst of
+concurrent guesses cannot all pass a "fewer than N so far" test at once.
+Why the same rules for `limit` (password-reset and verification e-mails):
+the same attacker could otherwise flood one mailbox, or spend the owner's
+budget of e-mails. The client address is the one `panther_like.client_address`
+derived (``TRUSTED_PROXIES``); IPv6 clients count per /64 network.
 
 Use it in a login view::
 
     from panther_like.throttle import login_throttle
 
-    await login_throttle.check(request, username)          # 429 when over the limit
-    if user is None or not user.check_password(password):
+    await login_throttle.check(request, username)          # 429 when over a limit
+    if user is None or not await user.verify_password(password):
         await login_throttle.record_failure(request, username, user_id=user and user.id)
         raise AuthenticationAPIError('Invalid username or password')
-    await login_throttle.reset(request, username)          # success: this username starts over
-
-Settings: ``LOGIN_THROTTLE = {'max_failures': 5, 'window': 300,
-'max_failures_per_address': 50}`` (every key optional; ``window`` in
-seconds or a timedelta); ``LOGIN_THROTTLE = False`` turns it off.
+    await login_throttle.reset(request, username)          # success: this address starts over
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import secrets
-from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from panther_like import audit, status
+from panther_like.client_address import address_group
 from panther_like.exceptions import APIError
 from panther_like.redis_connection import RedisConnection
 from panther_like.request import HTTPConnection
-from panther_like.revocation import ExpiredRowPurge
-from panther_like.settings import ThrottleSettings
+from panther_like.settings import SLOWDOWN_MEMORY, ThrottleSettings
+from panther_like.throttle_stores import (
+    THROTTLE_COLLECTION,
+    DatabaseThrottleStore,
+    Hit,
+    RedisThrottleStore,
+    ThrottleStore,
+)
 from panther_like.utils import SYSTEM_CLOCK, Clock
 
-THROTTLE_COLLECTION = 'panther_like_login_attempts'
+__all__ = [
+    'SLOWDOWN_MEMORY', 'THROTTLE_COLLECTION', 'ActionLimit', 'DatabaseThrottleStore', 'Hit', 'LoginThrottle',
+    'RedisThrottleStore', 'ThrottleStore', 'TooManyAttemptsAPIError', 'login_throttle',
+]
+_ATTEMPT = 'panther_like.login_attempt'
+_EPSILON = 1e-6  # float noise in clock arithmetic must not turn "exactly on time" into "too early"
 
 
 class TooManyAttemptsAPIError(APIError):
@@ -66,196 +81,179 @@ class TooManyAttemptsAPIError(APIError):
 
 @dataclass(frozen=True, slots=True)
 class ActionLimit:
-    """How many requests of one kind (a password-reset e-mail, say) a subject and an address may make."""
+    """How often one kind of request may be made for one subject (a username, an e-mail address).
 
-    per_subject: int = 3
-    per_address: int = 30
-    window: int = 900
-
-
-# -- where the counters live ------------------------------------------------------------------
-
-
-class ThrottleStore(ABC):
-    """Counters of attempts per key over a window, shared by every worker."""
-
-    @abstractmethod
-    async def hit(self, key: str, window: int) -> tuple[int, Any]:
-        """Count one attempt for `key`; return the count including it and a receipt for `undo`."""
-
-    @abstractmethod
-    async def undo(self, key: str, receipt: Any) -> None:
-        """Forget the attempt `hit` returned `receipt` for."""
-
-    @abstractmethod
-    async def retry_after(self, key: str, limit: int) -> int:
-        """Seconds until `key` has fewer than `limit` attempts again (at least 1)."""
-
-    @abstractmethod
-    async def clear(self, key: str) -> None:
-        """Forget every attempt for `key`."""
-
-
-class DatabaseThrottleStore(ThrottleStore):
-    """One row ``{_id, key, until}`` per attempt; the count is the rows of `key` not yet expired.
-
-    Only `insert_one`, `count`, `find`, `delete_one` and `delete_many` are
-    used, which both backends implement the same way (neosqlite's and
-    nx-27017's ``$inc`` are not relied on).
+    Within `window` seconds: at most `per_subject_and_address` from one
+    address for the subject, and `per_address` from one address whatever
+    the subject; past either, 429 for that address. From all addresses
+    together, the first `per_subject` within an hour pass freely; after
+    that each one must come twice as long after the latest as the one
+    before did (1 s, 2 s, 4 s ...), up to `max_delay` seconds. Keep
+    `max_delay` below ``window / per_subject_and_address``, so that one
+    address at its own limit cannot keep the subject slowed for everyone.
     """
 
-    def __init__(self, database: Any, *, clock: Clock = SYSTEM_CLOCK) -> None:
-        self._database = database
-        self._clock = clock
-        self._purge_expired = ExpiredRowPurge(clock=clock)
+    per_subject_and_address: int = 3
+    per_address: int = 30
+    window: int = 900
+    per_subject: int = 5
+    max_delay: int = 240
 
-    @property
-    def _rows(self) -> Any:
-        return self._database.collection(THROTTLE_COLLECTION)
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f'ActionLimit.{field.name} must be a positive integer, not {value!r}')
+        if self.max_delay > SLOWDOWN_MEMORY:
+            raise ValueError(f'ActionLimit.max_delay must be at most {SLOWDOWN_MEMORY} seconds')
 
-    async def hit(self, key: str, window: int) -> tuple[int, Any]:
-        now = self._clock.time()
-        row_id = secrets.token_hex(12)
-        await self._rows.insert_one({'_id': row_id, 'key': key, 'until': now + window})
-        count = await self._rows.count({'key': key, 'until': {'$gt': now}})
-        await self._purge_expired(self._rows, now)
-        return count, row_id
+    @classmethod
+    def for_login(cls, settings: ThrottleSettings) -> ActionLimit:
+        return cls(
+            per_subject_and_address=settings.max_failures, per_address=settings.max_failures_per_address,
+            window=settings.window, per_subject=settings.slow_down_after, max_delay=settings.max_delay,
+        )
 
-    async def undo(self, key: str, receipt: Any) -> None:
-        await self._rows.delete_one({'_id': receipt})
-
-    async def retry_after(self, key: str, limit: int) -> int:
-        now = self._clock.time()
-        live = await self._rows.find({'key': key, 'until': {'$gt': now}}, sort=[('until', 1)])
-        if len(live) < limit:
-            return 1
-        # Once the oldest (len - limit + 1) rows have expired, fewer than `limit` remain.
-        return max(1, math.ceil(live[len(live) - limit]['until'] - now))
-
-    async def clear(self, key: str) -> None:
-        await self._rows.delete_many({'key': key})
+    def delay(self, earlier: int) -> int:
+        """Seconds the next request must wait after the latest, when `earlier` were made within the hour."""
+        if earlier < self.per_subject:
+            return 0
+        return min(2 ** min(earlier - self.per_subject, 31), self.max_delay)
 
 
-class RedisThrottleStore(ThrottleStore):
-    """``INCR`` + ``EXPIRE key window NX`` in one transaction: the window starts at the first attempt."""
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """The counters one request touches. What was typed is only ever stored hashed."""
 
-    PREFIX = 'panther_like:throttle:'
+    subject: str
+    pair: str | None
+    address: str | None
+    known: str | None
 
-    def __init__(self, redis: RedisConnection) -> None:
-        self._redis = redis
-
-    async def hit(self, key: str, window: int) -> tuple[int, Any]:
-        name = self.PREFIX + key
-        count, _ = await self._redis.transaction(('incr', name), ('expire', name, window, True))  # True: NX
-        return int(count), None
-
-    async def undo(self, key: str, receipt: Any) -> None:
-        await self._redis.transaction(('decr', self.PREFIX + key))
-
-    async def retry_after(self, key: str, limit: int) -> int:
-        (ttl,) = await self._redis.transaction(('ttl', self.PREFIX + key))
-        return max(1, int(ttl))
-
-    async def clear(self, key: str) -> None:
-        await self._redis.transaction(('delete', self.PREFIX + key))
-
-
-# -- the throttle a login view uses ------------------------------------------------------------
-
-
-def _username_key(username: str) -> str:
-    # Hashed: the counters never hold what someone typed (a password pasted into the username field).
-    return 'user:' + hashlib.sha256(username.encode('utf-8', 'surrogatepass')).hexdigest()[:32]
-
-
-def _address_key(request: HTTPConnection) -> str | None:
-    client = request.client
-    return f'addr:{client[0]}' if client else None
+    @classmethod
+    def of(cls, request: HTTPConnection, action: str, subject: str) -> _Keys:
+        # Hashed: the counters never hold what someone typed (a password pasted into the username field).
+        digest = hashlib.sha256(subject.encode('utf-8', 'surrogatepass')).hexdigest()[:32]
+        client = request.client
+        if not client or not client[0]:
+            return cls(f'{action}:subject:{digest}', None, None, None)
+        group = address_group(client[0])
+        return cls(f'{action}:subject:{digest}', f'{action}:pair:{digest}:{group}', f'{action}:addr:{group}',
+                   f'{action}:known:{digest}:{group}')
 
 
 class LoginThrottle:
-    """Limits failed logins per username and per client address; see the module docstring."""
+    """The app's throttle (``request.app.login_throttle``); see the module docstring."""
 
     def __init__(self, settings: ThrottleSettings | None, store: ThrottleStore) -> None:
         self.settings = settings
         self.store = store
+        self.login_limit = ActionLimit.for_login(settings) if settings is not None else None
 
     @classmethod
     def build(
         cls, settings: ThrottleSettings | None, database: Any, redis: RedisConnection | None, *,
         clock: Clock = SYSTEM_CLOCK,
     ) -> LoginThrottle:
-        store = RedisThrottleStore(redis) if redis is not None else DatabaseThrottleStore(database, clock=clock)
-        return cls(settings, store)
-
-    def _limits(self, request: HTTPConnection, username: str) -> list[tuple[str, int]]:
-        assert self.settings is not None
-        limits = [(_username_key(username), self.settings.max_failures)]
-        address = _address_key(request)
-        if address is not None:
-            limits.append((address, self.settings.max_failures_per_address))
-        return limits
+        if redis is not None:
+            return cls(settings, RedisThrottleStore(redis, clock=clock))
+        return cls(settings, DatabaseThrottleStore(database, clock=clock))
 
     async def check(self, request: HTTPConnection, username: str) -> None:
         """Reserve one attempt for `username` from this client, or raise 429 (`TooManyAttemptsAPIError`)."""
-        if self.settings is None:
+        if self.settings is None or self.login_limit is None:
             return
-        taken = await self._take(request, self._limits(request, username), self.settings.window,
-                                 event='login.throttled', what='failed login attempts')
-        request.scope.setdefault('state', {})['panther_like.login_attempt'] = taken
+        taken = await self._take(
+            request, _Keys.of(request, 'login', username), self.login_limit, event='login.throttled',
+            what='failed login attempts', noun='username', known_addresses=self.settings.known_address_ttl > 0,
+        )
+        request.scope.setdefault('state', {})[_ATTEMPT] = taken
 
     async def limit(
         self, request: HTTPConnection, action: str, subject: str, limit: ActionLimit = ActionLimit()
     ) -> None:
         """Count one `action` request (``'password_reset'``, ``'verify'``) for `subject` from this client.
 
-        429 with ``Retry-After`` once the subject or the address is over `limit`; a request
-        refused this way is not counted. The subject is hashed like a username.
+        429 with ``Retry-After`` once this address is over its limits, or while the subject
+        is slowed down (see `ActionLimit`); a request refused this way is not counted. Every
+        request that passes counts: there is no success to give it back.
         """
-        limits = [(f'{action}:{_username_key(subject)}', limit.per_subject)]
-        address = _address_key(request)
-        if address is not None:
-            limits.append((f'{action}:{address}', limit.per_address))
-        await self._take(request, limits, limit.window, event=f'{action}.throttled', what='requests')
+        await self._take(request, _Keys.of(request, action, subject), limit, event=f'{action}.throttled',
+                         what='requests', noun='subject', known_addresses=False)
 
     async def _take(
-        self, request: HTTPConnection, limits: list[tuple[str, int]], window: int, *, event: str, what: str
+        self, request: HTTPConnection, keys: _Keys, limit: ActionLimit, *, event: str, what: str, noun: str,
+        known_addresses: bool,
     ) -> list[tuple[str, Any]]:
-        """One hit on each key, or none at all and a 429 when a key is over its limit."""
+        """One hit on each counter, or none at all and a 429 when one of them says no."""
         taken: list[tuple[str, Any]] = []
-        for key, limit in limits:
-            count, receipt = await self.store.hit(key, window)
-            taken.append((key, receipt))
-            if count > limit:
-                for done_key, done_receipt in taken:
-                    await self.store.undo(done_key, done_receipt)
-                retry_after = await self.store.retry_after(key, limit)
-                scope = key.split(':')[-2] if key.count(':') > 1 else key.split(':')[0]
-                audit.log_event(event, request=request, reason=f'too many {what} per {scope}', retry_after=retry_after)
-                raise TooManyAttemptsAPIError(retry_after, what)
+        for key, most, scope in ((keys.pair, limit.per_subject_and_address, f'for this {noun} from this address'),
+                                 (keys.address, limit.per_address, 'from this address')):
+            if key is None:
+                continue
+            hit = await self.store.hit(key, limit.window)
+            taken.append((key, hit.receipt))
+            if hit.count > most:
+                retry_after = await self.store.retry_after(key, most, limit.window)
+                await self._refuse(request, taken, retry_after, event=event, what=what,
+                                   reason=f'too many {what} {scope}')
+        hit = await self.store.hit(keys.subject, SLOWDOWN_MEMORY)
+        taken.append((keys.subject, hit.receipt))
+        wait = _wait(hit, limit)
+        if wait > 0:
+            if known_addresses and keys.known is not None and await self.store.remembers(keys.known):
+                await self.store.undo(keys.subject, hit.receipt)  # the owner's usual address: not slowed
+                taken.pop()
+            else:
+                await self._refuse(request, taken, max(1, math.ceil(wait - _EPSILON)), event=event, what=what,
+                                   reason=f'{what} for this {noun} slowed down')
         return taken
 
+    async def _refuse(
+        self, request: HTTPConnection, taken: list[tuple[str, Any]], retry_after: int, *, event: str, what: str,
+        reason: str,
+    ) -> None:
+        for key, receipt in taken:
+            await self.store.undo(key, receipt)
+        audit.log_event(event, request=request, reason=reason, retry_after=retry_after)
+        raise TooManyAttemptsAPIError(retry_after, what)
+
     async def record_failure(self, request: HTTPConnection, username: str, *, user_id: str | None = None) -> None:
-        """The reserved attempt failed: it keeps counting until the window passes. Logged for audit."""
+        """The reserved attempt failed: it keeps counting until its window passes. Logged for audit."""
         audit.log_event('login.failure', request=request, reason='invalid username or password', user_id=user_id)
 
     async def reset(self, request: HTTPConnection, username: str) -> None:
-        """A successful login: this username starts over, and the address gets its slot back.
+        """A successful login: this address starts over for `username`, and is remembered as the owner's.
 
-        The address's earlier failures still count, so logging in to one's own
-        account between guesses at others does not reset the per-address limit.
+        The attempt's reservations are given back, but the address's failures on
+        other usernames still count (logging in to one's own account between
+        guesses at others resets nothing), and the username's failures from
+        other addresses keep slowing them: the owner does not need it lifted,
+        and lifting it would hand a guesser a fresh budget at every login.
         """
         if self.settings is None:
             return
-        await self.store.clear(_username_key(username))
-        taken = request.scope.get('state', {}).pop('panther_like.login_attempt', [])
-        for key, receipt in taken:
-            if key.startswith('addr:'):
+        keys = _Keys.of(request, 'login', username)
+        for key, receipt in request.scope.get('state', {}).pop(_ATTEMPT, []):
+            if key != keys.pair:
                 await self.store.undo(key, receipt)
+        if keys.pair is not None:
+            await self.store.clear(keys.pair)
+        if keys.known is not None and self.settings.known_address_ttl > 0:
+            await self.store.remember(keys.known, self.settings.known_address_ttl)
+
+
+def _wait(hit: Hit, limit: ActionLimit) -> float:
+    """How much longer the subject's `hit` should have waited after the latest other one (0: not at all)."""
+    delay = limit.delay(hit.count - 1)
+    if delay == 0 or hit.latest_other is None:
+        return 0.0
+    wait = hit.latest_other + delay - hit.at
+    return wait if wait > _EPSILON else 0.0
 
 
 class _RequestThrottle:
-    """``login_throttle``: the throttle of the app serving the request, for login views to call."""
+    """``login_throttle``: the throttle of the app serving the request, for views to call."""
 
     async def check(self, request: HTTPConnection, username: str) -> None:
         await request.app.login_throttle.check(request, username)
@@ -265,6 +263,11 @@ class _RequestThrottle:
 
     async def reset(self, request: HTTPConnection, username: str) -> None:
         await request.app.login_throttle.reset(request, username)
+
+    async def limit(
+        self, request: HTTPConnection, action: str, subject: str, limit: ActionLimit = ActionLimit()
+    ) -> None:
+        await request.app.login_throttle.limit(request, action, subject, limit)
 
 
 login_throttle = _RequestThrottle()

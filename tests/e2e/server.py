@@ -30,7 +30,7 @@ PROJECT_DIRS = ('configs', 'core', 'example_app')
 # Settings the example reads; an inherited value would win over the .env file (see load_env).
 ENV_SETTINGS = (
     'SECRET_KEY', 'MONGODB_URL', 'DB_PATH', 'REDIS_URL',
-    'LOGIN_MAX_FAILURES', 'LOGIN_MAX_FAILURES_PER_ADDRESS', 'LOGIN_THROTTLE_WINDOW',
+    'LOGIN_MAX_FAILURES', 'LOGIN_MAX_FAILURES_PER_ADDRESS', 'LOGIN_THROTTLE_WINDOW', 'TRUSTED_PROXIES',
 )
 
 
