@@ -23,6 +23,7 @@ from panther_like.exceptions import ConfigError
 from panther_like.settings import (
     JWT_KEYS,
     MAX_REVOCATION_TTL,
+    AccountEmailSettings,
     AuthCacheSettings,
     JWTSettings,
     OpenAPISettings,
@@ -34,14 +35,16 @@ from panther_like.utils import import_string
 KNOWN_SETTINGS = (
     'SECRET_KEY', 'URLS', 'AUTHENTICATION', 'WS_AUTHENTICATION', 'USER_MODEL',
     'JWTConfig', 'DATABASE', 'REDIS', 'AUTH_CACHE', 'LOGIN_THROTTLE',
-    'DEFAULT_AUTH', 'OPENAPI',
+    'DEFAULT_AUTH', 'OPENAPI', 'MAILER', 'ACCOUNT_EMAILS',
 )
 DEFAULT_USER_MODEL = 'panther_like.db.models.BaseUser'
 # Named for error messages only: the layers that define these bases check them (`require_subclass`).
 AUTHENTICATION_BASE = 'panther_like.authentications.BaseAuthentication'
 USER_MODEL_BASE = 'panther_like.db.models.BaseUser'
+MAILER_BASE = 'panther_like.mail.Mailer'
 __all__ = [
-    'CONFIGS_ENV_VAR', 'JWT_KEYS', 'KNOWN_SETTINGS', 'MAX_REVOCATION_TTL', 'AuthCacheSettings', 'Config',
+    'CONFIGS_ENV_VAR', 'JWT_KEYS', 'KNOWN_SETTINGS', 'MAX_REVOCATION_TTL', 'AccountEmailSettings', 'AuthCacheSettings',
+    'Config',
     'JWTSettings', 'OpenAPISettings', 'ThrottleSettings', 'did_you_mean', 'import_class', 'import_setting', 'load',
     'redact_url', 'require_subclass', 'resolve_module',
 ]
@@ -66,6 +69,10 @@ class Config:
     #: ``auth`` of every route that sets none and is in no Group with one (None: public); checked by the app.
     default_auth: Any = None
     openapi: OpenAPISettings = field(default_factory=OpenAPISettings)
+    #: The ``MAILER`` class (imported, not yet built: the app checks and builds it) and its options.
+    mailer: type | None = None
+    mailer_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    account_emails: AccountEmailSettings = field(default_factory=AccountEmailSettings)
 
 
 def resolve_module(configs: str | ModuleType | None) -> ModuleType:
@@ -101,6 +108,7 @@ def load(configs: str | ModuleType | None = None) -> Config:
     urls = settings.get('URLS')
     if urls is not None:
         urls = import_setting('URLS', urls, expect=Mapping, kind='a dict of routes')
+    mailer = checks.mailer_setting(settings.get('MAILER'))
 
     return Config(
         module_name=module.__name__,
@@ -116,6 +124,9 @@ def load(configs: str | ModuleType | None = None) -> Config:
         login_throttle=checks.throttle_settings(settings.get('LOGIN_THROTTLE')),
         default_auth=settings.get('DEFAULT_AUTH'),
         openapi=checks.openapi_setting(settings.get('OPENAPI')),
+        mailer=import_class('MAILER', mailer.cls, MAILER_BASE),
+        mailer_options=mailer.options,
+        account_emails=checks.account_emails_settings(settings.get('ACCOUNT_EMAILS')),
     )
 
 

@@ -2,7 +2,7 @@
 
 `panther_like.config` reads the settings module; the values that are more
 than a dotted path (``JWTConfig``, ``AUTH_CACHE``, ``LOGIN_THROTTLE``,
-``OPENAPI``, ``DATABASE``, ``REDIS``) are checked here, each into a frozen
+``OPENAPI``, ``DATABASE``, ``REDIS``, ``MAILER``, ``ACCOUNT_EMAILS``) are checked here, each into a frozen
 dataclass or mapping, and every mistake is a `ConfigError` naming the
 setting (or the key inside it), the value and the reason. Nothing here
 imports the framework's other layers: the settings are the ground floor
@@ -12,10 +12,11 @@ everything else stands on.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from panther_like.exceptions import ConfigError
 from panther_like.keys import SUPPORTED_ALGORITHMS, KeySet, build_key_set
@@ -30,6 +31,11 @@ THROTTLE_SETTING = 'LOGIN_THROTTLE'
 THROTTLE_KEYS = frozenset({'max_failures', 'max_failures_per_address', 'window'})
 OPENAPI_KEYS = frozenset({'enabled', 'title', 'version', 'description'})
 DEFAULT_LIFE_TIME = timedelta(days=1)
+DEFAULT_MAILER = 'panther_like.mail.ConsoleMailer'
+ACCOUNT_EMAILS_KEYS = frozenset({'reset_url', 'verify_url', 'reset_life_time', 'verify_life_time'})
+DEFAULT_ONE_TIME_LIFE = timedelta(minutes=15)
+#: Hosts a link may reach over plain http: the developer's own machine.
+LOOPBACK_HOSTS = frozenset({'localhost', '127.0.0.1', '::1'})
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +79,32 @@ class OpenAPISettings:
     title: str = 'panther_like API'
     version: str = '0.1.0'
     description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MailerSetting:
+    """``MAILER`` split into the class to build (a dotted path or the class) and its options.
+
+    The class is imported by `panther_like.config` and built by the app,
+    which also checks that it is a mailer: the settings cannot import it.
+    """
+
+    cls: Any = DEFAULT_MAILER
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class AccountEmailSettings:
+    """``ACCOUNT_EMAILS``: where the links in password-reset and verification mail point, and how long they work.
+
+    A link is the url followed by the token (``https://app.example.com/reset#token=`` +
+    token). Without a url the mail carries the token alone, for a client that asks for it.
+    """
+
+    reset_url: str | None = None
+    verify_url: str | None = None
+    reset_life_time: timedelta = DEFAULT_ONE_TIME_LIFE
+    verify_life_time: timedelta = DEFAULT_ONE_TIME_LIFE
 
 
 # -- checks ------------------------------------------------------------------------------------
@@ -242,3 +274,70 @@ def openapi_setting(value: Any) -> OpenAPISettings:
         enabled=enabled, title=value.get('title') or defaults.title, version=value.get('version') or defaults.version,
         description=value.get('description'),
     )
+
+
+def mailer_setting(value: Any) -> MailerSetting:
+    """``MAILER``: a dotted path (or class), or ``{'class': ..., **options}``; absent: the console mailer."""
+    if value is None:
+        return MailerSetting()
+    if isinstance(value, str | type):
+        return MailerSetting(value)
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            'MAILER', type(value).__name__,
+            "must be a dotted path such as 'panther_like.mail.SMTPMailer', or a dict such as "
+            "{'class': 'panther_like.mail.SMTPMailer', 'host': ...}",
+        )
+    if 'class' not in value:
+        raise ConfigError('MAILER', sorted(map(str, value)), "a MAILER dict needs a 'class' key naming the mailer")
+    cls = value['class']
+    if not isinstance(cls, str | type):
+        raise ConfigError("MAILER['class']", cls, f'{cls!r} must be a dotted path or a class')
+    options = {key: item for key, item in value.items() if key != 'class'}
+    return MailerSetting(cls, MappingProxyType(options))
+
+
+def account_emails_settings(value: Any) -> AccountEmailSettings:
+    """``ACCOUNT_EMAILS`` checked: links that are https (plain http only to this machine), positive lifetimes."""
+    if value is None:
+        return AccountEmailSettings()
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            'ACCOUNT_EMAILS', value, f"must be a dict such as {{'reset_url': 'https://...'}}, not {value!r}"
+        )
+    unknown = sorted(set(value) - ACCOUNT_EMAILS_KEYS)
+    if unknown:
+        known = ', '.join(sorted(ACCOUNT_EMAILS_KEYS))
+        raise ConfigError('ACCOUNT_EMAILS', unknown[0], f'unknown key {unknown[0]!r} (known keys: {known})')
+    checked: dict[str, Any] = {}
+    for key in ('reset_url', 'verify_url'):
+        url = value.get(key)
+        if url is not None:
+            checked[key] = _link_base(f'ACCOUNT_EMAILS[{key!r}]', url)
+    for key in ('reset_life_time', 'verify_life_time'):
+        if value.get(key) is not None:
+            checked[key] = _seconds(f'ACCOUNT_EMAILS[{key!r}]', value[key])
+    return AccountEmailSettings(**checked)
+
+
+def _link_base(setting: str, url: Any) -> str:
+    """A link's beginning must be absolute, and https unless it stays on this machine.
+
+    The token travels in the link: over plain http anyone on the path could use it first.
+    """
+    if not isinstance(url, str) or not url:
+        raise ConfigError(setting, url, f'{url!r} must be a non-empty string such as "https://app.example.com/reset#token="')
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise ConfigError(setting, url, f'{url!r} is not a URL ({exc})') from None
+    if parts.scheme not in ('https', 'http') or not host:
+        raise ConfigError(setting, url, f'{url!r} must be an absolute https:// URL')
+    if parts.scheme == 'http' and host not in LOOPBACK_HOSTS:
+        raise ConfigError(
+            setting, url, f'{url!r} would send a one-time token over plain http; use https:// (http only for localhost)'
+        )
+    if any(ch in url for ch in ' \r\n\t'):
+        raise ConfigError(setting, url, f'{url!r} must not contain spaces or line breaks')
+    return url
