@@ -150,6 +150,14 @@ class SMTPServer:
         while _accepts(self.port) and time.monotonic() < deadline:
             time.sleep(0.02)
 
+    def example_env(self) -> dict[str, str]:
+        """The example project's mail settings (its ``.env``) for sending here, with links to app.example.com."""
+        return {
+            'SMTP_HOST': self.host, 'SMTP_PORT': str(self.port), 'SMTP_TLS': 'none',
+            'MAIL_FROM': 'accounts@example.com',
+            'RESET_URL': 'https://app.example.com/reset#token=', 'VERIFY_URL': 'https://app.example.com/verify#token=',
+        }
+
     def messages(self, to: str | None = None) -> list[EmailMessage]:
         """Every message delivered so far (oldest first), or those whose envelope went to `to`."""
         box = mailbox.Maildir(self.maildir, create=True)

@@ -78,7 +78,7 @@ def test_a_mailer_that_is_neither_a_path_nor_a_dict_is_refused(build) -> None:
 
 
 def test_an_option_the_mailer_does_not_take_is_refused(build) -> None:
-    with pytest.raises(ConfigError, match="'MAILER'.*RecordingMailer refused its options"):
+    with pytest.raises(ConfigError, match=r"'MAILER'.*RecordingMailer refused its options"):
         build(MAILER={'class': 'tests.test_mail_settings.RecordingMailer', 'regoin': 'us'})
 
 

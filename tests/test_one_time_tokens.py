@@ -88,9 +88,10 @@ async def test_two_apps_on_one_store_spend_a_token_once_between_them(settings, c
     token = await store.issue('u1', PASSWORD_RESET, binding='b', life_time=FIFTEEN_MINUTES)
     other = Panther(settings_module(**settings), urls={}, clock=clock)
     async with client_for(other):
-        grants = [await store.find(token, PASSWORD_RESET), await other.one_time_tokens.find(token, PASSWORD_RESET)]
+        workers = [store, other.one_time_tokens]
+        grants = [await worker.find(token, PASSWORD_RESET) for worker in workers]
         outcomes = await asyncio.gather(*(
-            worker.spend(grant) for _ in range(10) for worker, grant in zip((store, other.one_time_tokens), grants)
+            worker.spend(grant) for _ in range(10) for worker, grant in zip(workers, grants, strict=True)
         ))
     assert outcomes.count(True) == 1
 
