@@ -38,3 +38,24 @@ JWTConfig = {
     'life_time': timedelta(days=2),
     'refresh_life_time': timedelta(days=10),
 }
+
+# Mail (password reset and verification links): through the SMTP server SMTP_HOST when it is set;
+# otherwise printed to the terminal, with the one-time links hidden unless MAIL_SHOW_TOKENS=1
+# (for development only: a working reset link in a log is a way into the account).
+if env.get('SMTP_HOST'):
+    MAILER = {
+        'class': 'panther_like.mail.SMTPMailer',
+        'host': env['SMTP_HOST'],
+        'port': int(env.get('SMTP_PORT') or 587),
+        'tls': env.get('SMTP_TLS') or 'starttls',
+        'username': env.get('SMTP_USERNAME') or None,
+        'password': env.get('SMTP_PASSWORD') or None,
+        'sender': env.get('MAIL_FROM') or 'noreply@example.com',
+    }
+else:
+    MAILER = {'class': 'panther_like.mail.ConsoleMailer', 'show_tokens': env.get('MAIL_SHOW_TOKENS') == '1'}
+# Where the links in those mails lead: the page of your front end that reads the token and posts it.
+ACCOUNT_EMAILS = {
+    'reset_url': env.get('RESET_URL') or 'http://localhost:3000/reset-password#token=',
+    'verify_url': env.get('VERIFY_URL') or 'http://localhost:3000/verify-email#token=',
+}

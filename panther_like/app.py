@@ -28,6 +28,8 @@ from panther_like.db.models import BaseUser
 from panther_like.docs_page import mount_docs
 from panther_like.exceptions import APIError, ConfigError, NotFoundAPIError, StoreUnavailableError
 from panther_like.guard import AuthOverride
+from panther_like.mail import ConsoleMailer, Mailer, Outbox
+from panther_like.one_time_tokens import OneTimeTokens
 from panther_like.redis_connection import RedisConnection
 from panther_like.request import Request, announces_body, read_body
 from panther_like.response import Response
@@ -103,6 +105,10 @@ class Panther:
         ) if self.config.jwt else None
         self.login_throttle = LoginThrottle.build(self.config.login_throttle, self.database, self.redis, clock=clock)
         self.trusted_proxies = self.config.trusted_proxies
+        self.one_time_tokens = OneTimeTokens(self.database, self.revocations, clock=clock)
+        mailer_class = self.config.mailer or ConsoleMailer
+        self.mailer: Mailer = mailer_class.from_options(self.config.mailer_options)
+        self.outbox = Outbox(self.mailer)
         bind_app(self)
         install_log_redaction()
 
@@ -224,6 +230,7 @@ class Panther:
             )
 
     async def shutdown(self) -> None:
+        await self.outbox.drain()
         if self.redis is not None:
             await self.redis.close()
         await self.database.close()
@@ -251,6 +258,7 @@ def _check_setting_classes(config: Config) -> None:
     require_subclass('AUTHENTICATION', config.authentication, BaseAuthentication)
     require_subclass('WS_AUTHENTICATION', config.ws_authentication, BaseAuthentication)
     require_subclass('USER_MODEL', config.user_model, BaseUser)
+    require_subclass('MAILER', config.mailer, Mailer)
     for setting, cls in (('AUTHENTICATION', config.authentication), ('WS_AUTHENTICATION', config.ws_authentication)):
         if cls is not None and cls.uses_jwt and config.jwt is None:
             raise ConfigError(

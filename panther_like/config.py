@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType, ModuleType
 from typing import Any
 
+from panther_like import account_settings as account_checks
 from panther_like import settings as checks
+from panther_like.account_settings import AccountEmailSettings, AccountsSettings
 from panther_like.client_address import TrustedProxies
 from panther_like.exceptions import ConfigError
 from panther_like.settings import (
     JWT_KEYS,
     MAX_REVOCATION_TTL,
-    AccountsSettings,
     AuthCacheSettings,
     JWTSettings,
     OpenAPISettings,
@@ -36,16 +37,17 @@ from panther_like.utils import import_string
 KNOWN_SETTINGS = (
     'SECRET_KEY', 'URLS', 'AUTHENTICATION', 'WS_AUTHENTICATION', 'USER_MODEL',
     'JWTConfig', 'DATABASE', 'REDIS', 'AUTH_CACHE', 'LOGIN_THROTTLE',
-    'DEFAULT_AUTH', 'OPENAPI', 'ACCOUNTS', 'TRUSTED_PROXIES',
+    'DEFAULT_AUTH', 'OPENAPI', 'ACCOUNTS', 'TRUSTED_PROXIES', 'MAILER', 'ACCOUNT_EMAILS',
 )
 DEFAULT_USER_MODEL = 'panther_like.db.models.BaseUser'
 # Named for error messages only: the layers that define these bases check them (`require_subclass`).
 AUTHENTICATION_BASE = 'panther_like.authentications.BaseAuthentication'
 USER_MODEL_BASE = 'panther_like.db.models.BaseUser'
+MAILER_BASE = 'panther_like.mail.Mailer'
 __all__ = [
-    'CONFIGS_ENV_VAR', 'JWT_KEYS', 'KNOWN_SETTINGS', 'MAX_REVOCATION_TTL', 'AccountsSettings', 'AuthCacheSettings',
-    'Config', 'JWTSettings', 'OpenAPISettings', 'ThrottleSettings', 'TrustedProxies', 'did_you_mean', 'import_class',
-    'import_setting', 'load', 'redact_url', 'require_subclass', 'resolve_module',
+    'CONFIGS_ENV_VAR', 'JWT_KEYS', 'KNOWN_SETTINGS', 'MAX_REVOCATION_TTL', 'AccountEmailSettings', 'AccountsSettings',
+    'AuthCacheSettings', 'Config', 'JWTSettings', 'OpenAPISettings', 'ThrottleSettings', 'TrustedProxies',
+    'did_you_mean', 'import_class', 'import_setting', 'load', 'redact_url', 'require_subclass', 'resolve_module',
 ]
 CONFIGS_ENV_VAR = 'PANTHER_LIKE_CONFIGS'
 
@@ -71,6 +73,10 @@ class Config:
     accounts: AccountsSettings = field(default_factory=AccountsSettings)
     #: Peers whose X-Forwarded-For names the client (`panther_like.client_address`).
     trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
+    #: The ``MAILER`` class (imported, not yet built: the app checks and builds it) and its options.
+    mailer: type | None = None
+    mailer_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    account_emails: AccountEmailSettings = field(default_factory=AccountEmailSettings)
 
 
 def resolve_module(configs: str | ModuleType | None) -> ModuleType:
@@ -106,6 +112,7 @@ def load(configs: str | ModuleType | None = None) -> Config:
     urls = settings.get('URLS')
     if urls is not None:
         urls = import_setting('URLS', urls, expect=Mapping, kind='a dict of routes')
+    mailer = account_checks.mailer_setting(settings.get('MAILER'))
 
     return Config(
         module_name=module.__name__,
@@ -121,8 +128,11 @@ def load(configs: str | ModuleType | None = None) -> Config:
         login_throttle=checks.throttle_settings(settings.get('LOGIN_THROTTLE')),
         default_auth=settings.get('DEFAULT_AUTH'),
         openapi=checks.openapi_setting(settings.get('OPENAPI')),
-        accounts=checks.accounts_settings(settings.get('ACCOUNTS')),
+        accounts=account_checks.accounts_settings(settings.get('ACCOUNTS')),
         trusted_proxies=checks.trusted_proxies(settings.get('TRUSTED_PROXIES')),
+        mailer=import_class('MAILER', mailer.cls, MAILER_BASE),
+        mailer_options=mailer.options,
+        account_emails=account_checks.account_emails_settings(settings.get('ACCOUNT_EMAILS')),
     )
 
 

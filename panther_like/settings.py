@@ -2,9 +2,9 @@
 
 `panther_like.config` reads the settings module; the values that are more
 than a dotted path (``JWTConfig``, ``AUTH_CACHE``, ``LOGIN_THROTTLE``,
-``TRUSTED_PROXIES``, ``OPENAPI``, ``DATABASE``, ``REDIS``, ``ACCOUNTS``) are checked here, each into a frozen
-dataclass or mapping, and every mistake is a `ConfigError` naming the
-setting (or the key inside it), the value and the reason. Nothing here
+``TRUSTED_PROXIES``, ``OPENAPI``, ``DATABASE``, ``REDIS``) are checked here, each into a frozen
+dataclass or mapping (those of the account routes in `panther_like.account_settings`), and
+every mistake is a `ConfigError` naming the setting (or the key inside it), the value and the reason. Nothing here
 imports the framework's other layers: the settings are the ground floor
 everything else stands on.
 """
@@ -34,12 +34,6 @@ THROTTLE_KEYS = frozenset({'max_failures', 'max_failures_per_address', 'window',
 SLOWDOWN_MEMORY = 3600
 _THROTTLE_DURATIONS = frozenset({'window', 'max_delay', 'known_address_ttl'})
 OPENAPI_KEYS = frozenset({'enabled', 'title', 'version', 'description'})
-#: No password longer than this is hashed, whatever ``ACCOUNTS['password_max_length']`` says.
-MAX_PASSWORD_LENGTH = 4096
-ACCOUNTS_KEYS = frozenset({
-    'cookies', 'cookie_secure', 'require_verified', 'password_min_length', 'password_max_length',
-    'refuse_common_passwords',
-})
 DEFAULT_LIFE_TIME = timedelta(days=1)
 
 
@@ -100,31 +94,10 @@ class OpenAPISettings:
     description: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AccountsSettings:
-    """The ``ACCOUNTS`` setting: how the ready-made account routes (`panther_like.accounts`) behave.
-
-    `cookies`: login and refresh also set ``access_token``, ``refresh_token`` and
-    ``csrftoken`` cookies for browsers, and the routes accept the access token from its
-    cookie (with the CSRF check). `cookie_secure`: mark them ``Secure`` (False only for a
-    site served over plain http). `require_verified`: refuse login until ``is_verified``.
-    The password policy: at least `password_min_length` characters, at most
-    `password_max_length`, not the username, and (`refuse_common_passwords`) none of the
-    30,000 most common passwords.
-    """
-
-    cookies: bool = False
-    cookie_secure: bool = True
-    require_verified: bool = False
-    password_min_length: int = 8
-    password_max_length: int = 1024
-    refuse_common_passwords: bool = True
-
-
 # -- checks ------------------------------------------------------------------------------------
 
 
-def _seconds(setting: str, value: Any) -> timedelta:
+def seconds(setting: str, value: Any) -> timedelta:
     if isinstance(value, timedelta):
         delta = value
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -158,9 +131,9 @@ def jwt_settings(value: Any, secret_key: str | None) -> JWTSettings | None:
             "JWTConfig['algorithm']", algorithm,
             f'{algorithm!r} is not supported; use one of {", ".join(SUPPORTED_ALGORITHMS)}',
         )
-    life_time = _seconds("JWTConfig['life_time']", value.get('life_time', DEFAULT_LIFE_TIME))
+    life_time = seconds("JWTConfig['life_time']", value.get('life_time', DEFAULT_LIFE_TIME))
     refresh = value.get('refresh_life_time')
-    refresh_life_time = 2 * life_time if refresh is None else _seconds("JWTConfig['refresh_life_time']", refresh)
+    refresh_life_time = 2 * life_time if refresh is None else seconds("JWTConfig['refresh_life_time']", refresh)
     if key is None:
         return None
     if not isinstance(key, str) or not key:
@@ -315,35 +288,3 @@ def openapi_setting(value: Any) -> OpenAPISettings:
         enabled=enabled, title=value.get('title') or defaults.title, version=value.get('version') or defaults.version,
         description=value.get('description'),
     )
-
-
-def accounts_settings(value: Any) -> AccountsSettings:
-    """Check ``ACCOUNTS`` when the app is built; absent means every default."""
-    if value is None:
-        return AccountsSettings()
-    if not isinstance(value, Mapping):
-        raise ConfigError('ACCOUNTS', value, f"must be a dict such as {{'cookies': True}}, not {value!r}")
-    unknown = sorted(set(value) - ACCOUNTS_KEYS)
-    if unknown:
-        known = ', '.join(sorted(ACCOUNTS_KEYS))
-        raise ConfigError('ACCOUNTS', unknown[0], f'unknown key {unknown[0]!r} (known keys: {known})')
-    defaults = AccountsSettings()
-    checked: dict[str, Any] = {}
-    for key in ('cookies', 'cookie_secure', 'require_verified', 'refuse_common_passwords'):
-        item = value.get(key, getattr(defaults, key))
-        if not isinstance(item, bool):
-            raise ConfigError(f'ACCOUNTS[{key!r}]', item, f'{item!r} must be True or False')
-        checked[key] = item
-    for key in ('password_min_length', 'password_max_length'):
-        item = value.get(key, getattr(defaults, key))
-        if not isinstance(item, int) or isinstance(item, bool) or not 1 <= item <= MAX_PASSWORD_LENGTH:
-            raise ConfigError(
-                f'ACCOUNTS[{key!r}]', item, f'{item!r} must be a whole number from 1 to {MAX_PASSWORD_LENGTH}'
-            )
-        checked[key] = item
-    if checked['password_max_length'] < checked['password_min_length']:
-        raise ConfigError(
-            "ACCOUNTS['password_max_length']", checked['password_max_length'],
-            f"{checked['password_max_length']!r} is below password_min_length ({checked['password_min_length']})",
-        )
-    return AccountsSettings(**checked)

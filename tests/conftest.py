@@ -7,7 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.servers import ServerHandle, fresh_database_url, serve, start_mongo_wire, start_redis
+from tests.mail_server import SMTPServer, start_smtp
+from tests.servers import (
+    ServerHandle,
+    ServerUnavailable,
+    fresh_database_url,
+    serve,
+    start_mongo_wire,
+    start_redis,
+    unavailable,
+)
 
 pytest_plugins = ['tests.tiers']  # plain pytest runs the in-process tier; --all-tiers runs every tier
 
@@ -43,3 +52,16 @@ def database_setting(request: pytest.FixtureRequest, tmp_path) -> dict:
     if request.param == 'embedded':
         return {'path': str(tmp_path / 'store.sqlite3')}
     return {'url': fresh_database_url(request.getfixturevalue('mongodb_url'))}
+
+
+@pytest.fixture(scope='session')
+def smtp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SMTPServer]:
+    """aiosmtpd in its own process on a free 127.0.0.1 port; what it receives is in `messages()`."""
+    try:
+        server = start_smtp(tmp_path_factory.mktemp('smtp'))
+    except (ServerUnavailable, OSError) as exc:
+        unavailable(f'the test SMTP server could not be started: {exc}')
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -39,7 +39,9 @@ DOCS = REPO / 'docs'
 BIN = Path(sys.executable).parent
 FENCE = re.compile(r'^```([^\n`]*)\n(.*?)^```\s*$', re.MULTILINE | re.DOTALL)
 KNOWN_LANGUAGES = {'python', 'bash', 'text', 'ini'}
-INHERITED = ('SECRET_KEY', 'MONGODB_URL', 'DB_PATH', 'REDIS_URL', 'PANTHER_LIKE_CONFIGS', 'PYTHONPATH')
+INHERITED = ('SECRET_KEY', 'MONGODB_URL', 'DB_PATH', 'REDIS_URL', 'PANTHER_LIKE_CONFIGS', 'PYTHONPATH',
+             'SMTP_HOST', 'SMTP_PORT', 'SMTP_TLS', 'SMTP_USERNAME', 'SMTP_PASSWORD', 'MAIL_FROM', 'MAIL_SHOW_TOKENS',
+             'RESET_URL', 'VERIFY_URL')
 
 RUNNER = r'''
 import ast, asyncio, json, sys, traceback

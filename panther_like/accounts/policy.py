@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 
+from panther_like.account_settings import AccountsSettings
 from panther_like.exceptions import BadRequestAPIError
-from panther_like.settings import AccountsSettings
 from panther_like.usernames import username_key
 
 

@@ -64,6 +64,8 @@ class Me(GenericAPI):
         """Change the fields the user model declares editable; any other field is a 400."""
         user = request.user
         fields = _editable(type(user), dict(request.validated.model_extra or {}))
+        if 'email' in fields and fields['email'] != getattr(user, 'email', None):
+            fields['is_verified'] = False  # a new address is not verified until its owner answers the mail
         if fields:
             try:
                 await user.update(**fields)

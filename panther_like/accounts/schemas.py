@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from panther_like.settings import MAX_PASSWORD_LENGTH
+from panther_like.account_settings import MAX_PASSWORD_LENGTH
 from panther_like.usernames import MAX_USERNAME_LENGTH
 
 MAX_TOKEN_LENGTH = 8192

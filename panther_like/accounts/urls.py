@@ -7,6 +7,7 @@ from typing import Any
 from panther_like.accounts.devices import session_detail, sessions
 from panther_like.accounts.login import login, logout, logout_all, refresh
 from panther_like.accounts.profile import Me, password_change, signup
+from panther_like.accounts.recovery import recovery_urls
 
 accounts_urls: dict[str, Any] = {
     'signup': signup,
@@ -18,4 +19,5 @@ accounts_urls: dict[str, Any] = {
     'password/change': password_change,
     'sessions': sessions,
     'sessions/<sid>': session_detail,
+    **recovery_urls,  # password/forgot, password/reset, verify/request, verify
 }

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, settings
 
 from tests.e2e.helpers import User, new_user
 from tests.e2e.server import ExampleServer, launch
+from tests.mail_server import SMTPServer
 from tests.security.attack import TALLY, Attacker
 
 _COMMON = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
@@ -58,9 +59,11 @@ class Victims:
 
 
 @pytest.fixture(scope='session')
-def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleServer]:
+def hostile_server(tmp_path_factory: pytest.TempPathFactory, smtp_server: SMTPServer) -> Iterator[ExampleServer]:
+    """Mail (reset and verification links) goes to the test SMTP server, where the attacks read their tokens."""
     yield from launch(
         tmp_path_factory, 'hostile', log_level='info', uvicorn_args=('--log-config', 'configs/logging.json'),
+        extra_env=smtp_server.example_env(),
     )
 
 
