@@ -58,7 +58,7 @@ class AuthCacheSettings:
     cache; 0 turns caching off.
     """
 
-    max_entries: int = 10_000
+    max_entries: int = 50_000
     user_ttl: float = 60.0
     revocation_ttl: float = 0.5
 

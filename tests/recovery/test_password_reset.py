@@ -17,8 +17,7 @@ import pytest
 from panther_like.db.models import BaseUser
 from panther_like.one_time_tokens import TOKENS_COLLECTION
 from panther_like.throttle import ActionLimit
-from tests.clock import ManualClock
-from tests.recovery_setup import (
+from tests.recovery.setup import (
     PASSWORD,
     address,
     bearer,
@@ -30,39 +29,12 @@ from tests.recovery_setup import (
     new_user,
     reload,
     reset_token,
-    store_settings,
     verify_token,
 )
 from tests.servers import free_port
 
 #: What the routes allow per account name and per client address (the throttle's defaults).
 LIMIT = ActionLimit()
-
-
-@pytest.fixture(params=['embedded', 'mongodb', 'redis'])
-def stores(request, tmp_path) -> dict:
-    return store_settings(request.param, request, tmp_path)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def app(stores, smtp_server, clock):
-    return build_app(mail_settings(smtp_server, **stores), clock=clock)
-
-
-@pytest.fixture
-async def client(app):
-    async with client_from_own_address(app) as client:
-        yield client
-
-
-@pytest.fixture
-async def user(app, client):
-    return await new_user(app)
 
 
 async def reset(client, token: str, new_password: str = 'second-password-2'):

@@ -8,7 +8,7 @@ import pytest
 
 from panther_like.exceptions import StoreUnavailableError
 from panther_like.one_time_tokens import OneTimeTokens
-from tests.recovery_setup import address, bearer, build_app, client_from_own_address, forgot, mail_settings, new_user
+from tests.recovery.setup import address, bearer, build_app, client_from_own_address, forgot, mail_settings, new_user
 from tests.servers import ServerUnavailable, start_mongo_wire, unavailable
 
 ROUTES = ('/auth/password/forgot', '/auth/password/reset', '/auth/verify')
@@ -39,10 +39,6 @@ def app(tmp_path, smtp_server):
     return build_app(mail_settings(smtp_server, DATABASE={'path': str(tmp_path / 'faults.sqlite3')}))
 
 
-@pytest.fixture
-async def client(app):
-    async with client_from_own_address(app) as client:
-        yield client
 
 
 @pytest.mark.parametrize('route', ROUTES)

@@ -4,48 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from panther_like.throttle import ActionLimit
-from tests.clock import ManualClock
-from tests.recovery_setup import (
+from tests.recovery.setup import (
     address,
     bearer,
-    build_app,
-    client_from_own_address,
-    mail_settings,
     new_user,
     reload,
     reset_token,
-    store_settings,
     verify_token,
 )
-
-
-@pytest.fixture(params=['embedded', 'mongodb', 'redis'])
-def stores(request, tmp_path) -> dict:
-    return store_settings(request.param, request, tmp_path)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def app(stores, smtp_server, clock):
-    return build_app(mail_settings(smtp_server, **stores), clock=clock)
-
-
-@pytest.fixture
-async def client(app):
-    async with client_from_own_address(app) as client:
-        yield client
-
-
-@pytest.fixture
-async def user(app, client):
-    return await new_user(app)
 
 
 async def verify(client, token: str, headers: dict | None = None):
