@@ -28,6 +28,7 @@ from panther_like.db.models import BaseUser
 from panther_like.docs_page import mount_docs
 from panther_like.exceptions import APIError, ConfigError, NotFoundAPIError, StoreUnavailableError
 from panther_like.guard import AuthOverride
+from panther_like.health import Drain, count_round_trips, mount_health
 from panther_like.redis_connection import RedisConnection
 from panther_like.request import Request, read_body
 from panther_like.response import Response
@@ -81,6 +82,10 @@ class Panther:
         }
         self.router = Router.build(self._urls(urls), self._endpoint, default_auth=self._default_auth())
         mount_docs(self.router, self.config.openapi)
+        mount_health(self.router, self.config.health)
+        #: What SIGTERM does (`panther-like run --drain-seconds`); ``drain.draining`` turns readiness off.
+        self.drain = Drain()
+        self._count_round_trips = self.config.health.enabled and self.config.health.round_trips
         try:
             self.database = open_database(self.config.database)
         except ValueError as exc:  # a MongoDB URL that does not parse; the message hides any password
@@ -88,7 +93,7 @@ class Panther:
                 "DATABASE['url']", redact_url(self.config.database.get('url')),
                 f'{exc}; expected a URL such as mongodb://user:password@host:27017/dbname',
             ) from None
-        self.redis = RedisConnection(self.config.redis_url) if self.config.redis_url else None
+        self.redis = RedisConnection(self.config.redis) if self.config.redis else None
         self.revocations: RevocationStore
         self.changes: ChangeFeed
         if self.redis is not None:
@@ -131,7 +136,7 @@ class Panther:
         scope['app'] = self
         kind = scope['type']
         if kind == 'http':
-            await self._http(scope, receive, send)
+            await self._http(scope, receive, count_round_trips(self, send) if self._count_round_trips else send)
         elif kind == 'websocket':
             await self._websocket(scope, receive, send)
         elif kind == 'lifespan':
@@ -211,6 +216,7 @@ class Panther:
             message = await receive()
             if message['type'] == 'lifespan.startup':
                 try:
+                    self.drain.install()
                     await self.startup()
                 except Exception as exc:
                     await send({'type': 'lifespan.startup.failed', 'message': f'{type(exc).__name__}: {exc}'})

@@ -34,7 +34,10 @@ if TYPE_CHECKING:
 EXIT_FAILURE = 1
 EXIT_CONFIG_ERROR = 2
 CONFIGS_HELP = 'settings module (default: $PANTHER_LIKE_CONFIGS, else the module named configs)'
-SETTINGS_APP = 'panther_like.cli:app_from_settings'
+SERVED_APP = 'panther_like.cli:served_app'
+# What `run` tells its workers (each builds or imports its own app): the APP argument and the drain delay.
+APP_ENV_VAR = 'PANTHER_LIKE_APP'
+DRAIN_ENV_VAR = 'PANTHER_LIKE_DRAIN_SECONDS'
 
 
 class CommandError(Exception):
@@ -58,9 +61,27 @@ def build(configs: str | None) -> Panther:
     return Panther(configs=configs)
 
 
-def app_from_settings() -> Panther:
-    """The ASGI app ``panther-like run`` serves when no APP is named (a uvicorn factory, one per worker)."""
-    return build(None)
+def load_app(target: str | None, configs: str | None = None) -> Any:
+    """The APP ``module:attribute`` names, else the app built from the settings."""
+    from uvicorn.importer import ImportFromStringError, import_from_string
+
+    if not target:
+        return build(configs)
+    _project_on_path()
+    try:
+        return import_from_string(target)
+    except ImportFromStringError as exc:
+        raise CommandError(f'cannot load the app {target!r}: {exc}') from None
+
+
+def served_app() -> Any:
+    """What each worker of ``panther-like run`` serves (a uvicorn factory): its APP, with the drain delay set."""
+    from panther_like.app import Panther
+
+    app = load_app(os.environ.get(APP_ENV_VAR))
+    if isinstance(app, Panther):
+        app.drain.seconds = float(os.environ.get(DRAIN_ENV_VAR) or 0)
+    return app
 
 
 def _with_store(app: Panther, work: Callable[[], Awaitable[int]]) -> int:
@@ -121,9 +142,12 @@ def describe_store(app: Panther) -> str:
 
 
 def describe_revocations(app: Panther) -> str:
-    if app.config.redis_url:
-        return f'Redis at {describe_url(app.config.redis_url)}'
-    return 'in the database'
+    redis = app.config.redis
+    if redis is None:
+        return 'in the database'
+    if redis.url:
+        return f'Redis at {describe_url(redis.url)}'
+    return f'Redis: {redis.describe()}'
 
 
 async def probe_stores(app: Panther) -> list[str]:
@@ -195,20 +219,17 @@ def cmd_routes(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
-    from uvicorn.importer import ImportFromStringError, import_from_string
 
     from panther_like.app import Panther
 
+    if args.drain_seconds < 0 or (args.graceful_timeout is not None and args.graceful_timeout < 0):
+        raise CommandError('--drain-seconds and --graceful-timeout must be numbers of seconds >= 0')
     if args.configs:
         os.environ['PANTHER_LIKE_CONFIGS'] = args.configs  # read again by every worker
+    os.environ[APP_ENV_VAR] = args.app or ''
+    os.environ[DRAIN_ENV_VAR] = str(args.drain_seconds)
     _project_on_path()
-    if args.app:
-        try:
-            app = import_from_string(args.app)
-        except ImportFromStringError as exc:
-            raise CommandError(f'cannot load the app {args.app!r}: {exc}') from None
-    else:
-        app = build(args.configs)
+    app = load_app(args.app, args.configs)
     problem = port_problem(args.host, args.port)
     if problem:
         raise CommandError(problem)
@@ -218,11 +239,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                       url=f'http://{args.host}:{args.port}', workers=args.workers or 1, problems=problems),
               flush=True)
     uvicorn.run(
-        args.app or SETTINGS_APP, factory=not args.app, host=args.host, port=args.port,
+        SERVED_APP, factory=True, host=args.host, port=args.port,
         workers=args.workers, reload=args.reload, log_level=args.log_level, app_dir=os.getcwd(),
         # uvicorn's default websocket implementations never answer a handshake whose request line
         # exceeds 8 KiB and keep the connection open; wsproto answers it (tests/security).
         ws='wsproto',
+        timeout_graceful_shutdown=args.graceful_timeout, forwarded_allow_ips=args.forwarded_allow_ips,
     )
     return 0
 
@@ -330,6 +352,14 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument('--port', type=int, default=8000, help='port to listen on (default: 8000)')
     run.add_argument('--workers', type=int, default=None, help='worker processes (default: 1)')
     run.add_argument('--reload', action='store_true', help='restart when a source file changes (development)')
+    run.add_argument('--drain-seconds', type=float, default=0.0, metavar='SECONDS',
+                     help='on SIGTERM, answer 503 on the readiness route for this long before the graceful shutdown '
+                          'starts, so that a load balancer stops sending here first (default: 0)')
+    run.add_argument('--graceful-timeout', type=float, default=None, metavar='SECONDS',
+                     help='at shutdown, wait at most this long for requests in flight (default: until they finish)')
+    run.add_argument('--forwarded-allow-ips', default=None, metavar='ADDRESSES',
+                     help='proxies whose X-Forwarded-For is trusted for the client address, comma-separated '
+                          '(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1)')
     run.add_argument('--log-level', default='info', choices=['critical', 'error', 'warning', 'info', 'debug'])
 
     create = command('createuser', cmd_createuser,

@@ -24,8 +24,10 @@ from panther_like.settings import (
     JWT_KEYS,
     MAX_REVOCATION_TTL,
     AuthCacheSettings,
+    HealthSettings,
     JWTSettings,
     OpenAPISettings,
+    RedisSettings,
     ThrottleSettings,
     redact_url,
 )
@@ -34,7 +36,7 @@ from panther_like.utils import import_string
 KNOWN_SETTINGS = (
     'SECRET_KEY', 'URLS', 'AUTHENTICATION', 'WS_AUTHENTICATION', 'USER_MODEL',
     'JWTConfig', 'DATABASE', 'REDIS', 'AUTH_CACHE', 'LOGIN_THROTTLE',
-    'DEFAULT_AUTH', 'OPENAPI',
+    'DEFAULT_AUTH', 'OPENAPI', 'HEALTH',
 )
 DEFAULT_USER_MODEL = 'panther_like.db.models.BaseUser'
 # Named for error messages only: the layers that define these bases check them (`require_subclass`).
@@ -42,7 +44,8 @@ AUTHENTICATION_BASE = 'panther_like.authentications.BaseAuthentication'
 USER_MODEL_BASE = 'panther_like.db.models.BaseUser'
 __all__ = [
     'CONFIGS_ENV_VAR', 'JWT_KEYS', 'KNOWN_SETTINGS', 'MAX_REVOCATION_TTL', 'AuthCacheSettings', 'Config',
-    'JWTSettings', 'OpenAPISettings', 'ThrottleSettings', 'did_you_mean', 'import_class', 'import_setting', 'load',
+    'HealthSettings', 'JWTSettings', 'OpenAPISettings', 'RedisSettings', 'ThrottleSettings', 'did_you_mean',
+    'import_class', 'import_setting', 'load',
     'redact_url', 'require_subclass', 'resolve_module',
 ]
 CONFIGS_ENV_VAR = 'PANTHER_LIKE_CONFIGS'
@@ -60,12 +63,14 @@ class Config:
     user_model: type[Any]
     jwt: JWTSettings | None
     database: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    redis_url: str | None = None
+    #: None when no Redis is configured: revocations, the change feed and the throttle use the database.
+    redis: RedisSettings | None = None
     auth_cache: AuthCacheSettings = field(default_factory=AuthCacheSettings)
     login_throttle: ThrottleSettings | None = field(default_factory=ThrottleSettings)
     #: ``auth`` of every route that sets none and is in no Group with one (None: public); checked by the app.
     default_auth: Any = None
     openapi: OpenAPISettings = field(default_factory=OpenAPISettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
 
 
 def resolve_module(configs: str | ModuleType | None) -> ModuleType:
@@ -111,11 +116,12 @@ def load(configs: str | ModuleType | None = None) -> Config:
         user_model=import_class('USER_MODEL', settings.get('USER_MODEL', DEFAULT_USER_MODEL), USER_MODEL_BASE),
         jwt=checks.jwt_settings(settings.get('JWTConfig'), secret_key),
         database=checks.database_setting(settings.get('DATABASE')),
-        redis_url=checks.redis_url(settings.get('REDIS')),
+        redis=checks.redis_setting(settings.get('REDIS')),
         auth_cache=checks.auth_cache_settings(settings.get('AUTH_CACHE')),
         login_throttle=checks.throttle_settings(settings.get('LOGIN_THROTTLE')),
         default_auth=settings.get('DEFAULT_AUTH'),
         openapi=checks.openapi_setting(settings.get('OPENAPI')),
+        health=checks.health_setting(settings.get('HEALTH')),
     )
 
 

@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                                    'throttle', 'tokens'})),
     ('auth', frozenset({'security', 'authentications', 'authenticators', 'permissions', 'guard'})),
     ('routes', frozenset({'routing', 'api', 'websocket', 'jwks'})),
-    ('documents', frozenset({'openapi', 'docs_page'})),
+    ('documents', frozenset({'openapi', 'docs_page', 'health'})),
     ('app', frozenset({'app'})),
     ('tools', frozenset({'cli', 'testing'})),
 )

@@ -175,7 +175,8 @@ class EmbeddedDatabase(Database):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._current_executor(), call)
 
-    def collection(self, name: str) -> EmbeddedCollection:
+    def collection(self, name: str, *, durable: bool = False) -> EmbeddedCollection:
+        # Every write is a committed SQLite transaction on this host: durable already.
         collection = self._collections.get(name)
         if collection is None:
             collection = self._collections[name] = EmbeddedCollection(self, name)
