@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 PROJECT_DIRS = ('configs', 'core', 'example_app')
 # Settings the example reads; an inherited value would win over the .env file (see load_env).
 ENV_SETTINGS = (
-    'SECRET_KEY', 'MONGODB_URL', 'DB_PATH', 'REDIS_URL',
-    'LOGIN_MAX_FAILURES', 'LOGIN_MAX_FAILURES_PER_ADDRESS', 'LOGIN_THROTTLE_WINDOW',
+    'SECRET_KEY', 'MONGODB_URL', 'DB_PATH', 'REDIS_URL', 'REDIS_SENTINELS', 'REDIS_SERVICE', 'REDIS_PASSWORD',
+    'REDIS_WAIT_REPLICAS', 'STORE_ROUND_TRIPS_HEADER', 'LOGIN_MAX_FAILURES', 'LOGIN_MAX_FAILURES_PER_ADDRESS', 'LOGIN_THROTTLE_WINDOW',
 )
 
 
