@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -49,6 +50,7 @@ DRAIN_SECONDS = 1.5
 CHECK_MS, FALL, RISE = 250, 2, 2
 START_TIMEOUT = 90.0
 PROBE = Path(__file__).with_name('probe.py')
+REQUEST_LOG_LINE = re.compile(r'rid=(\S+) srv=(\S+) status=(\S+) term=(\S+)')
 
 HAPROXY_CONFIG = """\
 global
@@ -280,12 +282,8 @@ class Cluster:
 
     def haproxy_log(self) -> dict[str, tuple[str, str, str]]:
         """X-Request-Id -> (host HAProxy sent it to, status, termination state), from HAProxy's request log."""
-        found = {}
-        for line in (self.workdir / 'haproxy.log').read_text(errors='replace').splitlines():
-            if line.startswith('rid='):
-                fields = dict(field.split('=', 1) for field in line.split())
-                found[fields['rid']] = (fields['srv'], fields['status'], fields['term'])
-        return found
+        lines = (self.workdir / 'haproxy.log').read_text(errors='replace')
+        return {rid: (host, status, term) for rid, host, status, term in REQUEST_LOG_LINE.findall(lines)}
 
     def redis(self, host: str) -> redis.Redis:
         return redis.Redis(unix_socket_path=str(self.workdir / host / 'redis' / 'redis.sock'), socket_timeout=2)
@@ -330,8 +328,10 @@ class Cluster:
             stdout=subprocess.PIPE, text=True, start_new_session=True,
         )
 
-    def sigterm(self, host: str) -> None:
+    def sigterm(self, host: str, *, wait: float = 0.0) -> None:
+        """SIGTERM to a host's supervisor, as a process manager stops it; then wait up to `wait` s for its exit."""
         self.processes[host].send(signal.SIGTERM)
+        self.processes[host].wait(wait)
 
 
 def _children(pid: int) -> list[int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import statistics
 import threading
@@ -63,21 +64,41 @@ def seconds(value: float) -> str:
     return f'{value:.3f} s'
 
 
-async def trickled_signup(cluster: Cluster, target: str, *, after: float, lasting: float) -> Outcome:
-    """A signup pinned to `target`, sent `after` s from now, whose body takes `lasting` s to arrive."""
-    await asyncio.sleep(after)
+async def trickled_signup(cluster: Cluster, target: str, *, lasting: float, sending: asyncio.Event) -> Outcome:
+    """A signup pinned to `target` whose body takes `lasting` s to arrive; `sending` is set once it is on its way."""
     body = json.dumps({'username': f'slow-{time.monotonic_ns()}', 'password': 'a long password'}).encode()
     pieces = [body[start:start + 6] for start in range(0, len(body), 6)]
 
     async def trickle():
         for piece in pieces:
             yield piece
+            sending.set()
             await asyncio.sleep(lasting / len(pieces))
 
     async with httpx.AsyncClient(base_url=cluster.url, timeout=30.0) as http:
         done, _ = await call(http, 'signup', 'POST', '/auth/signup', target=target, content=trickle(),
                              headers={'Content-Type': 'application/json'})
     return done
+
+
+def uploads_then(cluster: Cluster, host: str, action: Callable[[], Any], *, start_at: float, count: int = 3,
+                 lasting: float = 3.0) -> list[Callable[[], Awaitable[Any]]]:
+    """`count` slow uploads pinned to `host` from `start_at` s, and `action` run (in a thread) once all are on
+    their way: with `run_load(tasks=...)`, ``extra`` holds their outcomes, then (action began, action ended)."""
+    sending = [asyncio.Event() for _ in range(count)]
+
+    async def upload(event: asyncio.Event) -> Outcome:
+        await asyncio.sleep(start_at)
+        return await trickled_signup(cluster, host, lasting=lasting, sending=event)
+
+    async def act() -> tuple[float, float]:
+        await asyncio.wait_for(asyncio.gather(*(event.wait() for event in sending)), timeout=start_at + 30)
+        await asyncio.sleep(0.3)  # the headers and the first bytes have reached the host
+        began = time.time()
+        await asyncio.to_thread(action)
+        return began, time.time()
+
+    return [*(functools.partial(upload, event) for event in sending), act]
 
 
 # -- 1. logout ------------------------------------------------------------------------------------
@@ -226,22 +247,17 @@ def _bearer(tokens: dict[str, str]) -> dict[str, str]:
 
 
 def test_a_host_killed_under_load_loses_only_its_requests_in_flight(cluster):
-    """Besides the 20 clients, three slow uploads are in flight on the victim when it dies.
-
-    HAProxy re-sends a request elsewhere when the dead host had not received
-    all of it (so it cannot have acted on it); what fails must have been in
-    flight on the dead host, and HAProxy must have seen failures nowhere else.
-    """
-    victim, kill_at = 'app2', 2.5
-    slow = [lambda: trickled_signup(cluster, victim, after=kill_at - 1.0, lasting=3.0)] * 3
+    """Besides the 20 clients, three slow uploads are in flight on the victim when it dies: they must fail,
+    and whatever else fails must have been in flight on the victim; HAProxy must have seen failures nowhere else."""
+    victim = 'app2'
     before = cluster.errors()
-    result = run_load(cluster.url, 'kill', clients=20, duration=8.0, tasks=slow,
-                      events=[(kill_at, 'kill', cluster.processes[victim].kill_group)])
-    killed, dead = result.events['kill'], result.events['kill done']  # SIGKILL sent, and the host reaped
+    result = run_load(cluster.url, 'kill', clients=20, duration=8.0,
+                      tasks=uploads_then(cluster, victim, cluster.processes[victim].kill_group, start_at=1.5))
+    *uploads, (killed, dead) = result.extra  # SIGKILL sent; the host reaped
     try:
         seen = {host: {name: count - before[host][name] for name, count in counts.items()}
                 for host, counts in cluster.errors().items()}
-        failures = [*result.failures(), *(o for o in result.extra if not o.ok)]
+        failures = [*result.failures(), *(o for o in uploads if not o.ok)]
         # A failed request may have no answer at all (HAProxy closes the client's connection when the host's
         # dies under it); HAProxy's log and its counters say which host it was on.
         routed = cluster.haproxy_log()
@@ -253,13 +269,12 @@ def test_a_host_killed_under_load_loses_only_its_requests_in_flight(cluster):
         missing = cluster.missing_users(result.signed_up)
         served_later = result.count(lambda o: o.ok and o.started > killed + 1.0)
         record('4. app2 killed (SIGKILL) under 20 clients',
-               f'{len(result.outcomes) + len(result.extra)} requests, {len(failures)} failed, all in flight on '
+               f'{len(result.outcomes) + len(uploads)} requests, {len(failures)} failed, all in flight on '
                f'app2 ({", ".join(sorted(f"{f.kind} {f.status or f.detail}" for f in failures))}; HAProxy counted '
                f'{failed_on}); {seen[victim]["econ"]} new connections to the dead host retried on the others; '
                f'{len(result.signed_up)} signups answered 201, {len(missing)} missing from the store; '
-               f'{served_later} requests served after the kill; of 3 slow uploads pinned to app2, '
-               f'{sum(not o.ok for o in result.extra)} failed and {sum(o.ok for o in result.extra)} were re-sent by '
-               f'HAProxy to {", ".join(o.served_by for o in result.extra if o.ok) or "no other host"}')
+               f'{served_later} requests served after the kill')
+        assert not any(o.ok for o in uploads), f'an upload in flight on the dead host succeeded: {uploads}'
         assert not not_in_flight, f'failures that were not in flight when {victim} died: {not_in_flight[:5]}'
         assert not elsewhere, f'failures on another host: {elsewhere[:5]}'
         assert not any(failed_on[host] for host in APP_HOSTS if host != victim), failed_on
@@ -275,7 +290,7 @@ def test_a_host_killed_under_load_loses_only_its_requests_in_flight(cluster):
 
 
 def test_sigterm_takes_a_host_out_of_the_pool_before_it_stops_and_finishes_what_is_in_flight(cluster):
-    victim, terminate_at = 'app3', 1.5
+    victim = 'app3'
     pool_states: list[tuple[float, str]] = []
     watching = threading.Event()
 
@@ -284,22 +299,18 @@ def test_sigterm_takes_a_host_out_of_the_pool_before_it_stops_and_finishes_what_
             pool_states.append((time.time(), cluster.pool()[victim]))
             time.sleep(0.05)
 
-    host_watch = cluster.watch_host(victim, seconds=9.0)
+    host_watch = cluster.watch_host(victim, seconds=12.0)
     poller = threading.Thread(target=watch_pool, daemon=True)
     poller.start()
     try:
-        result = run_load(cluster.url, 'drain', clients=20, duration=7.0,
-                          events=[(terminate_at, 'sigterm', lambda: cluster.sigterm(victim))],
-                          tasks=[lambda: trickled_signup(cluster, victim, after=terminate_at - 0.5, lasting=3.0)])
-        exited = cluster.processes[victim].wait(30)
-        stopped_at = time.time()
+        result = run_load(cluster.url, 'drain', clients=20, duration=7.0, tasks=uploads_then(
+            cluster, victim, lambda: cluster.sigterm(victim, wait=30), start_at=1.0, count=1))
     finally:
         watching.set()
         poller.join()
         probes = [json.loads(line) for line in host_watch.communicate(timeout=30)[0].splitlines()]
     try:
-        terminated = result.events['sigterm']
-        (slow,) = result.extra
+        slow, (terminated, exited_at) = result.extra
         left_pool = next(t for t, state in pool_states if t > terminated and state != 'UP')
         stopped_serving = next(p['t'] for p in probes if p['t'] > terminated and p['status'] != 200)
         failures = result.failures()
@@ -307,8 +318,8 @@ def test_sigterm_takes_a_host_out_of_the_pool_before_it_stops_and_finishes_what_
                f'out of the pool after {seconds(left_pool - terminated)}, stopped serving after '
                f'{seconds(stopped_serving - terminated)} (drain {DRAIN_SECONDS} s); {len(result.outcomes)} requests, '
                f'{len(failures)} failed; a 3 s upload in flight answered {slow.status} at '
-               f'+{seconds(slow.ended - terminated)}; the host exited at +{seconds(stopped_at - terminated)}')
-        assert exited, 'the host did not exit after SIGTERM'
+               f'+{seconds(slow.ended - terminated)}; the host exited at +{seconds(exited_at - terminated)}')
+        assert not cluster.processes[victim].running(), 'the host did not exit after SIGTERM'
         assert left_pool < stopped_serving, 'the host stopped serving before HAProxy took it out of the pool'
         assert not failures, f'requests failed during the drain: {failures[:5]}'
         assert slow.status == 201 and slow.served_by == victim and slow.ended > terminated + DRAIN_SECONDS, slow
@@ -408,8 +419,9 @@ def test_killing_the_redis_primary_fails_closed_then_follows_the_promoted_replic
         record('6. Redis primary killed (SIGKILL)',
                f'{promoted["host"]} promoted after {seconds(promoted["at"] - killed)}; service back after '
                f'{seconds(recovered.ended - killed)}; meanwhile {len(unavailable)} x 503 ({app_unavailable} from the '
-               f'app, the rest from HAProxy with no ready host); of {sum(k == "revoked" for k, _ in seen)} '
-               f'revoked-token requests {within_bound} accepted, all within 1 s of their logout; '
+               f'app, the rest from HAProxy with no ready host); {within_bound} of '
+               f'{sum(k == "revoked" for k, _ in seen)} revoked-token requests accepted (allowed only within 1 s of '
+               f'their logout); '
                f'{len(kept)}/{len(revoked)} acknowledged revocations on the new primary; no app process restarted')
         assert not accepted_revoked, f'a revoked token was accepted: {accepted_revoked[:3]}'
         assert not unexpected, f'answers other than 200/401/503: {unexpected[:5]}'
@@ -444,16 +456,16 @@ def test_the_store_stopped_and_restarted_under_load_gives_503_then_recovers_and_
         return [await me(http, token) for token in result.logged_out[-200:]]
 
     revoked_answers = run(cluster, still_revoked)
-    unavailable = [o for o in during if o.status == 503]
+    unavailable = [o for o in result.outcomes if o.status == 503]
     record('7. MongoDB-wire stopped for 3.5 s under 20 clients',
-           f'{len(result.outcomes)} requests; while stopped {len(unavailable)}/{len(during)} answered 503 '
-           f'({sum(o.from_app for o in unavailable)} from the app), '
-           f'{sum(o.ok for o in during)} answered from caches; signups back '
+           f'{len(result.outcomes)} requests, {len(unavailable)} answered 503 ({sum(o.from_app for o in unavailable)} '
+           f'by the app, the rest by HAProxy with no ready host); of {len(during)} sent while it was stopped, '
+           f'{sum(o.ok for o in during)} answered from the caches; signups back '
            f'{seconds(recovered - started) if recovered else "never"} after the restart; '
            f'{len(result.signed_up)} signups answered 201, {len(missing)} missing; '
            f'{len(revoked_answers)} logged-out tokens still refused: {all(o.status == 401 for o in revoked_answers)}')
     assert not unexpected, f'answers other than 200/201/503: {unexpected[:5]}'
-    assert unavailable, 'nothing was refused while the store was stopped'
+    assert any(o.status == 503 for o in during), 'nothing was refused while the store was stopped'
     assert recovered is not None, 'no signup succeeded after the store came back'
     assert not missing, f'signups answered 201 but not stored: {missing[:5]}'
     assert all(o.status == 401 for o in revoked_answers)
