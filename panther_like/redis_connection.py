@@ -20,13 +20,15 @@ clock. A reader that sees the primary change therefore starts over
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from panther_like.exceptions import StoreUnavailableError
 from panther_like.settings import REDIS_TIMEOUT, RedisSettings
 
-#: Error replies that mean "this server cannot take the command now", not "the command is wrong".
-UNAVAILABLE_REPLIES = ('READONLY', 'NOREPLICAS', 'MASTERDOWN', 'LOADING', 'TRYAGAIN', 'CLUSTERDOWN')
+#: Error replies that mean "this server cannot take the command now", not "the command is wrong"; inside a
+#: MULTI, redis-py reports them as "Command # 1 (...) of pipeline caused error: ('NOREPLICAS ...',)".
+UNAVAILABLE_REPLY = re.compile(r"(?:^|\(')(READONLY|NOREPLICAS|MASTERDOWN|LOADING|TRYAGAIN|CLUSTERDOWN)\b")
 
 
 class NotReplicatedError(StoreUnavailableError):
@@ -99,9 +101,9 @@ class RedisConnection:
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
             raise StoreUnavailableError('Redis', type(exc).__name__) from None
         except redis.exceptions.ResponseError as exc:
-            reply = str(exc).split(' ', 1)[0].upper()
-            if reply in UNAVAILABLE_REPLIES:
-                raise StoreUnavailableError('Redis', f'{reply} reply') from None
+            reply = UNAVAILABLE_REPLY.search(str(exc))
+            if reply:
+                raise StoreUnavailableError('Redis', f'{reply.group(1)} reply') from None
             raise
         finally:
             if self.settings.sentinels:

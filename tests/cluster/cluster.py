@@ -151,8 +151,7 @@ class Cluster:
         self._start_redis('store1', primary=True)
         for store in STORE_HOSTS[1:]:
             self._start_redis(store, primary=False)
-        wait_until(lambda: self.redis('store1').info('replication')['connected_slaves'] == 2, START_TIMEOUT,
-                   what='both Redis replicas following the primary')
+        wait_until(self._replicas_online, START_TIMEOUT, what='both Redis replicas in sync with the primary')
         for store in STORE_HOSTS:
             self._start_sentinel(store)
         wait_until(self._sentinels_agree, START_TIMEOUT, what='three sentinels seeing the primary and both replicas')
@@ -211,6 +210,11 @@ class Cluster:
             primary=self.address('store1'), redis_port=REDIS_PORT,
         ))
         self._spawn(f'sentinel-{host}', host, [find_binary('redis-server'), str(conf), '--sentinel'])
+
+    def _replicas_online(self) -> bool:
+        replication = self.redis('store1').info('replication')
+        replicas = [replication.get(f'slave{number}', {}) for number in range(replication['connected_slaves'])]
+        return len(replicas) == 2 and all(replica.get('state') == 'online' for replica in replicas)
 
     def _sentinels_agree(self) -> bool:
         for host in STORE_HOSTS:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster.cluster import Cluster
+from tests.cluster.cluster import APP_HOSTS, Cluster
 from tests.cluster.figures import FIGURES
 from tests.servers import find_binary, unavailable
 
@@ -49,7 +49,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield built
     finally:
         leftovers = built.close()
-        assert not leftovers, f'namespaces left behind: {leftovers}'
+    assert not leftovers, f'namespaces left behind: {leftovers}'
+    # Every failure the tests provoke is an answer (503, 401, ...) or a closed connection, never a traceback.
+    logged = [name for name in APP_HOSTS if 'Traceback' in (built.workdir / f'{name}.log').read_text(errors='replace')]
+    assert not logged, f'app hosts logged tracebacks: {logged} (logs in {built.workdir})'
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
