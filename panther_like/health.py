@@ -94,7 +94,7 @@ async def _answers(name: str, ping: Callable[[], Awaitable[Any]], timeout: float
     try:
         await asyncio.wait_for(ping(), timeout)
     except TimeoutError:
-        return f'{name} did not answer within {timeout:g} s'
+        return f'{name} is unavailable (no answer within {timeout:g} s)'
     except StoreUnavailableError as exc:
         return exc.detail
     return None
@@ -102,7 +102,7 @@ async def _answers(name: str, ping: Callable[[], Awaitable[Any]], timeout: float
 
 async def store_problems(app: Any, timeout: float) -> list[str]:
     """Why the app's stores are not ready (empty when every store answered in time)."""
-    checks = [_answers(app.database.name, app.database.ping, timeout)]
+    checks = [_answers(app.database.store_name, app.database.ping, timeout)]
     if app.redis is not None:
         checks.append(_answers('Redis', lambda: app.redis.run('ping'), timeout))
     return [problem for problem in await asyncio.gather(*checks) if problem]

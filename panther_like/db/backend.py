@@ -71,6 +71,8 @@ class Database(ABC):
     """
 
     name: str
+    #: How 503 messages name it ("MongoDB is unavailable (...)").
+    store_name: str
     operations: int = 0
 
     @abstractmethod

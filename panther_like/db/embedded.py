@@ -122,6 +122,7 @@ class EmbeddedDatabase(Database):
     """One SQLite file, shared safely by every worker process that opens it."""
 
     name = 'embedded'
+    store_name = STORE_NAME
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         # Absolute now, so a later chdir cannot make two workers open different files.

@@ -112,11 +112,15 @@ class MongoCollection(Collection):
     def _raw(self) -> Any:
         return self._database.raw_database()[self.name]
 
+    @property
+    def write_concern(self) -> WriteConcern | None:
+        """``majority`` for a durable collection unless the server is standalone; None: the server's default."""
+        return MAJORITY if self.durable and not self._database.standalone() else None
+
     def _writer(self) -> Any:
+        concern = self.write_concern
         raw = self._raw()
-        if self.durable and not self._database.standalone():
-            return raw.with_options(write_concern=MAJORITY)
-        return raw
+        return raw if concern is None else raw.with_options(write_concern=concern)
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -175,6 +179,7 @@ class MongoDatabase(Database):
     """The database named in the URL path (``mongodb://host/dbname``), else ``panther_like``."""
 
     name = 'mongodb'
+    store_name = STORE_NAME
 
     def __init__(self, url: str) -> None:
         if not url.startswith(('mongodb://', 'mongodb+srv://')):

@@ -95,6 +95,8 @@ dir {dir}
 save ""
 appendonly yes
 appendfsync everysec
+# A replica that (re)joins gets its copy at once, not after the default 5 s wait for other replicas.
+repl-diskless-sync-delay 0
 # The primary refuses writes unless a replica follows it closely (no acknowledged write stays on it alone),
 min-replicas-to-write 1
 min-replicas-max-lag 10
