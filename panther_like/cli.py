@@ -244,7 +244,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         # uvicorn's default websocket implementations never answer a handshake whose request line
         # exceeds 8 KiB and keep the connection open; wsproto answers it (tests/security).
         ws='wsproto',
-        timeout_graceful_shutdown=args.graceful_timeout, forwarded_allow_ips=args.forwarded_allow_ips,
+        timeout_graceful_shutdown=args.graceful_timeout,
     )
     return 0
 
@@ -357,9 +357,6 @@ def make_parser() -> argparse.ArgumentParser:
                           'starts, so that a load balancer stops sending here first (default: 0)')
     run.add_argument('--graceful-timeout', type=float, default=None, metavar='SECONDS',
                      help='at shutdown, wait at most this long for requests in flight (default: until they finish)')
-    run.add_argument('--forwarded-allow-ips', default=None, metavar='ADDRESSES',
-                     help='proxies whose X-Forwarded-For is trusted for the client address, comma-separated '
-                          '(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1)')
     run.add_argument('--log-level', default='info', choices=['critical', 'error', 'warning', 'info', 'debug'])
 
     create = command('createuser', cmd_createuser,

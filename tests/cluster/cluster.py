@@ -45,7 +45,7 @@ HOST_OCTETS = {'edge': 2, 'app1': 11, 'app2': 12, 'app3': 13, 'store1': 21, 'sto
 APP_PORT, HAPROXY_PORT, MONGO_PORT, REDIS_PORT, SENTINEL_PORT = 8000, 8080, 27017, 6379, 26379
 SERVICE = 'mymaster'
 #: Seconds a host keeps answering after SIGTERM while its readiness says 503 (`panther-like run --drain-seconds`).
-DRAIN_SECONDS = 1.5
+DRAIN_SECONDS = 2.0
 #: HAProxy checks readiness every CHECK_MS; FALL failures take a host out, RISE successes bring it back.
 CHECK_MS, FALL, RISE = 250, 2, 2
 START_TIMEOUT = 90.0
@@ -234,6 +234,9 @@ class Cluster:
             'SECRET_KEY': self.secret_key, 'MONGODB_URL': self.mongodb_url, 'DB_PATH': '', 'REDIS_URL': '',
             'REDIS_SENTINELS': sentinels, 'REDIS_SERVICE': SERVICE, 'REDIS_WAIT_REPLICAS': '1',
             'STORE_ROUND_TRIPS_HEADER': 'true',
+            # HAProxy's X-Forwarded-For names the client (the login throttle counts by it) where the
+            # settings read TRUSTED_PROXIES.
+            'TRUSTED_PROXIES': self.address('edge'),
         }
         (self.project / '.env').write_text(''.join(f'{key}={value}\n' for key, value in values.items()))
 
@@ -244,7 +247,7 @@ class Cluster:
         return self._spawn(host, host, [
             find_binary('panther-like'), 'run', '--host', self.address(host), '--port', str(APP_PORT),
             '--workers', '2', '--drain-seconds', str(DRAIN_SECONDS), '--graceful-timeout', '20',
-            '--forwarded-allow-ips', self.address('edge'), '--log-level', 'warning',
+            '--log-level', 'warning',
         ], cwd=self.project, env=env)
 
     def _start_haproxy(self) -> None:
