@@ -24,7 +24,7 @@ import pytest
 
 from tests.cluster.cluster import APP_HOSTS, DRAIN_SECONDS, Cluster
 from tests.cluster.figures import record
-from tests.cluster.load import Outcome, call, run_load
+from tests.cluster.load import PASSWORD, Outcome, call, run_load
 from tests.cluster.network import wait_until
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
@@ -44,7 +44,7 @@ def run(cluster: Cluster, work: Callable[[httpx.AsyncClient], Awaitable[Any]]) -
 
 async def new_session(http: httpx.AsyncClient, name: str, *, target: str | None = None) -> dict[str, str]:
     """Sign a new user up and log in; the token pair."""
-    credentials = {'username': f'{name}-{time.monotonic_ns()}', 'password': 'a long enough password'}
+    credentials = {'username': f'{name}-{time.monotonic_ns()}', 'password': PASSWORD}
     done, _ = await call(http, 'signup', 'POST', '/auth/signup', json=credentials, target=target)
     assert done.status == 201, done
     done, response = await call(http, 'login', 'POST', '/auth/login', json=credentials, target=target)
@@ -67,7 +67,7 @@ def seconds(value: float) -> str:
 
 async def trickled_signup(cluster: Cluster, target: str, *, lasting: float, sending: asyncio.Event) -> Outcome:
     """A signup pinned to `target` whose body takes `lasting` s to arrive; `sending` is set once it is on its way."""
-    body = json.dumps({'username': f'slow-{time.monotonic_ns()}', 'password': 'a long password'}).encode()
+    body = json.dumps({'username': f'slow-{time.monotonic_ns()}', 'password': PASSWORD}).encode()
     pieces = [body[start:start + 6] for start in range(0, len(body), 6)]
 
     async def trickle():
@@ -172,15 +172,15 @@ def test_a_logout_on_one_host_is_refused_on_the_others_within_a_second(cluster):
 def test_login_failures_count_across_hosts_until_429(cluster):
     async def attempts(http: httpx.AsyncClient) -> list[Outcome]:
         username = f'throttled-{time.monotonic_ns()}'
-        done, _ = await call(http, 'signup', 'POST', '/auth/signup', json={'username': username, 'password': 'right'})
+        done, _ = await call(http, 'signup', 'POST', '/auth/signup', json={'username': username, 'password': PASSWORD})
         assert done.status == 201
         answers = []
         for attempt in range(MAX_FAILURES + 3):
             answer, _ = await call(http, 'login', 'POST', '/auth/login', target=APP_HOSTS[attempt % 3],
-                                   json={'username': username, 'password': f'wrong {attempt}'})
+                                   json={'username': username, 'password': f'a wrong password {attempt}'})
             answers.append(answer)
         right, _ = await call(http, 'login', 'POST', '/auth/login', target='app2',
-                              json={'username': username, 'password': 'right'})
+                              json={'username': username, 'password': PASSWORD})
         return [*answers, right]
 
     answers = run(cluster, attempts)
@@ -245,7 +245,7 @@ def test_store_round_trips_per_request(cluster):
             return response
 
         for number in range(5):
-            credentials = {'username': f'trips-{number}-{time.monotonic_ns()}', 'password': 'a long password'}
+            credentials = {'username': f'trips-{number}-{time.monotonic_ns()}', 'password': PASSWORD}
             await send('signup', 'POST', '/auth/signup', json=credentials)
             tokens = (await send('login', 'POST', '/auth/login', json=credentials)).json()
             await send('me, first use of a token', 'GET', '/me', headers=_bearer(tokens))
