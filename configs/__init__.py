@@ -13,6 +13,19 @@ SECRET_KEY = env['SECRET_KEY']
 DATABASE = {'url': env.get('MONGODB_URL') or None, 'path': env.get('DB_PATH') or str(BASE_DIR / 'example.sqlite3')}
 # A REDIS_URL moves token revocation to Redis, shared by every worker and host.
 REDIS = {'url': env.get('REDIS_URL') or None}
+if env.get('REDIS_SENTINELS'):
+    # Or Sentinel finds the primary: REDIS_SENTINELS=host:port,host:port and REDIS_SERVICE.
+    REDIS = {
+        'sentinels': [(host, int(port)) for host, _, port in
+                      (node.strip().rpartition(':') for node in env['REDIS_SENTINELS'].split(','))],
+        'service_name': env.get('REDIS_SERVICE') or 'mymaster',
+        'password': env.get('REDIS_PASSWORD') or None,
+        # A logout is acknowledged once this many replicas hold it (docs/scaling.md).
+        'wait_replicas': int(env.get('REDIS_WAIT_REPLICAS') or 0),
+    }
+
+# /health and /ready; STORE_ROUND_TRIPS_HEADER=true adds the measuring header (never in production).
+HEALTH = {'round_trips': env.get('STORE_ROUND_TRIPS_HEADER') is True}
 
 # Failed logins allowed per username from one address, and per address, within `window` seconds
 # (then 429 for that address); a username's failures from everywhere are slowed down, never refused

@@ -28,6 +28,7 @@ from panther_like.db.models import BaseUser
 from panther_like.docs_page import mount_docs
 from panther_like.exceptions import APIError, ConfigError, NotFoundAPIError, StoreUnavailableError
 from panther_like.guard import AuthOverride
+from panther_like.health import Drain, count_round_trips, mount_health
 from panther_like.mail import ConsoleMailer, Mailer, Outbox
 from panther_like.one_time_tokens import OneTimeTokens
 from panther_like.redis_connection import RedisConnection
@@ -83,6 +84,10 @@ class Panther:
         }
         self.router = Router.build(self._urls(urls), self._endpoint, default_auth=self._default_auth())
         mount_docs(self.router, self.config.openapi)
+        mount_health(self.router, self.config.health)
+        #: What SIGTERM does (`panther-like run --drain-seconds`); ``drain.draining`` turns readiness off.
+        self.drain = Drain()
+        self._count_round_trips = self.config.health.enabled and self.config.health.round_trips
         try:
             self.database = open_database(self.config.database)
         except ValueError as exc:  # a MongoDB URL that does not parse; the message hides any password
@@ -90,7 +95,7 @@ class Panther:
                 "DATABASE['url']", redact_url(self.config.database.get('url')),
                 f'{exc}; expected a URL such as mongodb://user:password@host:27017/dbname',
             ) from None
-        self.redis = RedisConnection(self.config.redis_url) if self.config.redis_url else None
+        self.redis = RedisConnection(self.config.redis) if self.config.redis else None
         self.revocations: RevocationStore
         self.changes: ChangeFeed
         if self.redis is not None:
@@ -145,6 +150,8 @@ class Panther:
                 await self._lifespan(receive, send)
             return
         self.trusted_proxies.apply(scope)
+        if self._count_round_trips:
+            send = count_round_trips(self, send)
         method = scope['method']
         request = None
         try:
@@ -240,6 +247,7 @@ class Panther:
             message = await receive()
             if message['type'] == 'lifespan.startup':
                 try:
+                    self.drain.install()
                     await self.startup()
                 except Exception as exc:
                     await send({'type': 'lifespan.startup.failed', 'message': f'{type(exc).__name__}: {exc}'})

@@ -16,7 +16,10 @@ Two implementations, chosen like the revocation store:
   a write that became visible late, is still read.
 - `RedisChangeFeed`: a Redis stream. Entry ids are assigned by the Redis
   server and only grow, so a reader resumes exactly after the last id it
-  read.
+  read. When Sentinel names a new primary, a reader starts over from the
+  newest entry there and says its read is incomplete: the new primary
+  numbers entries by its own clock and may lack the last entries the old
+  one gave out.
 
 Both keep changes for `RETENTION` seconds. A reader that has not looked
 for longer than that may have missed some: its read says so
@@ -80,7 +83,7 @@ class DatabaseChangeFeed(ChangeFeed):
 
     @property
     def _rows(self) -> Any:
-        return self._database.collection(CHANGES_COLLECTION)
+        return self._database.collection(CHANGES_COLLECTION, durable=True)
 
     async def _ensure_index(self) -> None:
         if not self._index_ready:
@@ -120,18 +123,17 @@ class RedisChangeFeed(ChangeFeed):
         self._clock = clock
         self._cursor: str | None = None
         self._last_read: float | None = None
+        self._failovers = redis.failovers  # the primary's changes seen when the cursor was set
 
     async def publish(self, kind: str, key: str) -> None:
         oldest_kept = int((self._clock.time() - RETENTION) * 1000)
-        await self._redis.run('xadd', self.STREAM, {'kind': kind, 'key': key}, minid=oldest_kept, approximate=True)
+        await self._redis.write('xadd', self.STREAM, {'kind': kind, 'key': key}, minid=oldest_kept, approximate=True)
 
     async def read(self) -> ChangeBatch:
         now = self._clock.monotonic()
         last_read, self._last_read = self._last_read, now
-        if self._cursor is None:
-            newest = await self._redis.run('xrevrange', self.STREAM, '+', '-', count=1)
-            self._cursor = newest[0][0].decode() if newest else '0-0'
-            return ChangeBatch(())
+        if self._cursor is None or self._redis.failovers != self._failovers:
+            return await self._start_at_newest(complete=self._cursor is None)
         changes: list[Change] = []
         while True:
             entries = await self._redis.run('xrange', self.STREAM, f'({self._cursor}', '+', count=self.BATCH)
@@ -140,5 +142,14 @@ class RedisChangeFeed(ChangeFeed):
                 changes.append(Change(fields[b'kind'].decode(), fields[b'key'].decode()))
             if len(entries) < self.BATCH:
                 break
+        if self._redis.failovers != self._failovers:  # this very read reached a new primary
+            return await self._start_at_newest(complete=False)
         complete = last_read is None or now - last_read < RETENTION
         return ChangeBatch(tuple(changes), complete=complete)
+
+    async def _start_at_newest(self, *, complete: bool) -> ChangeBatch:
+        """Resume after the newest entry of the current primary; an incomplete batch makes the caches start over."""
+        newest = await self._redis.run('xrevrange', self.STREAM, '+', '-', count=1)
+        self._cursor = newest[0][0].decode() if newest else '0-0'
+        self._failovers = self._redis.failovers
+        return ChangeBatch((), complete=complete)

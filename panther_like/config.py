@@ -19,9 +19,11 @@ from types import MappingProxyType, ModuleType
 from typing import Any
 
 from panther_like import account_settings as account_checks
+from panther_like import deployment_settings as deployment
 from panther_like import settings as checks
 from panther_like.account_settings import AccountEmailSettings, AccountsSettings
 from panther_like.client_address import TrustedProxies
+from panther_like.deployment_settings import HealthSettings, RedisSettings, redact_url
 from panther_like.exceptions import ConfigError
 from panther_like.settings import (
     JWT_KEYS,
@@ -30,14 +32,13 @@ from panther_like.settings import (
     JWTSettings,
     OpenAPISettings,
     ThrottleSettings,
-    redact_url,
 )
 from panther_like.utils import import_string
 
 KNOWN_SETTINGS = (
     'SECRET_KEY', 'URLS', 'AUTHENTICATION', 'WS_AUTHENTICATION', 'USER_MODEL',
     'JWTConfig', 'DATABASE', 'REDIS', 'AUTH_CACHE', 'LOGIN_THROTTLE',
-    'DEFAULT_AUTH', 'OPENAPI', 'ACCOUNTS', 'TRUSTED_PROXIES', 'MAILER', 'ACCOUNT_EMAILS',
+    'DEFAULT_AUTH', 'OPENAPI', 'ACCOUNTS', 'TRUSTED_PROXIES', 'MAILER', 'ACCOUNT_EMAILS', 'HEALTH',
 )
 DEFAULT_USER_MODEL = 'panther_like.db.models.BaseUser'
 # Named for error messages only: the layers that define these bases check them (`require_subclass`).
@@ -46,8 +47,9 @@ USER_MODEL_BASE = 'panther_like.db.models.BaseUser'
 MAILER_BASE = 'panther_like.mail.Mailer'
 __all__ = [
     'CONFIGS_ENV_VAR', 'JWT_KEYS', 'KNOWN_SETTINGS', 'MAX_REVOCATION_TTL', 'AccountEmailSettings', 'AccountsSettings',
-    'AuthCacheSettings', 'Config', 'JWTSettings', 'OpenAPISettings', 'ThrottleSettings', 'TrustedProxies',
-    'did_you_mean', 'import_class', 'import_setting', 'load', 'redact_url', 'require_subclass', 'resolve_module',
+    'AuthCacheSettings', 'Config', 'HealthSettings', 'JWTSettings', 'OpenAPISettings', 'RedisSettings',
+    'ThrottleSettings', 'TrustedProxies', 'did_you_mean', 'import_class', 'import_setting', 'load', 'redact_url',
+    'require_subclass', 'resolve_module',
 ]
 CONFIGS_ENV_VAR = 'PANTHER_LIKE_CONFIGS'
 
@@ -64,7 +66,8 @@ class Config:
     user_model: type[Any]
     jwt: JWTSettings | None
     database: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    redis_url: str | None = None
+    #: None when no Redis is configured: revocations, the change feed and the throttle use the database.
+    redis: RedisSettings | None = None
     auth_cache: AuthCacheSettings = field(default_factory=AuthCacheSettings)
     login_throttle: ThrottleSettings | None = field(default_factory=ThrottleSettings)
     #: ``auth`` of every route that sets none and is in no Group with one (None: public); checked by the app.
@@ -77,6 +80,7 @@ class Config:
     mailer: type | None = None
     mailer_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     account_emails: AccountEmailSettings = field(default_factory=AccountEmailSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
 
 
 def resolve_module(configs: str | ModuleType | None) -> ModuleType:
@@ -122,17 +126,18 @@ def load(configs: str | ModuleType | None = None) -> Config:
         ws_authentication=import_class('WS_AUTHENTICATION', settings.get('WS_AUTHENTICATION'), AUTHENTICATION_BASE),
         user_model=import_class('USER_MODEL', settings.get('USER_MODEL', DEFAULT_USER_MODEL), USER_MODEL_BASE),
         jwt=checks.jwt_settings(settings.get('JWTConfig'), secret_key),
-        database=checks.database_setting(settings.get('DATABASE')),
-        redis_url=checks.redis_url(settings.get('REDIS')),
+        database=deployment.database_setting(settings.get('DATABASE')),
+        redis=deployment.redis_setting(settings.get('REDIS')),
         auth_cache=checks.auth_cache_settings(settings.get('AUTH_CACHE')),
         login_throttle=checks.throttle_settings(settings.get('LOGIN_THROTTLE')),
         default_auth=settings.get('DEFAULT_AUTH'),
         openapi=checks.openapi_setting(settings.get('OPENAPI')),
         accounts=account_checks.accounts_settings(settings.get('ACCOUNTS')),
-        trusted_proxies=checks.trusted_proxies(settings.get('TRUSTED_PROXIES')),
+        trusted_proxies=deployment.trusted_proxies(settings.get('TRUSTED_PROXIES')),
         mailer=import_class('MAILER', mailer.cls, MAILER_BASE),
         mailer_options=mailer.options,
         account_emails=account_checks.account_emails_settings(settings.get('ACCOUNT_EMAILS')),
+        health=deployment.health_setting(settings.get('HEALTH')),
     )
 
 

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from panther_like.exceptions import DuplicateKeyError
-from panther_like.redis_connection import RedisConnection
+from panther_like.redis_connection import NotReplicatedError, RedisConnection
 from panther_like.utils import SYSTEM_CLOCK, Clock
 
 REVOCATION_COLLECTION = 'panther_like_revocations'
@@ -67,7 +67,7 @@ class DatabaseRevocationStore(RevocationStore):
 
     @property
     def _rows(self) -> Any:
-        return self._database.collection(REVOCATION_COLLECTION)
+        return self._database.collection(REVOCATION_COLLECTION, durable=True)
 
     async def revoke(self, key: str, until: float) -> None:
         rows = self._rows
@@ -91,7 +91,11 @@ class DatabaseRevocationStore(RevocationStore):
 
 
 class RedisRevocationStore(RevocationStore):
-    """Keys with an absolute expiry in Redis: ``SET key 1 NX EXAT until`` is the atomic claim."""
+    """Keys with an absolute expiry in Redis: ``SET key 1 NX EXAT until`` is the atomic claim.
+
+    Both writes go through `RedisConnection.write`, so with ``wait_replicas``
+    they are acknowledged only once a replica holds them.
+    """
 
     PREFIX = 'panther_like:revoked:'
 
@@ -103,10 +107,15 @@ class RedisRevocationStore(RevocationStore):
         return max(int(until) + 1, int(self._clock.time()) + 1)
 
     async def revoke(self, key: str, until: float) -> None:
-        await self._redis.run('set', self.PREFIX + key, b'1', exat=self._expiry(until))
+        await self._redis.write('set', self.PREFIX + key, b'1', exat=self._expiry(until))
 
     async def is_revoked(self, key: str) -> bool:
         return bool(await self._redis.run('exists', self.PREFIX + key))
 
     async def claim_once(self, key: str, until: float) -> bool:
-        return bool(await self._redis.run('set', self.PREFIX + key, b'1', nx=True, exat=self._expiry(until)))
+        try:
+            return bool(await self._redis.write('set', self.PREFIX + key, b'1', nx=True, exat=self._expiry(until)))
+        except NotReplicatedError as exc:
+            if exc.result:  # claimed but not acknowledged: give the claim back, so that a retry is not "reuse"
+                await self._redis.run('delete', self.PREFIX + key)
+            raise

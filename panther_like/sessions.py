@@ -52,7 +52,7 @@ class SessionRegistry:
         self._index_ready = False
 
     async def _rows(self) -> Any:
-        rows = self._database.collection(SESSIONS_COLLECTION)
+        rows = self._database.collection(SESSIONS_COLLECTION, durable=True)
         if not self._index_ready:
             await rows.create_index('user_id')
             self._index_ready = True

@@ -2,8 +2,9 @@
 
 `panther_like.config` reads the settings module; the values that are more
 than a dotted path (``JWTConfig``, ``AUTH_CACHE``, ``LOGIN_THROTTLE``,
-``TRUSTED_PROXIES``, ``OPENAPI``, ``DATABASE``, ``REDIS``) are checked here, each into a frozen
-dataclass or mapping (those of the account routes in `panther_like.account_settings`), and
+``OPENAPI``) are checked here, each into a frozen dataclass or mapping (where the app runs:
+``DATABASE``, ``REDIS``, ``HEALTH``, ``TRUSTED_PROXIES`` in `panther_like.deployment_settings`; the
+account routes' in `panther_like.account_settings`), and
 every mistake is a `ConfigError` naming the setting (or the key inside it), the value and the reason. Nothing here
 imports the framework's other layers: the settings are the ground floor
 everything else stands on.
@@ -14,10 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from types import MappingProxyType
 from typing import Any
 
-from panther_like.client_address import DEFAULT_TRUSTED_PROXIES, TrustedProxies
 from panther_like.exceptions import ConfigError
 from panther_like.keys import SUPPORTED_ALGORITHMS, KeySet, build_key_set
 
@@ -25,8 +24,6 @@ JWT_KEYS = frozenset({'key', 'algorithm', 'life_time', 'refresh_life_time', 'kid
 AUTH_CACHE_KEYS = frozenset({'max_entries', 'user_ttl', 'revocation_ttl'})
 #: A logout must hold in every worker within this many seconds, whatever the cache says.
 MAX_REVOCATION_TTL = 1.0
-DATABASE_KEYS = frozenset({'url', 'path'})
-REDIS_KEYS = frozenset({'url'})
 THROTTLE_SETTING = 'LOGIN_THROTTLE'
 THROTTLE_KEYS = frozenset({'max_failures', 'max_failures_per_address', 'window', 'slow_down_after', 'max_delay',
                            'known_address_ttl'})
@@ -171,45 +168,6 @@ def auth_cache_settings(value: Any) -> AuthCacheSettings:
     return AuthCacheSettings(max_entries=max_entries, **ttls)
 
 
-def database_setting(value: Any) -> Mapping[str, Any]:
-    value = {} if value is None else value
-    if not isinstance(value, Mapping):
-        raise ConfigError('DATABASE', value, f'{value!r} must be a dict such as {{"url": "mongodb://..."}}')
-    unknown = sorted(set(value) - DATABASE_KEYS)
-    if unknown:
-        raise ConfigError('DATABASE', unknown[0], f'unknown key {unknown[0]!r} (known keys: url, path)')
-    url = value.get('url')
-    if url and not (isinstance(url, str) and url.startswith(('mongodb://', 'mongodb+srv://'))):
-        raise ConfigError("DATABASE['url']", redact_url(url), 'must start with mongodb:// or mongodb+srv://')
-    return MappingProxyType(dict(value))
-
-
-def redis_url(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise ConfigError('REDIS', redact_url(value), 'must be a dict such as {"url": "redis://..."}')
-    unknown = sorted(set(value) - REDIS_KEYS)
-    if unknown:
-        raise ConfigError('REDIS', unknown[0], f'unknown key {unknown[0]!r} (known keys: url)')
-    url = value.get('url')
-    if not url:
-        return None
-    if not (isinstance(url, str) and url.startswith(('redis://', 'rediss://', 'unix://'))):
-        raise ConfigError("REDIS['url']", redact_url(url), 'must start with redis://, rediss:// or unix://')
-    return url
-
-
-def redact_url(url: Any) -> Any:
-    """Hide a password in a URL before it goes into an error message."""
-    if not isinstance(url, str) or '@' not in url or '://' not in url:
-        return url
-    scheme, _, rest = url.partition('://')
-    credentials, _, host = rest.rpartition('@')
-    user = credentials.partition(':')[0]
-    return f'{scheme}://{user}:***@{host}'
-
-
 def throttle_settings(value: Any) -> ThrottleSettings | None:
     """The ``LOGIN_THROTTLE`` setting checked: defaults when absent, None when ``False``."""
     if value is None or value is True:
@@ -244,24 +202,6 @@ def throttle_settings(value: Any) -> ThrottleSettings | None:
         raise ConfigError(f"{THROTTLE_SETTING}['max_delay']", values['max_delay'],
                           f'must be at most {SLOWDOWN_MEMORY} seconds (a username\'s failures are remembered an hour)')
     return ThrottleSettings(**values)
-
-
-def trusted_proxies(value: Any) -> TrustedProxies:
-    """``TRUSTED_PROXIES``: addresses and networks (a list, or one comma-separated string); absent: uvicorn's."""
-    if value is None:
-        return TrustedProxies(DEFAULT_TRUSTED_PROXIES)
-    if value is False:
-        return TrustedProxies(())
-    if isinstance(value, str):
-        entries = [entry.strip() for entry in value.split(',') if entry.strip()]
-    elif isinstance(value, list | tuple | set | frozenset) and all(isinstance(entry, str) for entry in value):
-        entries = [entry.strip() for entry in value]
-    else:
-        raise ConfigError('TRUSTED_PROXIES', value, "must be a list such as ['10.0.0.5', '10.1.0.0/16'] ([]: none)")
-    try:
-        return TrustedProxies(entries)
-    except ValueError as exc:
-        raise ConfigError('TRUSTED_PROXIES', value, str(exc)) from None
 
 
 def openapi_setting(value: Any) -> OpenAPISettings:

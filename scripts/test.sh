@@ -5,10 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: redis-server for the Redis tests; Debian's chromium (never a downloaded browser)
-# for the /docs browser test, driven by playwright-core.
+# System packages: redis-server for the Redis tests (and Sentinel); haproxy for the cluster tests;
+# Debian's chromium (never a downloaded browser) for the /docs browser test, driven by playwright-core.
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""

@@ -185,14 +185,17 @@ def start_mongo_wire(tmpdir: str | os.PathLike[str], port: int | None = None) ->
     return handle
 
 
-def start_redis(tmpdir: str | os.PathLike[str], port: int | None = None) -> ServerHandle:
-    """redis-server without persistence, daemonized, on its own port."""
+def start_redis(
+    tmpdir: str | os.PathLike[str], port: int | None = None, *, replica_of: int | None = None,
+) -> ServerHandle:
+    """redis-server without persistence, daemonized, on its own port; a replica of 127.0.0.1:`replica_of` if given."""
     binary = find_binary('redis-server')
     if binary is None:
         raise ServerUnavailable('redis-server is not installed (apt-get install redis-server)')
     base = Path(tmpdir)
     base.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
+    replication = ['--replicaof', '127.0.0.1', str(replica_of)] if replica_of else []
     handle = ServerHandle(
         name='redis-server',
         url=f'redis://127.0.0.1:{port}/0',
@@ -202,7 +205,36 @@ def start_redis(tmpdir: str | os.PathLike[str], port: int | None = None) -> Serv
         command=[
             binary, '--port', str(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
             '--daemonize', 'yes', '--pidfile', str(base / 'redis.pid'),
-            '--logfile', str(base / 'redis.log'), '--dir', str(base),
+            '--logfile', str(base / 'redis.log'), '--dir', str(base), '--repl-diskless-sync-delay', '0', *replication,
+        ],
+    )
+    handle.start()
+    return handle
+
+
+def start_sentinel(tmpdir: str | os.PathLike[str], primary_port: int, service: str = 'mymaster') -> ServerHandle:
+    """One Redis Sentinel (quorum 1) watching the primary on 127.0.0.1:`primary_port`; it rewrites its own file."""
+    binary = find_binary('redis-server')
+    if binary is None:
+        raise ServerUnavailable('redis-server is not installed (apt-get install redis-server)')
+    base = Path(tmpdir)
+    base.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    config = base / 'sentinel.conf'
+    config.write_text(
+        f'sentinel monitor {service} 127.0.0.1 {primary_port} 1\n'
+        f'sentinel down-after-milliseconds {service} 1000\n'
+        f'sentinel failover-timeout {service} 5000\n'
+    )
+    handle = ServerHandle(
+        name='redis-sentinel',
+        url=f'redis://127.0.0.1:{port}',
+        port=port,
+        pid_file=base / 'sentinel.pid',
+        log_file=base / 'sentinel.log',
+        command=[
+            binary, str(config), '--sentinel', '--port', str(port), '--bind', '127.0.0.1', '--daemonize', 'yes',
+            '--pidfile', str(base / 'sentinel.pid'), '--logfile', str(base / 'sentinel.log'), '--dir', str(base),
         ],
     )
     handle.start()

@@ -415,10 +415,92 @@ def test_redis_url_not_redis(build):
 
 
 def test_redis_unknown_key(build):
-    message = config_error(build, REDIS={'url': 'redis://:hunter2@cache.example', 'db': 1})
+    message = config_error(build, REDIS={'url': 'redis://:hunter2@cache.example', 'host': 'h'})
     assert "'REDIS'" in message
-    assert "'db'" in message
+    assert "'host'" in message
     assert 'hunter2' not in message
+
+
+def test_redis_database_number_goes_in_the_url_not_beside_it(build):
+    message = config_error(build, REDIS={'url': 'redis://:hunter2@cache.example', 'db': 1})
+    assert "REDIS['db']" in message
+    assert 'only with sentinels' in message
+    assert 'hunter2' not in message
+
+
+def test_redis_url_and_sentinels_together_are_refused(build):
+    message = config_error(build, REDIS={'url': 'redis://:hunter2@cache.example',
+                                         'sentinels': [('s1', 26379)], 'service_name': 'mymaster'})
+    assert 'not both' in message
+    assert 'hunter2' not in message
+
+
+def test_redis_sentinels_are_checked_into_settings(build):
+    app = build(REDIS={'sentinels': [('s1', 26379), ['s2', 26380]], 'service_name': 'mymaster',
+                       'password': 'hunter2', 'db': 3, 'wait_replicas': 1, 'wait_timeout': 0.25})
+    redis = app.config.redis
+    assert redis.sentinels == (('s1', 26379), ('s2', 26380))
+    assert (redis.service_name, redis.db, redis.wait_replicas, redis.wait_timeout) == ('mymaster', 3, 1, 0.25)
+    assert 'hunter2' not in repr(redis) and 'hunter2' not in redis.describe()
+
+
+def test_redis_sentinels_need_a_service_name(build):
+    message = config_error(build, REDIS={'sentinels': [('s1', 26379)]})
+    assert "REDIS['service_name']" in message
+    assert 'mymaster' in message
+
+
+@pytest.mark.parametrize('sentinels', ['s1:26379', [('s1',)], [('s1', '26379')], [('', 26379)], [('s1', 0)]])
+def test_redis_sentinels_must_be_host_and_port_pairs(build, sentinels):
+    message = config_error(build, REDIS={'sentinels': sentinels, 'service_name': 'mymaster'})
+    assert "REDIS['sentinels']" in message
+
+
+def test_redis_sentinel_password_is_hidden(build):
+    message = config_error(build, REDIS={'sentinels': [('s1', 26379)], 'service_name': 'm',
+                                         'sentinel_password': b'hunter2'})
+    assert "REDIS['sentinel_password']" in message
+    assert 'hunter2' not in message
+
+
+@pytest.mark.parametrize('wait', [{'wait_replicas': -1}, {'wait_replicas': True}, {'wait_timeout': 0},
+                                  {'wait_timeout': 2.0}, {'wait_timeout': '1'}])
+def test_redis_replica_wait_must_fit_in_the_command_timeout(build, wait):
+    message = config_error(build, REDIS={'url': 'redis://cache.example', **wait})
+    assert f"REDIS[{next(iter(wait))!r}]" in message
+
+
+def test_empty_sentinels_mean_no_redis(build):
+    assert build(REDIS={'sentinels': [], 'service_name': 'mymaster'}).config.redis is None
+
+
+# -- HEALTH ----------------------------------------------------------------------------------
+
+
+def test_health_paths_are_normalised(build):
+    health = build(HEALTH={'live': '/livez/', 'ready': 'ops/readyz'}).config.health
+    assert (health.live, health.ready) == ('livez', 'ops/readyz')
+
+
+@pytest.mark.parametrize('path', ['', '/', 'a b', 'users/<id>', 5, 'a//b'])
+def test_health_path_must_be_a_plain_path(build, path):
+    message = config_error(build, HEALTH={'ready': path})
+    assert "HEALTH['ready']" in message
+
+
+def test_health_live_and_ready_paths_differ(build):
+    message = config_error(build, HEALTH={'live': '/check', 'ready': 'check'})
+    assert 'must differ' in message
+
+
+@pytest.mark.parametrize('value', [{'timeout': 0}, {'openapi': 'yes'}, {'round_trips': 1}, {'path': '/x'}, 'on'])
+def test_health_wrong_values_name_the_key(build, value):
+    message = config_error(build, HEALTH=value)
+    assert 'HEALTH' in message
+
+
+def test_health_false_turns_the_routes_off(build):
+    assert build(HEALTH=False).config.health.enabled is False
 
 
 def test_redis_not_a_dict(build):

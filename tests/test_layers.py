@@ -23,12 +23,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / 'panther_like'
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ('foundation', frozenset({'exceptions', 'status', 'utils', 'keys', 'audit', 'context', 'request', 'response',
                               'passwords', 'usernames', 'client_address'})),
-    ('settings', frozenset({'settings', 'account_settings', 'config'})),
+    ('settings', frozenset({'settings', 'account_settings', 'deployment_settings', 'config'})),
     ('building blocks', frozenset({'redis_connection', 'db', 'revocation', 'changes', 'sessions', 'auth_cache',
                                    'throttle_stores', 'throttle', 'tokens', 'mail', 'one_time_tokens'})),
     ('auth', frozenset({'security', 'authentications', 'authenticators', 'permissions', 'guard'})),
     ('routes', frozenset({'routing', 'api', 'websocket', 'jwks', 'accounts'})),
-    ('documents', frozenset({'openapi', 'docs_page'})),
+    ('documents', frozenset({'openapi', 'docs_page', 'health'})),
     ('app', frozenset({'app'})),
     ('tools', frozenset({'cli', 'testing'})),
 )

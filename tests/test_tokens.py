@@ -160,7 +160,7 @@ async def test_a_second_app_on_the_same_store_sees_the_revocation(app, user, tmp
     pair = await user.login()
     await (await authenticate(app, pair['access_token'])).logout()
     twin = Panther(settings_module(SECRET_KEY=KEY, DATABASE=dict(app.config.database),
-                                   REDIS={'url': app.config.redis_url}), urls={})
+                                   REDIS={'url': app.config.redis and app.config.redis.url}), urls={})
     async with TestClient(twin):
         with pytest.raises(AuthenticationAPIError, match='revoked'):
             await twin.tokens.authenticate(pair['access_token'])

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 
 import pytest
 
-TIERS = ('server', 'browser', 'load')
+TIERS = ('server', 'browser', 'load', 'cluster')
 _deselected = pytest.StashKey[int]()
 _running: list[pytest.Item] = []  # the test being run, while it runs
 

@@ -71,11 +71,18 @@ class Database(ABC):
     """
 
     name: str
+    #: How 503 messages name it ("MongoDB is unavailable (...)").
+    store_name: str
     operations: int = 0
 
     @abstractmethod
-    def collection(self, name: str) -> Collection:
-        """A handle on collection `name`; cheap, performs no I/O."""
+    def collection(self, name: str, *, durable: bool = False) -> Collection:
+        """A handle on collection `name`; cheap, performs no I/O.
+
+        ``durable=True`` is for writes that must survive the loss of a
+        server once acknowledged (revocations, login sessions, the change
+        feed): on a MongoDB replica set they wait for a majority.
+        """
 
     @abstractmethod
     async def connect(self) -> None:

@@ -122,6 +122,7 @@ class EmbeddedDatabase(Database):
     """One SQLite file, shared safely by every worker process that opens it."""
 
     name = 'embedded'
+    store_name = STORE_NAME
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         # Absolute now, so a later chdir cannot make two workers open different files.
@@ -175,7 +176,8 @@ class EmbeddedDatabase(Database):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._current_executor(), call)
 
-    def collection(self, name: str) -> EmbeddedCollection:
+    def collection(self, name: str, *, durable: bool = False) -> EmbeddedCollection:
+        # Every write is a committed SQLite transaction on this host: durable already.
         collection = self._collections.get(name)
         if collection is None:
             collection = self._collections[name] = EmbeddedCollection(self, name)

@@ -7,6 +7,10 @@ shape this module:
   is created lazily, and a fresh one is made whenever the running loop is not
   the one it was made for (pytest-asyncio gives every test its own loop; a
   uvicorn worker has one loop for its whole life, so this costs nothing there).
+* Writes that must survive a failover once acknowledged (``durable``
+  collections: revocations, login sessions, the change feed) use write
+  concern ``majority``, except on a standalone server, which has no
+  majority to wait for.
 * A database that is down must cost a request a couple of seconds and a 503,
   not a hung worker and a 500. Timeouts are bounded, and every driver-level
   connection error becomes `StoreUnavailableError` with a short reason that
@@ -21,8 +25,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, WriteConcern
 from pymongo import errors as mongo_errors
+from pymongo.server_type import SERVER_TYPE
 from pymongo.uri_parser import parse_uri
 
 from panther_like.db.backend import Collection, Database, Filter, Sort
@@ -39,7 +44,9 @@ CLIENT_OPTIONS: dict[str, Any] = {
     'timeoutMS': 3000,
 }
 # Server error codes that mean "the server or the path to it is gone", not "your query is wrong".
-_UNAVAILABLE_CODES = frozenset({6, 7, 18, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436})
+# 64: the write concern (a majority) was not satisfied in time.
+_UNAVAILABLE_CODES = frozenset({6, 7, 18, 64, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436})
+MAJORITY = WriteConcern('majority')
 _USERINFO = re.compile(r'(mongodb(?:\+srv)?://)[^@/\s]*@')
 
 
@@ -96,13 +103,24 @@ def _duplicate_field(exc: mongo_errors.DuplicateKeyError, collection: str, known
 
 
 class MongoCollection(Collection):
-    def __init__(self, database: MongoDatabase, name: str) -> None:
+    def __init__(self, database: MongoDatabase, name: str, *, durable: bool = False) -> None:
         self._database = database
         self.name = name
+        self.durable = durable
         self._unique_fields: set[str] = set()
 
     def _raw(self) -> Any:
         return self._database.raw_database()[self.name]
+
+    @property
+    def write_concern(self) -> WriteConcern | None:
+        """``majority`` for a durable collection unless the server is standalone; None: the server's default."""
+        return MAJORITY if self.durable and not self._database.standalone() else None
+
+    def _writer(self) -> Any:
+        concern = self.write_concern
+        raw = self._raw()
+        return raw if concern is None else raw.with_options(write_concern=concern)
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -119,7 +137,7 @@ class MongoCollection(Collection):
 
     async def insert_one(self, document: dict) -> None:
         with self._errors():
-            await self._raw().insert_one(document)
+            await self._writer().insert_one(document)
 
     async def find_one(self, filter: Filter) -> dict | None:
         with self._errors():
@@ -132,16 +150,16 @@ class MongoCollection(Collection):
 
     async def update_one(self, filter: Filter, values: dict) -> bool:
         with self._errors():
-            result = await self._raw().update_one(filter, {'$set': values})
+            result = await self._writer().update_one(filter, {'$set': values})
             return result.matched_count > 0
 
     async def delete_one(self, filter: Filter) -> bool:
         with self._errors():
-            return (await self._raw().delete_one(filter)).deleted_count > 0
+            return (await self._writer().delete_one(filter)).deleted_count > 0
 
     async def delete_many(self, filter: Filter) -> int:
         with self._errors():
-            return (await self._raw().delete_many(filter)).deleted_count
+            return (await self._writer().delete_many(filter)).deleted_count
 
     async def count(self, filter: Filter) -> int:
         with self._errors():
@@ -161,6 +179,7 @@ class MongoDatabase(Database):
     """The database named in the URL path (``mongodb://host/dbname``), else ``panther_like``."""
 
     name = 'mongodb'
+    store_name = STORE_NAME
 
     def __init__(self, url: str) -> None:
         if not url.startswith(('mongodb://', 'mongodb+srv://')):
@@ -175,7 +194,7 @@ class MongoDatabase(Database):
         self._url = url
         self._client: AsyncMongoClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._collections: dict[str, MongoCollection] = {}
+        self._collections: dict[tuple[str, bool], MongoCollection] = {}
 
     def __repr__(self) -> str:
         return f'MongoDatabase({_redact(self._url, self._password)!r})'
@@ -193,11 +212,16 @@ class MongoDatabase(Database):
         """The `AsyncDatabase` for the running loop (escape hatch for backend-specific needs)."""
         return self._current_client().get_default_database(default=DEFAULT_DATABASE)
 
-    def collection(self, name: str) -> MongoCollection:
-        collection = self._collections.get(name)
+    def collection(self, name: str, *, durable: bool = False) -> MongoCollection:
+        collection = self._collections.get((name, durable))
         if collection is None:
-            collection = self._collections[name] = MongoCollection(self, name)
+            collection = self._collections[(name, durable)] = MongoCollection(self, name, durable=durable)
         return collection
+
+    def standalone(self) -> bool:
+        """True once the driver has found only standalone servers (no replica set, no mongos)."""
+        servers = self._current_client().topology_description.server_descriptions().values()
+        return bool(servers) and all(server.server_type == SERVER_TYPE.Standalone for server in servers)
 
     async def connect(self) -> None:
         self._current_client()

@@ -29,7 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 PROJECT_DIRS = ('configs', 'core', 'example_app')
 # Settings the example reads; an inherited value would win over the .env file (see load_env).
 ENV_SETTINGS = (
-    'SECRET_KEY', 'MONGODB_URL', 'DB_PATH', 'REDIS_URL',
+    'SECRET_KEY', 'MONGODB_URL', 'DB_PATH', 'REDIS_URL', 'REDIS_SENTINELS', 'REDIS_SERVICE', 'REDIS_PASSWORD',
+    'REDIS_WAIT_REPLICAS', 'STORE_ROUND_TRIPS_HEADER',
     'LOGIN_MAX_FAILURES', 'LOGIN_MAX_FAILURES_PER_ADDRESS', 'LOGIN_THROTTLE_WINDOW', 'TRUSTED_PROXIES',
     'SMTP_HOST', 'SMTP_PORT', 'SMTP_TLS', 'SMTP_USERNAME', 'SMTP_PASSWORD', 'MAIL_FROM', 'MAIL_SHOW_TOKENS',
     'RESET_URL', 'VERIFY_URL',

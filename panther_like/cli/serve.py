@@ -1,0 +1,105 @@
+"""``panther-like run``: a one-screen start-up summary, then uvicorn, with a graceful drain on SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import os
+import socket
+from typing import TYPE_CHECKING, Any
+
+from panther_like.exceptions import StoreUnavailableError
+
+if TYPE_CHECKING:
+    from panther_like.app import Panther
+
+from panther_like.cli.common import CommandError, _project_on_path, load_app
+from panther_like.cli.describe import summary
+
+SERVED_APP = 'panther_like.cli.serve:served_app'
+# What `run` tells its workers (each builds or imports its own app): the APP argument and the drain delay.
+APP_ENV_VAR = 'PANTHER_LIKE_APP'
+DRAIN_ENV_VAR = 'PANTHER_LIKE_DRAIN_SECONDS'
+
+
+def served_app() -> Any:
+    """What each worker of ``panther-like run`` serves (a uvicorn factory): its APP, with the drain delay set."""
+    from panther_like.app import Panther
+
+    app = load_app(os.environ.get(APP_ENV_VAR))
+    if isinstance(app, Panther):
+        app.drain.seconds = float(os.environ.get(DRAIN_ENV_VAR) or 0)
+    return app
+
+
+async def probe_stores(app: Panther) -> list[str]:
+    """One line per store that does not answer now; the app still starts (requests get 503)."""
+    problems = []
+    try:
+        await app.database.connect()
+        await app.database.ping()
+    except StoreUnavailableError as exc:
+        problems.append(exc.detail)
+    try:
+        await app.revocations.is_revoked('panther-like:probe')
+    except StoreUnavailableError as exc:
+        problems.append(exc.detail)
+    finally:
+        await app.shutdown()
+    return problems
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why uvicorn could not listen on host:port, checked first so the user gets one line, not a log."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f'cannot listen on {host}:{port} ({exc.strerror}); check --host'
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (f'port {port} on {host} is already in use (another server is running there); '
+                        f'stop it or choose another port with --port')
+            return f'cannot listen on {host}:{port} ({exc.strerror}); choose another --host or --port'
+    return None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from panther_like.app import Panther
+
+    if args.drain_seconds < 0 or (args.graceful_timeout is not None and args.graceful_timeout < 0):
+        raise CommandError('--drain-seconds and --graceful-timeout must be numbers of seconds >= 0')
+    if args.configs:
+        os.environ['PANTHER_LIKE_CONFIGS'] = args.configs  # read again by every worker
+    os.environ[APP_ENV_VAR] = args.app or ''
+    os.environ[DRAIN_ENV_VAR] = str(args.drain_seconds)
+    _project_on_path()
+    app = load_app(args.app, args.configs)
+    problem = port_problem(args.host, args.port)
+    if problem:
+        raise CommandError(problem)
+    proxies: dict[str, Any] = {}
+    if isinstance(app, Panther):
+        problems = asyncio.run(probe_stores(app))
+        print(summary(app, target=args.app or f'the app of {app.config.module_name!r}',
+                      url=f'http://{args.host}:{args.port}', workers=args.workers or 1, problems=problems),
+              flush=True)
+        # uvicorn's own proxy-header handling trusts 127.0.0.1 and ::1 unless told otherwise, and a
+        # client it has rewritten cannot be undone by the app: give it TRUSTED_PROXIES, or nothing.
+        trusted = app.config.trusted_proxies
+        proxies = {'proxy_headers': bool(trusted), 'forwarded_allow_ips': trusted.uvicorn_value() or None}
+    uvicorn.run(
+        SERVED_APP, factory=True, host=args.host, port=args.port,
+        workers=args.workers, reload=args.reload, log_level=args.log_level, app_dir=os.getcwd(),
+        # uvicorn's default websocket implementations never answer a handshake whose request line
+        # exceeds 8 KiB and keep the connection open; wsproto answers it (tests/security).
+        ws='wsproto', timeout_graceful_shutdown=args.graceful_timeout, **proxies,
+    )
+    return 0

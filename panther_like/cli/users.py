@@ -1,0 +1,119 @@
+"""The commands that operate on users: ``createuser``, ``token`` and ``migrate-usernames``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from panther_like.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    pass
+
+from panther_like.cli.common import CommandError, _with_store, build
+from panther_like.cli.describe import describe_store
+
+
+def _read_credentials(args: argparse.Namespace) -> tuple[str, str]:
+    interactive = sys.stdin.isatty()
+    username = args.username
+    if not username:
+        if not interactive:
+            raise CommandError('no username: pass --username NAME')
+        username = input('Username: ').strip()
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip('\r\n')
+    elif interactive:
+        password = getpass.getpass('Password: ')
+        if getpass.getpass('Password (again): ') != password:
+            raise CommandError('the two passwords differ; nothing was created')
+    else:
+        raise CommandError('no terminal to ask for the password: pass --password-stdin and write it on stdin')
+    if not username or not password:
+        raise CommandError('the username and the password must not be empty')
+    return username, password
+
+
+def _extra_fields(pairs: Sequence[str]) -> dict[str, str]:
+    fields = {}
+    for pair in pairs:
+        name, separator, value = pair.partition('=')
+        if not separator or not name.isidentifier():
+            raise CommandError(f'--field expects NAME=VALUE, got {pair!r}')
+        if name in ('id', 'username', 'password', 'username_key', 'is_superuser', 'is_active', 'is_verified'):
+            raise CommandError(f'--field cannot set {name!r}; use --username, --password-stdin, --superuser, '
+                               '--inactive or --verified')
+        fields[name] = value
+    return fields
+
+
+def cmd_createuser(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from panther_like.api import validation_problems
+    from panther_like.exceptions import DuplicateKeyError
+
+    app = build(args.configs)
+    username, password = _read_credentials(args)
+    fields = _extra_fields(args.field)
+    fields.update(is_superuser=args.superuser, is_active=not args.inactive, is_verified=args.verified)
+    model = app.config.user_model
+
+    async def create() -> int:
+        try:
+            user = await model.insert_one(**fields, username=username, password=password)
+        except DuplicateKeyError:
+            raise CommandError(f'a user named {username!r} already exists; choose another --username') from None
+        except ValidationError as exc:
+            raise CommandError(f'{model.__name__} rejected the fields: {validation_problems(exc, 20)}') from None
+        flags = ', '.join(name for name in ('superuser', 'inactive', 'verified') if getattr(args, name))
+        print(f'Created {model.__name__} {user.username!r}{f" [{flags}]" if flags else ""} (id {user.id}) '
+              f'in the {describe_store(app)}')
+        return 0
+
+    return _with_store(app, create)
+
+
+def cmd_migrate_usernames(args: argparse.Namespace) -> int:
+    from panther_like.db.migrations import migrate_usernames
+
+    app = build(args.configs)
+
+    async def main() -> int:
+        try:  # not app.startup(): it refuses the very store this command repairs
+            await app.database.connect()
+            report = await migrate_usernames(app.database, app.config.user_model.collection_name,
+                                             dry_run=args.dry_run)
+        finally:
+            await app.shutdown()
+        if report.problems:
+            lines = ['nothing was changed; rename these users (their "username" field), then run again:']
+            raise CommandError('\n  '.join(lines + report.problems))
+        where = 'dry run: nothing written' if args.dry_run else describe_store(app)
+        print(f'{len(report.pending)} of {report.total} users need(ed) a canonical username key ({where})')
+        return 0
+
+    return asyncio.run(main())
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    app = build(args.configs)
+    if app.tokens is None:
+        raise ConfigError('JWTConfig', None, "no JWT key is configured: set SECRET_KEY or JWTConfig['key']")
+    model = app.config.user_model
+
+    async def issue() -> int:
+        user = await model.find_by_username(args.username)
+        if user is None:
+            raise CommandError(f'no user {args.username!r} in {model.__name__}; '
+                               f'create one with: panther-like createuser --username {args.username}')
+        tokens = await user.login()
+        print(tokens['access_token'] if args.access else json.dumps(tokens, indent=2))
+        return 0
+
+    return _with_store(app, issue)

@@ -1,0 +1,1 @@
+"""Many hosts for real: network namespaces, HAProxy, MongoDB-wire, Redis with Sentinel (see cluster.py)."""
