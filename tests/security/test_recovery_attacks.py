@@ -30,6 +30,8 @@ from tests.e2e.server import ExampleServer
 from tests.mail_server import SMTPServer
 from tests.security.attack import Attacker
 
+pytestmark = pytest.mark.server
+
 LINK = re.compile(r'https://app\.example\.com/(reset|verify)#token=([A-Za-z0-9_-]{43})')
 ROUTES = ('/auth/password/forgot', '/auth/password/reset', '/auth/verify')
 _addresses = (f'127.0.1.{n}' for n in itertools.count(1))
