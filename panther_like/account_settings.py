@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from panther_like.exceptions import ConfigError
-from panther_like.settings import seconds
+from panther_like.settings import reject_unknown_keys, seconds
 
 #: No password longer than this is hashed, whatever ``ACCOUNTS['password_max_length']`` says.
 MAX_PASSWORD_LENGTH = 4096
@@ -83,10 +83,7 @@ def accounts_settings(value: Any) -> AccountsSettings:
         return AccountsSettings()
     if not isinstance(value, Mapping):
         raise ConfigError('ACCOUNTS', value, f"must be a dict such as {{'cookies': True}}, not {value!r}")
-    unknown = sorted(set(value) - ACCOUNTS_KEYS)
-    if unknown:
-        known = ', '.join(sorted(ACCOUNTS_KEYS))
-        raise ConfigError('ACCOUNTS', unknown[0], f'unknown key {unknown[0]!r} (known keys: {known})')
+    reject_unknown_keys('ACCOUNTS', value, ACCOUNTS_KEYS)
     defaults = AccountsSettings()
     checked: dict[str, Any] = {}
     for key in ('cookies', 'cookie_secure', 'require_verified', 'refuse_common_passwords'):
@@ -138,10 +135,7 @@ def account_emails_settings(value: Any) -> AccountEmailSettings:
         raise ConfigError(
             'ACCOUNT_EMAILS', value, f"must be a dict such as {{'reset_url': 'https://...'}}, not {value!r}"
         )
-    unknown = sorted(set(value) - ACCOUNT_EMAILS_KEYS)
-    if unknown:
-        known = ', '.join(sorted(ACCOUNT_EMAILS_KEYS))
-        raise ConfigError('ACCOUNT_EMAILS', unknown[0], f'unknown key {unknown[0]!r} (known keys: {known})')
+    reject_unknown_keys('ACCOUNT_EMAILS', value, ACCOUNT_EMAILS_KEYS)
     checked: dict[str, Any] = {}
     for key in ('reset_url', 'verify_url'):
         url = value.get(key)

@@ -10,13 +10,15 @@ cost far more than the framework. A worker therefore keeps
 - users, by id.
 
 Nothing here expires on a short timer. Instead the worker reads the change
-feed (`panther_like.changes`) at most once per ``revocation_ttl`` (0.5 s
-by default, never more than 1 s): one store question per interval,
-whatever the number of users, answers "which sessions were revoked and
-which users changed since I last looked", and those entries are dropped.
-A request that finds the last look too old waits for a new one, and if
-the store cannot be read the request fails with 503: a worker that cannot
-hear about revocations refuses rather than trusts (fail closed).
+feed (`panther_like.changes`): one store question per interval, whatever
+the number of users, answers "which sessions were revoked and which users
+changed since I last looked", and those entries are dropped. A request is
+served from the caches only while the last look began less than
+``revocation_ttl`` ago (0.5 s by default, never more than 1 s). Half an
+interval after a look the next one starts in the background, so requests
+seldom wait; a request that finds the last look too old waits for a new
+one, and if the store cannot be read it fails with 503: a worker that
+cannot hear about revocations refuses rather than trusts (fail closed).
 
 Changes made through this worker (a logout, a user update) are applied to
 its own caches at once. A user edited outside the framework (a database
@@ -29,6 +31,7 @@ may concern what it read.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
@@ -37,6 +40,8 @@ from panther_like.exceptions import AuthenticationAPIError
 from panther_like.revocation import RevocationStore
 from panther_like.settings import AuthCacheSettings
 from panther_like.utils import SYSTEM_CLOCK, Clock
+
+logger = logging.getLogger('panther_like')
 
 
 class BoundedCache(dict):
@@ -92,6 +97,7 @@ class AuthCache:
         self._users = BoundedCache(size)             # user id -> (monotonic time read, user)
         self._flights = SingleFlight()
         self._synced_at = float('-inf')              # monotonic time the last complete look started
+        self._refresh: asyncio.Future[None] | None = None  # a look started ahead of time, while it runs
         self._generation = 0                         # grows with every change applied
 
     # -- the request path ---------------------------------------------------------------------
@@ -101,8 +107,11 @@ class AuthCache:
 
         `now` is the caller's monotonic time (one clock read per request).
         """
-        if now - self._synced_at >= self.settings.revocation_ttl:
-            await self._flights.run('changes', self._look)
+        age = now - self._synced_at
+        if age >= self.settings.revocation_ttl:
+            await self._flights.run('changes', self._look)  # too old to trust: wait for a fresh look, or 503
+        elif age >= self.settings.revocation_ttl / 2 and self._refresh is None:
+            self._refresh = asyncio.ensure_future(self._look_in_background())
         if session_id in self._revoked_sessions:
             raise AuthenticationAPIError('Token has been revoked')
         if session_id in self._live_sessions:
@@ -140,6 +149,20 @@ class AuthCache:
         self._generation += 1
 
     # -- what other workers changed -----------------------------------------------------------
+
+    async def _look_in_background(self) -> None:
+        """A look begun half an interval early, so that requests seldom wait for one.
+
+        Requests go on meanwhile: the last look is still within the bound. If
+        this one fails, nothing is cached wrongly; once the bound is reached a
+        request makes its own look and gets the 503 if the store is still down.
+        """
+        try:
+            await self._flights.run('changes', self._look)
+        except Exception as exc:  # the request that needs a look will see the error itself
+            logger.warning('reading the change feed failed: %s', getattr(exc, 'detail', exc))
+        finally:
+            self._refresh = None
 
     async def _look(self) -> None:
         started = self._clock.monotonic()

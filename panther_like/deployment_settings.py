@@ -15,6 +15,7 @@ from typing import Any
 
 from panther_like.client_address import DEFAULT_TRUSTED_PROXIES, TrustedProxies
 from panther_like.exceptions import ConfigError
+from panther_like.settings import reject_unknown_keys
 
 DATABASE_KEYS = frozenset({'url', 'path'})
 REDIS_KEYS = frozenset({'url', 'sentinels', 'service_name', 'username', 'password', 'db', 'sentinel_password',
@@ -77,9 +78,7 @@ def database_setting(value: Any) -> Mapping[str, Any]:
     value = {} if value is None else value
     if not isinstance(value, Mapping):
         raise ConfigError('DATABASE', value, f'{value!r} must be a dict such as {{"url": "mongodb://..."}}')
-    unknown = sorted(set(value) - DATABASE_KEYS)
-    if unknown:
-        raise ConfigError('DATABASE', unknown[0], f'unknown key {unknown[0]!r} (known keys: url, path)')
+    reject_unknown_keys('DATABASE', value, DATABASE_KEYS)
     url = value.get('url')
     if url and not (isinstance(url, str) and url.startswith(('mongodb://', 'mongodb+srv://'))):
         raise ConfigError("DATABASE['url']", redact_url(url), 'must start with mongodb:// or mongodb+srv://')
@@ -92,10 +91,7 @@ def redis_setting(value: Any) -> RedisSettings | None:
         return None
     if not isinstance(value, Mapping):
         raise ConfigError('REDIS', redact_url(value), 'must be a dict such as {"url": "redis://..."}')
-    unknown = sorted(set(value) - REDIS_KEYS)
-    if unknown:
-        known = ', '.join(sorted(REDIS_KEYS))
-        raise ConfigError('REDIS', unknown[0], f'unknown key {unknown[0]!r} (known keys: {known})')
+    reject_unknown_keys('REDIS', value, REDIS_KEYS)
     url, sentinels = value.get('url'), value.get('sentinels')
     if url and sentinels:
         raise ConfigError('REDIS', redact_url(url), "give either 'url' or 'sentinels', not both")
@@ -197,10 +193,7 @@ def health_setting(value: Any) -> HealthSettings:
         return HealthSettings(enabled=False)
     if not isinstance(value, Mapping):
         raise ConfigError('HEALTH', value, f"must be a dict such as {{'ready': '/ready'}} or False, not {value!r}")
-    unknown = sorted(set(value) - HEALTH_KEYS)
-    if unknown:
-        known = ', '.join(sorted(HEALTH_KEYS))
-        raise ConfigError('HEALTH', unknown[0], f'unknown key {unknown[0]!r} (known keys: {known})')
+    reject_unknown_keys('HEALTH', value, HEALTH_KEYS)
     defaults = HealthSettings()
     paths = {}
     for key in ('live', 'ready'):

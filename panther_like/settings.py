@@ -94,6 +94,13 @@ class OpenAPISettings:
 # -- checks ------------------------------------------------------------------------------------
 
 
+def reject_unknown_keys(setting: str, value: Mapping[str, Any], known: frozenset[str]) -> None:
+    """A `ConfigError` naming the first key of a dict setting that is not one of `known` (a typo, say)."""
+    unknown = sorted(set(value) - known, key=str)
+    if unknown:
+        raise ConfigError(setting, unknown[0], f'unknown key {unknown[0]!r} (known keys: {", ".join(sorted(known))})')
+
+
 def seconds(setting: str, value: Any) -> timedelta:
     if isinstance(value, timedelta):
         delta = value
@@ -116,11 +123,7 @@ def jwt_settings(value: Any, secret_key: str | None) -> JWTSettings | None:
     if not isinstance(value, Mapping):
         shown = '<hidden>' if isinstance(value, str | bytes) else value
         raise ConfigError('JWTConfig', shown, f'must be a dict, not a {type(value).__name__}')
-    unknown = sorted(set(value) - JWT_KEYS)
-    if unknown:
-        raise ConfigError(
-            'JWTConfig', unknown[0], f'unknown key {unknown[0]!r} (known keys: {", ".join(sorted(JWT_KEYS))})'
-        )
+    reject_unknown_keys('JWTConfig', value, JWT_KEYS)
     key = value.get('key', secret_key)
     algorithm = value.get('algorithm', 'HS256')
     if algorithm not in SUPPORTED_ALGORITHMS:
@@ -146,11 +149,7 @@ def auth_cache_settings(value: Any) -> AuthCacheSettings:
         return AuthCacheSettings()
     if not isinstance(value, Mapping):
         raise ConfigError('AUTH_CACHE', value, f'{value!r} must be a dict such as {{"user_ttl": 1.0}}')
-    unknown = sorted(set(value) - AUTH_CACHE_KEYS)
-    if unknown:
-        raise ConfigError(
-            'AUTH_CACHE', unknown[0], f'unknown key {unknown[0]!r} (known keys: {", ".join(sorted(AUTH_CACHE_KEYS))})'
-        )
+    reject_unknown_keys('AUTH_CACHE', value, AUTH_CACHE_KEYS)
     defaults = AuthCacheSettings()
     max_entries = value.get('max_entries', defaults.max_entries)
     if not isinstance(max_entries, int) or isinstance(max_entries, bool) or max_entries < 0:
@@ -176,11 +175,7 @@ def throttle_settings(value: Any) -> ThrottleSettings | None:
         return None
     if not isinstance(value, Mapping):
         raise ConfigError(THROTTLE_SETTING, value, "must be a dict such as {'max_failures': 5, 'window': 300} or False")
-    unknown = sorted(set(value) - THROTTLE_KEYS)
-    if unknown:
-        raise ConfigError(
-            THROTTLE_SETTING, unknown[0], f'unknown key {unknown[0]!r} (known keys: {", ".join(sorted(THROTTLE_KEYS))})'
-        )
+    reject_unknown_keys(THROTTLE_SETTING, value, THROTTLE_KEYS)
     defaults = ThrottleSettings()
     values: dict[str, int] = {}
     for key in sorted(THROTTLE_KEYS):
@@ -212,10 +207,7 @@ def openapi_setting(value: Any) -> OpenAPISettings:
         return OpenAPISettings(enabled=False)
     if not isinstance(value, Mapping):
         raise ConfigError('OPENAPI', value, f"must be a dict such as {{'enabled': True, 'title': ...}}, not {value!r}")
-    unknown = sorted(set(value) - OPENAPI_KEYS)
-    if unknown:
-        known = ', '.join(sorted(OPENAPI_KEYS))
-        raise ConfigError('OPENAPI', unknown[0], f'unknown key {unknown[0]!r} (known keys: {known})')
+    reject_unknown_keys('OPENAPI', value, OPENAPI_KEYS)
     enabled = value.get('enabled', True)
     if not isinstance(enabled, bool):
         raise ConfigError("OPENAPI['enabled']", enabled, f'{enabled!r} must be True or False')

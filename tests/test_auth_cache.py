@@ -291,3 +291,59 @@ async def test_a_worker_that_fell_behind_the_feed_forgets_what_it_cached(app, ot
     await app.database.collection(CHANGES_COLLECTION).delete_many({})  # the feed no longer holds the logout
     with pytest.raises(AuthenticationAPIError, match='revoked'):
         await app.tokens.authenticate(token)
+
+
+async def test_half_an_interval_after_a_look_the_next_starts_without_holding_requests(app, user, clock):
+    token = (await user.login())['access_token']
+    await app.tokens.authenticate(token)
+    release = asyncio.Event()
+    original = app.changes.read
+
+    async def slow_read():
+        await release.wait()
+        return await original()
+
+    app.changes.read = slow_read  # an in-process stand-in: it only holds the real answer back
+    clock.advance(LOOK_INTERVAL * 0.6)
+    assert (await asyncio.wait_for(app.tokens.authenticate(token), 1)).id == user.id  # not held by the look
+    release.set()
+    await asyncio.sleep(0)
+    app.changes.read = original
+
+
+async def test_a_failed_early_look_refuses_nothing_until_the_bound_is_reached(app, user, clock):
+    token = (await user.login())['access_token']
+    await app.tokens.authenticate(token)
+    original = app.changes.read
+
+    async def unreachable():
+        raise StoreUnavailableError('embedded store', 'test: unreachable')
+
+    app.changes.read = unreachable  # an in-process stand-in for a store that does not answer
+    clock.advance(LOOK_INTERVAL * 0.6)
+    assert (await app.tokens.authenticate(token)).id == user.id
+    await asyncio.sleep(0.01)  # the early look runs, and fails
+    assert (await app.tokens.authenticate(token)).id == user.id  # the last good look is still within the bound
+    clock.advance(LOOK_INTERVAL * 0.4)
+    with pytest.raises(StoreUnavailableError):
+        await app.tokens.authenticate(token)
+    app.changes.read = original
+
+
+async def test_a_logout_elsewhere_seen_by_an_early_look_is_refused_before_the_bound(
+    app, other_worker, user, clock
+):
+    token = (await user.login())['access_token']
+    await app.tokens.authenticate(token)
+    await (await other_worker.tokens.authenticate(token)).logout()
+    clock.advance(LOOK_INTERVAL * 0.6)  # the manual clock stays here: only the early look can tell
+    await app.tokens.authenticate(token)  # still served: this request only starts the early look
+    for _ in range(500):  # until the early look has finished, at most 5 s
+        await asyncio.sleep(0.01)
+        try:
+            await app.tokens.authenticate(token)
+        except AuthenticationAPIError as refused:
+            assert 'revoked' in refused.detail
+            break
+    else:
+        pytest.fail('the early look never applied the logout')
