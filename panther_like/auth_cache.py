@@ -98,9 +98,24 @@ class AuthCache:
         self._flights = SingleFlight()
         self._synced_at = float('-inf')              # monotonic time the last complete look started
         self._refresh: asyncio.Future[None] | None = None  # a look started ahead of time, while it runs
+        self._early_look = settings.revocation_ttl / 2     # when the next look starts in the background
         self._generation = 0                         # grows with every change applied
 
     # -- the request path ---------------------------------------------------------------------
+
+    def known_live(self, session_id: str, now: float) -> bool:
+        """True when memory alone can answer "live": no look is due and the session was found live.
+
+        The warm path of a request, without a coroutine; anything else takes `ensure_session_live`.
+        """
+        return now - self._synced_at < self._early_look and session_id in self._live_sessions
+
+    def cached_user(self, user_id: str, now: float) -> Any:
+        """The cached user with this id while it may be trusted, else None (then ask `user`)."""
+        cached = self._users.get(user_id)
+        if cached is not None and now - cached[0] < self.settings.user_ttl:
+            return cached[1]
+        return None
 
     async def ensure_session_live(self, session_id: str, now: float) -> None:
         """Return if the session is not revoked, else raise a 401; reads the store only on a miss.
@@ -110,7 +125,7 @@ class AuthCache:
         age = now - self._synced_at
         if age >= self.settings.revocation_ttl:
             await self._flights.run('changes', self._look)  # too old to trust: wait for a fresh look, or 503
-        elif age >= self.settings.revocation_ttl / 2 and self._refresh is None:
+        elif age >= self._early_look and self._refresh is None:
             self._refresh = asyncio.ensure_future(self._look_in_background())
         if session_id in self._revoked_sessions:
             raise AuthenticationAPIError('Token has been revoked')
@@ -126,9 +141,9 @@ class AuthCache:
 
     async def user(self, user_id: str, now: float) -> Any:
         """The user with this id (a shared instance: callers copy it), or None."""
-        cached = self._users.get(user_id)
-        if cached is not None and now - cached[0] < self.settings.user_ttl:
-            return cached[1]
+        cached = self.cached_user(user_id, now)
+        if cached is not None:
+            return cached
         generation = self._generation
         user = await self._flights.run(('user', user_id), lambda: self._load_user(user_id))
         if user is None:

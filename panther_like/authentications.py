@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from panther_like.context import current_app
+from panther_like.exceptions import AuthenticationAPIError
 from panther_like.request import HTTPConnection
 from panther_like.security.apikey import CSRF_COOKIE, CSRF_HEADER, APIKeyCookie, APIKeyQuery
 from panther_like.security.base import SecurityObject, bearer_challenge
@@ -44,11 +45,24 @@ class BaseAuthentication:
 # -- where a JWT is read from -------------------------------------------------------------------
 
 
-class _AccessToken:
-    """The decision every JWT credential shares: the app's token service verifies the token."""
+class _AccessToken(SecurityObject):
+    """The decision every JWT credential shares: the app's token service verifies the token.
+
+    `resolve` is the template's, with the call to `authenticate` written out:
+    it runs on every authenticated request, and the service never answers None.
+    """
 
     async def authenticate(self, request: HTTPConnection, token: str) -> Any:
         return await request.app.tokens.authenticate(token, request)
+
+    async def resolve(self, request: HTTPConnection) -> Any:
+        token = self.get_credential(request)
+        if token is None:
+            raise self.missing()
+        try:
+            return await request.app.tokens.authenticate(token, request)
+        except AuthenticationAPIError as exc:
+            raise self.challenged(exc) from None
 
 
 class BearerJWT(_AccessToken, HttpBearer):

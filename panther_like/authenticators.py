@@ -49,7 +49,8 @@ class Authenticator:
                             user_id=exc.user_id)
             raise
 
-    async def authenticate(self, connection: HTTPConnection) -> Any:
+    def authenticate(self, connection: HTTPConnection) -> Awaitable[Any]:
+        """The principal (awaitable), or a 401; what the subclass decides."""
         raise NotImplementedError
 
     @property
@@ -68,24 +69,35 @@ class Authenticator:
 class ClassAuthenticator(Authenticator):
     """A `BaseAuthentication` subclass: its ``authentication`` (class, static or instance method)."""
 
-    __slots__ = ('_method',)
+    __slots__ = ('_call',)
 
     def __init__(self, cls: type[BaseAuthentication]) -> None:
         super().__init__((cls,))
         if issubclass(cls, BaseJWTAuthentication) and _inherits_authentication(cls, BaseJWTAuthentication):
-            # What BaseJWTAuthentication.authentication would call, without its frame on every request.
-            method = cls.credential.resolve
-        elif isinstance(inspect.getattr_static(cls, 'authentication', None), classmethod | staticmethod):
+            # What BaseJWTAuthentication.authentication would call (it never answers None), without
+            # the frames in between on every request.
+            self._call: Callable[[HTTPConnection], Awaitable[Any]] = cls.credential.resolve
+            return
+        if isinstance(inspect.getattr_static(cls, 'authentication', None), classmethod | staticmethod):
             method = cls.authentication
         else:
             method = cls().authentication  # one instance, shared: the class is the unit of configuration
-        self._method = as_async(method)
+        self._call = _none_refused(as_async(method))
 
-    async def authenticate(self, connection: HTTPConnection) -> Any:
-        user = await self._method(connection)
+    def authenticate(self, connection: HTTPConnection) -> Awaitable[Any]:
+        return self._call(connection)
+
+
+def _none_refused(method: Callable[[HTTPConnection], Awaitable[Any]]) -> Callable[[HTTPConnection], Awaitable[Any]]:
+    """A custom class's ``authentication`` returning None means "not authenticated": a 401."""
+
+    async def call(connection: HTTPConnection) -> Any:
+        user = await method(connection)
         if user is None:
             raise AuthenticationAPIError('Authentication credentials were not provided or are invalid')
         return user
+
+    return call
 
 
 class SecurityObjectAuthenticator(Authenticator):

@@ -148,9 +148,11 @@ class TokenService:
             self.cache.verified.put(token, (claims, now + claims['exp'] - self.clock.time()))
         else:
             claims = cached[0]
+        cache = self.cache
         try:
-            await self.cache.ensure_session_live(claims['sid'], now)
-            user = await self.cache.user(claims['user_id'], now)
+            if not cache.known_live(claims['sid'], now):
+                await cache.ensure_session_live(claims['sid'], now)
+            user = cache.cached_user(claims['user_id'], now) or await cache.user(claims['user_id'], now)
             if user is None:
                 raise AuthenticationAPIError('User not found')
             if not user.can_authenticate():

@@ -107,10 +107,7 @@ class SecurityObject:
         try:
             principal = await self._authenticate(request, *self.authenticate_arguments(credential))
         except AuthenticationAPIError as exc:  # raised by user code: still tell the client how to authenticate
-            challenge = self.invalid_challenge(exc.detail)
-            if challenge is not None:
-                exc.headers.setdefault('WWW-Authenticate', challenge)
-            raise
+            raise self.challenged(exc) from None
         if principal is None:
             raise self.invalid('Invalid credentials')
         return principal
@@ -121,6 +118,13 @@ class SecurityObject:
             return await self.resolve(request)
         except AuthenticationAPIError:
             return None
+
+    def challenged(self, exc: AuthenticationAPIError) -> AuthenticationAPIError:
+        """`exc` (a credential refused) with this scheme's ``WWW-Authenticate``, unless it has one."""
+        challenge = self.invalid_challenge(exc.detail)
+        if challenge is not None:
+            exc.headers.setdefault('WWW-Authenticate', challenge)
+        return exc
 
     def missing(self, detail: str | None = None) -> CredentialsMissing:
         exc = CredentialsMissing(detail or self.missing_detail())
