@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
-from tests.servers import START_TIMEOUT, STOP_TIMEOUT, ServerUnavailable, _accepts, free_port
+from tests.servers import STOP_TIMEOUT, ServerUnavailable, _accepts, free_port, terminate, wait_until_serving
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -125,27 +125,19 @@ class SMTPServer:
                    '--maildir', str(self.maildir), *self.args]
         with open(self.log_file, 'ab') as log:
             self.process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ServerUnavailable(f'the test SMTP server exited: {self.log_file.read_text(errors="replace")}')
-            if _accepts(self.port):
-                return
-            time.sleep(0.05)
-        self.stop()
-        raise ServerUnavailable(f'the test SMTP server did not listen on 127.0.0.1:{self.port}')
+        try:
+            wait_until_serving(self.process, lambda: _accepts(self.port), what='the test SMTP server',
+                               log=lambda: self.log_file.read_text(errors='replace'))
+        except ServerUnavailable:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """SIGTERM to the PID this handle started, then wait until the port is free."""
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
+        terminate(process)
         deadline = time.monotonic() + STOP_TIMEOUT
         while _accepts(self.port) and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -241,6 +241,33 @@ def start_sentinel(tmpdir: str | os.PathLike[str], primary_port: int, service: s
     return handle
 
 
+def wait_until_serving(
+    process: subprocess.Popen, serving: Callable[[], bool], *, what: str, log: Callable[[], str],
+    timeout: float = START_TIMEOUT,
+) -> None:
+    """Poll `serving()` until it says yes; `ServerUnavailable` (with the log) if the child exits or never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerUnavailable(f'{what} exited with status {process.returncode}:\n{log()}')
+        if serving():
+            return
+        time.sleep(0.05)
+    raise ServerUnavailable(f'{what} did not serve within {timeout:.0f} s:\n{log()}')
+
+
+def terminate(process: subprocess.Popen | None, kill: Callable[[subprocess.Popen], None] | None = None) -> None:
+    """SIGTERM to a child this suite started, by its PID; `kill` (SIGKILL by default) if it lingers."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        (kill or subprocess.Popen.kill)(process)
+        process.wait(timeout=STOP_TIMEOUT)
+
+
 def unavailable(message: str) -> NoReturn:
     """Skip on a developer machine that lacks a server; fail under CI, where a skip would look green."""
     if os.environ.get('CI'):

@@ -12,17 +12,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from tests.servers import ServerUnavailable, terminate, wait_until_serving
 from tests.tiers import require_a_tier
 
 START_TIMEOUT = 20.0
-STOP_TIMEOUT = 10.0
 
 
 @dataclass(kw_only=True)
@@ -62,33 +61,30 @@ class UvicornProcess:
                 command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f'{self.name}: uvicorn exited with status {self.process.returncode}:\n{self.log()[-3000:]}'
-                )
+
+        def serving() -> bool:
             with contextlib.suppress(httpx.HTTPError):
-                if ready():
-                    return
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f'{self.name}: no HTTP answer within {START_TIMEOUT:.0f}s:\n{self.log()[-3000:]}')
+                return ready()
+            return False
+
+        try:
+            wait_until_serving(self.process, serving, what=f'{self.name}: uvicorn', log=lambda: self.log()[-3000:],
+                               timeout=START_TIMEOUT)
+        except ServerUnavailable:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """SIGTERM to uvicorn (it stops its workers); SIGKILL to its process group after a timeout."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)  # its own session: only what it started
-            process.wait(timeout=STOP_TIMEOUT)
+        terminate(process, kill=_kill_group)
 
     def assert_no_traceback(self) -> None:
         """Every failure the tests provoke is a 4xx; nothing may reach the log as a traceback."""
         log = self.log()
         assert 'Traceback' not in log, f'{self.name}: the server logged a traceback:\n{log[-5000:]}'
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # its own session: only what it started

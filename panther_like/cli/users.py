@@ -8,15 +8,10 @@ import getpass
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-from panther_like.exceptions import ConfigError
-
-if TYPE_CHECKING:
-    pass
 
 from panther_like.cli.common import CommandError, _with_store, build
 from panther_like.cli.describe import describe_store
+from panther_like.exceptions import ConfigError
 
 
 def _read_credentials(args: argparse.Namespace) -> tuple[str, str]:

@@ -65,8 +65,11 @@ defaults
     timeout server 30s
     timeout check 2s
     # A connection refused by a dead host is retried on another; a request already sent is never replayed.
+    # A new connection to the host for every request (the client's stays open): an idle one reused after
+    # its host died would fail the request once sent, too late for a retry.
     retries 2
     option redispatch 1
+    option http-server-close
 frontend public
     bind {public}:{port}
     option forwardfor

@@ -56,6 +56,17 @@ async def me(http: httpx.AsyncClient, token: str, target: str | None = None) -> 
     return (await call(http, 'me', 'GET', '/me', token=token, target=target))[0]
 
 
+async def once_writable(
+    request: Callable[[], Awaitable[tuple[Outcome, httpx.Response | None]]], deadline: float
+) -> tuple[Outcome, httpx.Response | None]:
+    """Send `request` again while it is a 503 (the stores not taking writes yet), until `deadline`."""
+    while True:
+        done, response = await request()
+        if done.status != 503 or time.time() > deadline:
+            return done, response
+        await asyncio.sleep(0.2)
+
+
 def session_id(token: str) -> str:
     payload = token.split('.')[1]
     return json.loads(base64.urlsafe_b64decode(payload + '=' * (-len(payload) % 4)))['sid']
@@ -418,14 +429,16 @@ def test_killing_the_redis_primary_fails_closed_then_follows_the_promoted_replic
                     found['revoked'].append(await me(http, token, host))
                 for token in live:
                     found['live'].append(await me(http, token, host))
-            tokens = await new_session(http, 'after-failover')
-            started = time.time()
-            while time.time() < started + 15:  # until the other replica follows the new primary (WAIT 1)
-                done, _ = await call(http, 'logout', 'POST', '/auth/logout', token=tokens['access_token'])
-                if done.status == 200:
-                    break
-                await asyncio.sleep(0.2)
-            found['logout'] = done
+            # Until the other replica follows the new primary, the primary refuses writes (min-replicas-to-write 1)
+            # and a login or a logout is a 503; then both succeed.
+            credentials = {'username': f'after-failover-{time.monotonic_ns()}', 'password': PASSWORD}
+            assert (await call(http, 'signup', 'POST', '/auth/signup', json=credentials))[0].status == 201
+            deadline = time.time() + 15
+            found['login'], response = await once_writable(
+                lambda: call(http, 'login', 'POST', '/auth/login', json=credentials), deadline)
+            token = response.json()['access_token'] if found['login'].status == 200 else None
+            found['logout'], _ = await once_writable(
+                lambda: call(http, 'logout', 'POST', '/auth/logout', token=token), deadline)
             return found
 
         found = run(cluster, after)
@@ -444,6 +457,7 @@ def test_killing_the_redis_primary_fails_closed_then_follows_the_promoted_replic
         assert unavailable, 'no request was refused while no primary was reachable'
         assert all(o.status == 401 for o in found['revoked'])
         assert all(o.status == 200 for o in found['live'])
+        assert found['login'].status == 200, found['login']
         assert found['logout'].status == 200, found['logout']
         assert kept == revoked
         assert {host: cluster.app_processes(host) for host in APP_HOSTS} == processes_before
