@@ -24,6 +24,8 @@ pytestmark = pytest.mark.server
 REPO = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name('panther-like')
 SECRET = 'cli-commands-secret-0123456789-abcdefghij'
+#: A password the default policy accepts, as ``--password-stdin`` reads it.
+PASSWORD_LINE = 'a long and uncommon passphrase 93\n'
 INHERITED = ('SECRET_KEY', 'MONGODB_URL', 'DB_PATH', 'REDIS_URL', 'PANTHER_LIKE_CONFIGS', 'PYTHONPATH')
 
 
@@ -110,14 +112,33 @@ def test_routes_marks_public_routes_with_a_dash(project):
 
 
 def test_createuser_from_stdin_creates_the_user(project):
-    result = cli(project, 'createuser', '--username', 'carol', '--password-stdin', stdin='s3cret\n')
+    result = cli(project, 'createuser', '--username', 'carol', '--password-stdin', stdin=PASSWORD_LINE)
     assert result.returncode == 0, result.stderr
     assert "Created User 'carol'" in result.stdout
 
 
+def test_createuser_refuses_a_password_the_policy_refuses(project):
+    result = cli(project, 'createuser', '--username', 'kim', '--password-stdin', stdin='password1\n')
+    assert result.returncode == 1
+    assert 'one of the most common passwords' in result.stderr
+    assert '--no-password-policy' in result.stderr
+
+
+def test_createuser_refuses_the_username_as_password(project):
+    result = cli(project, 'createuser', '--username', 'lorenzo99', '--password-stdin', stdin='Lorenzo99\n')
+    assert result.returncode == 1
+    assert 'must not be the username' in result.stderr
+
+
+def test_createuser_with_no_password_policy_creates_the_user_anyway(project):
+    result = cli(project, 'createuser', '--username', 'mo', '--password-stdin', '--no-password-policy', stdin='pw\n')
+    assert result.returncode == 0, result.stderr
+    assert "Created User 'mo'" in result.stdout
+
+
 def test_createuser_twice_says_the_name_is_taken(project):
-    cli(project, 'createuser', '--username', 'dave', '--password-stdin', stdin='pw\n')
-    result = cli(project, 'createuser', '--username', 'dave', '--password-stdin', stdin='pw\n')
+    cli(project, 'createuser', '--username', 'dave', '--password-stdin', stdin=PASSWORD_LINE)
+    result = cli(project, 'createuser', '--username', 'dave', '--password-stdin', stdin=PASSWORD_LINE)
     assert result.returncode == 1
     assert "a user named 'dave' already exists" in result.stderr
 
@@ -129,14 +150,15 @@ def test_createuser_without_a_terminal_asks_for_password_stdin(project):
 
 
 def test_createuser_rejects_a_malformed_field(project):
-    result = cli(project, 'createuser', '--username', 'fay', '--password-stdin', '--field', 'email', stdin='pw\n')
+    result = cli(project, 'createuser', '--username', 'fay', '--password-stdin', '--field', 'email',
+                 stdin=PASSWORD_LINE)
     assert result.returncode == 1
     assert '--field expects NAME=VALUE' in result.stderr
 
 
 def test_createuser_flags_set_superuser_inactive_and_verified(project):
     result = cli(project, 'createuser', '--username', 'root', '--password-stdin', '--superuser', '--verified',
-                 '--inactive', stdin='pw\n')
+                 '--inactive', stdin=PASSWORD_LINE)
     assert result.returncode == 0, result.stderr
     assert "Created User 'root' [superuser, inactive, verified]" in result.stdout
     probe = ('import asyncio\nfrom panther_like import Panther\nfrom example_app.models import User\n'
@@ -150,21 +172,21 @@ def test_createuser_flags_set_superuser_inactive_and_verified(project):
 
 
 def test_createuser_refuses_a_lookalike_of_an_existing_username(project):
-    cli(project, 'createuser', '--username', 'Quinn', '--password-stdin', stdin='pw\n')
-    result = cli(project, 'createuser', '--username', 'QUINN', '--password-stdin', stdin='pw\n')
+    cli(project, 'createuser', '--username', 'Quinn', '--password-stdin', stdin=PASSWORD_LINE)
+    result = cli(project, 'createuser', '--username', 'QUINN', '--password-stdin', stdin=PASSWORD_LINE)
     assert result.returncode == 1
     assert "a user named 'QUINN' already exists" in result.stderr
 
 
 def test_createuser_refuses_a_username_with_invisible_characters(project):
-    result = cli(project, 'createuser', '--username', 'ro\u200bot', '--password-stdin', stdin='pw\n')
+    result = cli(project, 'createuser', '--username', 'ro\u200bot', '--password-stdin', stdin=PASSWORD_LINE)
     assert result.returncode == 1
     assert 'invisible' in result.stderr
 
 
 def test_createuser_field_cannot_set_a_flag(project):
     result = cli(project, 'createuser', '--username', 'zed', '--password-stdin', '--field', 'is_superuser=1',
-                 stdin='pw\n')
+                 stdin=PASSWORD_LINE)
     assert result.returncode == 1
     assert '--superuser' in result.stderr
 
@@ -203,14 +225,14 @@ def test_migrate_usernames_changes_nothing_when_two_users_collide(tmp_path):
 
 
 def test_token_prints_an_access_and_refresh_pair(project):
-    cli(project, 'createuser', '--username', 'gus', '--password-stdin', stdin='pw\n')
+    cli(project, 'createuser', '--username', 'gus', '--password-stdin', stdin=PASSWORD_LINE)
     result = cli(project, 'token', 'gus')
     assert result.returncode == 0, result.stderr
     assert set(json.loads(result.stdout)) == {'access_token', 'refresh_token'}
 
 
 def test_token_access_prints_only_the_access_token(project):
-    cli(project, 'createuser', '--username', 'hal', '--password-stdin', stdin='pw\n')
+    cli(project, 'createuser', '--username', 'hal', '--password-stdin', stdin=PASSWORD_LINE)
     result = cli(project, 'token', 'hal', '--access')
     assert result.stdout.strip().count('.') == 2
 

@@ -76,6 +76,8 @@ def make_parser() -> argparse.ArgumentParser:
     create.add_argument('--password-stdin', action='store_true', help='read the password from the first line of stdin')
     create.add_argument('--field', action='append', default=[], metavar='NAME=VALUE',
                         help='another field of your user model, e.g. --field email=ann@example.com (repeatable)')
+    create.add_argument('--no-password-policy', action='store_true',
+                        help="create the user even if ACCOUNTS' password policy refuses the password")
     for flag, meaning in (('superuser', 'set is_superuser'), ('inactive', 'is_active False: cannot log in'),
                           ('verified', 'set is_verified: the e-mail address is known good')):
         create.add_argument(f'--{flag}', action='store_true', help=meaning)

@@ -50,11 +50,18 @@ def _extra_fields(pairs: Sequence[str]) -> dict[str, str]:
 def cmd_createuser(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from panther_like.accounts.policy import WeakPassword, check_new_password
     from panther_like.api import validation_problems
     from panther_like.exceptions import DuplicateKeyError
 
     app = build(args.configs)
     username, password = _read_credentials(args)
+    if not args.no_password_policy:
+        try:
+            check_new_password(password, username, app.config.accounts)
+        except WeakPassword as exc:
+            raise CommandError(f'{exc.detail}; nothing was created (--no-password-policy creates the user '
+                               'anyway)') from None
     fields = _extra_fields(args.field)
     fields.update(is_superuser=args.superuser, is_active=not args.inactive, is_verified=args.verified)
     model = app.config.user_model
