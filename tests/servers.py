@@ -81,6 +81,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def child_pids(pid: int) -> list[int]:
+    """The live children of `pid`, read from /proc: the workers a server process started."""
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/stat') as stat:
+                fields = stat.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] not in ('Z', 'X'):
+            found.append(int(entry))
+    return found
+
+
 def find_binary(name: str) -> str | None:
     """`name` next to the running interpreter (the venv) first, then on PATH."""
     candidate = Path(sys.executable).parent / name

@@ -45,22 +45,31 @@ def docs_server(tmp_path_factory):
     next(servers, None)
 
 
-def test_docs_page_authorizes_and_calls_a_protected_route(docs_server):
+def _require_a_browser() -> None:
+    """Skip on a developer machine without chromium and node; fail in CI, where a skip would look green."""
     missing = _missing()
     if missing:
         if os.environ.get('CI'):
             pytest.fail(f'browser test cannot run in CI: {missing}')
         pytest.skip(missing)
+
+
+def _run_in_browser(script: str, screenshot: Path, **env: str) -> dict:
+    """Run a playwright-core script of this folder with node; the JSON outcome it prints last."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    env = {**os.environ, **env, 'SCREENSHOT': str(screenshot), 'CHROMIUM': CHROMIUM}
+    result = subprocess.run(['node', str(HERE / script)], cwd=HERE, env=env, capture_output=True, text=True,
+                            timeout=90)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_docs_page_authorizes_and_calls_a_protected_route(docs_server):
+    _require_a_browser()
     with docs_server.client() as http:
         user = new_user(http, 'browser')
-    ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / 'docs-authorize.png'
-    env = {**os.environ, 'BASE_URL': docs_server.url, 'TOKEN': user.access_token, 'SCREENSHOT': str(screenshot),
-           'CHROMIUM': CHROMIUM}
-    result = subprocess.run(['node', str(HERE / 'docs_authorize.mjs')], cwd=HERE, env=env, capture_output=True,
-                            text=True, timeout=90)
-    assert result.returncode == 0, result.stderr[-3000:]
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    outcome = _run_in_browser('docs_authorize.mjs', screenshot, BASE_URL=docs_server.url, TOKEN=user.access_token)
     assert outcome['status'] == 200, outcome
     assert outcome['shown'] == '200'
     assert outcome['authorization'] == f'Bearer {user.access_token}'
@@ -71,21 +80,11 @@ def test_docs_page_authorizes_and_calls_a_protected_route(docs_server):
 
 def test_docs_page_logs_in_with_the_password_flow_and_calls_an_account_route(docs_server):
     """The Authorize button's OAuth2 password flow posts the form to /auth/login and uses the token it gets."""
-    missing = _missing()
-    if missing:
-        if os.environ.get('CI'):
-            pytest.fail(f'browser test cannot run in CI: {missing}')
-        pytest.skip(missing)
+    _require_a_browser()
     with docs_server.client() as http:
         user = new_user(http, 'passwordflow')
-    ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / 'docs-password-flow.png'
-    env = {**os.environ, 'BASE_URL': docs_server.url, 'USERNAME': user.username.upper(), 'PASSWORD': user.password,
-           'SCREENSHOT': str(screenshot), 'CHROMIUM': CHROMIUM}
-    result = subprocess.run(['node', str(HERE / 'docs_password_flow.mjs')], cwd=HERE, env=env, capture_output=True,
-                            text=True, timeout=90)
-    assert result.returncode == 0, result.stderr[-3000:]
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    outcome = _run_in_browser('docs_password_flow.mjs', ARTIFACTS / 'docs-password-flow.png', BASE_URL=docs_server.url,
+                              USERNAME=user.username.upper(), PASSWORD=user.password)
     assert outcome['login'] == 200, outcome
     assert outcome['login_content_type'].startswith('application/x-www-form-urlencoded')
     assert outcome['status'] == 200 and outcome['authorization'] == 'Bearer', outcome

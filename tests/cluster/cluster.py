@@ -37,7 +37,7 @@ import redis
 
 from tests.cluster.network import HostProcess, Network, free_private_block, wait_until
 from tests.e2e.server import ENV_SETTINGS, PROJECT_DIRS, REPO, random_secret
-from tests.servers import find_binary
+from tests.servers import child_pids, find_binary
 
 APP_HOSTS = ('app1', 'app2', 'app3')
 STORE_HOSTS = ('store1', 'store2', 'store3')
@@ -316,7 +316,7 @@ class Cluster:
     def app_processes(self, host: str) -> set[int]:
         """The PIDs of a host's supervisor and its workers."""
         supervisor = self.processes[host].pid
-        return {supervisor, *_children(supervisor)}
+        return {supervisor, *child_pids(supervisor)}
 
     def in_host(self, host: str, *args: str, stdin: str = '') -> str:
         """Run tests/cluster/probe.py inside a host's namespace; its stdout."""
@@ -344,17 +344,3 @@ class Cluster:
         """SIGTERM to a host's supervisor, as a process manager stops it; then wait up to `wait` s for its exit."""
         self.processes[host].send(signal.SIGTERM)
         self.processes[host].wait(wait)
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir('/proc'):
-        if entry.isdigit():
-            try:
-                with open(f'/proc/{entry}/stat') as stat:
-                    fields = stat.read().rsplit(')', 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] not in ('Z', 'X'):
-                found.append(int(entry))
-    return found

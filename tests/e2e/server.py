@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import free_port
+from tests.servers import child_pids, free_port
 from tests.uvicorn import UvicornProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,7 +60,7 @@ class ExampleServer(UvicornProcess):
         assert self.process is not None
         if self.workers == 1:
             return {self.process.pid}
-        return {child for child in _children(self.process.pid) if _is_worker(child)}
+        return {child for child in child_pids(self.process.pid) if _is_worker(child)}
 
     def serving_pid(self, response: httpx.Response) -> int:
         """The worker process holding the server side of the (still open) connection `response` came on."""
@@ -86,21 +86,6 @@ class ExampleServer(UvicornProcess):
             return answered and (self.workers == 1 or len(self.worker_pids()) == self.workers)
 
         self.launch('example_app.main:app', [*args, *self.uvicorn_args], cwd=self.directory, env=env, ready=ready)
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f'/proc/{entry}/stat') as stat:
-                fields = stat.read().rsplit(')', 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] not in ('Z', 'X'):
-            found.append(int(entry))
-    return found
 
 
 def _is_worker(pid: int) -> bool:
