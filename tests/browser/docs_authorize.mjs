@@ -1,23 +1,9 @@
 // Drive Debian's chromium through /docs: Authorize with a JWT, call GET /me from the page, expect 200.
 // Usage: node docs_authorize.mjs  (env: BASE_URL, TOKEN, SCREENSHOT, CHROMIUM)
-import { chromium } from 'playwright-core';
+import { onDocsPage } from './docs_page.mjs';
 
 const { BASE_URL, TOKEN, SCREENSHOT } = process.env;
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-const browser = await chromium.launch({
-  executablePath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
-const failures = [];
-try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-  page.on('console', (message) => { if (message.type() === 'error') failures.push(`console: ${message.text()}`); });
-  page.on('requestfailed', (request) => failures.push(`request failed: ${request.url()}`));
-  page.on('request', (request) => {
-    if (!request.url().startsWith(BASE_URL) && !request.url().startsWith('data:')) failures.push(`external: ${request.url()}`);
-  });
-  await page.goto(`${BASE_URL}/docs`, { waitUntil: 'networkidle' });
+await onDocsPage(BASE_URL, async (page, failures) => {
   await page.click('button.authorize');
   const scheme = page.locator('.auth-container').filter({ hasText: 'JWTAuthentication' }).first();
   await scheme.locator('input').first().fill(TOKEN);
@@ -35,6 +21,4 @@ try {
   await page.screenshot({ path: SCREENSHOT, fullPage: false });
   console.log(JSON.stringify({ status: response.status(), shown: status.trim(), body, failures,
                                authorization: response.request().headers()['authorization'] || null }));
-} finally {
-  await browser.close();
-}
+});
