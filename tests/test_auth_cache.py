@@ -8,6 +8,9 @@ look at the change feed" is a step of the clock, not a sleep.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -267,19 +270,29 @@ async def test_a_look_up_in_flight_during_a_logout_here_does_not_revive_the_sess
         await app.tokens.authenticate(token)
 
 
+@contextlib.contextmanager
+def feed_read_by(app: Panther, read: Callable[[], Awaitable[Any]]) -> Iterator[None]:
+    """The change feed read by `read` instead, until the block ends: an in-process stand-in for a
+    store that does not answer, or answers late."""
+    original = app.changes.read
+    app.changes.read = read
+    try:
+        yield
+    finally:
+        app.changes.read = original
+
+
+async def unreachable_feed() -> Any:
+    raise StoreUnavailableError('embedded store', 'test: unreachable')
+
+
 async def test_a_worker_that_cannot_read_the_feed_refuses_with_503_and_recovers(app, user, clock):
     token = (await user.login())['access_token']
     await app.tokens.authenticate(token)
-    original = app.changes.read
-
-    async def unreachable():
-        raise StoreUnavailableError('embedded store', 'test: unreachable')
-
-    app.changes.read = unreachable  # an in-process stand-in for a store that does not answer
-    clock.advance(LOOK_INTERVAL)
-    with pytest.raises(StoreUnavailableError):
-        await app.tokens.authenticate(token)
-    app.changes.read = original
+    with feed_read_by(app, unreachable_feed):
+        clock.advance(LOOK_INTERVAL)
+        with pytest.raises(StoreUnavailableError):
+            await app.tokens.authenticate(token)
     assert (await app.tokens.authenticate(token)).id == user.id
 
 
@@ -299,35 +312,28 @@ async def test_half_an_interval_after_a_look_the_next_starts_without_holding_req
     release = asyncio.Event()
     original = app.changes.read
 
-    async def slow_read():
+    async def slow_read():  # it only holds the real answer back
         await release.wait()
         return await original()
 
-    app.changes.read = slow_read  # an in-process stand-in: it only holds the real answer back
-    clock.advance(LOOK_INTERVAL * 0.6)
-    assert (await asyncio.wait_for(app.tokens.authenticate(token), 1)).id == user.id  # not held by the look
-    release.set()
-    await asyncio.sleep(0)
-    app.changes.read = original
+    with feed_read_by(app, slow_read):
+        clock.advance(LOOK_INTERVAL * 0.6)
+        assert (await asyncio.wait_for(app.tokens.authenticate(token), 1)).id == user.id  # not held by the look
+        release.set()
+        await asyncio.sleep(0)
 
 
 async def test_a_failed_early_look_refuses_nothing_until_the_bound_is_reached(app, user, clock):
     token = (await user.login())['access_token']
     await app.tokens.authenticate(token)
-    original = app.changes.read
-
-    async def unreachable():
-        raise StoreUnavailableError('embedded store', 'test: unreachable')
-
-    app.changes.read = unreachable  # an in-process stand-in for a store that does not answer
-    clock.advance(LOOK_INTERVAL * 0.6)
-    assert (await app.tokens.authenticate(token)).id == user.id
-    await asyncio.sleep(0.01)  # the early look runs, and fails
-    assert (await app.tokens.authenticate(token)).id == user.id  # the last good look is still within the bound
-    clock.advance(LOOK_INTERVAL * 0.4)
-    with pytest.raises(StoreUnavailableError):
-        await app.tokens.authenticate(token)
-    app.changes.read = original
+    with feed_read_by(app, unreachable_feed):
+        clock.advance(LOOK_INTERVAL * 0.6)
+        assert (await app.tokens.authenticate(token)).id == user.id
+        await asyncio.sleep(0.01)  # the early look runs, and fails
+        assert (await app.tokens.authenticate(token)).id == user.id  # the last good look is still within the bound
+        clock.advance(LOOK_INTERVAL * 0.4)
+        with pytest.raises(StoreUnavailableError):
+            await app.tokens.authenticate(token)
 
 
 async def test_a_logout_elsewhere_seen_by_an_early_look_is_refused_before_the_bound(

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import free_port
+
 pytestmark = pytest.mark.server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,12 +53,6 @@ def cli(project: Path, *args: str, stdin: str | None = None) -> subprocess.Compl
 @pytest.fixture(scope='module')
 def project(tmp_path_factory) -> Path:
     return copy_example(tmp_path_factory.mktemp('project'))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
 
 
 def start_run(project: Path, *args: str) -> tuple[subprocess.Popen[str], list[str]]:

@@ -16,7 +16,8 @@ import time
 import httpx
 import pytest
 
-from tests.test_cli_commands import copy_example, free_port, start_run, stop
+from tests.servers import free_port
+from tests.test_cli_commands import copy_example, start_run, stop
 
 pytestmark = pytest.mark.server
 
