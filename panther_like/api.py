@@ -8,7 +8,7 @@ a few awaits.
 An operation may also declare what it takes and gives (a `Contract`):
 ``@API(input=Model, output=Model, status_code=201)``, or ``@contract(...)``
 on a `GenericAPI` method. The body is validated into ``request.validated``
-before the handler runs (a 400 naming each problem otherwise, never a 500),
+before the handler runs (a 422 naming each field otherwise, never a 500),
 what the handler returns is checked against ``output``, and the OpenAPI
 document shows both schemas. One declaration serves the handler, the
 client and the document, so they cannot drift apart.
@@ -27,11 +27,12 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from panther_like import status
 from panther_like.config import Config
-from panther_like.exceptions import BadRequestAPIError, ConfigError, MethodNotAllowedAPIError
+from panther_like.exceptions import ConfigError, MethodNotAllowedAPIError
 from panther_like.guard import Guard
 from panther_like.request import FORM_CONTENT_TYPE, Request
 from panther_like.response import Response
 from panther_like.utils import UNSET, as_async
+from panther_like.validation import invalid
 
 HTTP_METHODS = ('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
 #: ``await handler(request, **path_params)``: a `Response`, or data the app renders as a 200.
@@ -50,18 +51,6 @@ def _check_methods(methods: Iterable[str] | None, where: str) -> tuple[str, ...]
             raise ConfigError(f'methods of {where}', method, f'{method!r} is not one of {", ".join(HTTP_METHODS)}')
         checked.append(name)
     return tuple(checked)
-
-
-def validation_problems(exc: ValidationError, limit: int = 5) -> str:
-    """``"username: Field required; password: String should have at most 1024 characters"``.
-
-    Only the location and pydantic's message: never the input, which may be a password.
-    """
-    problems = []
-    for error in exc.errors(include_url=False, include_input=False)[:limit]:
-        where = '.'.join(str(part) for part in error['loc']) or 'body'
-        problems.append(f'{where}: {error["msg"]}')
-    return '; '.join(problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +84,7 @@ class Contract:
             object.__setattr__(self, '_output', TypeAdapter(self.output))
 
     def read(self, request: Request) -> None:
-        """Validate the body into ``request.validated``; a 400 that names each problem otherwise."""
+        """Validate the body into ``request.validated``; a 422 that names each field otherwise."""
         if self.input is None:
             return
         if self.form and request.content_type == FORM_CONTENT_TYPE:
@@ -105,7 +94,7 @@ class Contract:
         try:
             request.validated = self.input.model_validate({} if data is None else data)
         except ValidationError as exc:
-            raise BadRequestAPIError(f'Invalid request body: {validation_problems(exc)}') from None
+            raise invalid(exc) from None
 
     def respond(self, result: Any) -> Response:
         if isinstance(result, Response):

@@ -182,7 +182,7 @@ class Panther:
         if handler is not None:
             return await self._handled(handler, request, exc, method, path)
         if isinstance(exc, APIError):
-            response = Response({'detail': exc.detail}, exc.status_code, exc.headers)
+            response = Response(exc.body(), exc.status_code, exc.headers)
         else:
             logger.exception('Unhandled error while serving %s %s', method, path)
             response = Response(INTERNAL_ERROR, 500)

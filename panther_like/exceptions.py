@@ -47,6 +47,10 @@ class APIError(Exception):
         self.headers: dict[str, str | list[str]] = dict(headers or {})
         super().__init__(self.detail)
 
+    def body(self) -> dict[str, object]:
+        """The JSON body of the response this error becomes."""
+        return {'detail': self.detail}
+
 
 class BadRequestAPIError(APIError):
     status_code = status.HTTP_400_BAD_REQUEST
@@ -84,6 +88,24 @@ class MethodNotAllowedAPIError(APIError):
 class PayloadTooLargeAPIError(APIError):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     detail = 'Request body too large'
+
+
+class ValidationAPIError(APIError):
+    """422: well-formed input that is not what a model declares; `errors` names each field.
+
+    Built by `panther_like.validation.invalid` from a pydantic error, so the
+    shape is the same for a request body, a model write and a query.
+    """
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    detail = 'Invalid input'
+
+    def __init__(self, detail: str | None = None, errors: list[dict[str, object]] | None = None) -> None:
+        self.errors = list(errors or [])
+        super().__init__(detail)
+
+    def body(self) -> dict[str, object]:
+        return {'detail': self.detail, 'errors': self.errors}
 
 
 class DuplicateKeyError(APIError):

@@ -75,10 +75,10 @@ async def test_a_valid_body_reaches_the_handler_validated(tmp_path):
     ([1, 2], 'body: Input should be a valid dictionary'),
     (None, 'name: Field required'),
 ])
-async def test_an_invalid_body_is_a_400_that_names_each_problem(tmp_path, body, problem):
+async def test_an_invalid_body_is_a_422_that_names_each_problem(tmp_path, body, problem):
     async with TestClient(app_for(tmp_path)) as client:
         response = await client.post('/items', json=body)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()['detail'].startswith('Invalid request body: ')
     assert problem in response.json()['detail']
 
@@ -86,7 +86,7 @@ async def test_an_invalid_body_is_a_400_that_names_each_problem(tmp_path, body, 
 async def test_the_problem_never_echoes_the_input(tmp_path):
     async with TestClient(app_for(tmp_path)) as client:
         response = await client.post('/items', json={'name': 'secret-value-' * 5, 'price': 1})
-    assert response.status_code == 400 and 'secret-value' not in response.text
+    assert response.status_code == 422 and 'secret-value' not in response.text
 
 
 async def test_a_form_body_is_accepted_where_declared(tmp_path):
@@ -121,7 +121,7 @@ async def test_a_handler_that_breaks_its_output_contract_is_a_500_not_a_leak(tmp
 async def test_a_generic_api_method_takes_a_contract(tmp_path):
     async with TestClient(app_for(tmp_path)) as client:
         assert (await client.post('/generic', json={'name': 'pen', 'price': 1})).status_code == 201
-        assert (await client.post('/generic', json={'name': 'pen'})).status_code == 400
+        assert (await client.post('/generic', json={'name': 'pen'})).status_code == 422
         assert (await client.get('/generic')).json() == {'plain': True}
 
 

@@ -16,10 +16,11 @@ from panther_like import status
 from panther_like.accounts.authentication import AccountAuthentication
 from panther_like.accounts.policy import check_new_password
 from panther_like.accounts.schemas import PasswordChangeInput, ProfileUpdate, PublicUser, SessionsEnded, SignupInput
-from panther_like.api import API, GenericAPI, contract, validation_problems
+from panther_like.api import API, GenericAPI, contract
 from panther_like.exceptions import BadRequestAPIError
 from panther_like.request import Request
 from panther_like.usernames import username_key
+from panther_like.validation import invalid
 
 
 def _editable(model: type, fields: dict[str, Any]) -> dict[str, Any]:
@@ -28,10 +29,6 @@ def _editable(model: type, fields: dict[str, Any]) -> dict[str, Any]:
         allowed = ', '.join(sorted(model.editable_fields)) or 'none'
         raise BadRequestAPIError(f'Unknown or read-only field(s): {", ".join(refused)} (editable: {allowed})')
     return fields
-
-
-def _invalid(exc: ValidationError) -> BadRequestAPIError:
-    return BadRequestAPIError(f'Invalid request body: {validation_problems(exc)}')
 
 
 @API(methods=['POST'], input=SignupInput, output=PublicUser, status_code=status.HTTP_201_CREATED,
@@ -46,7 +43,7 @@ async def signup(request: Request) -> Any:
     try:
         return await model.insert_one(**extra, username=data.username, password=data.password)
     except ValidationError as exc:
-        raise _invalid(exc) from None
+        raise invalid(exc) from None
 
 
 class Me(GenericAPI):
@@ -70,7 +67,7 @@ class Me(GenericAPI):
             try:
                 await user.update(**fields)
             except ValidationError as exc:
-                raise _invalid(exc) from None
+                raise invalid(exc) from None
         return user
 
 

@@ -51,8 +51,8 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from panther_like.accounts.policy import WeakPassword, check_new_password
-    from panther_like.api import validation_problems
     from panther_like.exceptions import DuplicateKeyError
+    from panther_like.validation import validation_problems
 
     app = build(args.configs)
     username, password = _read_credentials(args)

@@ -67,25 +67,33 @@ async def test_signup_refuses_fields_the_model_does_not_declare_editable(account
     assert login_attempt.status_code == 401  # nothing was created
 
 
-async def test_signup_with_a_wrongly_typed_editable_field_is_400(accounts_client: TestClient):
+async def test_signup_with_a_wrongly_typed_editable_field_is_422_naming_it(accounts_client: TestClient):
     response = await accounts_client.post('/auth/signup', json={'username': 'ann', 'password': PASSWORD,
                                                                 'email': ['not', 'a', 'string']})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()['detail'].startswith('Invalid request body: email')
+    assert response.json()['errors'][0]['loc'] == ['email']
 
 
-async def test_malformed_json_and_wrong_types_are_400_with_a_reason(accounts_client: TestClient):
-    for body in (b'{"username": ', b'[]', b'"x"', b'{"username": 1, "password": 2}', b'{"username": "a"}'):
+async def test_malformed_json_is_400_with_a_reason(accounts_client: TestClient):
+    response = await accounts_client.post('/auth/signup', content=b'{"username": ',
+                                          headers={'Content-Type': 'application/json'})
+    assert response.status_code == 400
+    assert response.json()['detail']
+
+
+async def test_json_of_the_wrong_shape_or_types_is_422_with_a_reason(accounts_client: TestClient):
+    for body in (b'[]', b'"x"', b'{"username": 1, "password": 2}', b'{"username": "a"}'):
         response = await accounts_client.post('/auth/signup', content=body,
                                               headers={'Content-Type': 'application/json'})
-        assert response.status_code == 400, body
-        assert response.json()['detail'], body
+        assert response.status_code == 422, body
+        assert response.json()['detail'] and response.json()['errors'], body
 
 
-async def test_oversized_fields_are_400(accounts_client: TestClient):
+async def test_oversized_fields_are_422(accounts_client: TestClient):
     for body in ({'username': 'a' * 151, 'password': PASSWORD}, {'username': 'ann', 'password': 'p' * 5000}):
         response = await accounts_client.post('/auth/signup', json=body)
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert 'at most' in response.json()['detail']
 
 
@@ -109,10 +117,10 @@ async def test_login_accepts_the_oauth2_password_grant_form(accounts_client: Tes
     assert (await accounts_client.get('/auth/me', headers=bearer(response.json()))).json()['username'] == 'ann'
 
 
-async def test_login_with_another_grant_type_is_400(accounts_client: TestClient):
+async def test_login_with_another_grant_type_is_422(accounts_client: TestClient):
     response = await accounts_client.post('/auth/login', data={'grant_type': 'client_credentials',
                                                               'username': 'ann', 'password': PASSWORD})
-    assert response.status_code == 400
+    assert response.status_code == 422
 
 
 async def test_login_finds_the_account_by_any_lookalike_of_its_username(accounts_client: TestClient):
@@ -187,7 +195,7 @@ async def test_refresh_without_a_token_is_400(accounts_client: TestClient):
 
 async def test_refresh_refuses_unknown_fields(accounts_client: TestClient):
     response = await accounts_client.post('/auth/refresh', json={'refresh_token': 'a.b.c', 'extra': 1})
-    assert response.status_code == 400 and 'extra' in response.json()['detail']
+    assert response.status_code == 422 and 'extra' in response.json()['detail']
 
 
 async def test_logout_ends_this_session_only(accounts_client: TestClient):
@@ -244,14 +252,14 @@ async def test_patch_me_refuses_flags_password_id_and_unknown_fields(accounts_cl
     assert body['is_superuser'] is False and body['is_active'] is True and 'shoe_size' not in body
 
 
-async def test_patch_me_with_a_wrong_type_or_a_non_object_is_400(accounts_client: TestClient):
+async def test_patch_me_with_a_wrong_type_or_a_non_object_is_422(accounts_client: TestClient):
     await signup(accounts_client)
     headers = bearer(await login(accounts_client))
     for body in ({'email': 5}, [], 'x', None):
         response = await accounts_client.patch('/auth/me', headers=headers, json=body)
-        assert response.status_code in (200, 400), body
+        assert response.status_code in (200, 422), body
         if body is not None:
-            assert response.status_code == 400, body
+            assert response.status_code == 422, body
 
 
 async def test_patch_me_renaming_to_a_lookalike_of_another_user_is_409(accounts_client: TestClient):
