@@ -107,8 +107,15 @@ def _prepare(algorithm: str, key: Any, setting: str, *, private: bool) -> Any:
         if isinstance(key, str) and key.lstrip().startswith('-----BEGIN'):
             raise ConfigError(setting, '<hidden>', f'is a PEM key, which {algorithm} would use as a shared secret')
         return key
+    implementation = get_default_algorithms().get(algorithm)
+    if implementation is None:  # PyJWT offers asymmetric algorithms only when `cryptography` imports
+        raise ConfigError(
+            "JWTConfig['algorithm']", algorithm,
+            f'{algorithm} needs the cryptography package, which is not installed: '
+            f"pip install 'panther-like[crypto]' (or use HS256, HS384 or HS512)",
+        )
     try:
-        prepared = get_default_algorithms()[algorithm].prepare_key(key)
+        prepared = implementation.prepare_key(key)
     except (jwt.InvalidKeyError, ValueError, TypeError) as exc:
         raise ConfigError(setting, '<hidden>', f'is not a PEM key usable with {algorithm} ({exc})') from None
     has_private_half = hasattr(prepared, 'sign')
