@@ -19,8 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from panther_like import API, Panther
-from panther_like import account_settings, deployment_settings
+from panther_like import API, Panther, account_settings, deployment_settings
 from panther_like import settings as settings_checks
 from panther_like.config import KNOWN_SETTINGS
 from panther_like.exceptions import ConfigError
