@@ -160,7 +160,7 @@ def off_the_loop(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     returned as it is, so it costs no thread hop. A sync function that
     returns an awaitable (a lambda around a coroutine) is awaited too.
     """
-    if inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(getattr(function, '__call__', None)):
+    if inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(type(function).__call__):
         return function
 
     async def call(*args: Any, **kwargs: Any) -> Any:
