@@ -58,6 +58,7 @@ WITHOUT_CRYPTOGRAPHY = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.server  # a child Python runs the panther-like command
 @pytest.mark.parametrize('algorithm', ['RS256', 'ES256', 'EdDSA'])
 def test_an_asymmetric_algorithm_without_cryptography_is_a_config_error_naming_the_extra(tmp_path, algorithm):
     (tmp_path / 'crypto_settings.py').write_text(textwrap.dedent(f'''
