@@ -84,7 +84,10 @@ def build_key_set(algorithm: str, key: Any, kid: Any, verification_keys: Any) ->
         keys[kid] = own_verification_key
     for other_kid, other_key in verification_keys.items():
         if other_kid == kid:
-            raise ConfigError("JWTConfig['verification_keys']", other_kid, f'kid {other_kid!r} is also the signing kid')
+            raise ConfigError(  # named by its kid, which is no secret (the setting's name would hide it)
+                "JWTConfig['kid']", other_kid,
+                f"{other_kid!r} is also the signing kid of JWTConfig['verification_keys']",
+            )
         setting = f"JWTConfig['verification_keys'][{other_kid!r}]"
         keys[other_kid] = _prepare(algorithm, other_key, setting, private=False)
     return KeySet(algorithm=algorithm, signing_key=signing_key, kid=kid, verification_keys=keys)
