@@ -158,10 +158,12 @@ def _reject_misspelled_settings(settings: Mapping[str, Any]) -> None:
     underscores (``JWT_CONFIG``, ``jwtconfig``, ``secret_key``), which a
     settings module written for another framework uses; ignoring it would
     silently keep the default. A module imported under such a name
-    (``from core import urls``) is not a setting.
+    (``from core import urls``), and a function or class defined under it
+    (``def default_auth(request): ...``, then ``DEFAULT_AUTH = default_auth``),
+    are not settings.
     """
     for name, value in settings.items():
-        if name in KNOWN_SETTINGS or isinstance(value, ModuleType):
+        if name in KNOWN_SETTINGS or isinstance(value, ModuleType) or getattr(value, '__name__', None) == name:
             continue
         meant = _KNOWN_SPELLINGS.get(_spelling(name))
         if meant is None and name[:1].isupper():

@@ -109,6 +109,14 @@ def test_a_module_imported_under_a_settings_name_is_not_taken_for_a_setting(tmp_
     assert app.config.secret_key == 's' * 64
 
 
+def test_a_function_defined_under_a_settings_name_is_not_taken_for_a_setting(tmp_path):
+    def default_auth(request):
+        return 'someone'
+
+    app = build(tmp_path, SECRET_KEY='s' * 64, default_auth=default_auth, DEFAULT_AUTH=default_auth)
+    assert app.config.default_auth is default_auth
+
+
 def test_an_empty_secret_key_says_it_is_empty(tmp_path):
     message = config_error(tmp_path, SECRET_KEY='')
     assert "'SECRET_KEY'" in message
