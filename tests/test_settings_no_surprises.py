@@ -189,6 +189,8 @@ SECRET_CASES = _secret_bearing_values()
 
 def test_no_config_error_shows_a_secret_whatever_setting_holds_it(tmp_path):
     refused = 0
+    unrefused_secret_keys = {(setting, key) for setting, keys in DICT_SETTINGS.items() for key in keys
+                             if _secret_named(key)}
     for setting, value in SECRET_CASES:
         settings = {'SECRET_KEY': 's' * 64, setting: value}
         if setting == 'JWTConfig' and isinstance(value, dict) and 'algorithm' not in value:
@@ -197,9 +199,12 @@ def test_no_config_error_shows_a_secret_whatever_setting_holds_it(tmp_path):
             build(tmp_path, **settings)
         except ConfigError as exc:
             refused += 1
+            if isinstance(value, dict):
+                unrefused_secret_keys -= {(setting, key) for key in value}
             shown = f'{exc} {exc.value!r}'
             assert SECRET not in shown, (setting, value, shown)
             assert SECRET[:8] not in shown, (setting, value, shown)
         except Exception as exc:  # a value refused outside the settings checks must not show it either
             assert SECRET not in str(exc), (setting, value, exc)
     assert refused > len(SECRET_CASES) // 2, (refused, len(SECRET_CASES))
+    assert not unrefused_secret_keys, 'these secrets were never in an error message, so never checked'
