@@ -72,7 +72,20 @@ class BearerJWT(_AccessToken, HttpBearer):
 
 
 class QueryParamJWT(_AccessToken, APIKeyQuery):
-    """An access JWT in a query parameter (RFC 6750 section 2.3): how a browser websocket sends one."""
+    """An access JWT in a query parameter (RFC 6750 section 2.3): how a browser websocket sends one.
+
+    The token alone (``?authorization=<jwt>``) or, as Panther's documentation
+    shows, with its scheme (``?authorization=Bearer%20<jwt>``).
+    """
+
+    def get_credential(self, request: HTTPConnection) -> str | None:
+        value = super().get_credential(request)
+        if value is None or ' ' not in value:
+            return value
+        scheme, _, token = value.partition(' ')
+        if scheme.lower() != 'bearer' or not token or ' ' in token:
+            raise self.invalid(f"Malformed query parameter {self.param_name!r}: send the token or 'Bearer <token>'")
+        return token
 
     @property
     def challenge(self) -> str:

@@ -27,9 +27,16 @@ from panther_like.authentications import BaseAuthentication, BaseJWTAuthenticati
 from panther_like.config import Config
 from panther_like.exceptions import AuthenticationAPIError, ConfigError
 from panther_like.request import HTTPConnection
-from panther_like.security.base import SecurityObject
+from panther_like.security.apikey import APIKeyBase
+from panther_like.security.base import SecurityObject, accepts, describe, off_the_loop
+from panther_like.security.http import HttpBasicAuth, HttpBearer
 from panther_like.security.optional import ANONYMOUS, OptionalAuth
-from panther_like.utils import UNSET, as_async, import_string
+from panther_like.utils import UNSET, import_string
+
+#: The ``authenticate`` of the framework's templates, which only say that a subclass must write one.
+_UNWRITTEN_AUTHENTICATE = tuple(
+    cls.__dict__['authenticate'] for cls in (SecurityObject, APIKeyBase, HttpBearer, HttpBasicAuth)
+)
 
 
 class Authenticator:
@@ -82,7 +89,7 @@ class ClassAuthenticator(Authenticator):
             method = cls.authentication
         else:
             method = cls().authentication  # one instance, shared: the class is the unit of configuration
-        self._call = _none_refused(as_async(method))
+        self._call = _none_refused(off_the_loop(method))
 
     def authenticate(self, connection: HTTPConnection) -> Awaitable[Any]:
         return self._call(connection)
@@ -120,7 +127,7 @@ class CallableAuthenticator(Authenticator):
 
     def __init__(self, function: Callable[[Any], Any]) -> None:
         super().__init__((function,))
-        self._call: Callable[[Any], Awaitable[Any]] = as_async(function)
+        self._call: Callable[[Any], Awaitable[Any]] = off_the_loop(function)
 
     async def authenticate(self, connection: HTTPConnection) -> Any:
         principal = await self._call(connection)
@@ -238,6 +245,12 @@ def _single(auth: Any, config: Config, *, where: str, websocket: bool) -> Authen
     if isinstance(auth, type) and issubclass(auth, SecurityObject):
         auth = auth()  # ``auth=MyBearer`` for ``auth=MyBearer()``: the class has no state to share
     if isinstance(auth, SecurityObject):
+        if any(inspect.getattr_static(auth, 'authenticate') is unwritten for unwritten in _UNWRITTEN_AUTHENTICATE):
+            raise ConfigError(
+                f'auth of {where}', describe(auth),
+                f'{type(auth).__qualname__} has no authenticate method: subclass it and write '
+                f'authenticate(self, request, ...) returning the principal or None',
+            )
         auth.bind(config)
         return SecurityObjectAuthenticator(auth)
     if isinstance(auth, type):
@@ -248,6 +261,12 @@ def _single(auth: Any, config: Config, *, where: str, websocket: bool) -> Authen
             )
         return _class_authenticator(auth, config, setting=f'auth of {where}', where=where)
     if callable(auth):
+        if not accepts(auth, 1):
+            raise ConfigError(
+                f'auth of {where}', describe(auth),
+                f'{describe(auth)} cannot be called with one argument: an auth function is called as '
+                'function(request) and returns the principal or None',
+            )
         return CallableAuthenticator(auth)
     raise ConfigError(
         f'auth of {where}', source,
@@ -257,6 +276,12 @@ def _single(auth: Any, config: Config, *, where: str, websocket: bool) -> Authen
 
 
 def _class_authenticator(cls: type[BaseAuthentication], config: Config, *, setting: str, where: str) -> Authenticator:
+    if inspect.getattr_static(cls, 'authentication') is BaseAuthentication.__dict__['authentication']:
+        raise ConfigError(
+            setting, describe(cls),
+            f'{cls.__qualname__} (used by {where}) has no authentication(request) method: write '
+            'async def authentication(cls, request) returning the user',
+        )
     if cls.uses_jwt and config.jwt is None:
         raise ConfigError(
             'JWTConfig', None,

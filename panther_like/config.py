@@ -110,8 +110,11 @@ def load(configs: str | ModuleType | None = None) -> Config:
     _reject_misspelled_settings(settings)
 
     secret_key = settings.get('SECRET_KEY')
-    if secret_key is not None and not (isinstance(secret_key, str) and secret_key):
+    if secret_key is not None and not isinstance(secret_key, str):
         raise ConfigError('SECRET_KEY', '<hidden>', f'must be a non-empty string, not a {type(secret_key).__name__}')
+    if secret_key == '':
+        raise ConfigError('SECRET_KEY', '<hidden>', 'must be a non-empty string, but it is empty (is its variable '
+                          'set in the environment or .env?)')
 
     urls = settings.get('URLS')
     if urls is not None:
@@ -141,15 +144,34 @@ def load(configs: str | ModuleType | None = None) -> Config:
     )
 
 
+def _spelling(name: str) -> str:
+    return name.replace('_', '').lower()
+
+
+_KNOWN_SPELLINGS = {_spelling(name): name for name in KNOWN_SETTINGS}
+
+
 def _reject_misspelled_settings(settings: Mapping[str, Any]) -> None:
-    """An unknown upper-case name that is one typo away from a known setting is an error."""
-    for name in settings:
-        if name in KNOWN_SETTINGS or not name[:1].isupper():
+    """A name that is a known setting spelt another way, or one typo away from one, is an error.
+
+    Spelt another way: the same letters in another case or with other
+    underscores (``JWT_CONFIG``, ``jwtconfig``, ``secret_key``), which a
+    settings module written for another framework uses; ignoring it would
+    silently keep the default. A module imported under such a name
+    (``from core import urls``), and a function or class defined under it
+    (``def default_auth(request): ...``, then ``DEFAULT_AUTH = default_auth``),
+    are not settings.
+    """
+    for name, value in settings.items():
+        if name in KNOWN_SETTINGS or isinstance(value, ModuleType) or getattr(value, '__name__', None) == name:
             continue
-        close = difflib.get_close_matches(name, KNOWN_SETTINGS, n=1, cutoff=0.85)
-        if close:
-            shown = '<hidden>' if close[0] == 'SECRET_KEY' else settings[name]
-            raise ConfigError(name, shown, f'unknown setting {name!r}; did you mean {close[0]!r}?')
+        meant = _KNOWN_SPELLINGS.get(_spelling(name))
+        if meant is None and name[:1].isupper():
+            close = difflib.get_close_matches(name, KNOWN_SETTINGS, n=1, cutoff=0.85)
+            meant = close[0] if close else None
+        if meant is not None:
+            shown = '<hidden>' if meant == 'SECRET_KEY' else value
+            raise ConfigError(name, shown, f'unknown setting {name!r}; did you mean {meant!r}?')
 
 
 def import_setting(setting: str, value: Any, *, expect: type | tuple[type, ...], kind: str) -> Any:

@@ -9,15 +9,33 @@ an authentication class can stop a request from anywhere by raising.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from panther_like import status
 
+HIDDEN = '<hidden>'
+#: A name holding one of these words holds a secret: its value is never shown.
+_SECRET_WORDS = ('key', 'secret', 'password', 'passwd', 'token', 'credential')
+_SUBSCRIPT = re.compile(r"\[(?:'([^']*)'|\"([^\"]*)\")\]")
+_URL_PASSWORD = re.compile(r'(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*:)(?P<password>[^@/\s]+)(?=@)')
+
 
 class ConfigError(Exception):
-    """A setting is wrong; raised at build time, naming setting, value and reason."""
+    """A setting is wrong; raised at build time, naming setting, value and reason.
+
+    The message is printed by the command line and shown in tracebacks, so
+    it never holds a secret, whoever raised the error: where the setting's
+    name (or a dict key inside the value) names a key, secret, password or
+    token, its value is shown as ``'<hidden>'``, a password in a URL as
+    ``***``, and either is also struck from the reason.
+    """
 
     def __init__(self, setting: str, value: object, reason: str) -> None:
+        secrets: list[str] = []
+        value = _masked(value, secrets, hide=secret_name(setting))
+        for secret in sorted(set(secrets), key=len, reverse=True):
+            reason = reason.replace(secret, HIDDEN)
         self.setting = setting
         self.value = value
         self.reason = reason
@@ -25,6 +43,56 @@ class ConfigError(Exception):
         if repr(value) not in reason and str(value) not in reason:
             message += f' (got {value!r})'
         super().__init__(message)
+
+
+def secret_name(setting: str) -> bool:
+    """Whether a setting (``'SECRET_KEY'``, ``"REDIS['password']"``) or dict key names a secret.
+
+    Route labels (``"auth of 'tokens/'"``, anything with a space) name no secret.
+    """
+    if not isinstance(setting, str) or ' ' in setting:
+        return False
+    parts = [setting.partition('[')[0], *(a or b for a, b in _SUBSCRIPT.findall(setting))]
+    return any(word in part.lower() for part in parts for word in _SECRET_WORDS)
+
+
+def _masked(value: object, secrets: list[str], *, hide: bool) -> object:
+    """`value` with every secret in it replaced; each secret text is added to `secrets`."""
+    if value == HIDDEN:
+        return value
+    if hide and value is not None and not isinstance(value, bool):
+        _collect(value, secrets)
+        return HIDDEN
+    if isinstance(value, str):
+        def hide_password(match: re.Match[str]) -> str:
+            secrets.append(match['password'])
+            return f'{match["head"]}***'
+
+        return _URL_PASSWORD.sub(hide_password, value)
+    if isinstance(value, Mapping):
+        return {key: _masked(item, secrets, hide=isinstance(key, str) and secret_name(key))
+                for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_masked(item, secrets, hide=False) for item in value]
+        return items if isinstance(value, list) else tuple(items)
+    return value
+
+
+def _collect(value: object, secrets: list[str]) -> None:
+    """Every text inside a hidden value, long enough to find again in a reason (its repr too)."""
+    if isinstance(value, bytes):
+        value = value.decode('utf-8', 'replace')
+    if isinstance(value, int | float):
+        value = str(value)
+    if isinstance(value, str):
+        if len(value) >= 4:
+            secrets.extend((repr(value), value))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _collect(item, secrets)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _collect(item, secrets)
 
 
 class APIError(Exception):

@@ -84,7 +84,10 @@ def build_key_set(algorithm: str, key: Any, kid: Any, verification_keys: Any) ->
         keys[kid] = own_verification_key
     for other_kid, other_key in verification_keys.items():
         if other_kid == kid:
-            raise ConfigError("JWTConfig['verification_keys']", other_kid, f'kid {other_kid!r} is also the signing kid')
+            raise ConfigError(  # named by its kid, which is no secret (the setting's name would hide it)
+                "JWTConfig['kid']", other_kid,
+                f"{other_kid!r} is also the signing kid of JWTConfig['verification_keys']",
+            )
         setting = f"JWTConfig['verification_keys'][{other_kid!r}]"
         keys[other_kid] = _prepare(algorithm, other_key, setting, private=False)
     return KeySet(algorithm=algorithm, signing_key=signing_key, kid=kid, verification_keys=keys)
@@ -107,8 +110,15 @@ def _prepare(algorithm: str, key: Any, setting: str, *, private: bool) -> Any:
         if isinstance(key, str) and key.lstrip().startswith('-----BEGIN'):
             raise ConfigError(setting, '<hidden>', f'is a PEM key, which {algorithm} would use as a shared secret')
         return key
+    implementation = get_default_algorithms().get(algorithm)
+    if implementation is None:  # PyJWT offers asymmetric algorithms only when `cryptography` imports
+        raise ConfigError(
+            "JWTConfig['algorithm']", algorithm,
+            f'{algorithm} needs the cryptography package, which is not installed: '
+            f"pip install 'panther-like[crypto]' (or use HS256, HS384 or HS512)",
+        )
     try:
-        prepared = get_default_algorithms()[algorithm].prepare_key(key)
+        prepared = implementation.prepare_key(key)
     except (jwt.InvalidKeyError, ValueError, TypeError) as exc:
         raise ConfigError(setting, '<hidden>', f'is not a PEM key usable with {algorithm} ({exc})') from None
     has_private_half = hasattr(prepared, 'sign')

@@ -16,7 +16,8 @@ from typing import Any
 
 from panther_like.exceptions import AuthorizationAPIError, ConfigError
 from panther_like.request import HTTPConnection
-from panther_like.utils import as_async, import_string
+from panther_like.security.base import accepts, describe, off_the_loop
+from panther_like.utils import import_string
 
 Permission = Callable[[HTTPConnection], Awaitable[None]]
 
@@ -80,18 +81,38 @@ def _permission(item: Any, where: str) -> Permission:
             item = import_string(item)
         except ImportError as exc:
             raise ConfigError(f'permissions of {where}', item, f'cannot import {item!r} ({exc})') from None
-    if isinstance(item, type) and hasattr(item, 'authorization'):
+    setting = f'permissions of {where}'
+    if isinstance(item, type):
+        if not hasattr(item, 'authorization'):
+            raise ConfigError(
+                setting, describe(item),
+                f'{item.__qualname__} is a class without an authorization(request) method; write '
+                'def authorization(cls, request) (a classmethod, sync or async) returning True to allow',
+            )
         static = inspect.getattr_static(item, 'authorization', None)
-        check = as_async(item.authorization if isinstance(static, classmethod | staticmethod)
-                         else item().authorization)
+        if isinstance(static, classmethod | staticmethod):
+            function = item.authorization
+        else:
+            try:
+                function = item().authorization
+            except Exception as exc:
+                raise ConfigError(
+                    setting, describe(item),
+                    f'{item.__qualname__}() failed ({type(exc).__name__}: {exc}); make authorization a classmethod, '
+                    'or give an instance',
+                ) from None
     elif hasattr(item, 'authorization'):
-        check = as_async(item.authorization)
+        function = item.authorization
     elif callable(item):
-        check = as_async(item)
+        function = item
     else:
+        raise ConfigError(setting, item, f'{item!r} has no authorization(request) method and is not callable')
+    if not accepts(function, 1):
         raise ConfigError(
-            f'permissions of {where}', item, f'{item!r} has no authorization(request) method and is not callable'
+            setting, describe(item), f'{describe(function)} cannot be called with one argument: it is called with '
+            'the request',
         )
+    check = off_the_loop(function)
 
     async def permit(request: HTTPConnection) -> None:
         if not await check(request):

@@ -62,6 +62,12 @@ class Headers(Mapping[str, str]):
         wanted = name.lower().encode('latin-1')
         return [value.decode('latin-1') for key, value in self._raw if key == wanted]
 
+    def __getattr__(self, name: str) -> str | None:
+        """``headers.content_type``: the header ``content-type``, or None when it was not sent (as in Panther)."""
+        if name.startswith('_'):
+            raise AttributeError(name)
+        return self.get(name.replace('_', '-'))
+
     def __repr__(self) -> str:
         # Never print credentials when a request is logged or shown in a debugger.
         hidden = {'authorization', 'cookie', 'proxy-authorization'}

@@ -17,6 +17,8 @@ try; any other exception reaches the app's exception handlers.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
 from typing import Any, ClassVar
@@ -25,7 +27,6 @@ from pydantic import BaseModel
 
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.request import HTTPConnection
-from panther_like.utils import as_async
 
 #: The protection space named in every ``WWW-Authenticate`` challenge the framework writes.
 REALM = 'api'
@@ -97,7 +98,7 @@ class SecurityObject:
     @cached_property
     def _authenticate(self) -> Callable[..., Awaitable[Any]]:
         # Sync or async is decided once per object, not per request.
-        return as_async(self.authenticate)
+        return off_the_loop(self.authenticate)
 
     async def resolve(self, request: HTTPConnection) -> Any:
         """The principal, or raise: `CredentialsMissing`/`AuthenticationAPIError` (401), 403 as raised."""
@@ -148,6 +149,46 @@ class SecurityObject:
 
 #: Ninja's name for the same thing.
 AuthBase = SecurityObject
+
+
+def off_the_loop(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """User code that decides access, as a coroutine function; sync code runs in a worker thread.
+
+    A sync ``authenticate`` (or auth function, or permission) usually reads
+    a database or calls a service with a blocking client; run on the event
+    loop it would stall every other request meanwhile. An async one is
+    returned as it is, so it costs no thread hop. A sync function that
+    returns an awaitable (a lambda around a coroutine) is awaited too.
+    """
+    if inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(type(function).__call__):
+        return function
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        result = await asyncio.to_thread(function, *args, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    return call
+
+
+def accepts(function: Callable[..., Any], count: int) -> bool:
+    """Whether `function` can be called with `count` positional arguments (True when it cannot be told)."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return True
+    try:
+        signature.bind(*([None] * count))
+    except TypeError:
+        return False
+    return True
+
+
+def describe(thing: Any) -> str:
+    """A name for people: ``module.qualname`` of a function or class, else of the object's class."""
+    named = thing if isinstance(thing, type) or inspect.isroutine(thing) else type(thing)
+    return f'{getattr(named, "__module__", "?")}.{getattr(named, "__qualname__", repr(named))}'
 
 
 def quoted(value: str) -> str:

@@ -10,7 +10,14 @@ Fixtures (async ones need pytest-asyncio; ``asyncio_mode = "auto"`` is simplest)
   store in ``tmp_path`` (and no Redis), started, and shut down after the test: tests never
   touch your development or production data, and never see each other's users.
 * ``client``: a `TestClient` on ``panther_app``.
-* ``user``: a ``USER_MODEL`` user ``testuser`` with password ``test-password``.
+* ``user``: a ``USER_MODEL`` user ``testuser`` with password ``test-password``, and the fields of
+  ``user_fields``.
+* ``user_fields``: the other fields of that user, ``{}`` by default. Override it when your user
+  model has required fields of its own::
+
+      @pytest.fixture
+      def user_fields():
+          return {'email': 'test@example.com'}
 
 Loading the plugin sets ``PANTHER_LIKE_FAST_PASSWORD_HASH=1`` (unless already set), so
 tests that create users hash passwords in microseconds instead of ~50 ms.
@@ -25,11 +32,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import pytest
 import pytest_asyncio
 
 from panther_like.app import Panther
 from panther_like.config import CONFIGS_ENV_VAR
+from panther_like.exceptions import ValidationAPIError
 from panther_like.passwords import FAST_HASH_ENV
 from panther_like.testing.client import TestClient
 
@@ -74,6 +83,28 @@ async def client(panther_app: Panther) -> AsyncIterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture
+def user_fields() -> dict[str, Any]:
+    return {}
+
+
 @pytest_asyncio.fixture
-async def user(panther_app: Panther) -> Any:
-    return await panther_app.config.user_model.insert_one(username=TEST_USERNAME, password=TEST_PASSWORD)
+async def user(panther_app: Panther, user_fields: dict[str, Any]) -> Any:
+    model = panther_app.config.user_model
+    try:
+        return await model.insert_one(username=TEST_USERNAME, password=TEST_PASSWORD, **user_fields)
+    except (pydantic.ValidationError, ValidationAPIError) as exc:
+        problems = '; '.join(f'{".".join(map(str, error["loc"]))}: {error["msg"]}' for error in _errors(exc))
+    # Failed outside the except block, so that the raw error (its input holds the password hash) is not shown.
+    pytest.fail(
+        f'the user fixture could not create a {model.__module__}.{model.__qualname__} ({problems}). '
+        'Give the fields your user model requires by overriding the user_fields fixture in your conftest.py:\n\n'
+        '    @pytest.fixture\n    def user_fields():\n        return {\'email\': \'test@example.com\'}',
+        pytrace=False,
+    )
+
+
+def _errors(exc: Exception) -> list[dict[str, Any]]:
+    if isinstance(exc, pydantic.ValidationError):
+        return [dict(error) for error in exc.errors(include_input=False, include_url=False)]
+    return [error for error in getattr(exc, 'errors', []) if isinstance(error, dict) and 'loc' in error]

@@ -1,0 +1,82 @@
+"""The pytest plugin's ``user`` fixture on a project whose user model has a required field of its own.
+
+Run as a user runs it: ``pytest`` in a project directory, in a child process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.server  # a child pytest
+
+PROJECT = {
+    'models.py': '''
+        from panther_like.db.models import BaseUser
+
+        class User(BaseUser):
+            email: str
+    ''',
+    'configs.py': '''
+        SECRET_KEY = 'plugin-test-secret' * 4
+        USER_MODEL = 'models.User'
+        URLS = {}
+    ''',
+    'conftest.py': '''
+        pytest_plugins = ['panther_like.testing.pytest_plugin']
+    ''',
+    'pytest.ini': '''
+        [pytest]
+        asyncio_mode = auto
+        pythonpath = .
+    ''',
+    'test_user.py': '''
+        async def test_the_user_fixture(user):
+            assert user.username == 'testuser'
+            assert user.email == 'test@example.com'
+    ''',
+}
+USER_FIELDS = '''
+    import pytest
+
+    @pytest.fixture
+    def user_fields():
+        return {'email': 'test@example.com'}
+'''
+
+
+def run_pytest(directory: Path) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key not in ('PANTHER_LIKE_CONFIGS', 'PYTHONPATH')}
+    return subprocess.run(
+        [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', '-q'], cwd=directory, env=env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def write_project(directory: Path, **extra: str) -> None:
+    for name, text in {**PROJECT, **extra}.items():
+        (directory / name).write_text(textwrap.dedent(text))
+
+
+def test_a_required_field_missing_says_to_override_user_fields_and_shows_no_hash(tmp_path):
+    write_project(tmp_path)
+    result = run_pytest(tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert 'user_fields' in output
+    assert 'email' in output and 'Field required' in output
+    assert '$argon2' not in output
+    assert 'ValidationError' not in output
+    assert 'input_value' not in output and 'During handling' not in output
+
+
+def test_overriding_user_fields_creates_the_user_with_them(tmp_path):
+    write_project(tmp_path, **{'conftest.py': textwrap.dedent(PROJECT['conftest.py']) + textwrap.dedent(USER_FIELDS)})
+    result = run_pytest(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '1 passed' in result.stdout
