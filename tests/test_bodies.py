@@ -64,8 +64,8 @@ async def test_input_model_and_output_model_are_panthers_names_for_input_and_out
         bad = await client.post('/items', json={'name': 'pen', 'price': 'two'})
     assert ok.status_code == 200 and ok.json() == {'name': 'pen', 'price': 2}
     assert bad.status_code == 422
-    assert bad.json()['errors'] == [{'loc': ['price'], 'msg': 'Input should be a valid integer, unable to parse string as an integer',
-                                     'type': 'int_parsing'}]
+    assert bad.json()['errors'] == [{'loc': ['price'], 'type': 'int_parsing',
+                                     'msg': 'Input should be a valid integer, unable to parse string as an integer'}]
 
 
 @pytest.mark.parametrize('kwargs', [
@@ -351,7 +351,7 @@ async def test_the_document_shows_security_only_on_the_protected_operation(tmp_p
 
 
 def test_functions_sharing_a_path_must_not_share_a_method(tmp_path):
-    with pytest.raises(ConfigError, match="'notes'.*GET"):
+    with pytest.raises(ConfigError, match=r"'notes'.*GET"):
         build(tmp_path, {'notes': [list_notes, API(methods=['GET', 'POST'])(create_note.function)]})
 
 
@@ -368,7 +368,8 @@ async def test_every_operation_with_an_input_model_documents_the_422_shape(tmp_p
         document = (await client.get('/openapi.json')).json()
     for path, method in (('/items', 'post'), ('/things', 'post'), ('/things', 'put')):
         response = document['paths'][path][method]['responses']['422']
-        assert response['content']['application/json']['schema'] == {'$ref': '#/components/schemas/ValidationErrorResponse'}
+        assert response['content']['application/json']['schema'] == {
+            '$ref': '#/components/schemas/ValidationErrorResponse'}
     assert '422' not in document['paths']['/things']['get']['responses']
     assert '422' not in document['paths']['/things']['patch']['responses']
     shape = document['components']['schemas']['ValidationErrorResponse']
