@@ -375,3 +375,13 @@ async def test_every_operation_with_an_input_model_documents_the_422_shape(tmp_p
     shape = document['components']['schemas']['ValidationErrorResponse']
     assert shape['required'] == ['detail', 'errors']
     assert set(document['components']['schemas']['FieldError']['properties']) == {'loc', 'msg', 'type'}
+
+
+def test_the_route_table_shows_each_methods_authentication(tmp_path):
+    from panther_like.cli.describe import route_rows
+
+    app = build(tmp_path, {'posts': Posts, 'notes': [list_notes, create_note]}, **auth_settings(tmp_path))
+    rows = [row for row in route_rows(app)]
+    jwt = 'panther_like.authentications.JWTAuthentication (AUTHENTICATION)'
+    assert rows == [('/posts', 'GET, HEAD', '-'), ('/posts', 'POST', jwt),
+                    ('/notes', 'GET, HEAD', '-'), ('/notes', 'POST', jwt)]
