@@ -10,6 +10,7 @@ one path may have a public GET and a protected POST.
 from __future__ import annotations
 
 import pytest
+from openapi_spec_validator import validate
 from pydantic import BaseModel, ConfigDict, Field
 
 from panther_like import API, GenericAPI, Panther
@@ -348,6 +349,7 @@ async def test_the_document_shows_security_only_on_the_protected_operation(tmp_p
         assert operations['post']['security'] and '401' in operations['post']['responses']
     assert document['paths']['/notes']['get']['summary'] == 'List notes'
     assert document['paths']['/notes']['post']['summary'] == 'Create note'
+    validate(document)
 
 
 def test_functions_sharing_a_path_must_not_share_a_method(tmp_path):
@@ -372,6 +374,7 @@ async def test_every_operation_with_an_input_model_documents_the_422_shape(tmp_p
             '$ref': '#/components/schemas/ValidationErrorResponse'}
     assert '422' not in document['paths']['/things']['get']['responses']
     assert '422' not in document['paths']['/things']['patch']['responses']
+    validate(document)
     shape = document['components']['schemas']['ValidationErrorResponse']
     assert shape['required'] == ['detail', 'errors']
     assert set(document['components']['schemas']['FieldError']['properties']) == {'loc', 'msg', 'type'}
