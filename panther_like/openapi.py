@@ -219,11 +219,10 @@ def _summary(endpoint: HTTPEndpoint, method: str) -> str:
     source = endpoint.operations[method].source
     if isinstance(source, FunctionAPI):
         doc, name = source.function.__doc__, source.function.__name__
-    elif isinstance(source, type):
+    else:  # a GenericAPI class, or the framework's own route objects (health, docs)
         handler = getattr(source, method.lower(), None)
-        doc, name = (getattr(handler, '__doc__', None) or source.__doc__), source.__name__
-    else:
-        doc, name = None, _operation_id(method, endpoint.path)
+        doc = getattr(handler, '__doc__', None) or getattr(source, '__doc__', None)
+        name = getattr(source, '__name__', None) or _operation_id(method, endpoint.path)
     if doc and doc.strip():
         return doc.strip().splitlines()[0]
     return name.replace('_', ' ').strip().capitalize()
