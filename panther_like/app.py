@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
+from pydantic import ValidationError
+
 from panther_like import config as config_module
 from panther_like.api import HTTPEndpoint
 from panther_like.audit import install_log_redaction
@@ -41,6 +43,7 @@ from panther_like.sessions import SessionRegistry
 from panther_like.throttle import LoginThrottle
 from panther_like.tokens import TokenService
 from panther_like.utils import SYSTEM_CLOCK, UNSET, Clock, as_async
+from panther_like.validation import invalid
 from panther_like.websocket import WebsocketEndpoint, is_websocket_class, refuse
 
 logger = logging.getLogger('panther_like')
@@ -161,10 +164,11 @@ class Panther:
                 raise NotFoundAPIError()
             endpoint, params = match
             handler = endpoint.handler_for(method)
+            guard = endpoint.guards[method]
             request = Request(scope)
             request.path_params = params
-            if not endpoint.guard.admits_everyone:
-                await endpoint.guard.admit(request, self.auth_override)
+            if not guard.admits_everyone:
+                await guard.admit(request, self.auth_override)
             if announces_body(scope):  # read only once the caller is let through
                 request.body = await read_body(receive)
             result = await handler(request, **params)
@@ -177,8 +181,17 @@ class Panther:
     async def _error_response(
         self, exc: Exception, request: Request | None, method: str, path: str
     ) -> tuple[Response, bytes]:
-        """The response for what a request raised: its exception handler's, an API error's, else a logged 500."""
+        """The response for what a request raised: its exception handler's, an API error's, else a logged 500.
+
+        A pydantic `ValidationError` from anywhere in the request path (a model a handler builds,
+        a model write) is the client's input failing a model: the 422 with the field errors, as
+        for a body. A handler breaking its own output model raises `OutputContractError` instead,
+        which stays a 500.
+        """
         handler = self._exception_handler(exc) if self.exception_handlers else None
+        if handler is None and isinstance(exc, ValidationError):
+            exc = invalid(exc, 'input')
+            handler = self._exception_handler(exc) if self.exception_handlers else None
         if handler is not None:
             return await self._handled(handler, request, exc, method, path)
         if isinstance(exc, APIError):

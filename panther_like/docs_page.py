@@ -46,18 +46,46 @@ SECURITY_HEADERS = {
 }
 
 # The page reads where the document lives from a data attribute: no inline script, no templating of JS.
-INIT_JS = b"""window.addEventListener('load', function () {
-  var root = document.getElementById('swagger-ui');
-  window.ui = SwaggerUIBundle({
-    url: root.dataset.specUrl,
-    dom_id: '#swagger-ui',
-    deepLinking: true,
-    persistAuthorization: false,
-    tryItOutEnabled: true,
-    presets: [SwaggerUIBundle.presets.apis],
-    layout: 'BaseLayout'
+# A route authenticated by a cookie wants the CSRF token echoed on unsafe methods (`X-CSRFToken`
+# equal to the `csrftoken` cookie, which is readable by the page on purpose); the request
+# interceptor adds it to the page's own-origin requests, so "Try it out" works there too.
+INIT_JS = b"""(function () {
+  var SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS', 'TRACE'];
+
+  function readCookie(name) {
+    var prefix = name + '=';
+    var parts = document.cookie ? document.cookie.split('; ') : [];
+    for (var i = 0; i < parts.length; i++) {
+      if (parts[i].indexOf(prefix) === 0) return decodeURIComponent(parts[i].slice(prefix.length));
+    }
+    return null;
+  }
+
+  function withCsrfToken(request) {
+    var method = (request.method || 'GET').toUpperCase();
+    var sameOrigin = new URL(request.url, window.location.href).origin === window.location.origin;
+    var token = readCookie('csrftoken');
+    if (token && sameOrigin && SAFE_METHODS.indexOf(method) === -1) {
+      request.headers = request.headers || {};
+      if (!request.headers['X-CSRFToken']) request.headers['X-CSRFToken'] = token;
+    }
+    return request;
+  }
+
+  window.addEventListener('load', function () {
+    var root = document.getElementById('swagger-ui');
+    window.ui = SwaggerUIBundle({
+      url: root.dataset.specUrl,
+      dom_id: '#swagger-ui',
+      deepLinking: true,
+      persistAuthorization: false,
+      tryItOutEnabled: true,
+      requestInterceptor: withCsrfToken,
+      presets: [SwaggerUIBundle.presets.apis],
+      layout: 'BaseLayout'
+    });
   });
-});
+})();
 """
 
 PAGE = """<!doctype html>

@@ -17,8 +17,11 @@ What it documents, and why it is shaped this way:
   ``openapi_responses`` and merged with ``oneOf`` when they differ;
 - what each operation takes and gives, from its `Contract` (``@API(input=...,
   output=..., status_code=...)``): the request body (JSON, and a form when
-  the operation takes one), the success response and the 400 of a body that
-  does not validate;
+  the operation takes one), the success response, the 400 of a body that is
+  not JSON and the 422 (``{"detail", "errors"}``) of one that does not fit
+  the model;
+- all of it per operation: one path may have a public GET and a protected
+  POST, each documented with its own security and error responses;
 - an OAuth2 password flow when a route is an OAuth2 token endpoint (its
   target has ``openapi_oauth2_token_endpoint = True``, as the accounts
   ``login`` does): ``/docs``' Authorize button then logs in with a username
@@ -34,7 +37,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, TypeAdapter
 
-from panther_like.api import Contract, FunctionAPI, HTTPEndpoint
+from panther_like.api import Contract, FunctionAPI, HTTPEndpoint, Operation
 from panther_like.exceptions import ConfigError
 from panther_like.request import FORM_CONTENT_TYPE
 from panther_like.routing import PARAMETER
@@ -43,9 +46,25 @@ from panther_like.settings import OpenAPISettings
 
 OPENAPI_VERSION = '3.1.0'
 BODY_METHODS = ('POST', 'PUT', 'PATCH')
-STATUS_DESCRIPTIONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden'}
+STATUS_DESCRIPTIONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
+                       422: 'Validation Error'}
 OAUTH2_SCHEME = 'OAuth2PasswordBearer'
 DEFAULT_AUTH_RESPONSES: Mapping[int, Any] = {401: AuthErrorResponse}
+
+
+class FieldError(BaseModel):
+    """One problem of a 422: where (``["email"]``, ``["items", 0, "price"]``), what, and its pydantic type."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorResponse(BaseModel):
+    """The body of a 422 (`panther_like.validation.invalid`): a sentence, and each field's problem."""
+
+    detail: str
+    errors: list[FieldError]
 
 
 # -- schemes ----------------------------------------------------------------------------------
@@ -197,15 +216,20 @@ def _operation_id(method: str, path: str) -> str:
 
 
 def _summary(endpoint: HTTPEndpoint, method: str) -> str:
-    target = endpoint.target
-    if isinstance(target, FunctionAPI):
-        doc, name = target.function.__doc__, target.function.__name__
-    else:
-        handler = getattr(target, method.lower(), None)
-        doc, name = (getattr(handler, '__doc__', None) or target.__doc__), target.__name__
+    source = endpoint.operations[method].source
+    if isinstance(source, FunctionAPI):
+        doc, name = source.function.__doc__, source.function.__name__
+    else:  # a GenericAPI class, or the framework's own route objects (health, docs)
+        handler = getattr(source, method.lower(), None)
+        doc = getattr(handler, '__doc__', None) or getattr(source, '__doc__', None)
+        name = getattr(source, '__name__', None) or _operation_id(method, endpoint.path)
     if doc and doc.strip():
         return doc.strip().splitlines()[0]
     return name.replace('_', ' ').strip().capitalize()
+
+
+def _operations(endpoint: HTTPEndpoint) -> list[tuple[str, Operation]]:
+    return [(method, operation) for method, operation in endpoint.operations.items() if method != 'HEAD']
 
 
 def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> dict[str, Any]:
@@ -218,55 +242,58 @@ def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> 
     ]
     described: dict[int, list[tuple[str, dict[str, Any]]]] = {}
     for _, endpoint in endpoints:
-        authenticator = endpoint.guard.authenticator
-        entries = [entry for source in (authenticator.sources if authenticator else ()) for entry in describe(source)]
-        described[id(endpoint)] = entries
-        for base, scheme in entries:
-            names.add(base, scheme)
+        for _, operation in _operations(endpoint):
+            authenticator = operation.guard.authenticator
+            if id(operation.guard) in described:
+                continue
+            entries = [entry for source in (authenticator.sources if authenticator else ())
+                       for entry in describe(source)]
+            described[id(operation.guard)] = entries
+            for base, scheme in entries:
+                names.add(base, scheme)
 
     token_path = next((path for path, endpoint in endpoints
-                       if getattr(endpoint.target, 'openapi_oauth2_token_endpoint', False)), None)
+                       if any(getattr(operation.source, 'openapi_oauth2_token_endpoint', False)
+                              for _, operation in _operations(endpoint))), None)
     all_scopes: set[str] = set()
     paths: dict[str, Any] = {}
     for path, endpoint in endpoints:
-        authenticator = endpoint.guard.authenticator
-        scopes = list(getattr(endpoint.target, 'scopes', None) or ())
-        security: list[dict[str, list[str]]] = []
-        all_scopes.update(scopes)
-        for base, scheme in described[id(endpoint)]:
-            requirement = {names.name(base, scheme): scopes}
-            if requirement not in security:
-                security.append(requirement)
-            if token_path is not None and _is_bearer_jwt(scheme) and {OAUTH2_SCHEME: scopes} not in security:
-                security.append({OAUTH2_SCHEME: scopes})
-        errors: dict[int, list[dict[str, Any]]] = {}
-        if authenticator is not None:
-            for source in authenticator.sources:
-                for status_code, model in auth_responses(source).items():
-                    if authenticator.optional and status_code == 401:
-                        continue  # optional: a failed credential means anonymous, never a 401
-                    errors.setdefault(int(status_code), []).append(schemas.ref(model))
-        if endpoint.guard.permissions:  # permissions and scopes are both refused with 403
-            errors.setdefault(403, []).append(schemas.ref(AuthErrorResponse))
         parameters = [
             {'name': name, 'in': 'path', 'required': True, 'schema': {'type': 'string'}}
             for name in PARAMETER.findall(path)
         ]
         tag = path.split('/', 1)[0]
         operations: dict[str, Any] = {}
-        for method in endpoint.handlers:
-            if method == 'HEAD':
-                continue
-            contract = endpoint.contract_for(method)
-            method_errors = {status_code: list(found) for status_code, found in errors.items()}
+        for method, declared in _operations(endpoint):
+            authenticator = declared.guard.authenticator
+            scopes = list(declared.scopes)
+            all_scopes.update(scopes)
+            security: list[dict[str, list[str]]] = []
+            for base, scheme in described[id(declared.guard)]:
+                requirement = {names.name(base, scheme): scopes}
+                if requirement not in security:
+                    security.append(requirement)
+                if token_path is not None and _is_bearer_jwt(scheme) and {OAUTH2_SCHEME: scopes} not in security:
+                    security.append({OAUTH2_SCHEME: scopes})
+            errors: dict[int, list[dict[str, Any]]] = {}
+            if authenticator is not None:
+                for source in authenticator.sources:
+                    for status_code, model in auth_responses(source).items():
+                        if authenticator.optional and status_code == 401:
+                            continue  # optional: a failed credential means anonymous, never a 401
+                        errors.setdefault(int(status_code), []).append(schemas.ref(model))
+            if declared.guard.permissions:  # permissions and scopes are both refused with 403
+                errors.setdefault(403, []).append(schemas.ref(AuthErrorResponse))
+            contract = declared.contract
             if contract.input is not None:
-                method_errors.setdefault(400, []).append(schemas.ref(AuthErrorResponse))
+                errors.setdefault(400, []).append(schemas.ref(AuthErrorResponse))
+                errors.setdefault(422, []).append(schemas.ref(ValidationErrorResponse))
             for status_code in contract.responses:
-                method_errors.setdefault(int(status_code), []).append(schemas.ref(AuthErrorResponse))
+                errors.setdefault(int(status_code), []).append(schemas.ref(AuthErrorResponse))
             operation: dict[str, Any] = {
                 'operationId': _operation_id(method, path),
                 'summary': _summary(endpoint, method),
-                'responses': {**_success(contract, schemas), **_merge_responses(method_errors, contract.responses)},
+                'responses': {**_success(contract, schemas), **_merge_responses(errors, contract.responses)},
             }
             if tag and '<' not in tag:
                 operation['tags'] = [tag]

@@ -187,8 +187,17 @@ class Request(HTTPConnection):
         super().__init__(scope)
         self.body = body
         self._data: Any = self._UNPARSED
-        #: The body checked against the route's ``input`` model (``@API(input=...)``), else None.
+        #: The body checked against the route's input model (``@API(input_model=...)``), else None.
         self.validated: Any = None
+
+    @property
+    def validated_data(self) -> Any:
+        """Panther's name for `validated`: the body as the route's input model, else None."""
+        return self.validated
+
+    @validated_data.setter
+    def validated_data(self, value: Any) -> None:
+        self.validated = value
 
     @property
     def method(self) -> str:

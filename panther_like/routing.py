@@ -90,15 +90,20 @@ class Router:
         for path, endpoint in routes:
             self.add(path, endpoint)
 
-    def add(self, path: str, endpoint: Any, *, listed: bool = True) -> None:
-        """Route `path` to `endpoint`; `listed=False` keeps it out of `routes` (the framework's own docs routes)."""
+    def check(self, path: str) -> tuple[tuple[str | None, ...], tuple[str, ...]]:
+        """`path`'s segments and parameter names; a `ConfigError` if it is malformed or already routed."""
         segments = _segments(path) if path else ()
         if segments in self._seen:
             raise ConfigError('URLS', path, f'route {path!r} is defined twice')
-        self._seen.add(segments)
         names = tuple(PARAMETER.findall(path))
         if len(set(names)) != len(names):
             raise ConfigError('URLS', path, f'route {path!r} repeats a parameter name')
+        return segments, names
+
+    def add(self, path: str, endpoint: Any, *, listed: bool = True) -> None:
+        """Route `path` to `endpoint`; `listed=False` keeps it out of `routes` (the framework's own docs routes)."""
+        segments, names = self.check(path)
+        self._seen.add(segments)
         if names:
             self._dynamic.setdefault(len(segments), []).append((segments, names, endpoint))
         else:
@@ -111,11 +116,19 @@ class Router:
         cls, urls: Mapping[str, Any] | Group, make_endpoint: Callable[[str, Any, Any], Any], *,
         default_auth: Any = UNSET,
     ) -> Router:
-        """Every route of `urls` as ``make_endpoint(path, target, inherited_auth)``."""
-        return cls([
-            (path, make_endpoint(path, target, auth))
-            for path, target, auth in flatten_routes(urls, default_auth=default_auth)
-        ])
+        """Every route of `urls` as ``make_endpoint(path, target, inherited_auth)``.
+
+        Every path is checked before any endpoint is built, so a malformed path or a route defined
+        twice is reported as such rather than as a handler whose parameters do not fit it.
+        """
+        routes = flatten_routes(urls, default_auth=default_auth)
+        paths = cls([])
+        for path, _, _ in routes:
+            paths._seen.add(paths.check(path)[0])
+        router = cls([])
+        for path, target, auth in routes:
+            router.add(path, make_endpoint(path, target, auth))
+        return router
 
     def resolve(self, path: str) -> tuple[Any, Mapping[str, str]] | None:
         path = path.strip('/')

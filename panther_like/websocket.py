@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 
 from panther_like import status
 from panther_like.config import Config
@@ -22,6 +23,7 @@ from panther_like.guard import AuthOverride, Guard
 from panther_like.request import HTTPConnection
 from panther_like.response import render
 from panther_like.utils import UNSET
+from panther_like.validation import invalid
 
 logger = logging.getLogger('panther_like')
 MAX_REASON_BYTES = 123  # RFC 6455 5.5: a close frame's payload is at most 125 bytes
@@ -136,9 +138,7 @@ class WebsocketEndpoint:
         try:
             await self.guard.admit(connection, override)
         except APIError as exc:
-            code = (status.WS_1013_TRY_AGAIN_LATER if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
-                    else status.WS_1008_POLICY_VIOLATION)
-            await connection.close(code, exc.detail)
+            await connection.close(_close_code(exc), exc.detail)
             return
         except Exception:  # a custom authenticator's own error: refuse, log, never leave the handshake hanging
             logger.exception('websocket %s: authentication failed with an error', self.path)
@@ -146,9 +146,20 @@ class WebsocketEndpoint:
             return
         try:
             await connection.serve()
+        except ValidationError as exc:  # a message that fails a model: the client's mistake, said in the reason
+            await connection.close(status.WS_1008_POLICY_VIOLATION, invalid(exc, 'input').detail)
+        except APIError as exc:
+            await connection.close(_close_code(exc), exc.detail)
         except Exception:
             logger.exception('websocket %s failed', self.path)
             await connection.close(status.WS_1011_INTERNAL_ERROR, 'Internal error')
+
+
+def _close_code(exc: APIError) -> int:
+    """1013 (try again later) for an unavailable store, else 1008 (policy violation)."""
+    if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        return status.WS_1013_TRY_AGAIN_LATER
+    return status.WS_1008_POLICY_VIOLATION
 
 
 def is_websocket_class(target: Any) -> bool:

@@ -133,7 +133,9 @@ async def test_the_document_shows_request_and_response_schemas(tmp_path):
         'required': True, 'content': {'application/json': {'schema': {'$ref': '#/components/schemas/Item'}}}}
     assert operation['responses']['201']['content']['application/json']['schema'] == {
         '$ref': '#/components/schemas/ItemOut'}
-    assert set(operation['responses']) == {'201', '400', '409'}
+    assert set(operation['responses']) == {'201', '400', '409', '422'}
+    assert operation['responses']['422']['content']['application/json']['schema'] == {
+        '$ref': '#/components/schemas/ValidationErrorResponse'}
     assert operation['responses']['409']['description'] == 'Already exists'
     form = document['paths']['/form']['post']['requestBody']['content']
     assert set(form) == {'application/json', 'application/x-www-form-urlencoded'}

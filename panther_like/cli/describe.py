@@ -13,19 +13,37 @@ from panther_like.cli.common import dotted
 
 
 def route_rows(app: Panther) -> list[tuple[str, str, str]]:
-    """(path, methods, authentication) for every route, in the order of the URL dict."""
+    """(path, methods, authentication) for every route, in the order of the URL dict.
+
+    A path whose methods are guarded differently (a public GET, a protected POST) gets a row per guard.
+    """
     from panther_like.websocket import WebsocketEndpoint
 
     rows = []
     for path, endpoint in app.router.routes:
         websocket = isinstance(endpoint, WebsocketEndpoint)
-        methods = 'WEBSOCKET' if websocket else ', '.join(endpoint.handlers)
-        authenticator = endpoint.guard.authenticator
-        auth = '-' if authenticator is None else authenticator.describe()
-        if getattr(endpoint.target, 'auth', None) is True:
-            auth += ' (WS_AUTHENTICATION)' if websocket else ' (AUTHENTICATION)'
-        rows.append(('/' + path, methods, auth))
+        if websocket:
+            groups = [('WEBSOCKET', endpoint.guard, getattr(endpoint.target, 'auth', None))]
+        else:
+            by_guard: dict[int, list[str]] = {}
+            for method, guard in endpoint.guards.items():
+                by_guard.setdefault(id(guard), []).append(method)
+            groups = [(', '.join(methods), endpoint.guards[methods[0]], _declared_auth(endpoint, methods[0]))
+                      for methods in by_guard.values()]
+        for methods, guard, declared in groups:
+            authenticator = guard.authenticator
+            auth = '-' if authenticator is None else authenticator.describe()
+            if declared is True:
+                auth += ' (WS_AUTHENTICATION)' if websocket else ' (AUTHENTICATION)'
+            rows.append(('/' + path, methods, auth))
     return rows
+
+
+def _declared_auth(endpoint: object, method: str) -> object:
+    """What the route's code said for `method`'s ``auth`` (True means the AUTHENTICATION setting)."""
+    source = endpoint.operations[method].source  # type: ignore[attr-defined]
+    guard_of = getattr(source, 'guard_of', None)
+    return guard_of(method)['auth'] if callable(guard_of) else getattr(source, 'auth', None)
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

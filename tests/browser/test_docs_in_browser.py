@@ -90,3 +90,18 @@ def test_docs_page_logs_in_with_the_password_flow_and_calls_an_account_route(doc
     assert outcome['status'] == 200 and outcome['authorization'] == 'Bearer', outcome
     assert outcome['body']['id'] == user.id and outcome['body']['username'] == user.username
     assert outcome['failures'] == [], outcome['failures']
+
+
+def test_docs_page_sends_the_csrf_token_so_a_cookie_session_can_post(docs_server):
+    """Logged in by cookies only, "Try it out" on POST /auth/logout passes the CSRF check: the page echoes
+    the csrftoken cookie in X-CSRFToken (without it the cookie-authenticated POST is a 403)."""
+    _require_a_browser()
+    with docs_server.client() as http:
+        user = new_user(http, 'cookiesession')
+    outcome = _run_in_browser('docs_csrf.mjs', ARTIFACTS / 'docs-csrf.png', BASE_URL=docs_server.url,
+                              USERNAME=user.username, PASSWORD=user.password)
+    assert outcome['login'] == 200 and outcome['csrf'], outcome
+    assert outcome['authorization'] is None, outcome  # the cookie, not a bearer token, authenticated the POST
+    assert outcome['sent_csrf'] == outcome['csrf'], outcome
+    assert outcome['status'] == 200, outcome
+    assert outcome['failures'] == [], outcome['failures']

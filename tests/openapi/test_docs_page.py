@@ -66,3 +66,13 @@ async def test_user_routes_win_over_the_docs_routes():
     async with TestClient(app) as http:
         assert (await http.get('/docs')).json() == {'mine': True}
         assert (await http.get('/openapi.json')).status_code == 200
+
+
+async def test_the_docs_page_echoes_the_csrf_cookie_on_unsafe_methods():
+    """So a route authenticated by a session cookie can be called from /docs (the browser test runs it)."""
+    app = Panther(settings_module(URLS={'x': API()(lambda request: {})}))
+    async with TestClient(app) as http:
+        script = (await http.get('/docs/static/init.js')).text
+    assert 'requestInterceptor: withCsrfToken' in script
+    assert "readCookie('csrftoken')" in script and "request.headers['X-CSRFToken'] = token" in script
+    assert "['GET', 'HEAD', 'OPTIONS', 'TRACE']" in script

@@ -6,7 +6,8 @@ the run are the counts of what was really sent:
 
 - no 5xx, ever;
 - no traceback (or Python source location) in any body;
-- an answer from the app to a refused request is JSON ``{"detail": str}``;
+- an answer from the app to a refused request is JSON ``{"detail": str}``, and a 422 (a body that
+  does not fit its model) adds ``"errors"``: a list of ``{"loc", "msg", "type"}``;
 - a protected route answers a hostile request with a refusal status,
   never 200: nothing reaches the handler without a valid access token.
 
@@ -31,6 +32,9 @@ import orjson
 
 # What a refused request to a protected route may get (RFC 9110/6585 meanings).
 REFUSALS = frozenset({400, 401, 404, 405, 413, 431})
+# What a route with an input model may answer a body that does not fit it (422: the field errors).
+BODY_REFUSALS = frozenset({400, 413, 422})
+FIELD_ERROR_KEYS = frozenset({'loc', 'msg', 'type'})
 TRACEBACK_MARKERS = (b'Traceback (most recent call last)', b'File "/', b'.py", line ')
 
 
@@ -173,6 +177,17 @@ class RawConnection:
             self._read_exactly(2)
 
 
+def assert_error_shape(status: int, data: dict[str, Any], what: str) -> None:
+    """A 422 is ``{"detail", "errors"}`` with each error ``{"loc", "msg", "type"}`` (the input never echoed)."""
+    if status != 422:
+        return
+    assert set(data) == {'detail', 'errors'} and isinstance(data['errors'], list) and data['errors'], (what, data)
+    for error in data['errors']:
+        assert isinstance(error, dict) and set(error) == FIELD_ERROR_KEYS, (what, error)
+        assert isinstance(error['loc'], list) and all(isinstance(part, str | int) for part in error['loc'])
+        assert isinstance(error['msg'], str) and isinstance(error['type'], str), (what, error)
+
+
 class Attacker:
     """Sends one category of hostile request at a time and checks the universal invariants."""
 
@@ -200,6 +215,7 @@ class Attacker:
         if status >= 400 and content_type.startswith('application/json') and body:
             data = orjson.loads(body)
             assert isinstance(data, dict) and isinstance(data.get('detail'), str) and data['detail'], (what, data)
+            assert_error_shape(status, data, what)
 
     def http_request(self, category: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = self.http.request(method, path, **kwargs)
@@ -237,7 +253,7 @@ class Attacker:
             self.tally.reached_handler += status == 200
             raise AssertionError(f'{category}: {status} (not a refusal) for {what}: {body[:300]!r}')
         if content_type.startswith('application/json'):
-            assert set(orjson.loads(body)) == {'detail'}, (what, body)
+            assert set(orjson.loads(body)) == ({'detail', 'errors'} if status == 422 else {'detail'}), (what, body)
         else:  # only uvicorn itself answers in plain text: a request it could not even parse
             assert status in (400, 431), (status, content_type, what)
 

@@ -102,14 +102,14 @@ TOKENS = st.one_of(st.from_regex(r'[A-Za-z0-9_-]{43}', fullmatch=True), st.text(
 def test_forged_reset_tokens_are_refused(attacker: Attacker, token: str) -> None:
     response = attacker.http_request('recovery: forged reset token', 'POST', '/auth/password/reset',
                                      json={'token': token, 'new_password': 'attacker-chosen-password'})
-    assert response.status_code == 400
+    assert response.status_code in (400, 422)  # 422: a token longer than any the server issues
 
 
 @given(token=TOKENS)
 def test_forged_verification_tokens_are_refused(attacker: Attacker, token: str) -> None:
     response = attacker.http_request('recovery: forged verification token', 'POST', '/auth/verify',
                                      json={'token': token})
-    assert response.status_code == 400
+    assert response.status_code in (400, 422)  # 422: a token longer than any the server issues
 
 
 JSON = st.recursive(
@@ -127,7 +127,7 @@ def test_hostile_bodies_to_the_recovery_routes_are_answered_never_an_error(
     attacker: Attacker, route: str, document,
 ) -> None:
     response = attacker.http_request('recovery: hostile body', 'POST', route, json=document)
-    allowed = {202, 400, 429} if route.endswith('forgot') else {400}
+    allowed = {202, 400, 422, 429} if route.endswith('forgot') else {400, 422}
     assert response.status_code in allowed, (response.status_code, response.text)
 
 
