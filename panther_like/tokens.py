@@ -46,6 +46,10 @@ REQUIRED_CLAIMS = ('user_id', 'token_type', 'iat', 'exp', 'jti', 'sid')
 # Three base64url segments; anything else is refused before PyJWT sees it.
 JWT_SHAPE = re.compile(r'[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+')
 MAX_TOKEN_LENGTH = 8192
+#: The time claims, read as seconds since the epoch when present (``exp`` and ``iat`` always are).
+TIME_CLAIMS = ('exp', 'iat', 'nbf')
+#: Beyond this a float no longer holds whole seconds exactly (and ``10**400`` overflows one).
+MAX_TIME_CLAIM = 2 ** 53
 
 _REASONS: tuple[tuple[type[Exception], str], ...] = (
     (jwt.ExpiredSignatureError, 'Token has expired'),
@@ -116,6 +120,9 @@ class TokenService:
         for claim in ('user_id', 'jti', 'sid'):
             if not isinstance(claims[claim], str) or not claims[claim]:
                 raise AuthenticationAPIError(f'Token claim {claim!r} must be a non-empty string')
+        for claim in TIME_CLAIMS:
+            if claim in claims and not is_time(claims[claim]):
+                raise AuthenticationAPIError(f'Token claim {claim!r} must be a number of seconds')
         if claims['token_type'] != expected_type:
             article = 'an' if expected_type == ACCESS else 'a'
             raise AuthenticationAPIError(f'Token is not {article} {expected_type} token')
@@ -249,6 +256,17 @@ class TokenService:
     def _session_end(self) -> float:
         """Every token issued until now has expired by then."""
         return self.clock.time() + self._refresh_life + 1
+
+
+def is_time(value: Any) -> bool:
+    """A NumericDate (RFC 7519 section 2): a finite JSON number, not a string or a boolean.
+
+    PyJWT reads ``"exp": "9999999999"`` with `int()` and accepts it; every
+    later use of the claim would then meet a string.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return -MAX_TIME_CLAIM <= value <= MAX_TIME_CLAIM  # NaN compares False: refused too
 
 
 def _origin(request: HTTPConnection | None) -> dict[str, str | None]:
