@@ -18,6 +18,7 @@ run in seconds; never set it in production.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from functools import lru_cache
@@ -87,8 +88,6 @@ def verify_password_dummy(raw: object) -> bool:
     that neither answers faster than a wrong password would.
     """
     text = raw if isinstance(raw, str) else ''
-    try:
+    with contextlib.suppress(VerificationError, InvalidHashError, ValueError, TypeError, UnicodeError):
         _current_hasher().verify(_dummy_hash(_fast()), text)
-    except (VerificationError, InvalidHashError, ValueError, TypeError, UnicodeError):
-        pass
     return False
