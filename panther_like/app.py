@@ -37,7 +37,7 @@ from panther_like.request import Request, announces_body, read_body
 from panther_like.response import Response
 from panther_like.revocation import DatabaseRevocationStore, RedisRevocationStore, RevocationStore
 from panther_like.routing import Group, Router
-from panther_like.sessions import SessionRegistry
+from panther_like.sessions import SessionRegistry, end_web_sessions
 from panther_like.throttle import LoginThrottle
 from panther_like.tokens import TokenService
 from panther_like.utils import SYSTEM_CLOCK, UNSET, Clock, as_async
@@ -215,6 +215,12 @@ class Panther:
             return
         endpoint, params = match
         await endpoint.serve(scope, receive, send, params, self.auth_override)
+
+    async def password_changed(self, user_id: str) -> None:
+        """Every earlier session of the user ends: `SessionAuth` ones at once, JWT ones within the revocation bound."""
+        await end_web_sessions(self.database, user_id)
+        if self.tokens is not None:
+            await self.tokens.password_changed(user_id)
 
     async def startup(self) -> None:
         """Connect the store; an unreachable one is logged, not fatal: requests get 503 until it is back.

@@ -18,13 +18,26 @@ needs never reach another request.
 Every login session is also written to the `SessionRegistry`, so a user's
 sessions can be listed and ended together ("log out everywhere", "a
 password change ends every other session").
+
+A password change ends every session the user had (`password_changed`,
+called by ``BaseUser.set_password`` and ``update(password=...)``), through
+the same revocation path as a logout, so every worker refuses the old
+tokens within ``AUTH_CACHE['revocation_ttl']``. Why by session and not by
+a "valid after" time compared with ``iat``: every token names its session,
+so a refresh racing the change yields a pair of an ended session, and a
+login in the same second as the change is not mistaken for an earlier
+one. `changing_password(keep=sid)` around the change spares the session of
+the request that made it (``POST /auth/password/change``).
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +71,31 @@ _REASONS: tuple[tuple[type[Exception], str], ...] = (
     (jwt.InvalidAlgorithmError, 'Token algorithm is not allowed'),
     (jwt.DecodeError, 'Token is malformed'),
 )
+
+
+@dataclass(slots=True)
+class PasswordChange:
+    """A password change under way: the session it spares, and how many sessions it ended."""
+
+    keep: str | None = None
+    ended: int = 0
+
+
+_PASSWORD_CHANGE: ContextVar[PasswordChange | None] = ContextVar('panther_like_password_change', default=None)
+
+
+@contextmanager
+def changing_password(keep: str | None = None) -> Iterator[PasswordChange]:
+    """Around ``user.set_password(...)``: the session `keep` goes on; `.ended` counts the sessions ended.
+
+    Without it a password change ends every session of the user.
+    """
+    change = PasswordChange(keep)
+    token = _PASSWORD_CHANGE.set(change)
+    try:
+        yield change
+    finally:
+        _PASSWORD_CHANGE.reset(token)
 
 
 class TokenService:
@@ -243,6 +281,14 @@ class TokenService:
                 await self.end_session(session.sid)
                 ended += 1
         audit.log_event('logout.sessions', request=request, user_id=user_id, ended=ended, kept=keep is not None)
+        return ended
+
+    async def password_changed(self, user_id: str) -> int:
+        """Every login session of `user_id` ends, but the one `changing_password` keeps; returns how many."""
+        change = _PASSWORD_CHANGE.get()
+        ended = await self.end_sessions(user_id, keep=change.keep if change else None)
+        if change is not None:
+            change.ended += ended
         return ended
 
     async def sessions_of(self, user_id: str) -> list[LoginSession]:

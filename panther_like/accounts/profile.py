@@ -19,6 +19,7 @@ from panther_like.accounts.schemas import PasswordChangeInput, ProfileUpdate, Pu
 from panther_like.api import API, GenericAPI, contract
 from panther_like.exceptions import BadRequestAPIError
 from panther_like.request import Request
+from panther_like.tokens import changing_password
 from panther_like.usernames import username_key
 from panther_like.validation import invalid
 
@@ -74,7 +75,7 @@ class Me(GenericAPI):
 @API(auth=AccountAuthentication, methods=['POST'], input=PasswordChangeInput, output=SessionsEnded,
      responses={429: 'Too many wrong current passwords (Retry-After)'})
 async def password_change(request: Request) -> Any:
-    """Change the password; every other session of the user ends, this one goes on."""
+    """Change the password; every other session of the user ends (`SessionAuth` ones too), this one goes on."""
     data: PasswordChangeInput = request.validated
     user = request.user
     check_new_password(data.new_password, user.username, request.app.config.accounts)
@@ -85,7 +86,7 @@ async def password_change(request: Request) -> Any:
         await throttle.record_failure(request, subject, user_id=user.id)
         raise BadRequestAPIError('The current password is incorrect')
     await throttle.reset(request, subject)
-    await user.set_password(data.new_password)
     # Without claims (a test's force_authenticate), there is no current session to keep.
-    ended = await request.app.tokens.end_sessions(user.id, keep=(user._token_claims or {}).get('sid'))
-    return {'detail': 'Password changed; every other session has ended', 'ended': ended}
+    with changing_password(keep=(user._token_claims or {}).get('sid')) as change:
+        await user.set_password(data.new_password)  # ends the user's sessions (`SessionAuth` ones too)
+    return {'detail': 'Password changed; every other session has ended', 'ended': change.ended}

@@ -10,12 +10,12 @@ has a loopback address of its own.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from tests.e2e.helpers import basic
 from tests.e2e.server import ExampleServer, launch
 from tests.security.test_login_throttle import (
     MAX_FAILURES,
@@ -37,11 +37,6 @@ def throttled_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.Te
                       extra_env={'LOGIN_MAX_FAILURES': str(MAX_FAILURES),
                                  'LOGIN_MAX_FAILURES_PER_ADDRESS': str(MAX_PER_ADDRESS),
                                  'LOGIN_THROTTLE_WINDOW': str(WINDOW)})
-
-
-def basic(username: str, password: str) -> dict[str, str]:
-    encoded = base64.b64encode(f'{username}:{password}'.encode()).decode()
-    return {'Authorization': f'Basic {encoded}'}
 
 
 def get(client: Client, path: str, username: str, password: str) -> httpx.Response:
