@@ -229,6 +229,8 @@ class Panther:
         how to migrate it: serving it would let ``Bob`` sign up next to ``bob``, and would not find
         those users at login.
         """
+        if self.redis is not None:
+            await self.redis.check_persistence()  # a Redis that forgets logouts on restart is refused
         try:
             await self.database.connect()
             legacy = await self.config.user_model.count_without_username_key()
