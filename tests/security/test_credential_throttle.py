@@ -1,4 +1,4 @@
-"""HTTP Basic routes count password guesses like ``/auth/login``, through a real uvicorn with two workers.
+"""Basic routes and signup are throttled like ``/auth/login``, through a real uvicorn with two workers.
 
 ``GET /basic/me`` checks an account's username and password (`UserBasic`,
 an `HttpBasicAuth`) on every request; ``GET /basic/unthrottled`` is the
@@ -6,6 +6,10 @@ same object with ``throttle=False``. The server is the login throttle
 tests' (3 failures per username from one address, 6 per address, a
 3-second window; counters in the database or in Redis), and each client
 has a loopback address of its own.
+
+``POST /auth/signup`` answers a taken username with 409, which tells that
+the account exists: each 409 counts against the address's limit (6 here),
+then 429; a signup that creates an account is not counted.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.helpers import basic
+from tests.e2e.helpers import basic, unique_username
 from tests.e2e.server import ExampleServer, launch
 from tests.security.test_login_throttle import (
     MAX_FAILURES,
@@ -107,3 +111,29 @@ def test_a_basic_object_with_throttle_false_is_not_counted(throttled_server: Exa
         assert get(client, '/basic/unthrottled', username, 'wrong').status_code == 401
     assert get(client, '/basic/unthrottled', username, password).status_code == 200
     assert client.login(username, password).status_code == 200  # nothing was counted for the login either
+
+
+def signup(client: Client, username: str) -> httpx.Response:
+    transport = httpx.HTTPTransport(local_address=client.address)
+    with httpx.Client(base_url=client.server.url, transport=transport, timeout=10.0) as http:
+        return http.post('/auth/signup', json={'username': username, 'password': 'a long enough passphrase'})
+
+
+def test_taken_usernames_get_429_once_the_address_is_over_its_limit(throttled_server: ExampleServer) -> None:
+    taken = [new_account(throttled_server)[0] for _ in range(2)]
+    prober = Client(throttled_server)
+    for attempt in range(MAX_PER_ADDRESS):
+        response = signup(prober, taken[attempt % 2].upper())
+        assert response.status_code == 409, response.text
+    assert_throttled(signup(prober, taken[0]))
+    assert_throttled(signup(prober, unique_username('new')))  # the address is refused, whatever it asks
+    assert signup(Client(throttled_server), taken[0]).status_code == 409  # another address is not
+
+
+def test_signups_that_create_an_account_are_not_counted(throttled_server: ExampleServer) -> None:
+    client = Client(throttled_server)
+    for _ in range(MAX_PER_ADDRESS * 2):
+        response = signup(client, unique_username('fresh'))
+        assert response.status_code == 201, response.text
+    taken = new_account(throttled_server)[0]
+    assert signup(client, taken).status_code == 409
