@@ -139,7 +139,7 @@ def start_redis(tmp: Path) -> Daemon:
     daemon = Daemon('redis-server', f'redis://127.0.0.1:{port}/0', port, base / 'redis.pid', base / 'redis.log')
     return daemon.start([
         shutil.which('redis-server') or 'redis-server', '--port', str(port), '--bind', '127.0.0.1',
-        '--save', '', '--appendonly', 'no', '--daemonize', 'yes', '--pidfile', str(daemon.pid_file),
+        '--save', '', '--appendonly', 'yes', '--daemonize', 'yes', '--pidfile', str(daemon.pid_file),
         '--logfile', str(daemon.log_file), '--dir', str(base),
     ])
 

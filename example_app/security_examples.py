@@ -6,6 +6,10 @@ either as ``Authorization: Bearer <token>`` (`ApiTokenBearer`, an
 `HttpBearer`) or as ``X-API-Key: <token>`` (`ApiKey`, an `APIKeyHeader`).
 Only the token's SHA-256 is stored, so a database leak does not leak
 usable tokens.
+
+`UserBasic` checks a username and password on every request (HTTP Basic),
+counted by the login throttle like a login; a server-side session
+(`SessionAuth`) starts with one Basic request to ``session/login``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from typing import ClassVar
 from example_app.models import User
 from panther_like import API, Request, Response, status
 from panther_like.db.models import Model
-from panther_like.security import APIKeyHeader, HttpBearer
+from panther_like.security import APIKeyHeader, HttpBasicAuth, HttpBearer, SessionAuth
+from panther_like.security.session import login_session
 
 
 class ApiToken(Model):
@@ -55,6 +60,17 @@ class ApiKey(APIKeyHeader):
         return await user_for_api_token(key)
 
 
+class UserBasic(HttpBasicAuth):
+    """``Authorization: Basic`` with an account's username and password."""
+
+    async def authenticate(self, request, username, password):
+        user = await User.find_by_username(username)
+        if user is None:
+            await User.verify_password_dummy(password)  # an unknown username costs what a wrong password does
+            return None
+        return user if await user.verify_password(password) and user.is_active else None
+
+
 @API(methods=['POST'])  # no auth here: the 'account/' group's default (auth=True) applies
 async def create_api_token(request: Request):
     """Create a personal API token (shown once)."""
@@ -87,3 +103,29 @@ async def reports(request: Request):
 async def machine_me(request: Request):
     """Who this API token belongs to: Bearer or X-API-Key."""
     return {'username': request.user.username}
+
+
+@API(auth=UserBasic(), methods=['GET'])
+async def basic_me(request: Request):
+    """Who these Basic credentials belong to."""
+    return {'id': request.user.id, 'username': request.user.username}
+
+
+@API(auth=UserBasic(throttle=False), methods=['GET'])
+async def basic_unthrottled(request: Request):
+    """The same, without the login throttle (for a route a client calls many times a second)."""
+    return {'id': request.user.id, 'username': request.user.username}
+
+
+@API(auth=UserBasic(), methods=['POST'])
+async def session_login(request: Request):
+    """Start a server-side session (cookie ``sessionid``) with Basic credentials."""
+    response = Response({'detail': 'Logged in'})
+    await login_session(response, request.user)
+    return response
+
+
+@API(auth=SessionAuth(), methods=['GET'])
+async def session_me(request: Request):
+    """Who the session cookie belongs to."""
+    return {'id': request.user.id, 'username': request.user.username}

@@ -39,7 +39,7 @@ from panther_like.request import Request, announces_body, read_body
 from panther_like.response import Response
 from panther_like.revocation import DatabaseRevocationStore, RedisRevocationStore, RevocationStore
 from panther_like.routing import Group, Router
-from panther_like.sessions import SessionRegistry
+from panther_like.sessions import SessionRegistry, end_web_sessions
 from panther_like.throttle import LoginThrottle
 from panther_like.tokens import TokenService
 from panther_like.utils import SYSTEM_CLOCK, UNSET, Clock, as_async
@@ -229,6 +229,12 @@ class Panther:
         endpoint, params = match
         await endpoint.serve(scope, receive, send, params, self.auth_override)
 
+    async def password_changed(self, user_id: str) -> None:
+        """Every earlier session of the user ends: `SessionAuth` ones at once, JWT ones within the revocation bound."""
+        await end_web_sessions(self.database, user_id)
+        if self.tokens is not None:
+            await self.tokens.password_changed(user_id)
+
     async def startup(self) -> None:
         """Connect the store; an unreachable one is logged, not fatal: requests get 503 until it is back.
 
@@ -236,6 +242,8 @@ class Panther:
         how to migrate it: serving it would let ``Bob`` sign up next to ``bob``, and would not find
         those users at login.
         """
+        if self.redis is not None:
+            await self.redis.check_persistence()  # a Redis that forgets logouts on restart is refused
         try:
             await self.database.connect()
             legacy = await self.config.user_model.count_without_username_key()

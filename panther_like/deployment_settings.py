@@ -19,7 +19,7 @@ from panther_like.settings import reject_unknown_keys
 
 DATABASE_KEYS = frozenset({'url', 'path'})
 REDIS_KEYS = frozenset({'url', 'sentinels', 'service_name', 'username', 'password', 'db', 'sentinel_password',
-                        'wait_replicas', 'wait_timeout'})
+                        'wait_replicas', 'wait_timeout', 'allow_no_persistence'})
 SENTINEL_ONLY_KEYS = frozenset({'service_name', 'username', 'password', 'db', 'sentinel_password'})
 DEFAULT_WAIT_TIMEOUT = 0.5
 #: How long a Redis command may take before the request gets a 503 (a WAIT must fit inside it).
@@ -47,6 +47,8 @@ class RedisSettings:
     sentinel_password: str | None = field(default=None, repr=False)
     wait_replicas: int = 0
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
+    #: Start (with a warning) on a Redis that keeps nothing on disk; by default the app refuses to start.
+    allow_no_persistence: bool = False
 
     def describe(self) -> str:
         """Where Redis is, without any password: safe to print and log."""
@@ -131,7 +133,11 @@ def _replica_wait(value: Mapping[str, Any]) -> dict[str, Any]:
     ):
         raise ConfigError("REDIS['wait_timeout']", wait_timeout,
                           f'{wait_timeout!r} must be a number of seconds above 0 and below {REDIS_TIMEOUT}')
-    return {'wait_replicas': wait_replicas, 'wait_timeout': float(wait_timeout)}
+    allow_no_persistence = value.get('allow_no_persistence', False)
+    if not isinstance(allow_no_persistence, bool):
+        raise ConfigError("REDIS['allow_no_persistence']", allow_no_persistence, 'must be True or False')
+    return {'wait_replicas': wait_replicas, 'wait_timeout': float(wait_timeout),
+            'allow_no_persistence': allow_no_persistence}
 
 
 def _secret(value: Mapping[str, Any], key: str) -> str | None:

@@ -15,16 +15,31 @@ stream; a new primary may have lost the last entries the old one gave out
 (they were never acknowledged) and assigns new entry ids from its own
 clock. A reader that sees the primary change therefore starts over
 (`panther_like.changes`).
+
+Why `check_persistence` at start-up: a Redis that keeps nothing on disk
+forgets every logout and every spent refresh token when it restarts, and a
+spent refresh token is then accepted again. The app refuses to start on
+one, unless ``REDIS['allow_no_persistence']`` says it is meant (a warning
+then). A Redis that does not let the app read its configuration (managed
+services often rename ``CONFIG``) gets a warning: the app cannot tell.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import Any
 
 from panther_like.deployment_settings import REDIS_TIMEOUT, RedisSettings
-from panther_like.exceptions import StoreUnavailableError
+from panther_like.exceptions import ConfigError, StoreUnavailableError
+
+logger = logging.getLogger('panther_like')
+NO_PERSISTENCE = (
+    'keeps nothing on disk (appendonly no, save ""): when it restarts it forgets every logout and every spent '
+    "refresh token. Turn on the append-only file (CONFIG SET appendonly yes, and appendonly yes in redis.conf) "
+    'or snapshots (save 60 1)'
+)
 
 #: Error replies that mean "this server cannot take the command now", not "the command is wrong"; inside a
 #: MULTI, redis-py reports them as "Command # 1 (...) of pipeline caused error: ('NOREPLICAS ...',)".
@@ -147,6 +162,31 @@ class RedisConnection:
 
         return await self._call(multi_exec)
 
+    async def check_persistence(self) -> None:
+        """Refuse (`ConfigError`) a Redis that keeps nothing on disk, or warn; see the module docstring."""
+        import redis.exceptions
+
+        try:
+            appendonly = await self.run('config_get', 'appendonly')
+            save = await self.run('config_get', 'save')
+        except StoreUnavailableError as exc:
+            logger.warning('Redis (%s) not reachable at start-up, so its persistence was not checked: %s',
+                           self.settings.describe(), exc.detail)
+            return
+        except redis.exceptions.ResponseError as exc:  # CONFIG renamed or not allowed (a managed Redis)
+            logger.warning('could not read the persistence settings of Redis (%s): %s; make sure it keeps '
+                           'its data on disk (AOF or snapshots), or a restart forgets every logout',
+                           self.settings.describe(), str(exc)[:200])
+            return
+        if _setting(appendonly, 'appendonly') == 'yes' or _setting(save, 'save').strip():
+            return
+        if self.settings.allow_no_persistence:
+            logger.warning('Redis (%s) %s; started anyway: REDIS["allow_no_persistence"] is True',
+                           self.settings.describe(), NO_PERSISTENCE)
+            return
+        raise ConfigError('REDIS', self.settings.describe(),
+                          f'this Redis {NO_PERSISTENCE}; or set REDIS["allow_no_persistence"] = True to start anyway')
+
     async def close(self) -> None:
         clients, self._clients = self._clients, {}
         running = asyncio.get_running_loop()
@@ -155,3 +195,9 @@ class RedisConnection:
                 await client.aclose()
                 if sentinel is not None:
                     await sentinel.aclose()
+
+
+def _setting(reply: Any, name: str) -> str:
+    """One value of a ``CONFIG GET`` reply (a dict in redis-py; bytes or str)."""
+    value = reply.get(name, '') if isinstance(reply, dict) else ''
+    return value.decode('utf-8', 'replace') if isinstance(value, bytes) else str(value)

@@ -11,6 +11,10 @@ it is read only by those account operations, never on the request path.
 A row holds no token: ``{_id: sid, user_id, created_at, last_used,
 expires_at, user_agent, client}``. The user agent and address are what
 the client sent when it logged in or last refreshed, shortened.
+
+The server-side sessions of `panther_like.security.SessionAuth` live in
+another collection (`WEB_SESSIONS_COLLECTION`, rows keyed by the hash of
+the cookie); `end_web_sessions` ends a user's, as a password change must.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from panther_like.revocation import ExpiredRowPurge
 from panther_like.utils import SYSTEM_CLOCK, Clock
 
 SESSIONS_COLLECTION = 'panther_like_login_sessions'
+#: Where `SessionAuth` keeps its sessions: ``{_id: sha256(cookie), user_id, created_at, expires_at}``.
+WEB_SESSIONS_COLLECTION = 'panther_like_sessions'
 MAX_USER_AGENT = 200
 
 
@@ -90,6 +96,11 @@ class SessionRegistry:
 
     async def end(self, sid: str) -> None:
         await (await self._rows()).delete_one({'_id': sid})
+
+
+async def end_web_sessions(database: Database, user_id: str) -> int:
+    """End every `SessionAuth` session of `user_id` (it is read from the store on each request: at once)."""
+    return await database.collection(WEB_SESSIONS_COLLECTION).delete_many({'user_id': str(user_id)})
 
 
 def _short(text: str | None) -> str | None:

@@ -21,6 +21,13 @@ numbers; ``LOGIN_THROTTLE`` sets them for login):
 Why reserve before checking: `check` counts the attempt *before* the
 password is verified (and gives it back on success), so a burst of
 concurrent guesses cannot all pass a "fewer than N so far" test at once.
+Signup is counted too (`check_signup`): a taken username is answered
+409, which tells that the account exists, so each 409 counts like a failed
+login against the address's limit (``max_failures_per_address`` within
+``window``); past it the address gets 429. A signup that creates an
+account gives its count back. Only the address is counted: the owner of a
+name someone else tries to take is never held back by it.
+
 Why the same rules for `limit` (password-reset and verification e-mails):
 the same attacker could otherwise flood one mailbox, or spend the owner's
 budget of e-mails. The client address is the one `panther_like.client_address`
@@ -64,6 +71,7 @@ __all__ = [
     'RedisThrottleStore', 'ThrottleStore', 'TooManyAttemptsAPIError', 'login_throttle',
 ]
 _ATTEMPT = 'panther_like.login_attempt'
+_SIGNUP = 'panther_like.signup_attempt'
 _EPSILON = 1e-6  # float noise in clock arithmetic must not turn "exactly on time" into "too early"
 
 
@@ -168,6 +176,27 @@ class LoginThrottle:
             what='failed login attempts', noun='username', known_addresses=self.settings.known_address_ttl > 0,
         )
         request.scope.setdefault('state', {})[_ATTEMPT] = taken
+
+    async def check_signup(self, request: HTTPConnection) -> None:
+        """Reserve one signup for this client's address, or raise 429; `signup_succeeded` gives it back."""
+        if self.login_limit is None:
+            return
+        key = _Keys.of(request, 'signup', '').address
+        if key is None:
+            return
+        limit = self.login_limit
+        hit = await self.store.hit(key, limit.window)
+        taken = [(key, hit.receipt)]
+        if hit.count > limit.per_address:
+            retry_after = await self.store.retry_after(key, limit.per_address, limit.window)
+            await self._refuse(request, taken, retry_after, event='signup.throttled', what='signups of taken usernames',
+                               reason='too many signups of taken usernames from this address')
+        request.scope.setdefault('state', {})[_SIGNUP] = taken
+
+    async def signup_succeeded(self, request: HTTPConnection) -> None:
+        """The signup created an account (or was refused for a reason that tells nothing): not counted."""
+        for key, receipt in request.scope.get('state', {}).pop(_SIGNUP, []):
+            await self.store.undo(key, receipt)
 
     async def limit(
         self, request: HTTPConnection, action: str, subject: str, limit: ActionLimit = ActionLimit()

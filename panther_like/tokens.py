@@ -18,13 +18,26 @@ needs never reach another request.
 Every login session is also written to the `SessionRegistry`, so a user's
 sessions can be listed and ended together ("log out everywhere", "a
 password change ends every other session").
+
+A password change ends every session the user had (`password_changed`,
+called by ``BaseUser.set_password`` and ``update(password=...)``), through
+the same revocation path as a logout, so every worker refuses the old
+tokens within ``AUTH_CACHE['revocation_ttl']``. Why by session and not by
+a "valid after" time compared with ``iat``: every token names its session,
+so a refresh racing the change yields a pair of an ended session, and a
+login in the same second as the change is not mistaken for an earlier
+one. `changing_password(keep=sid)` around the change spares the session of
+the request that made it (``POST /auth/password/change``).
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +59,10 @@ REQUIRED_CLAIMS = ('user_id', 'token_type', 'iat', 'exp', 'jti', 'sid')
 # Three base64url segments; anything else is refused before PyJWT sees it.
 JWT_SHAPE = re.compile(r'[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+')
 MAX_TOKEN_LENGTH = 8192
+#: The time claims, read as seconds since the epoch when present (``exp`` and ``iat`` always are).
+TIME_CLAIMS = ('exp', 'iat', 'nbf')
+#: Beyond this a float no longer holds whole seconds exactly (and ``10**400`` overflows one).
+MAX_TIME_CLAIM = 2 ** 53
 
 _REASONS: tuple[tuple[type[Exception], str], ...] = (
     (jwt.ExpiredSignatureError, 'Token has expired'),
@@ -54,6 +71,31 @@ _REASONS: tuple[tuple[type[Exception], str], ...] = (
     (jwt.InvalidAlgorithmError, 'Token algorithm is not allowed'),
     (jwt.DecodeError, 'Token is malformed'),
 )
+
+
+@dataclass(slots=True)
+class PasswordChange:
+    """A password change under way: the session it spares, and how many sessions it ended."""
+
+    keep: str | None = None
+    ended: int = 0
+
+
+_PASSWORD_CHANGE: ContextVar[PasswordChange | None] = ContextVar('panther_like_password_change', default=None)
+
+
+@contextmanager
+def changing_password(keep: str | None = None) -> Iterator[PasswordChange]:
+    """Around ``user.set_password(...)``: the session `keep` goes on; `.ended` counts the sessions ended.
+
+    Without it a password change ends every session of the user.
+    """
+    change = PasswordChange(keep)
+    token = _PASSWORD_CHANGE.set(change)
+    try:
+        yield change
+    finally:
+        _PASSWORD_CHANGE.reset(token)
 
 
 class TokenService:
@@ -116,6 +158,9 @@ class TokenService:
         for claim in ('user_id', 'jti', 'sid'):
             if not isinstance(claims[claim], str) or not claims[claim]:
                 raise AuthenticationAPIError(f'Token claim {claim!r} must be a non-empty string')
+        for claim in TIME_CLAIMS:
+            if claim in claims and not is_time(claims[claim]):
+                raise AuthenticationAPIError(f'Token claim {claim!r} must be a number of seconds')
         if claims['token_type'] != expected_type:
             article = 'an' if expected_type == ACCESS else 'a'
             raise AuthenticationAPIError(f'Token is not {article} {expected_type} token')
@@ -238,6 +283,14 @@ class TokenService:
         audit.log_event('logout.sessions', request=request, user_id=user_id, ended=ended, kept=keep is not None)
         return ended
 
+    async def password_changed(self, user_id: str) -> int:
+        """Every login session of `user_id` ends, but the one `changing_password` keeps; returns how many."""
+        change = _PASSWORD_CHANGE.get()
+        ended = await self.end_sessions(user_id, keep=change.keep if change else None)
+        if change is not None:
+            change.ended += ended
+        return ended
+
     async def sessions_of(self, user_id: str) -> list[LoginSession]:
         return await self.sessions.of_user(user_id)
 
@@ -249,6 +302,17 @@ class TokenService:
     def _session_end(self) -> float:
         """Every token issued until now has expired by then."""
         return self.clock.time() + self._refresh_life + 1
+
+
+def is_time(value: Any) -> bool:
+    """A NumericDate (RFC 7519 section 2): a finite JSON number, not a string or a boolean.
+
+    PyJWT reads ``"exp": "9999999999"`` with `int()` and accepts it; every
+    later use of the claim would then meet a string.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return -MAX_TIME_CLAIM <= value <= MAX_TIME_CLAIM  # NaN compares False: refused too
 
 
 def _origin(request: HTTPConnection | None) -> dict[str, str | None]:

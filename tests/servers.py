@@ -203,8 +203,13 @@ def start_mongo_wire(tmpdir: str | os.PathLike[str], port: int | None = None) ->
 
 def start_redis(
     tmpdir: str | os.PathLike[str], port: int | None = None, *, replica_of: int | None = None,
+    persistence: bool = True, extra_args: tuple[str, ...] = (),
 ) -> ServerHandle:
-    """redis-server without persistence, daemonized, on its own port; a replica of 127.0.0.1:`replica_of` if given."""
+    """redis-server, daemonized, on its own port; a replica of 127.0.0.1:`replica_of` if given.
+
+    With an append-only file in `tmpdir` (the app refuses a Redis that keeps nothing on disk), unless
+    `persistence` is False; `extra_args` are more ``--name value`` options.
+    """
     binary = find_binary('redis-server')
     if binary is None:
         raise ServerUnavailable('redis-server is not installed (apt-get install redis-server)')
@@ -219,9 +224,11 @@ def start_redis(
         pid_file=base / 'redis.pid',
         log_file=base / 'redis.log',
         command=[
-            binary, '--port', str(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+            binary, '--port', str(port), '--bind', '127.0.0.1', '--save', '',
+            '--appendonly', 'yes' if persistence else 'no', '--appendfsync', 'everysec',
             '--daemonize', 'yes', '--pidfile', str(base / 'redis.pid'),
             '--logfile', str(base / 'redis.log'), '--dir', str(base), '--repl-diskless-sync-delay', '0', *replication,
+            *extra_args,
         ],
     )
     handle.start()

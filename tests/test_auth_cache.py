@@ -179,12 +179,19 @@ async def test_a_user_deleted_through_this_worker_is_refused_at_once(app, user):
 
 
 async def test_a_password_change_drops_the_cached_user(app, user):
-    token = (await user.login())['access_token']
-    before = await app.tokens.authenticate(token)
+    before = await app.tokens.authenticate((await user.login())['access_token'])
     await user.set_password('a-new-password')
-    after = await app.tokens.authenticate(token)
+    after = await app.tokens.authenticate((await user.login())['access_token'])
     assert after.password != before.password
     assert after.check_password('a-new-password')
+
+
+async def test_a_password_change_refuses_the_tokens_of_earlier_logins_at_once(app, user):
+    token = (await user.login())['access_token']
+    await app.tokens.authenticate(token)  # cached: verified, session live, user read
+    await user.set_password('a-new-password')
+    with pytest.raises(AuthenticationAPIError, match='revoked'):
+        await app.tokens.authenticate(token)
 
 
 async def test_each_request_gets_its_own_copy_of_a_cached_user(app, user):

@@ -55,7 +55,8 @@ class UvicornProcess:
         """Run ``python -m uvicorn app`` on our port and wait until `ready()` says it serves."""
         require_a_tier('uvicorn')
         command = [sys.executable, '-m', 'uvicorn', app, '--host', '127.0.0.1', '--port', str(self.port), *args]
-        env = {**env, 'PANTHER_LIKE_FAST_PASSWORD_HASH': '1', 'PYTHONUNBUFFERED': '1'}
+        # Cheap password hashes unless the caller asks for real ones (``PANTHER_LIKE_FAST_PASSWORD_HASH=0``).
+        env = {'PANTHER_LIKE_FAST_PASSWORD_HASH': '1', **env, 'PYTHONUNBUFFERED': '1'}
         with open(self.log_file, 'ab') as log:
             self.process = subprocess.Popen(
                 command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -12,13 +12,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from panther_like import status
+from panther_like import audit, status
 from panther_like.accounts.authentication import AccountAuthentication
 from panther_like.accounts.policy import check_new_password
 from panther_like.accounts.schemas import PasswordChangeInput, ProfileUpdate, PublicUser, SessionsEnded, SignupInput
 from panther_like.api import API, GenericAPI, contract
-from panther_like.exceptions import BadRequestAPIError
+from panther_like.exceptions import BadRequestAPIError, DuplicateKeyError
 from panther_like.request import Request
+from panther_like.tokens import changing_password
 from panther_like.usernames import username_key
 from panther_like.validation import invalid
 
@@ -32,18 +33,27 @@ def _editable(model: type, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 @API(methods=['POST'], input=SignupInput, output=PublicUser, status_code=status.HTTP_201_CREATED,
-     responses={409: 'The username (or one that looks the same) is taken'})
+     responses={409: 'The username (or one that looks the same) is taken',
+                429: 'Too many taken usernames from this address (Retry-After)'})
 async def signup(request: Request) -> Any:
-    """Create an account: 201 with the user; 409 when the canonical username is taken."""
+    """Create an account: 201 with the user; 409 when the canonical username is taken (throttled per address)."""
     data: SignupInput = request.validated
     model = request.app.config.user_model
     extra = _editable(model, dict(data.model_extra or {}))
     username_key(data.username)  # 400 with the reason, before any work
     check_new_password(data.password, data.username, request.app.config.accounts)
+    throttle = request.app.login_throttle
+    await throttle.check_signup(request)  # 429 once this address got too many 409s
     try:
-        return await model.insert_one(**extra, username=data.username, password=data.password)
+        user = await model.insert_one(**extra, username=data.username, password=data.password)
+    except DuplicateKeyError:
+        audit.log_event('signup.taken', request=request)
+        raise  # 409, and it keeps counting: it told this address that the account exists
     except ValidationError as exc:
+        await throttle.signup_succeeded(request)
         raise invalid(exc) from None
+    await throttle.signup_succeeded(request)
+    return user
 
 
 class Me(GenericAPI):
@@ -74,7 +84,7 @@ class Me(GenericAPI):
 @API(auth=AccountAuthentication, methods=['POST'], input=PasswordChangeInput, output=SessionsEnded,
      responses={429: 'Too many wrong current passwords (Retry-After)'})
 async def password_change(request: Request) -> Any:
-    """Change the password; every other session of the user ends, this one goes on."""
+    """Change the password; every other session of the user ends (`SessionAuth` ones too), this one goes on."""
     data: PasswordChangeInput = request.validated
     user = request.user
     check_new_password(data.new_password, user.username, request.app.config.accounts)
@@ -85,7 +95,7 @@ async def password_change(request: Request) -> Any:
         await throttle.record_failure(request, subject, user_id=user.id)
         raise BadRequestAPIError('The current password is incorrect')
     await throttle.reset(request, subject)
-    await user.set_password(data.new_password)
     # Without claims (a test's force_authenticate), there is no current session to keep.
-    ended = await request.app.tokens.end_sessions(user.id, keep=(user._token_claims or {}).get('sid'))
-    return {'detail': 'Password changed; every other session has ended', 'ended': ended}
+    with changing_password(keep=(user._token_claims or {}).get('sid')) as change:
+        await user.set_password(data.new_password)  # ends the user's sessions (`SessionAuth` ones too)
+    return {'detail': 'Password changed; every other session has ended', 'ended': change.ended}

@@ -38,6 +38,7 @@ from panther_like.one_time_tokens import PASSWORD_RESET, VERIFY_EMAIL, Grant
 from panther_like.request import Request
 from panther_like.response import Response
 from panther_like.security.optional import OptionalAuth
+from panther_like.tokens import changing_password
 
 MAX_NAME_LENGTH = 254
 MAX_TOKEN_LENGTH = 128
@@ -175,9 +176,9 @@ async def reset_password(request: Request) -> Response:
     check_new_password(data.new_password, user.username, request.app.config.accounts)
     if not await store.spend(grant):
         raise _refuse(request, 'password_reset.failure', 'token already used', grant)
-    await user.set_password(data.new_password)
-    tokens = request.app.tokens
-    ended = await tokens.end_sessions(user.id) if tokens is not None else 0
+    with changing_password() as change:
+        await user.set_password(data.new_password)  # ends every session of the user
+    ended = change.ended
     await store.discard(user.id, PASSWORD_RESET)
     audit.log_event('password_reset', request=request, user_id=user.id, sessions_ended=ended)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

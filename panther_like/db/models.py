@@ -250,6 +250,8 @@ class BaseUser(Model):
                 raise DuplicateKeyError('username') from None
             raise
         await _user_changed(self.id)
+        if 'password' in fields:
+            await current_app().password_changed(self.id)  # every earlier session ends (panther_like.tokens)
 
     def allowed_scopes(self) -> frozenset[str]:
         """The JWT scopes this user may ask for at login (``scope`` of the OAuth2 password grant).
@@ -279,7 +281,7 @@ class BaseUser(Model):
         return self.is_active
 
     async def set_password(self, raw: str) -> None:
-        """Hash (in a thread: argon2 is deliberately slow) and save."""
+        """Hash (in a thread: argon2 is deliberately slow) and save; every earlier session of the user ends."""
         await self.update(password=await asyncio.to_thread(hash_password, raw))
 
     def check_password(self, raw: str) -> bool:

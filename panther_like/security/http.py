@@ -6,6 +6,11 @@ too), so every scheme agrees on what a credential is. User code in
 `authenticate` only ever sees a well-formed credential: an empty bearer
 token, bad base64, credentials that are not UTF-8 or a repeated header are
 answered with 401 without calling it.
+
+Every password `HttpBasicAuth` checks counts against the app's login
+throttle (``LOGIN_THROTTLE``), under the same counters as ``/auth/login``:
+a Basic route is a password oracle too, so guessing there locks the
+guessing address out of both, and the other way round.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from __future__ import annotations
 import binascii
 from typing import Any, ClassVar
 
+from panther_like.exceptions import APIError, AuthenticationAPIError
 from panther_like.request import HTTPConnection
 from panther_like.security.base import REALM, SecurityObject, bearer_challenge, quoted
+from panther_like.usernames import username_key
 
 #: What separates a scheme from its credentials (RFC 9110 section 11.4: ``auth-scheme 1*SP token68``).
 SP = ' '
@@ -98,13 +105,26 @@ class HttpBasicAuth(SecurityObject):
     the result as UTF-8 (RFC 7617 ``charset="UTF-8"``); the password may
     contain ``:``, the username may not. `realm` names the protection space
     in the ``WWW-Authenticate: Basic realm="..."`` challenge.
+
+    Each request is throttled like a login for its username (the same
+    counters as ``/auth/login``): `authenticate` returning None or raising
+    `AuthenticationAPIError` is a failed attempt; past the limits the
+    address gets 429 with ``Retry-After``, before `authenticate` runs, even
+    with the right password. A principal returned starts the address over.
+    ``throttle = False`` (a class attribute, or ``HttpBasicAuth(throttle=False)``)
+    turns this off, for a route whose credentials are not guessable passwords
+    (long random keys), or that is throttled in front of the app.
     """
 
     realm: str = REALM
+    #: Count the passwords checked here against the login throttle (see the class docstring).
+    throttle: bool = True
 
-    def __init__(self, realm: str | None = None) -> None:
+    def __init__(self, realm: str | None = None, *, throttle: bool | None = None) -> None:
         if realm is not None:
             self.realm = realm
+        if throttle is not None:
+            self.throttle = throttle
 
     def get_credential(self, request: HTTPConnection) -> tuple[str, str] | None:
         try:
@@ -125,6 +145,27 @@ class HttpBasicAuth(SecurityObject):
     def authenticate_arguments(self, credential: tuple[str, str]) -> tuple[str, str]:
         return credential
 
+    async def resolve(self, request: HTTPConnection) -> Any:
+        if not self.throttle:
+            return await super().resolve(request)
+        credential = self.get_credential(request)
+        if credential is None:
+            raise self.missing()
+        subject = throttle_subject(credential[0])
+        throttle = request.app.login_throttle
+        await throttle.check(request, subject)  # 429 for this address, before any password is checked
+        try:
+            principal = await self._authenticate(request, *credential)
+        except AuthenticationAPIError as exc:
+            await throttle.record_failure(request, subject)
+            raise self.challenged(exc) from None
+        # Any other exception: the reserved attempt keeps counting, as a failure would.
+        if principal is None:
+            await throttle.record_failure(request, subject)
+            raise self.invalid('Invalid credentials')
+        await throttle.reset(request, subject)
+        return principal
+
     @property
     def challenge(self) -> str:
         return f'Basic realm="{quoted(self.realm)}", charset="UTF-8"'
@@ -143,3 +184,11 @@ class HttpBasicAuth(SecurityObject):
 
     def __repr__(self) -> str:
         return f'{type(self).__qualname__}(realm={self.realm!r})'
+
+
+def throttle_subject(username: str) -> str:
+    """What the login throttle counts a username as: its canonical key, as ``/auth/login`` does."""
+    try:
+        return username_key(username)
+    except APIError:
+        return username  # a name no account can have: counted as typed, like an unknown one at login

@@ -39,8 +39,12 @@ async def database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Da
         db = open_database({'url': _url_with_database(url, f't_{uuid.uuid4().hex}')})
     await db.connect()
     # Models find their store through the app this process serves; these tests exercise the model
-    # layer alone, so the stand-in app holds only the real database (no tokens to tell about changes).
-    bind_app(SimpleNamespace(config=None, database=db, tokens=None, login_throttle=None))
+    # layer alone, so the stand-in app holds only the real database (no tokens to tell about changes,
+    # no sessions for a password change to end).
+    async def no_sessions_to_end(user_id: str) -> None: ...
+
+    bind_app(SimpleNamespace(config=None, database=db, tokens=None, login_throttle=None,
+                             password_changed=no_sessions_to_end))
     try:
         yield db
     finally:

@@ -54,6 +54,11 @@ def new_user(client: httpx.Client, prefix: str = 'user') -> User:
     return User(body['id'], username, password, tokens['access_token'], tokens['refresh_token'])
 
 
+def basic(username: str, password: str) -> dict[str, str]:
+    """An ``Authorization: Basic`` header (RFC 7617, UTF-8)."""
+    return {'Authorization': 'Basic ' + base64.b64encode(f'{username}:{password}'.encode()).decode()}
+
+
 def claims_for(user_id: str | None, **overrides: Any) -> dict[str, Any]:
     """The claims the framework puts in an access token, valid for an hour unless overridden."""
     now = int(time.time())

@@ -52,6 +52,8 @@ class ExampleServer(UvicornProcess):
     env_values: dict[str, str] = field(default_factory=dict)
     log_level: str = 'warning'
     uvicorn_args: tuple[str, ...] = ()
+    #: Environment variables of the server process itself (the settings go in `.env`).
+    process_env: dict[str, str] = field(default_factory=dict)
 
     # -- processes -------------------------------------------------------------------------
 
@@ -80,6 +82,7 @@ class ExampleServer(UvicornProcess):
             args += ['--workers', str(self.workers)]
         env = {key: value for key, value in os.environ.items()
                if key not in ENV_SETTINGS and key not in ('PYTHONPATH', 'PANTHER_LIKE_CONFIGS')}
+        env.update(self.process_env)
 
         def ready() -> bool:
             answered = httpx.get(self.url + '/', timeout=1.0).status_code == 200
@@ -130,6 +133,7 @@ def launch(
     tmp_path_factory: pytest.TempPathFactory, name: str, *, mongodb_url: str | None = None,
     redis_url: str | None = None, workers: int = 1, log_level: str = 'warning',
     uvicorn_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None,
+    process_env: dict[str, str] | None = None,
 ) -> Iterator[ExampleServer]:
     directory = tmp_path_factory.mktemp(f'e2e_{name}')
     for project_dir in PROJECT_DIRS:
@@ -151,7 +155,7 @@ def launch(
     server = ExampleServer(
         name=name, directory=directory, port=free_port(), secret_key=secret_key, workers=workers,
         log_file=directory / 'uvicorn.log', env_values=values, log_level=log_level,
-        uvicorn_args=tuple(uvicorn_args),
+        uvicorn_args=tuple(uvicorn_args), process_env=dict(process_env or {}),
     )
     server.start()
     try:

@@ -146,3 +146,19 @@ def test_a_valid_token_is_accepted_by_the_same_checks(client: httpx.Client, exam
     response = client.get('/me', headers={'Authorization': f'Bearer {token}'})
     assert response.status_code == 200, response.text
     assert response.json() == {'id': user.id, 'username': user.username}
+
+
+@pytest.mark.parametrize('claim, value', [
+    ('exp', '9999999999'), ('exp', True), ('exp', 10 ** 400), ('exp', [9999999999]),
+    ('iat', '1700000000'), ('iat', True), ('iat', None), ('nbf', '0'), ('nbf', False), ('nbf', 10 ** 400),
+], ids=lambda value: repr(value)[:16])
+def test_a_time_claim_that_is_not_a_number_is_refused_every_time(
+    client: httpx.Client, example_server: ExampleServer, claim: str, value: object,
+) -> None:
+    """Signed with the real key: a string, a boolean or a huge integer is a 401, on the first and every later use."""
+    user = new_user(client, 'timeclaim')
+    claims = claims_for(user.id)
+    claims[claim] = value
+    token = sign(claims, example_server.secret_key)
+    for _ in range(3):
+        refused(client, f'Bearer {token}', credential=token)
