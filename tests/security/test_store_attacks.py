@@ -218,22 +218,28 @@ def test_reset_and_verify_refuse_poisoned_tokens(store_server: ExampleServer, ho
 # -- path parameters and query strings -----------------------------------------------------------
 
 
+def _brackets(prefix: str, value: Any) -> list[str]:
+    """`value` in the bracket spelling some frameworks turn into dicts and lists: ``username[$ne]=``."""
+    if isinstance(value, dict):
+        pairs = [pair for key, item in value.items() for pair in _brackets(f'{prefix}[{key}]', item)]
+        return pairs or [f'{prefix}[]=']
+    if isinstance(value, list):
+        return [pair for item in value for pair in _brackets(f'{prefix}[]', item)] or [f'{prefix}[]=']
+    return [f'{quote(prefix, safe="[]$")}={quote("" if value is None else str(value))}']
+
+
 def _query_strings(victim: Victim) -> list[str]:
-    strings = []
-    for family, value in probes(victim.username):
-        if isinstance(value, str):
-            strings.append(f'username={quote(value)}&email={quote(value)}')
-        else:  # the bracket spellings some frameworks turn into dicts and lists
-            strings.append(f'username[$ne]=&email[$gt]=&id[]={quote(victim.user_id)}')
-    return strings
+    return ['&'.join(_brackets('username', value) + _brackets('email', value) + _brackets('id', value))
+            for _, value in probes(victim.username)]
 
 
 def test_query_strings_with_poisoned_values_change_nothing(store_server: ExampleServer, hostile: Attacker,
                                                            victim: Victim) -> None:
-    for query, path in itertools.product(_query_strings(victim), ('/auth/me', '/auth/sessions', '/whoami', '/')):
+    paths = ('/auth/me', '/auth/sessions', '/whoami', '/', f'/users/{victim.user_id}/')
+    for query, path in itertools.product(_query_strings(victim), paths):
         response = hostile.http_request('store.query-string', 'GET', f'{path}?{query}', headers=victim.bearer)
         assert response.status_code in (200, 400, 401, 422), (path, query, response.text)
-        if response.status_code == 200 and path == '/auth/me':
+        if response.status_code == 200 and path in ('/auth/me', f'/users/{victim.user_id}/'):
             assert response.json()['id'] == victim.user_id  # the query string never picks another user
 
 
