@@ -147,10 +147,13 @@ def _store_filter(model: type[Model], filter: dict[str, Any]) -> dict[str, Any]:
             value = {operator: to_storable(operand, [key, operator]) for operator, operand in value.spec.items()}
         else:
             value = to_storable(value, [key])
-            if not isinstance(value, _PLAIN):
+            if isinstance(value, dict | list):
                 shape = 'an object' if isinstance(value, dict) else 'a list'
                 problems.append(problem([key], f'must be a plain value, not {shape} (query operators are '
                                                'spelled Operators({...}) in code)', 'operator_not_allowed'))
+                continue
+            if not isinstance(value, _PLAIN):
+                problems.append(problem([key], f'cannot be compared (a {type(value).__name__})', 'unsupported_type'))
                 continue
             if key in model._name_fields() and (found := _name_problem(value)):
                 problems.append(problem([key], found, 'string_control_character'))

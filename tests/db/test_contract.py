@@ -302,6 +302,7 @@ class Kinds(Model):
     when: datetime | None = None
     day: date | None = None
     amount: Decimal | None = None
+    ident: uuid.UUID | None = None
     items: list[Any] = []
     tree: dict[str, Any] = {}
 
@@ -310,6 +311,7 @@ EVERY_KIND = {
     'text': 'ünïcødé ✓ \U0001d518 — \u05d0', 'number': 2**63 - 1, 'real': 0.12345678901234567, 'flag': True,
     'nothing': None, 'maybe': None, 'when': datetime(2024, 5, 6, 7, 8, 9, 123457, tzinfo=UTC),
     'day': date(2024, 2, 29), 'amount': Decimal('12345678901234567890.123456789'),
+    'ident': uuid.UUID('12345678-1234-5678-1234-567812345678'),
     'items': [1, 0.1 + 0.2, 'two', None, True, [3, {'deep': -0.0}]],
     'tree': {'a': {'b': {'c': [1e308, 5e-324, -(2**63)]}}, 'é': 'x'},
 }
@@ -566,6 +568,13 @@ async def test_operators_are_used_when_asked_for_explicitly(database: Database) 
     assert await Kinds.count(when=Operators({'$lt': datetime(2024, 1, 3, tzinfo=UTC)})) == 2
     assert [k.number for k in await Kinds.find(number=Operators({'$gt': 4}))] == [5]
     assert (await Kinds.find_one(number=Operators({'$lte': 0}))).number == 0
+
+
+@pytest.mark.parametrize('value', [b'bytes', object(), Kinds], ids=['bytes', 'object', 'class'])
+async def test_a_filter_value_no_store_can_compare_is_refused(database: Database, value: Any) -> None:
+    with pytest.raises(ValidationAPIError) as caught:
+        await Kinds.find_one(text=value)
+    assert caught.value.errors[0]['loc'] == ['text'] and caught.value.errors[0]['type'] == 'unsupported_type'
 
 
 @pytest.mark.parametrize('spec', [{'$ne': 1}, {'$where': 'x'}, {'gt': 1}, {}, {'$gt': {'$ne': 1}}, {'$lt': [1]}],
