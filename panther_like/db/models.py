@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, Val
 
 from panther_like.context import current_app
 from panther_like.db.backend import Collection, Database
-from panther_like.db.values import problem, refuse
+from panther_like.db.values import check_document, find_problems, problem, refuse
 from panther_like.exceptions import APIError, ConfigError, DuplicateKeyError
 from panther_like.passwords import hash_password, verify_password
 from panther_like.usernames import username_key
@@ -155,9 +155,13 @@ def _store_filter(model: type[Model], filter: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(value, _PLAIN):
                 problems.append(problem([key], f'cannot be compared (a {type(value).__name__})', 'unsupported_type'))
                 continue
-            if key in model._name_fields() and (found := _name_problem(value)):
-                problems.append(problem([key], found, 'string_control_character'))
-                continue
+        # NUL and numbers out of range, named by the model's field (the store would say ``_id`` for ``id``).
+        found = find_problems(value, document=False, loc=(key,))
+        if not found and key in model._name_fields() and (name_problem := _name_problem(value)):
+            found = [problem([key], name_problem, 'string_control_character')]
+        if found:
+            problems.extend(found)
+            continue
         stored['_id' if key == 'id' else key] = value
     if problems:
         raise refuse(f'filter of {model.__name__}', problems)
@@ -257,8 +261,9 @@ class Model(BaseModel):
             instance = cls(**fields)
         except ValidationError as exc:
             raise invalid(exc, f'fields of {cls.__name__}') from None
-        cls._refuse_bad_names(instance.__dict__)
         document = instance._document()
+        check_document(document, f'fields of {cls.__name__}')
+        cls._refuse_bad_names(instance.__dict__)
         collection = await cls._collection()
         await collection.insert_one(document)
         return instance
@@ -295,8 +300,9 @@ class Model(BaseModel):
         except ValidationError as exc:
             raise invalid(exc, f'fields of {model.__name__}') from None
         values = {name: validated.__dict__[name] for name in fields}
-        model._refuse_bad_names(values)
         storable = to_storable(values)
+        check_document(storable, f'fields of {model.__name__}')
+        model._refuse_bad_names(values)
         collection = await model._collection()
         await collection.update_one({'_id': self.id}, storable)
         self.__dict__.update(values)

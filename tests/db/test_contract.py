@@ -521,14 +521,24 @@ async def test_a_username_with_a_nul_cannot_take_the_name_before_it(database: Da
 
 @pytest.mark.parametrize('value', ['a\x00@example.com', 'a@example.com\x00'], ids=repr)
 async def test_a_nul_in_any_user_field_is_refused_on_insert_update_and_lookup(database: Database, value: str) -> None:
-    with pytest.raises(ValidationAPIError):
+    with pytest.raises(ValidationAPIError) as caught:
         await User.insert_one(username='nul1', email=value)
+    assert caught.value.errors == [{'loc': ['email'], 'msg': 'must not contain a NUL character', 'type': 'string_nul'}]
     user = await User.insert_one(username='nul2', email='a@example.com')
-    with pytest.raises(ValidationAPIError):
+    with pytest.raises(ValidationAPIError) as caught:
         await user.update(email=value)
+    assert caught.value.detail == 'Invalid fields of User: email: must not contain a NUL character'
     with pytest.raises(ValidationAPIError):
         await User.find_one(email=value)
     assert (await User.find_one(id=user.id)).email == 'a@example.com'
+
+
+async def test_a_nul_in_a_model_filter_names_the_models_field(database: Database) -> None:
+    for lookup in (User.find_one(id='a\x00'), User.count(username='root\x00'), User.find(email='x\x00')):
+        with pytest.raises(ValidationAPIError) as caught:
+            await lookup
+        assert caught.value.detail.startswith('Invalid filter of User: ')
+        assert caught.value.errors[0]['type'] == 'string_nul' and caught.value.errors[0]['loc'][0] != '_id'
 
 
 @pytest.mark.parametrize('character', ['\x01', '\x1b', '\x7f', '\x85', '\u202e', '\u200b', '\ufeff', '\u2028'],
