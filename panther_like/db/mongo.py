@@ -50,7 +50,7 @@ CLIENT_OPTIONS: dict[str, Any] = {
 _UNAVAILABLE_CODES = frozenset({6, 7, 18, 64, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436})
 MAJORITY = WriteConcern('majority')
 #: How often a replacement is retried when other writers keep changing the document (see `_replace_exactly`).
-REPLACE_ATTEMPTS = 5
+REPLACE_ATTEMPTS = 10
 _USERINFO = re.compile(r'(mongodb(?:\+srv)?://)[^@/\s]*@')
 
 

@@ -6,6 +6,7 @@ other way round: the model layer and the token store depend on nothing else.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 import uuid
@@ -592,3 +593,12 @@ async def test_a_filter_value_no_store_can_compare_is_refused(database: Database
 async def test_operators_outside_the_supported_set_are_refused(database: Database, spec: dict) -> None:
     with pytest.raises((ValueError, TypeError)):
         await Kinds.count(number=Operators(spec))
+
+
+async def test_concurrent_float_updates_of_different_fields_all_survive(things: Collection) -> None:
+    fields = 'abcdef'
+    await things.insert_one({'_id': 'race', **dict.fromkeys(fields, 0.0)})
+    for round_ in range(20):
+        values = {field: round_ + index / 10 + 0.01 for index, field in enumerate(fields)}
+        await asyncio.gather(*(things.update_one({'_id': 'race'}, {field: value}) for field, value in values.items()))
+        assert await things.find_one({'_id': 'race'}) == {'_id': 'race', **values}
