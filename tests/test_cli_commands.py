@@ -187,6 +187,23 @@ def test_createuser_field_cannot_set_a_flag(project):
     assert '--superuser' in result.stderr
 
 
+def test_createuser_refuses_an_unknown_field_and_creates_nothing(project):
+    result = cli(project, 'createuser', '--username', 'dee', '--password-stdin', '--field', 'nickname=d',
+                 stdin=PASSWORD_LINE)
+    assert result.returncode == 1
+    assert 'nickname' in result.stderr and 'email' in result.stderr  # the field, and the ones there are
+    assert 'nothing was created' in result.stderr
+    assert "no user 'dee'" in cli(project, 'token', 'dee').stderr
+
+
+def test_createuser_refuses_a_field_with_a_control_character(project):
+    result = cli(project, 'createuser', '--username', 'eve2', '--password-stdin', '--field', 'email=e\x1b@x.test',
+                 stdin=PASSWORD_LINE)
+    assert result.returncode == 1
+    assert 'email' in result.stderr and 'control' in result.stderr
+    assert "no user 'eve2'" in cli(project, 'token', 'eve2').stderr
+
+
 def _legacy_store(directory: Path, *usernames: str) -> Path:
     """A copy of the example whose store holds users saved without a canonical username key."""
     project = copy_example(directory)

@@ -47,14 +47,21 @@ def _extra_fields(pairs: Sequence[str]) -> dict[str, str]:
     return fields
 
 
-def cmd_createuser(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
+def _refuse_unknown(model: type, fields: dict[str, str]) -> None:
+    """Before any password is asked for: a typo in a field name would otherwise be lost silently."""
+    unknown = sorted(set(fields) - set(model.model_fields))
+    if unknown:
+        raise CommandError(f'{model.__name__} has no field {", ".join(map(repr, unknown))} (its fields: '
+                           f'{", ".join(model.model_fields)}); nothing was created')
 
+
+def cmd_createuser(args: argparse.Namespace) -> int:
     from panther_like.accounts.policy import WeakPassword, check_new_password
-    from panther_like.exceptions import DuplicateKeyError
-    from panther_like.validation import validation_problems
+    from panther_like.exceptions import DuplicateKeyError, ValidationAPIError
 
     app = build(args.configs)
+    model = app.config.user_model
+    _refuse_unknown(model, _extra_fields(args.field))
     username, password = _read_credentials(args)
     if not args.no_password_policy:
         try:
@@ -64,15 +71,14 @@ def cmd_createuser(args: argparse.Namespace) -> int:
                                'anyway)') from None
     fields = _extra_fields(args.field)
     fields.update(is_superuser=args.superuser, is_active=not args.inactive, is_verified=args.verified)
-    model = app.config.user_model
 
     async def create() -> int:
         try:
             user = await model.insert_one(**fields, username=username, password=password)
         except DuplicateKeyError:
             raise CommandError(f'a user named {username!r} already exists; choose another --username') from None
-        except ValidationError as exc:
-            raise CommandError(f'{model.__name__} rejected the fields: {validation_problems(exc, 20)}') from None
+        except ValidationAPIError as exc:  # a wrong type, or a value no store keeps (a control character...)
+            raise CommandError(f'{exc.detail}; nothing was created') from None
         flags = ', '.join(name for name in ('superuser', 'inactive', 'verified') if getattr(args, name))
         print(f'Created {model.__name__} {user.username!r}{f" [{flags}]" if flags else ""} (id {user.id}) '
               f'in the {describe_store(app)}')

@@ -23,6 +23,9 @@ reading its source and by tests/db):
 * Its TTL indexes slow every read about tenfold, so expiry is done by callers
   with ``$lt`` filters and `delete_many`, never with ``expireAfterSeconds``.
 * ``$set`` of a datetime stores a string; the model layer stores epoch floats.
+* ``$set`` writes floats through SQLite's ``json_set`` (15 significant digits, -0.0
+  becomes 0.0), so `EmbeddedCollection.update_one` replaces the whole document instead.
+* SQLite's JSON functions stop a string at NUL; `panther_like.db.values` keeps NUL out.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import neosqlite
 from neosqlite._sqlite import sqlite3 as neo_sqlite3  # pysqlite3 when installed, else the stdlib
 
 from panther_like.db.backend import Collection, Database, Filter, Sort
+from panther_like.db.values import check_document, check_filter
 from panther_like.exceptions import DuplicateKeyError, StoreUnavailableError
 
 STORE_NAME = 'embedded store'
@@ -86,27 +90,58 @@ class EmbeddedCollection(Collection):
         return await self._database.run(call)
 
     async def insert_one(self, document: dict) -> None:
+        check_document(document)
         await self._run(lambda c: c.insert_one(document))
 
     async def find_one(self, filter: Filter) -> dict | None:
+        check_filter(filter)
         return await self._run(lambda c: c.find_one(filter))
 
     async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0) -> list[dict]:
+        check_filter(filter)
         return await self._run(lambda c: list(c.find(filter, sort=sort or None, limit=limit or None)))
 
     async def update_one(self, filter: Filter, values: dict) -> bool:
-        result = await self._run(lambda c: c.update_one(filter, {'$set': values}))
-        return result.matched_count > 0
+        """``$set`` done as read, merge and replace in one transaction.
+
+        neosqlite's own ``$set`` goes through SQLite's ``json_set``, which
+        writes a float with 15 significant digits and turns -0.0 into 0.0;
+        a replacement is written by Python's JSON encoder, exactly as
+        `insert_one` writes. ``BEGIN IMMEDIATE`` takes the write lock before
+        the read, so a worker in another process cannot slip a write between
+        the two.
+        """
+        check_filter(filter)
+        check_document(values, 'update')
+
+        def replace(collection: Any) -> bool:
+            database = collection.db
+            database.execute('BEGIN IMMEDIATE')
+            try:
+                document = collection.find_one(filter)
+                if document is not None:
+                    document.update(values)
+                    collection.replace_one({'_id': document['_id']}, document)
+            except BaseException:
+                database.execute('ROLLBACK')
+                raise
+            database.execute('COMMIT')
+            return document is not None
+
+        return await self._run(replace)
 
     async def delete_one(self, filter: Filter) -> bool:
+        check_filter(filter)
         result = await self._run(lambda c: c.delete_one(filter))
         return result.deleted_count > 0
 
     async def delete_many(self, filter: Filter) -> int:
+        check_filter(filter)
         result = await self._run(lambda c: c.delete_many(filter))
         return result.deleted_count
 
     async def count(self, filter: Filter) -> int:
+        check_filter(filter)
         return await self._run(lambda c: c.count_documents(filter))
 
     async def create_unique_index(self, field: str) -> None:

@@ -20,6 +20,7 @@ shape this module:
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from pymongo.server_type import SERVER_TYPE
 from pymongo.uri_parser import parse_uri
 
 from panther_like.db.backend import Collection, Database, Filter, Sort
+from panther_like.db.values import check_document, check_filter
 from panther_like.exceptions import DuplicateKeyError, StoreUnavailableError
 
 STORE_NAME = 'MongoDB'
@@ -47,6 +49,8 @@ CLIENT_OPTIONS: dict[str, Any] = {
 # 64: the write concern (a majority) was not satisfied in time.
 _UNAVAILABLE_CODES = frozenset({6, 7, 18, 64, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436})
 MAJORITY = WriteConcern('majority')
+#: How often a replacement is retried when other writers keep changing the document (see `_replace_exactly`).
+REPLACE_ATTEMPTS = 10
 _USERINFO = re.compile(r'(mongodb(?:\+srv)?://)[^@/\s]*@')
 
 
@@ -102,6 +106,28 @@ def _duplicate_field(exc: mongo_errors.DuplicateKeyError, collection: str, known
     return 'key'
 
 
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(map(_has_float, value.values()))
+    if isinstance(value, list | tuple):
+        return any(map(_has_float, value))
+    return False
+
+
+def _same(stored: Any, sent: Any) -> bool:
+    """Whether the server gave back exactly what was sent: same types, floats to the bit (sign of zero too)."""
+    if isinstance(sent, float):
+        return isinstance(stored, float) and stored == sent and math.copysign(1, stored) == math.copysign(1, sent)
+    if isinstance(sent, dict):
+        return isinstance(stored, dict) and stored.keys() == sent.keys() and all(
+            _same(stored[key], value) for key, value in sent.items())
+    if isinstance(sent, list | tuple):
+        return isinstance(stored, list) and len(stored) == len(sent) and all(map(_same, stored, sent))
+    return type(stored) is type(sent) and stored == sent
+
+
 class MongoCollection(Collection):
     def __init__(self, database: MongoDatabase, name: str, *, durable: bool = False) -> None:
         self._database = database
@@ -136,32 +162,83 @@ class MongoCollection(Collection):
             raise StoreUnavailableError(STORE_NAME, reason) from None
 
     async def insert_one(self, document: dict) -> None:
+        check_document(document)
         with self._errors():
             await self._writer().insert_one(document)
 
     async def find_one(self, filter: Filter) -> dict | None:
+        check_filter(filter)
         with self._errors():
             return await self._raw().find_one(filter)
 
     async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0) -> list[dict]:
+        check_filter(filter)
         with self._errors():
             cursor = self._raw().find(filter, sort=sort or None, limit=limit)
             return await cursor.to_list(None)
 
     async def update_one(self, filter: Filter, values: dict) -> bool:
+        """``$set`` `values` on the first match, and make sure the server kept its floats exactly.
+
+        MongoDB does. A wire-compatible server may not: nx-27017 (MongoDB on
+        SQLite) writes a ``$set`` float through SQLite's ``json_set``, with 15
+        significant digits and -0.0 made 0.0. So an update that carries a float
+        reads the document back, and replaces it whole if a value came back
+        changed. (``findAndModify`` would save the read, but nx-27017 answers a
+        unique-index clash there with "no match" instead of an error.)
+        """
+        check_filter(filter)
+        check_document(values, 'update')
+        exact = not _has_float(values)
+        if not exact and not isinstance(filter.get('_id'), str):
+            with self._errors():
+                first = await self._raw().find_one(filter, {'_id': 1})
+            if first is None:
+                return False
+            filter = {'_id': first['_id']}
         with self._errors():
             result = await self._writer().update_one(filter, {'$set': values})
-            return result.matched_count > 0
+        if result.matched_count == 0:
+            return False
+        if not exact:
+            with self._errors():
+                written = await self._raw().find_one({'_id': filter['_id']})
+            if written is not None and not all(key in written and _same(written[key], value)
+                                               for key, value in values.items()):
+                await self._replace_exactly(written, values)
+        return True
+
+    async def _replace_exactly(self, current: dict, values: dict) -> None:
+        """Replace `current` with `values` applied, unless the document changed since it was read.
+
+        The guard holds every scalar field as read (a server without multi-document
+        transactions can compare those); a concurrent write makes it miss, and the
+        merge is done again on a fresh read.
+        """
+        for _ in range(REPLACE_ATTEMPTS):
+            guard = {key: value for key, value in current.items() if not isinstance(value, dict | list)}
+            with self._errors():
+                result = await self._writer().replace_one(guard, {**current, **values})
+            if result.matched_count:
+                return
+            with self._errors():
+                current = await self._raw().find_one({'_id': current['_id']})
+            if current is None:
+                return  # deleted meanwhile: nothing left to update
+        raise StoreUnavailableError(STORE_NAME, 'the document kept changing while it was updated')
 
     async def delete_one(self, filter: Filter) -> bool:
+        check_filter(filter)
         with self._errors():
             return (await self._writer().delete_one(filter)).deleted_count > 0
 
     async def delete_many(self, filter: Filter) -> int:
+        check_filter(filter)
         with self._errors():
             return (await self._writer().delete_many(filter)).deleted_count
 
     async def count(self, filter: Filter) -> int:
+        check_filter(filter)
         with self._errors():
             return await self._raw().count_documents(filter)
 

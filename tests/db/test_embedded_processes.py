@@ -85,3 +85,59 @@ async def test_a_database_object_reopens_after_close(tmp_path: Path) -> None:
     await database.close()
     assert await database.collection('c').find_one({'_id': 'x'}) == {'_id': 'x'}
     await database.close()
+
+
+UPDATES_PER_PROCESS = 300
+
+
+async def _update(path: str, field: str) -> int:
+    """Set `field` of one shared document again and again while the other process sets its own field."""
+    database = EmbeddedDatabase(path)
+    shared = database.collection('shared')
+    other, seen = ('b' if field == 'a' else 'a'), 0.0
+    try:
+        for i in range(UPDATES_PER_PROCESS):
+            assert await shared.update_one({'_id': 'doc'}, {field: i + 0.1}) is True
+            document = await shared.find_one({'_id': 'doc'})
+            assert document is not None and document[field] == i + 0.1
+            # A lost update would put back an older value of the other process's field.
+            assert document[other] >= seen, (other, document[other], seen)
+            seen = document[other]
+    finally:
+        await database.close()
+    return UPDATES_PER_PROCESS
+
+
+def _updater(path: str, field: str, go: Event, results: multiprocessing.Queue) -> None:
+    go.wait(timeout=30)
+    try:
+        results.put((field, asyncio.run(_update(path, field))))
+    except BaseException as exc:
+        results.put((field, f'{type(exc).__name__}: {exc}'))
+        raise
+
+
+@pytest.mark.server
+async def test_two_processes_updating_one_document_lose_neither_field(tmp_path: Path) -> None:
+    """An update replaces the whole document (to keep floats exact): the read and the write are one transaction."""
+    path = str(tmp_path / 'updates.sqlite3')
+    database = EmbeddedDatabase(path)
+    await database.collection('shared').insert_one({'_id': 'doc', 'a': 0.0, 'b': 0.0})
+    await database.close()
+    context = multiprocessing.get_context('spawn')
+    go = context.Event()
+    results = context.Queue()
+    workers = [context.Process(target=_updater, args=(path, field, go, results)) for field in ('a', 'b')]
+    for worker in workers:
+        worker.start()
+    go.set()
+    outcomes = dict(results.get(timeout=60) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0, outcomes
+    database = EmbeddedDatabase(path)
+    try:
+        last = UPDATES_PER_PROCESS - 1 + 0.1
+        assert await database.collection('shared').find_one({'_id': 'doc'}) == {'_id': 'doc', 'a': last, 'b': last}
+    finally:
+        await database.close()
