@@ -10,25 +10,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from panther_like import audit, status
 from panther_like.accounts.authentication import AccountAuthentication
 from panther_like.accounts.policy import check_new_password
 from panther_like.accounts.schemas import PasswordChangeInput, ProfileUpdate, PublicUser, SessionsEnded, SignupInput
 from panther_like.api import API, GenericAPI, contract
-from panther_like.exceptions import BadRequestAPIError, DuplicateKeyError
+from panther_like.exceptions import BadRequestAPIError, DuplicateKeyError, ValidationAPIError
 from panther_like.request import Request
 from panther_like.tokens import changing_password
 from panther_like.usernames import username_key
-from panther_like.validation import invalid
 
 
 def _editable(model: type, fields: dict[str, Any]) -> dict[str, Any]:
     refused = sorted(set(fields) - set(model.editable_fields))
     if refused:
         allowed = ', '.join(sorted(model.editable_fields)) or 'none'
-        raise BadRequestAPIError(f'Unknown or read-only field(s): {", ".join(refused)} (editable: {allowed})')
+        # A client chose these names: shown printable (repr) and short, at most five of them.
+        named = ', '.join(repr(name[:40]) if name.isprintable() else ascii(name[:40]) for name in refused[:5])
+        raise BadRequestAPIError(f'Unknown or read-only field(s): {named} (editable: {allowed})')
     return fields
 
 
@@ -49,9 +48,9 @@ async def signup(request: Request) -> Any:
     except DuplicateKeyError:
         audit.log_event('signup.taken', request=request)
         raise  # 409, and it keeps counting: it told this address that the account exists
-    except ValidationError as exc:
-        await throttle.signup_succeeded(request)
-        raise invalid(exc) from None
+    except ValidationAPIError:
+        await throttle.signup_succeeded(request)  # a field error tells nothing about taken usernames
+        raise
     await throttle.signup_succeeded(request)
     return user
 
@@ -74,10 +73,7 @@ class Me(GenericAPI):
         if 'email' in fields and fields['email'] != getattr(user, 'email', None):
             fields['is_verified'] = False  # a new address is not verified until its owner answers the mail
         if fields:
-            try:
-                await user.update(**fields)
-            except ValidationError as exc:
-                raise invalid(exc) from None
+            await user.update(**fields)  # a field the model refuses is a 422 naming it
         return user
 
 
