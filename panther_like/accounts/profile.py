@@ -26,7 +26,7 @@ def _editable(model: type, fields: dict[str, Any]) -> dict[str, Any]:
     if refused:
         allowed = ', '.join(sorted(model.editable_fields)) or 'none'
         # A client chose these names: shown printable (repr) and short, at most five of them.
-        named = ', '.join(repr(name[:40]) if name.isprintable() else ascii(name[:40]) for name in refused[:5])
+        named = ', '.join(name[:40] if name.isprintable() else ascii(name[:40]) for name in refused[:5])
         raise BadRequestAPIError(f'Unknown or read-only field(s): {named} (editable: {allowed})')
     return fields
 
