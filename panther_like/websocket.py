@@ -5,6 +5,15 @@ is refused during the handshake with close code 1008 (policy violation),
 which uvicorn answers with HTTP 403: the socket never opens, so it can
 never receive a message. Closing is idempotent, so a failing permission
 and a handler that closes too cannot close twice.
+
+Cross-site websocket hijacking: a browser sends a site's cookies with a
+handshake whatever page opens the socket, and CORS does not apply. So when
+the route's authentication reads a cookie (``uses_cookies``: the cookie
+JWT class, `APIKeyCookie`, `SessionAuth`) and the handshake carries
+cookies, its ``Origin`` must be this site or one of ``TRUSTED_ORIGINS``
+(`panther_like.origins`), else it is refused (403) before anything else
+runs. A handshake without ``Origin`` is no browser's, and a token in the
+query string or a header is not sent by a browser on its own.
 """
 
 from __future__ import annotations
@@ -15,10 +24,12 @@ from typing import Any
 
 import orjson
 
-from panther_like import status
+from panther_like import audit, status
+from panther_like.authenticators import Authenticator
 from panther_like.config import Config
 from panther_like.exceptions import APIError
 from panther_like.guard import AuthOverride, Guard
+from panther_like.origins import origin_allowed
 from panther_like.request import HTTPConnection
 from panther_like.response import render
 from panther_like.utils import UNSET
@@ -106,12 +117,14 @@ def _decode(message: Mapping[str, Any]) -> Any:
 class WebsocketEndpoint:
     """A websocket route as the app serves it."""
 
-    __slots__ = ('guard', 'path', 'target')
+    __slots__ = ('checks_origin', 'guard', 'path', 'target')
 
     def __init__(self, path: str, target: type[GenericWebsocket], guard: Guard) -> None:
         self.path = path
         self.target = target
         self.guard = guard
+        #: The authentication reads a cookie: a handshake with cookies must come from no foreign Origin.
+        self.checks_origin = reads_cookies(guard.authenticator)
 
     @classmethod
     def build(
@@ -133,6 +146,11 @@ class WebsocketEndpoint:
             return
         connection = self.target(scope, receive, send)
         connection.path_params = params
+        if self.checks_origin and 'cookie' in connection.headers and not origin_allowed(connection):
+            audit.log_event('auth.failure', request=connection, reason='cross-site websocket (foreign Origin)')
+            await connection.close(status.WS_1008_POLICY_VIOLATION,
+                                   'Cross-site websocket connection refused (Origin is not this site)')
+            return
         try:
             await self.guard.admit(connection, override)
         except APIError as exc:
@@ -149,6 +167,15 @@ class WebsocketEndpoint:
         except Exception:
             logger.exception('websocket %s failed', self.path)
             await connection.close(status.WS_1011_INTERNAL_ERROR, 'Internal error')
+
+
+def reads_cookies(authenticator: Authenticator | None) -> bool:
+    """Whether any source of `authenticator` says it reads a cookie (``uses_cookies``, on it or its credential)."""
+    if authenticator is None:
+        return False
+    return any(getattr(source, 'uses_cookies', False)
+               or getattr(getattr(source, 'credential', None), 'uses_cookies', False)
+               for source in authenticator.sources)
 
 
 def is_websocket_class(target: Any) -> bool:
