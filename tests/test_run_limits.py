@@ -7,14 +7,15 @@ server still answers a well-formed request.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 
 import httpx
 import pytest
 
-from tests.test_run_shutdown import serve
 from tests.test_cli_commands import copy_example, stop
+from tests.test_run_shutdown import serve
 
 pytestmark = pytest.mark.server
 
@@ -42,10 +43,8 @@ def exchange(url: str, data: bytes, timeout: float = 10.0) -> tuple[bytes, float
     """Send `data`, return what the server answered before closing (b'' if nothing) and how long it took."""
     started = time.monotonic()
     with socket.create_connection(('127.0.0.1', _port(url)), timeout=timeout) as sock:
-        try:
+        with contextlib.suppress(OSError):  # the server may close while a huge head is still being sent
             sock.sendall(data)
-        except OSError:
-            pass  # the server may close while a huge head is still being sent
         answer = b''
         try:
             while chunk := sock.recv(65536):
