@@ -9,8 +9,9 @@ and a handler that closes too cannot close twice.
 Cross-site websocket hijacking: a browser sends a site's cookies with a
 handshake whatever page opens the socket, and CORS does not apply. So when
 the route's authentication reads a cookie (``uses_cookies``: the cookie
-JWT class, `APIKeyCookie`, `SessionAuth`) and the handshake carries
-cookies, its ``Origin`` must be this site or one of ``TRUSTED_ORIGINS``
+JWT class, `APIKeyCookie`, `SessionAuth`; a custom class or callable that
+sets it counts for every cookie) and the handshake carries that cookie,
+its ``Origin`` must be this site or one of ``TRUSTED_ORIGINS``
 (`panther_like.origins`), else it is refused (403) before anything else
 runs. A handshake without ``Origin`` is no browser's, and a token in the
 query string or a header is not sent by a browser on its own.
@@ -117,14 +118,15 @@ def _decode(message: Mapping[str, Any]) -> Any:
 class WebsocketEndpoint:
     """A websocket route as the app serves it."""
 
-    __slots__ = ('checks_origin', 'guard', 'path', 'target')
+    __slots__ = ('guard', 'origin_cookies', 'path', 'target')
 
     def __init__(self, path: str, target: type[GenericWebsocket], guard: Guard) -> None:
         self.path = path
         self.target = target
         self.guard = guard
-        #: The authentication reads a cookie: a handshake with cookies must come from no foreign Origin.
-        self.checks_origin = reads_cookies(guard.authenticator)
+        #: The cookies the authentication reads (``ANY_COOKIE``: some, unnamed; empty: none): a handshake
+        #: carrying one must come from no foreign Origin.
+        self.origin_cookies = cookies_read_by(guard.authenticator)
 
     @classmethod
     def build(
@@ -146,7 +148,7 @@ class WebsocketEndpoint:
             return
         connection = self.target(scope, receive, send)
         connection.path_params = params
-        if self.checks_origin and 'cookie' in connection.headers and not origin_allowed(connection):
+        if self.origin_cookies and self._carries_a_credential_cookie(connection) and not origin_allowed(connection):
             audit.log_event('auth.failure', request=connection, reason='cross-site websocket (foreign Origin)')
             await connection.close(status.WS_1008_POLICY_VIOLATION,
                                    'Cross-site websocket connection refused (Origin is not this site)')
@@ -168,14 +170,32 @@ class WebsocketEndpoint:
             logger.exception('websocket %s failed', self.path)
             await connection.close(status.WS_1011_INTERNAL_ERROR, 'Internal error')
 
+    def _carries_a_credential_cookie(self, connection: HTTPConnection) -> bool:
+        if 'cookie' not in connection.headers:
+            return False
+        if ANY_COOKIE in self.origin_cookies:
+            return True
+        cookies = connection.cookies
+        return any(name in cookies for name in self.origin_cookies)
 
-def reads_cookies(authenticator: Authenticator | None) -> bool:
-    """Whether any source of `authenticator` says it reads a cookie (``uses_cookies``, on it or its credential)."""
+
+ANY_COOKIE = '*'
+
+
+def cookies_read_by(authenticator: Authenticator | None) -> frozenset[str]:
+    """The cookie names the sources of `authenticator` read; ``ANY_COOKIE`` for a source flagged ``uses_cookies``
+    that names none (a custom class or callable)."""
     if authenticator is None:
-        return False
-    return any(getattr(source, 'uses_cookies', False)
-               or getattr(getattr(source, 'credential', None), 'uses_cookies', False)
-               for source in authenticator.sources)
+        return frozenset()
+    names: set[str] = set()
+    for source in authenticator.sources:
+        credential = getattr(source, 'credential', None)  # a JWT class reads through its credential
+        reader = credential if getattr(credential, 'uses_cookies', False) else source
+        if not getattr(reader, 'uses_cookies', False):
+            continue
+        name = getattr(reader, 'param_name', None) if getattr(reader, 'openapi_in', None) == 'cookie' else None
+        names.add(name if isinstance(name, str) and name else ANY_COOKIE)
+    return frozenset(names)
 
 
 def is_websocket_class(target: Any) -> bool:

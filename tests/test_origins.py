@@ -10,6 +10,9 @@ from panther_like import API, Panther
 from panther_like.exceptions import ConfigError
 from panther_like.origins import TrustedOrigins, parse_origin, request_origin
 from panther_like.security import APIKeyCookie, SessionAuth
+from panther_like.testing import TestClient
+from panther_like.testing.websocket import WebsocketRefused
+from panther_like.websocket import GenericWebsocket
 from tests.settings import settings_module
 
 
@@ -74,3 +77,64 @@ def test_what_no_browser_sends_is_no_origin(value) -> None:
 def test_an_empty_trusted_origins_trusts_nothing() -> None:
     assert not TrustedOrigins()
     assert not TrustedOrigins().trusts(('https', 'a.example', 443))
+
+
+# -- websocket handshakes, in process (through uvicorn: tests/security/test_browser_attacks.py) ---------------
+
+
+def cookie_reader(connection):
+    return connection.cookies.get('sid') or None
+
+
+cookie_reader.uses_cookies = True  # a callable that reads a cookie says so
+
+
+def header_reader(connection):
+    return connection.headers.get('x-token') or None
+
+
+class Greeter(GenericWebsocket):
+    async def connect(self):
+        await self.accept()
+        await self.send({'hello': self.user})
+
+
+class CookieSocket(Greeter):
+    auth = cookie_reader
+
+
+class HeaderSocket(Greeter):
+    auth = header_reader
+
+
+class ChainSocket(Greeter):
+    auth = [SessionAuth(), header_reader]
+
+
+async def _handshake(tmp_path, path: str, headers: dict[str, str]) -> Any:
+    app = build(tmp_path, SECRET_KEY='k' * 48, URLS={'cookie': CookieSocket, 'header': HeaderSocket,
+                                                     'chain': ChainSocket})
+    async with TestClient(app) as client:
+        try:
+            async with client.websocket(path, headers={'host': 'testserver', **headers}) as ws:
+                return await ws.receive_json()
+        except WebsocketRefused as refused:
+            return refused.code
+
+
+async def test_a_callable_flagged_uses_cookies_is_origin_checked(tmp_path) -> None:
+    assert await _handshake(tmp_path, '/cookie', {'cookie': 'sid=s1', 'origin': 'https://evil.example'}) == 1008
+    assert await _handshake(tmp_path, '/cookie', {'cookie': 'sid=s1', 'origin': 'http://testserver'}) == {
+        'hello': 's1'}
+
+
+async def test_a_header_token_handshake_from_a_foreign_origin_is_accepted(tmp_path) -> None:
+    headers = {'x-token': 't1', 'cookie': 'sid=s1', 'origin': 'https://evil.example'}
+    assert await _handshake(tmp_path, '/header', headers) == {'hello': 't1'}
+
+
+async def test_a_chain_is_origin_checked_only_when_its_cookie_is_sent(tmp_path) -> None:
+    """[SessionAuth(), header]: a foreign page's header token passes, unless the session cookie rides along."""
+    foreign = {'x-token': 't1', 'origin': 'https://evil.example'}
+    assert await _handshake(tmp_path, '/chain', {**foreign, 'cookie': 'theme=dark'}) == {'hello': 't1'}
+    assert await _handshake(tmp_path, '/chain', {**foreign, 'cookie': 'sessionid=abc'}) == 1008
