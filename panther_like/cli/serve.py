@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import importlib.util
 import os
 import socket
 from typing import TYPE_CHECKING, Any
@@ -119,7 +120,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         # exceeds 8 KiB and keep the connection open; wsproto answers it (tests/security).
         ws='wsproto', timeout_graceful_shutdown=args.graceful_timeout, **proxies,
         # The request limits uvicorn lacks (panther_like.cli.limits), and its own connection limits.
-        http=PROTOCOL, limit_concurrency=args.limit_concurrency or None, timeout_keep_alive=args.timeout_keep_alive,
+        http=PROTOCOL if importlib.util.find_spec('httptools') else 'h11',
+        limit_concurrency=args.limit_concurrency or None, timeout_keep_alive=args.timeout_keep_alive,
         h11_max_incomplete_event_size=limits.max_head_bytes,
     )
     return 0
