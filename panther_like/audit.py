@@ -19,9 +19,12 @@ token, a password or a username as typed: callers pass none, and the
 fields are fixed.
 
 This module also keeps credentials out of the *server's* log:
-`install_log_redaction` masks ``authorization=...``-style query values and
-anything shaped like a JWT in uvicorn's access and handshake lines (uvicorn
-logs ``"WebSocket /ws/echo?authorization=<jwt>" [accepted]`` at INFO).
+`install_log_redaction` masks the values of credential query parameters
+(``authorization``, ``access_token``, ``apikey``, ``X-API-Key``... and the
+``param_name`` of every `APIKeyQuery`, names compared after
+percent-decoding, so ``access%5Ftoken`` is no way around it) and anything
+shaped like a JWT in uvicorn's access and handshake lines (uvicorn logs
+``"WebSocket /ws/echo?authorization=<jwt>" [accepted]`` at INFO).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import re
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
 import orjson
 
@@ -76,20 +80,44 @@ def session_ref(session_id: str) -> str:
 
 # -- keeping credentials out of the server log ------------------------------------------------
 
-# A query parameter that carries a credential, or anything shaped like a JWT (header.payload.signature,
-# the header always starting with '{"' base64url-encoded: 'eyJ').
-_CREDENTIAL_PARAM = re.compile(
-    r'(?i)((?:^|[?&;\s"])(?:authorization|access_token|refresh_token|token|password|api_key|key|sessionid)=)'
-    r'[^&\s"]*'
-)
+# Query parameter names that carry a credential, compared after percent-decoding, lower-cased, with
+# '-', ' ' and '.' read as '_' (so ``X-API-Key``, ``api+key``, ``access%5Ftoken`` all match). Every
+# `APIKeyQuery` adds its own name when it is created (`register_credential_param`).
+CREDENTIAL_PARAMS = frozenset({
+    'authorization', 'auth', 'access_token', 'refresh_token', 'id_token', 'token', 'jwt', 'password', 'passwd',
+    'secret', 'client_secret', 'api_key', 'apikey', 'x_api_key', 'key', 'api_token', 'sessionid', 'session',
+    'csrftoken', 'csrf_token', 'code', 'signature', 'sig',
+})
+_registered_params: set[str] = set()
+# name=value where name starts a query (after '?', '&' or ';') or a logged word; value up to '&' or a blank.
+_PARAM = re.compile(r'(?:(?<=[?&;\s"])|^)([^=&;?\s"]{1,200})=([^&\s"]*)')
+_SEPARATORS = str.maketrans({'-': '_', ' ': '_', '.': '_'})
 _JWT = re.compile(r'eyJ[A-Za-z0-9_\-%]*\.[A-Za-z0-9_\-%]*\.?[A-Za-z0-9_\-%]*')
 REDACTED = '***'
+
+
+def _normalized(name: str) -> str:
+    return unquote_plus(name).strip().lower().translate(_SEPARATORS)
+
+
+def register_credential_param(name: str) -> None:
+    """Mask the query parameter `name` in the server's log from now on (an `APIKeyQuery` calls it)."""
+    _registered_params.add(_normalized(name))
+
+
+def is_credential_param(name: str) -> bool:
+    normalized = _normalized(name)
+    return normalized in CREDENTIAL_PARAMS or normalized in _registered_params
+
+
+def _mask(match: re.Match[str]) -> str:
+    return match.group(1) + '=' + REDACTED if is_credential_param(match.group(1)) else match.group(0)
 
 
 def redact(text: str) -> str:
     """`text` with credential query values and JWT-shaped strings replaced by ``***``."""
     if '=' in text:
-        text = _CREDENTIAL_PARAM.sub(lambda m: m.group(1) + REDACTED, text)
+        text = _PARAM.sub(_mask, text)
     if 'eyJ' in text:
         text = _JWT.sub(REDACTED, text)
     return text

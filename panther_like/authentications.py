@@ -20,6 +20,7 @@ from panther_like.exceptions import AuthenticationAPIError
 from panther_like.request import HTTPConnection
 from panther_like.security.apikey import CSRF_COOKIE, CSRF_HEADER, APIKeyCookie, APIKeyQuery
 from panther_like.security.base import SecurityObject, bearer_challenge
+from panther_like.security.csrf import jwt_binding
 from panther_like.security.http import HttpBearer
 
 ACCESS_JWT = 'An access JWT'
@@ -36,6 +37,8 @@ class BaseAuthentication:
 
     #: Whether the class needs JWT settings (the app checks a key exists at build time).
     uses_jwt: ClassVar[bool] = False
+    #: Whether it reads a cookie: a websocket handshake it admits must then come from no foreign Origin.
+    uses_cookies: ClassVar[bool] = False
 
     @classmethod
     async def authentication(cls, request: HTTPConnection) -> Any:
@@ -112,6 +115,9 @@ class CookieJWT(_AccessToken, APIKeyCookie):
     def missing_detail(self) -> str:
         return f'Cookie {self.param_name!r} is missing'
 
+    def csrf_binding(self, key: str) -> str | None:
+        return jwt_binding(key)  # the login session: one token across refreshes
+
     def openapi_scheme(self) -> dict[str, Any]:
         description = ACCESS_JWT
         if self.csrf:
@@ -174,3 +180,4 @@ class CookieJWTAuthentication(BaseJWTAuthentication):
     """
 
     credential = CookieJWT('access_token')
+    uses_cookies = True

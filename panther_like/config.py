@@ -25,6 +25,7 @@ from panther_like.account_settings import AccountEmailSettings, AccountsSettings
 from panther_like.client_address import TrustedProxies
 from panther_like.deployment_settings import HealthSettings, RedisSettings, redact_url
 from panther_like.exceptions import ConfigError
+from panther_like.origins import TrustedOrigins, trusted_origins_setting
 from panther_like.settings import (
     JWT_KEYS,
     MAX_REVOCATION_TTL,
@@ -39,6 +40,7 @@ KNOWN_SETTINGS = (
     'SECRET_KEY', 'URLS', 'AUTHENTICATION', 'WS_AUTHENTICATION', 'USER_MODEL',
     'JWTConfig', 'DATABASE', 'REDIS', 'AUTH_CACHE', 'LOGIN_THROTTLE',
     'DEFAULT_AUTH', 'OPENAPI', 'ACCOUNTS', 'TRUSTED_PROXIES', 'MAILER', 'ACCOUNT_EMAILS', 'HEALTH',
+    'TRUSTED_ORIGINS',
 )
 DEFAULT_USER_MODEL = 'panther_like.db.models.BaseUser'
 # Named for error messages only: the layers that define these bases check them (`require_subclass`).
@@ -81,6 +83,8 @@ class Config:
     mailer_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     account_emails: AccountEmailSettings = field(default_factory=AccountEmailSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
+    #: Origins besides the request's own host that cookie-authenticated browser requests may come from.
+    trusted_origins: TrustedOrigins = field(default_factory=TrustedOrigins)
 
 
 def resolve_module(configs: str | ModuleType | None) -> ModuleType:
@@ -141,6 +145,7 @@ def load(configs: str | ModuleType | None = None) -> Config:
         mailer_options=mailer.options,
         account_emails=account_checks.account_emails_settings(settings.get('ACCOUNT_EMAILS')),
         health=deployment.health_setting(settings.get('HEALTH')),
+        trusted_origins=trusted_origins_setting(settings.get('TRUSTED_ORIGINS')),
     )
 
 

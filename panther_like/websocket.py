@@ -5,6 +5,16 @@ is refused during the handshake with close code 1008 (policy violation),
 which uvicorn answers with HTTP 403: the socket never opens, so it can
 never receive a message. Closing is idempotent, so a failing permission
 and a handler that closes too cannot close twice.
+
+Cross-site websocket hijacking: a browser sends a site's cookies with a
+handshake whatever page opens the socket, and CORS does not apply. So when
+the route's authentication reads a cookie (``uses_cookies``: the cookie
+JWT class, `APIKeyCookie`, `SessionAuth`; a custom class or callable that
+sets it counts for every cookie) and the handshake carries that cookie,
+its ``Origin`` must be this site or one of ``TRUSTED_ORIGINS``
+(`panther_like.origins`), else it is refused (403) before anything else
+runs. A handshake without ``Origin`` is no browser's, and a token in the
+query string or a header is not sent by a browser on its own.
 """
 
 from __future__ import annotations
@@ -16,10 +26,12 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from panther_like import status
+from panther_like import audit, status
+from panther_like.authenticators import Authenticator
 from panther_like.config import Config
 from panther_like.exceptions import APIError
 from panther_like.guard import AuthOverride, Guard
+from panther_like.origins import origin_allowed
 from panther_like.request import HTTPConnection
 from panther_like.response import render
 from panther_like.utils import UNSET
@@ -108,12 +120,15 @@ def _decode(message: Mapping[str, Any]) -> Any:
 class WebsocketEndpoint:
     """A websocket route as the app serves it."""
 
-    __slots__ = ('guard', 'path', 'target')
+    __slots__ = ('guard', 'origin_cookies', 'path', 'target')
 
     def __init__(self, path: str, target: type[GenericWebsocket], guard: Guard) -> None:
         self.path = path
         self.target = target
         self.guard = guard
+        #: The cookies the authentication reads (``ANY_COOKIE``: some, unnamed; empty: none): a handshake
+        #: carrying one must come from no foreign Origin.
+        self.origin_cookies = cookies_read_by(guard.authenticator)
 
     @classmethod
     def build(
@@ -135,6 +150,11 @@ class WebsocketEndpoint:
             return
         connection = self.target(scope, receive, send)
         connection.path_params = params
+        if self.origin_cookies and self._carries_a_credential_cookie(connection) and not origin_allowed(connection):
+            audit.log_event('auth.failure', request=connection, reason='cross-site websocket (foreign Origin)')
+            await connection.close(status.WS_1008_POLICY_VIOLATION,
+                                   'Cross-site websocket connection refused (Origin is not this site)')
+            return
         try:
             await self.guard.admit(connection, override)
         except APIError as exc:
@@ -153,6 +173,33 @@ class WebsocketEndpoint:
         except Exception:
             logger.exception('websocket %s failed', self.path)
             await connection.close(status.WS_1011_INTERNAL_ERROR, 'Internal error')
+
+    def _carries_a_credential_cookie(self, connection: HTTPConnection) -> bool:
+        if 'cookie' not in connection.headers:
+            return False
+        if ANY_COOKIE in self.origin_cookies:
+            return True
+        cookies = connection.cookies
+        return any(name in cookies for name in self.origin_cookies)
+
+
+ANY_COOKIE = '*'
+
+
+def cookies_read_by(authenticator: Authenticator | None) -> frozenset[str]:
+    """The cookie names the sources of `authenticator` read; ``ANY_COOKIE`` for a source flagged ``uses_cookies``
+    that names none (a custom class or callable)."""
+    if authenticator is None:
+        return frozenset()
+    names: set[str] = set()
+    for source in authenticator.sources:
+        credential = getattr(source, 'credential', None)  # a JWT class reads through its credential
+        reader = credential if getattr(credential, 'uses_cookies', False) else source
+        if not getattr(reader, 'uses_cookies', False):
+            continue
+        name = getattr(reader, 'param_name', None) if getattr(reader, 'openapi_in', None) == 'cookie' else None
+        names.add(name if isinstance(name, str) and name else ANY_COOKIE)
+    return frozenset(names)
 
 
 def _close_code(exc: APIError) -> int:

@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / 'panther_like'
 
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ('foundation', frozenset({'exceptions', 'status', 'utils', 'keys', 'audit', 'context', 'request', 'response',
-                              'passwords', 'usernames', 'client_address', 'validation'})),
+                              'passwords', 'usernames', 'client_address', 'validation', 'origins'})),
     ('settings', frozenset({'settings', 'account_settings', 'deployment_settings', 'config'})),
     ('building blocks', frozenset({'redis_connection', 'db', 'revocation', 'changes', 'sessions', 'auth_cache',
                                    'throttle_stores', 'throttle', 'tokens', 'mail', 'one_time_tokens'})),

@@ -7,6 +7,9 @@
 - ``csrftoken``: readable by the page, which echoes it in ``X-CSRFToken`` on
   POST, PUT, PATCH and DELETE; another site can make the browser send the
   cookies but cannot read this one to write the header (double submit).
+  Its value is an HMAC of the login session (``sid``) under the app's key
+  (`panther_like.security.csrf`): the same across refreshes of one login,
+  and not one a sibling subdomain that plants a cookie can make.
 
 All three are ``Secure`` unless ``ACCOUNTS['cookie_secure']`` is False (a
 site served over plain http; browsers treat ``localhost`` as secure).
@@ -16,11 +19,9 @@ account routes work wherever the project mounts them.
 
 from __future__ import annotations
 
-import secrets
-
 from panther_like.request import Request
 from panther_like.response import Response
-from panther_like.security.apikey import CSRF_COOKIE
+from panther_like.security.csrf import CSRF_COOKIE, csrf_token, jwt_binding
 
 ACCESS_COOKIE = 'access_token'
 REFRESH_COOKIE = 'refresh_token'
@@ -39,7 +40,7 @@ def refresh_path(request: Request, route: str) -> str:
 
 
 def set_session_cookies(response: Response, request: Request, route: str, pair: dict[str, str]) -> None:
-    """Set the three cookies for `pair`; an existing ``csrftoken`` is kept, so open pages go on working."""
+    """Set the three cookies for `pair`; ``csrftoken`` is the login session's, so open pages go on working."""
     config = request.app.config
     secure = config.accounts.cookie_secure
     access_life = int(config.jwt.life_time.total_seconds())
@@ -47,9 +48,10 @@ def set_session_cookies(response: Response, request: Request, route: str, pair: 
     response.set_cookie(ACCESS_COOKIE, pair['access_token'], max_age=access_life, secure=secure, samesite='lax')
     response.set_cookie(REFRESH_COOKIE, pair['refresh_token'], max_age=refresh_life,
                         path=refresh_path(request, route), secure=secure, samesite='strict')
-    csrf = request.cookies.get(CSRF_COOKIE) or ''
-    if len(csrf) < 32 or not csrf.isascii():
-        csrf = secrets.token_urlsafe(32)
+    binding = jwt_binding(pair['access_token'])
+    if binding is None:  # never: the token service always writes the session into the token
+        raise RuntimeError('an access token without a login session (sid)')
+    csrf = csrf_token(config, binding)
     response.set_cookie(CSRF_COOKIE, csrf, max_age=refresh_life, secure=secure, httponly=False, samesite='lax')
 
 

@@ -18,7 +18,7 @@ from panther_like.api import API
 from panther_like.exceptions import AuthenticationAPIError, AuthorizationAPIError, BadRequestAPIError
 from panther_like.request import Request
 from panther_like.response import Response
-from panther_like.security.apikey import check_csrf
+from panther_like.security.csrf import check_csrf, jwt_binding
 from panther_like.usernames import username_key
 
 INVALID_CREDENTIALS = 'Invalid username or password'
@@ -91,7 +91,7 @@ async def refresh(request: Request) -> Response:
     if token is None and request.app.config.accounts.cookies:
         token = request.cookies.get(REFRESH_COOKIE) or None
         if token is not None:
-            check_csrf(request)
+            check_csrf(request, jwt_binding(token))
     if token is None:
         where = ' or the refresh_token cookie' if request.app.config.accounts.cookies else ''
         raise BadRequestAPIError(f'Send "refresh_token" in a JSON body{where}')

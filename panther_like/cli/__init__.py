@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 
 from panther_like.cli.common import CONFIGS_HELP, EXIT_CONFIG_ERROR, EXIT_FAILURE, CommandError, build
 from panther_like.cli.describe import format_table, route_rows
-from panther_like.cli.serve import cmd_run
+from panther_like.cli.limits import DEFAULT_LIMITS
+from panther_like.cli.serve import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_TIMEOUT_KEEP_ALIVE, cmd_run
 from panther_like.cli.users import cmd_createuser, cmd_migrate_usernames, cmd_token
 from panther_like.exceptions import APIError, ConfigError
 
@@ -69,6 +70,25 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument('--graceful-timeout', type=float, default=None, metavar='SECONDS',
                      help='at shutdown, wait at most this long for requests in flight (default: until they finish)')
     run.add_argument('--log-level', default='info', choices=['critical', 'error', 'warning', 'info', 'debug'])
+    # What one client may make a worker hold (docs/deployment.md, "Server limits").
+    limits = run.add_argument_group('server limits (per worker)')
+    limits.add_argument('--limit-concurrency', type=int, default=DEFAULT_LIMIT_CONCURRENCY, metavar='N',
+                        help='open connections and requests in progress before new requests get 503 '
+                             f'(default: {DEFAULT_LIMIT_CONCURRENCY}; 0: no limit)')
+    limits.add_argument('--max-header-bytes', type=int, default=DEFAULT_LIMITS.max_head_bytes, metavar='BYTES',
+                        help='request line and headers together; larger heads get 431 '
+                             f'(default: {DEFAULT_LIMITS.max_head_bytes})')
+    limits.add_argument('--max-headers', type=int, default=DEFAULT_LIMITS.max_headers, metavar='N',
+                        help=f'header lines per request; more get 431 (default: {DEFAULT_LIMITS.max_headers})')
+    limits.add_argument('--header-timeout', type=float, default=DEFAULT_LIMITS.head_timeout, metavar='SECONDS',
+                        help='a request head must arrive within this time, else 408 and the connection closes '
+                             f'(default: {DEFAULT_LIMITS.head_timeout:g}; 0: none)')
+    limits.add_argument('--body-timeout', type=float, default=DEFAULT_LIMITS.body_timeout, metavar='SECONDS',
+                        help='the longest silence while a request body arrives, else the connection closes '
+                             f'(default: {DEFAULT_LIMITS.body_timeout:g}; 0: none)')
+    limits.add_argument('--timeout-keep-alive', type=float, default=DEFAULT_TIMEOUT_KEEP_ALIVE, metavar='SECONDS',
+                        help='close an idle kept-alive connection after this long '
+                             f'(default: {DEFAULT_TIMEOUT_KEEP_ALIVE:g})')
 
     create = command('createuser', cmd_createuser,
                      'add a user to USER_MODEL (asks for the password twice, hidden, unless --password-stdin)')

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import importlib.util
 import os
 import socket
 from typing import TYPE_CHECKING, Any
@@ -16,11 +17,15 @@ if TYPE_CHECKING:
 
 from panther_like.cli.common import CommandError, _project_on_path, load_app
 from panther_like.cli.describe import summary
+from panther_like.cli.limits import LIMITS_ENV_VAR, PROTOCOL, ServerLimits
 
 SERVED_APP = 'panther_like.cli.serve:served_app'
 # What `run` tells its workers (each builds or imports its own app): the APP argument and the drain delay.
 APP_ENV_VAR = 'PANTHER_LIKE_APP'
 DRAIN_ENV_VAR = 'PANTHER_LIKE_DRAIN_SECONDS'
+#: Per worker: beyond it new requests get 503 instead of memory and file descriptors running out.
+DEFAULT_LIMIT_CONCURRENCY = 1000
+DEFAULT_TIMEOUT_KEEP_ALIVE = 5.0  # uvicorn's
 
 
 def served_app() -> Any:
@@ -69,6 +74,17 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
+def server_limits(args: argparse.Namespace) -> ServerLimits:
+    """The --max-header-bytes, --max-headers, --header-timeout and --body-timeout options, checked."""
+    if args.max_header_bytes < 1024 or args.max_headers < 8:
+        raise CommandError('--max-header-bytes must be at least 1024 and --max-headers at least 8')
+    if min(args.header_timeout, args.body_timeout, args.timeout_keep_alive) < 0 or args.limit_concurrency < 0:
+        raise CommandError('--header-timeout, --body-timeout, --timeout-keep-alive and --limit-concurrency '
+                           'must be >= 0')
+    return ServerLimits(max_head_bytes=args.max_header_bytes, max_headers=args.max_headers,
+                        head_timeout=args.header_timeout, body_timeout=args.body_timeout)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -76,6 +92,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.drain_seconds < 0 or (args.graceful_timeout is not None and args.graceful_timeout < 0):
         raise CommandError('--drain-seconds and --graceful-timeout must be numbers of seconds >= 0')
+    limits = server_limits(args)
+    os.environ[LIMITS_ENV_VAR] = limits.to_env()  # read by every worker's HTTP protocol
     if args.configs:
         os.environ['PANTHER_LIKE_CONFIGS'] = args.configs  # read again by every worker
     os.environ[APP_ENV_VAR] = args.app or ''
@@ -101,5 +119,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         # uvicorn's default websocket implementations never answer a handshake whose request line
         # exceeds 8 KiB and keep the connection open; wsproto answers it (tests/security).
         ws='wsproto', timeout_graceful_shutdown=args.graceful_timeout, **proxies,
+        # The request limits uvicorn lacks (panther_like.cli.limits), and its own connection limits.
+        http=PROTOCOL if importlib.util.find_spec('httptools') else 'h11',
+        limit_concurrency=args.limit_concurrency or None, timeout_keep_alive=args.timeout_keep_alive,
+        h11_max_incomplete_event_size=limits.max_head_bytes,
     )
     return 0

@@ -4,31 +4,36 @@ Subclass one, set `param_name` (default ``"key"``, as in Ninja) and write
 ``authenticate(self, request, key)``. A key sent twice is refused (which
 copy would be the real one?), an empty one counts as absent.
 
-`APIKeyCookie` defends against cross-site request forgery by default: a
-browser attaches cookies to requests that other sites trigger, so for an
-unsafe method (anything but GET, HEAD, OPTIONS, TRACE) the request must
-also carry header ``X-CSRFToken`` equal to cookie ``csrftoken`` (the
-double-submit pattern), compared in constant time; otherwise 403. The check
-runs only when the key cookie is present, so a list like
-``[cookie_key, bearer]`` still lets a header-authenticated client through.
-For a websocket handshake (which CORS does not protect) it requires the
-``Origin`` header, when sent, to name the same host as ``Host``.
+`APIKeyCookie` defends against cross-site request forgery by default
+(see `panther_like.security.csrf`): for an unsafe method the request must
+carry header ``X-CSRFToken`` equal to cookie ``csrftoken``, both holding
+the token bound to the key (`APIKeyCookie.csrf_token`), and come from no
+foreign ``Origin``; otherwise 403. The check runs only when the key cookie
+is present, so a list like ``[cookie_key, bearer]`` still lets a
+header-authenticated client through. A websocket handshake that carries
+the key cookie is refused when its ``Origin`` is foreign, ``csrf=False``
+or not: a browser sends the cookie whichever page opens the socket.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
-from panther_like.exceptions import AuthorizationAPIError
+from panther_like.audit import register_credential_param
+from panther_like.context import current_app
+from panther_like.exceptions import ConfigError
 from panther_like.request import HTTPConnection
 from panther_like.security.base import AuthErrorResponse, SecurityObject
-
-SAFE_METHODS = frozenset({'GET', 'HEAD', 'OPTIONS', 'TRACE'})
-CSRF_COOKIE = 'csrftoken'
-CSRF_HEADER = 'X-CSRFToken'
+from panther_like.security.csrf import (
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    SAFE_METHODS,
+    check_csrf,
+    check_origin,
+    csrf_secret,
+    csrf_token,
+)
 
 
 class APIKeyBase(SecurityObject):
@@ -43,6 +48,8 @@ class APIKeyBase(SecurityObject):
             if not isinstance(param_name, str) or not param_name:
                 raise ValueError('param_name must be a non-empty string')
             self.param_name = param_name
+        if getattr(self, 'openapi_in', None) == 'query':  # a key in a URL reaches access logs: mask it there
+            register_credential_param(self.param_name)
 
     def _single(self, values: list[str]) -> str | None:
         if not values or not values[0]:
@@ -88,9 +95,10 @@ class APIKeyHeader(APIKeyBase):
 
 
 class APIKeyCookie(APIKeyBase):
-    """A cookie; ``APIKeyCookie(csrf=False)`` turns the CSRF check off (see the module docstring)."""
+    """A cookie; ``APIKeyCookie(csrf=False)`` turns the CSRF token check off (see the module docstring)."""
 
     openapi_in = 'cookie'
+    uses_cookies = True
     csrf: bool = True
     openapi_responses: Mapping[int, Any] = {401: AuthErrorResponse, 403: AuthErrorResponse}
 
@@ -100,11 +108,30 @@ class APIKeyCookie(APIKeyBase):
         if not csrf:
             self.openapi_responses = {401: AuthErrorResponse}
 
+    def bind(self, config: Any) -> None:
+        if self.csrf and csrf_secret(config) is None:
+            raise ConfigError('SECRET_KEY', None, f'{self!r} checks CSRF tokens, which are derived from SECRET_KEY: '
+                                                  'set it in the settings module (or pass csrf=False)')
+
     def get_credential(self, request: HTTPConnection) -> str | None:
         key = request.cookies.get(self.param_name) or None
-        if key is not None and self.csrf:
-            check_csrf(request)
+        if key is not None:
+            if getattr(request, 'method', None) is None:  # a websocket handshake: csrf=False or not
+                check_origin(request)
+            elif self.csrf:
+                check_csrf(request, self.csrf_binding(key))
         return key
+
+    def csrf_binding(self, key: str) -> str | None:
+        """What this credential's CSRF token is bound to (None: nothing; unsafe requests are refused)."""
+        return f'cookie:{self.param_name}:{key}'
+
+    def csrf_token(self, key: str, config: Any = None) -> str:
+        """The ``csrftoken`` to set next to a key cookie you issue (`config`: the app's, by default)."""
+        binding = self.csrf_binding(key)
+        if binding is None:
+            raise ValueError('this credential names no session to bind a CSRF token to')
+        return csrf_token(config if config is not None else current_app().config, binding)
 
     def openapi_scheme(self) -> dict[str, Any]:
         scheme = super().openapi_scheme()
@@ -119,34 +146,5 @@ class APIKeyCookie(APIKeyBase):
         return f'{type(self).__qualname__}(param_name={self.param_name!r}, csrf={self.csrf!r})'
 
 
-def check_csrf(request: HTTPConnection) -> None:
-    """403 unless the request is safe, or proves it was made by a page that could read our cookies."""
-    method = getattr(request, 'method', None)
-    if method is None:  # a websocket handshake
-        _check_origin(request)
-        return
-    if method in SAFE_METHODS:
-        return
-    cookie = request.cookies.get(CSRF_COOKIE, '')
-    header = request.headers.getlist(CSRF_HEADER)
-    if not cookie or len(header) != 1 or not header[0]:
-        raise AuthorizationAPIError(f'CSRF check failed: send header {CSRF_HEADER} equal to cookie {CSRF_COOKIE!r}')
-    # compare_digest on str accepts ASCII only; bytes never raise.
-    if not hmac.compare_digest(cookie.encode('utf-8', 'surrogateescape'), header[0].encode('utf-8', 'surrogateescape')):
-        raise AuthorizationAPIError(f'CSRF check failed: header {CSRF_HEADER} does not match cookie {CSRF_COOKIE!r}')
-
-
-def _check_origin(connection: HTTPConnection) -> None:
-    origins = connection.headers.getlist('origin')
-    if not origins:
-        return  # not a browser: nothing forged it on a user's behalf
-    host = connection.headers.get('host', '')
-    try:
-        origin_host = urlsplit(origins[0]).netloc
-    except ValueError:
-        origin_host = ''
-    if len(origins) != 1 or not origin_host or origin_host.lower() != host.lower():
-        raise AuthorizationAPIError('Cross-site websocket connection refused (Origin does not match Host)')
-
-
-__all__ = ['APIKeyBase', 'APIKeyCookie', 'APIKeyHeader', 'APIKeyQuery', 'check_csrf']
+__all__ = ['CSRF_COOKIE', 'CSRF_HEADER', 'SAFE_METHODS', 'APIKeyBase', 'APIKeyCookie', 'APIKeyHeader', 'APIKeyQuery',
+           'check_csrf']

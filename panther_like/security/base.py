@@ -62,6 +62,8 @@ class SecurityObject:
     openapi_responses: Mapping[int, Any] = {401: AuthErrorResponse}
     #: Shown under the scheme in the docs page.
     openapi_description: ClassVar[str | None] = None
+    #: Whether it reads a cookie: a websocket handshake it admits must then come from no foreign Origin.
+    uses_cookies: ClassVar[bool] = False
 
     # -- what subclasses of the framework define ------------------------------------------
 

@@ -3,8 +3,9 @@
 `login_session(response, user)` creates a session and sets two cookies:
 ``sessionid`` (HttpOnly, Secure, SameSite=Lax: scripts cannot read it and
 other sites' POSTs do not carry it) and ``csrftoken`` (readable by the
-page, which echoes it in ``X-CSRFToken`` on unsafe requests; see
-`panther_like.security.apikey`).
+page, which echoes it in ``X-CSRFToken`` on unsafe requests): an HMAC of
+the session id under the app's key, so a cookie planted by a sibling
+subdomain never passes (see `panther_like.security.csrf`).
 
 The session id is 256 random bits (`secrets.token_urlsafe(32)`). The store
 keeps only its SHA-256: whoever reads a database dump or backup learns
@@ -25,8 +26,9 @@ from panther_like.context import current_app
 from panther_like.exceptions import AuthorizationAPIError
 from panther_like.request import HTTPConnection
 from panther_like.response import Response
-from panther_like.security.apikey import CSRF_COOKIE, APIKeyCookie
+from panther_like.security.apikey import APIKeyCookie
 from panther_like.security.base import AuthErrorResponse
+from panther_like.security.csrf import CSRF_COOKIE, csrf_token, session_binding
 
 SESSION_COLLECTION = 'panther_like_sessions'
 SESSION_COOKIE = 'sessionid'
@@ -56,6 +58,7 @@ class SessionAuth(APIKeyCookie):
         self._user_model = user_model
 
     def bind(self, config: Any) -> None:
+        super().bind(config)
         if self._user_model is None:
             self._user_model = config.user_model
 
@@ -79,6 +82,9 @@ class SessionAuth(APIKeyCookie):
         if user is None:
             return None
         return self.check_user(user)
+
+    def csrf_binding(self, key: str) -> str:
+        return session_binding(key)
 
     def check_user(self, user: Any) -> Any:
         """Hook for the variants: return the user, or raise `AuthorizationAPIError` (403)."""
@@ -122,13 +128,15 @@ async def login_session(
         raise ValueError('max_age must be a positive number of seconds')
     session_id = secrets.token_urlsafe(32)
     now = time.time()
-    collection = _collection(current_app().database)
+    app = current_app()
+    collection = _collection(app.database)
     await collection.delete_many({'expires_at': {'$lt': now}})
     await collection.insert_one({
         '_id': _hash(session_id), 'user_id': str(user.id), 'created_at': now, 'expires_at': now + max_age,
     })
     response.set_cookie(SESSION_COOKIE, session_id, max_age=max_age, secure=secure)
-    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(32), max_age=max_age, secure=secure, httponly=False)
+    response.set_cookie(CSRF_COOKIE, csrf_token(app.config, session_binding(session_id)), max_age=max_age,
+                        secure=secure, httponly=False)
     return session_id
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from tests.security_objects.testapp import SECRET
+from tests.security_objects.conftest import SECRET_KEY
+from tests.security_objects.testapp import SECRET, CookieKey
 
 pytestmark = pytest.mark.server
 
@@ -51,19 +53,31 @@ def test_cookie_key_on_post_without_csrf_token_is_403(client):
     assert 'CSRF' in response.json()['detail']
 
 
-def test_cookie_key_on_post_with_matching_csrf_token_is_allowed(client):
-    headers = {'Cookie': f'key={SECRET}; csrftoken=abc123', 'X-CSRFToken': 'abc123'}
+def _bound_token() -> str:
+    """The CSRF token of the key cookie, as the app (same SECRET_KEY) issues it."""
+    return CookieKey().csrf_token(SECRET, SimpleNamespace(secret_key=SECRET_KEY, jwt=None))
+
+
+def test_cookie_key_on_post_with_the_token_bound_to_the_key_is_allowed(client):
+    token = _bound_token()
+    headers = {'Cookie': f'key={SECRET}; csrftoken={token}', 'X-CSRFToken': token}
     assert client.post('/cookie-key', headers=headers).status_code == 200
 
 
+def test_cookie_key_on_post_with_a_matching_but_unbound_csrf_token_is_403(client):
+    headers = {'Cookie': f'key={SECRET}; csrftoken=abc123', 'X-CSRFToken': 'abc123'}
+    assert client.post('/cookie-key', headers=headers).status_code == 403
+
+
 def test_cookie_key_on_post_with_mismatched_csrf_token_is_403(client):
-    headers = {'Cookie': f'key={SECRET}; csrftoken=abc123', 'X-CSRFToken': 'abc124'}
+    token = _bound_token()
+    headers = {'Cookie': f'key={SECRET}; csrftoken={token}', 'X-CSRFToken': token[:-1] + 'x'}
     assert client.post('/cookie-key', headers=headers).status_code == 403
 
 
 def test_cookie_key_csrf_compare_survives_non_ascii_values(client):
     headers = {'Cookie': f'key={SECRET}; csrftoken=\xe9'.encode('latin-1'), 'X-CSRFToken': '\xe9'.encode('latin-1')}
-    assert client.post('/cookie-key', headers=headers).status_code == 200
+    assert client.post('/cookie-key', headers=headers).status_code == 403
 
 
 def test_cookie_key_csrf_can_be_turned_off(client):
