@@ -45,6 +45,17 @@ def _accepts(port: int) -> bool:
         return False
 
 
+def _redis_ready(port: int) -> bool:
+    """PING is answered, and not with -LOADING, which a Redis replaying its append-only file says until done."""
+    try:
+        with socket.create_connection(('127.0.0.1', port), timeout=0.5) as connection:
+            connection.sendall(b'PING\r\n')
+            reply = connection.recv(64)
+            return bool(reply) and not reply.startswith(b'-LOADING')
+    except OSError:
+        return False
+
+
 def _tail(path: Path, lines: int = 20) -> str:
     try:
         return '\n'.join(path.read_text(errors='replace').splitlines()[-lines:])
@@ -116,6 +127,8 @@ class ServerHandle:
     log_file: Path
     command: list[str]
     pid: int | None = None
+    #: Whether the server on this port is ready for work (beyond accepting connections), if that differs.
+    ready: Callable[[int], bool] | None = None
 
     def start(self) -> None:
         if self.pid is not None and _alive(self.pid):
@@ -130,7 +143,7 @@ class ServerHandle:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             self.pid = _read_pid(self.pid_file)
-            if self.pid is not None and _accepts(self.port):
+            if self.pid is not None and _accepts(self.port) and (self.ready is None or self.ready(self.port)):
                 return
             time.sleep(0.05)
         pid = _read_pid(self.pid_file)
@@ -230,6 +243,7 @@ def start_redis(
             '--logfile', str(base / 'redis.log'), '--dir', str(base), '--repl-diskless-sync-delay', '0', *replication,
             *extra_args,
         ],
+        ready=_redis_ready,
     )
     handle.start()
     return handle

@@ -32,7 +32,10 @@ query_bytes = st.binary(max_size=200).map(
 def handshake_refused(attacker: Attacker, category: str, query: bytes, valid_tokens: set[str]) -> None:
     status = attacker.websocket_handshake(category, b'/ws/echo?' + query)
     values = [v for k, v in parse_qsl(query.decode('latin-1'), keep_blank_values=True) if k == 'authorization']
-    legitimate = len(values) == 1 and values[0] in valid_tokens
+    # The token alone, or 'Bearer <token>' (Panther's documented form; the scheme is case-insensitive).
+    scheme, _, rest = values[0].partition(' ') if len(values) == 1 else ('', '', '')
+    legitimate = len(values) == 1 and (values[0] in valid_tokens
+                                       or (scheme.lower() == 'bearer' and rest in valid_tokens))
     if status == 101 and not legitimate:
         TALLY.websocket_accepted_hostile += 1
         raise AssertionError(f'{category}: hostile handshake accepted: {query[:300]!r}')
