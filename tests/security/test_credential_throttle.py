@@ -4,7 +4,7 @@
 an `HttpBasicAuth`) on every request; ``GET /basic/unthrottled`` is the
 same object with ``throttle=False``. The server is the login throttle
 tests' (3 failures per username from one address, 6 per address, a
-3-second window; counters in the database or in Redis), and each client
+3-second window; counters in the embedded store, MongoDB or Redis), and each client
 has a loopback address of its own.
 
 ``POST /auth/signup`` answers a taken username with 409, which tells that
@@ -33,11 +33,14 @@ from tests.security.test_login_throttle import (
 pytestmark = pytest.mark.server
 
 
-@pytest.fixture(scope='module', params=['database', 'redis'])
+@pytest.fixture(scope='module', params=['embedded', 'mongodb', 'redis'])
 def throttled_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                      ) -> Iterator[ExampleServer]:
+    """Counters in the embedded store, in MongoDB (users there too), or in Redis (users in the embedded store)."""
     redis_url = request.getfixturevalue('redis_url') if request.param == 'redis' else None
-    yield from launch(tmp_path_factory, f'basic_throttle_{request.param}', redis_url=redis_url, workers=2,
+    mongodb_url = request.getfixturevalue('mongodb_url') if request.param == 'mongodb' else None
+    yield from launch(tmp_path_factory, f'basic_throttle_{request.param}', redis_url=redis_url,
+                      mongodb_url=mongodb_url, workers=2,
                       extra_env={'LOGIN_MAX_FAILURES': str(MAX_FAILURES),
                                  'LOGIN_MAX_FAILURES_PER_ADDRESS': str(MAX_PER_ADDRESS),
                                  'LOGIN_THROTTLE_WINDOW': str(WINDOW)})
