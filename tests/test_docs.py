@@ -260,6 +260,19 @@ def test_documents_speak_to_users_not_about_how_the_project_is_made(page):
     assert not re.findall(r'\bSPEC\b|NOTES\.md', page.read_text())
 
 
+@pytest.mark.parametrize('page', USER_DOCUMENTS, ids=[page.name for page in USER_DOCUMENTS])
+def test_check_password_is_shown_only_where_the_page_says_it_blocks(page):
+    """In a handler a password is checked with ``await user.verify_password``: ``check_password`` blocks the loop.
+
+    A page may name ``check_password`` only in a paragraph that says so; never in a code example.
+    """
+    for block in blocks(page):
+        assert 'check_password' not in block.source, f'{page.name}:{block.line}: use await user.verify_password'
+    for paragraph in prose(page).split('\n\n'):
+        if 'check_password' in paragraph:
+            assert 'block' in paragraph, f'{page.name}: {paragraph[:80]!r} names check_password without why'
+
+
 def test_quickstart_walks_a_newcomer_through_every_step():
     """The quick start is the newcomer walkthrough: its run above covers each step, so none may vanish."""
     page = (DOCS / 'quickstart.md').read_text()
