@@ -249,6 +249,21 @@ def start_redis(
     return handle
 
 
+def own_redis(tmpdir: str | os.PathLike[str], **options) -> Iterator[ServerHandle]:
+    """Body of a fixture: a redis-server of the test's own (`start_redis` `options`), stopped afterwards.
+
+    For tests that need a Redis configured their way (no persistence, renamed commands), not the session's.
+    """
+    try:
+        handle = start_redis(tmpdir, **options)
+    except ServerUnavailable as exc:
+        unavailable(str(exc))
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
 def start_sentinel(tmpdir: str | os.PathLike[str], primary_port: int, service: str = 'mymaster') -> ServerHandle:
     """One Redis Sentinel (quorum 1) watching the primary on 127.0.0.1:`primary_port`; it rewrites its own file."""
     binary = find_binary('redis-server')

@@ -16,37 +16,26 @@ import pytest
 
 from panther_like import Panther
 from panther_like.exceptions import ConfigError
-from tests.servers import ServerHandle, ServerUnavailable, start_redis, unavailable
+from tests.servers import ServerHandle, own_redis
 from tests.settings import settings_module
-
-
-def _redis(tmp_path_factory: pytest.TempPathFactory, name: str, **options) -> Iterator[ServerHandle]:
-    try:
-        handle = start_redis(tmp_path_factory.mktemp(name), **options)
-    except ServerUnavailable as exc:
-        unavailable(str(exc))
-    try:
-        yield handle
-    finally:
-        handle.stop()
 
 
 @pytest.fixture(scope='module')
 def forgetful_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
     """``--save '' --appendonly no``: nothing on disk."""
-    yield from _redis(tmp_path_factory, 'forgetful', persistence=False)
+    yield from own_redis(tmp_path_factory.mktemp('forgetful'), persistence=False)
 
 
 @pytest.fixture(scope='module')
 def snapshot_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
-    yield from _redis(tmp_path_factory, 'snapshots', persistence=False, extra_args=('--save', '60 1'))
+    yield from own_redis(tmp_path_factory.mktemp('snapshots'), persistence=False, extra_args=('--save', '60 1'))
 
 
 @pytest.fixture(scope='module')
 def secretive_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
     """Nothing on disk, and CONFIG renamed away, as managed services do."""
-    yield from _redis(tmp_path_factory, 'secretive', persistence=False,
-                      extra_args=('--rename-command', 'CONFIG', ''))
+    yield from own_redis(tmp_path_factory.mktemp('secretive'), persistence=False,
+                         extra_args=('--rename-command', 'CONFIG', ''))
 
 
 def app_on(url: str, tmp_path: Path, **redis: object) -> Panther:

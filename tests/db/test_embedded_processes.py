@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+from collections.abc import Awaitable, Callable
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
@@ -37,22 +38,23 @@ async def _write(path: str, tag: str) -> int:
     return claimed
 
 
-def _worker(path: str, tag: str, go: Event, results: multiprocessing.Queue) -> None:
+def _worker(
+    job: Callable[[str, str], Awaitable[int]], path: str, tag: str, go: Event, results: multiprocessing.Queue
+) -> None:
     go.wait(timeout=30)
     try:
-        results.put((tag, asyncio.run(_write(path, tag))))
+        results.put((tag, asyncio.run(job(path, tag))))
     except BaseException as exc:
         results.put((tag, f'{type(exc).__name__}: {exc}'))
         raise
 
 
-@pytest.mark.server
-async def test_two_processes_lose_nothing_and_share_the_unique_index(tmp_path: Path) -> None:
-    path = str(tmp_path / 'shared.sqlite3')
+def _race(job: Callable[[str, str], Awaitable[int]], path: str, tags: tuple[str, str]) -> dict[str, object]:
+    """Run `job(path, tag)` in one spawned OS process per tag, released together; each must exit cleanly."""
     context = multiprocessing.get_context('spawn')
     go = context.Event()
     results = context.Queue()
-    workers = [context.Process(target=_worker, args=(path, tag, go, results)) for tag in ('a', 'b')]
+    workers = [context.Process(target=_worker, args=(job, path, tag, go, results)) for tag in tags]
     for worker in workers:
         worker.start()
     go.set()
@@ -60,6 +62,13 @@ async def test_two_processes_lose_nothing_and_share_the_unique_index(tmp_path: P
     for worker in workers:
         worker.join(timeout=30)
         assert worker.exitcode == 0, outcomes
+    return outcomes
+
+
+@pytest.mark.server
+async def test_two_processes_lose_nothing_and_share_the_unique_index(tmp_path: Path) -> None:
+    path = str(tmp_path / 'shared.sqlite3')
+    outcomes = _race(_write, path, ('a', 'b'))
 
     assert all(isinstance(claimed, int) for claimed in outcomes.values()), outcomes
     assert sum(outcomes.values()) == len(SHARED_NAMES)
@@ -108,15 +117,6 @@ async def _update(path: str, field: str) -> int:
     return UPDATES_PER_PROCESS
 
 
-def _updater(path: str, field: str, go: Event, results: multiprocessing.Queue) -> None:
-    go.wait(timeout=30)
-    try:
-        results.put((field, asyncio.run(_update(path, field))))
-    except BaseException as exc:
-        results.put((field, f'{type(exc).__name__}: {exc}'))
-        raise
-
-
 @pytest.mark.server
 async def test_two_processes_updating_one_document_lose_neither_field(tmp_path: Path) -> None:
     """An update replaces the whole document (to keep floats exact): the read and the write are one transaction."""
@@ -124,17 +124,7 @@ async def test_two_processes_updating_one_document_lose_neither_field(tmp_path: 
     database = EmbeddedDatabase(path)
     await database.collection('shared').insert_one({'_id': 'doc', 'a': 0.0, 'b': 0.0})
     await database.close()
-    context = multiprocessing.get_context('spawn')
-    go = context.Event()
-    results = context.Queue()
-    workers = [context.Process(target=_updater, args=(path, field, go, results)) for field in ('a', 'b')]
-    for worker in workers:
-        worker.start()
-    go.set()
-    outcomes = dict(results.get(timeout=60) for _ in workers)
-    for worker in workers:
-        worker.join(timeout=30)
-        assert worker.exitcode == 0, outcomes
+    _race(_update, path, ('a', 'b'))
     database = EmbeddedDatabase(path)
     try:
         last = UPDATES_PER_PROCESS - 1 + 0.1

@@ -1,4 +1,4 @@
-"""What the end-to-end tests share: making users, crafting tokens, checking a 401."""
+"""What the end-to-end tests share: launching per store layout, making users, crafting tokens, checking a 401."""
 
 from __future__ import annotations
 
@@ -13,8 +13,26 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 
-from tests.e2e.server import ExampleServer
+from tests.e2e.server import ExampleServer, launch
+from tests.servers import fresh_database_url
+
+
+def launch_per_store_layout(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any,
+) -> Iterator[ExampleServer]:
+    """Body of a fixture parametrized ``['embedded', 'mongodb-redis']``: the example project on that layout.
+
+    ``embedded`` is the SQLite file alone; ``mongodb-redis`` a fresh MongoDB database with the session's
+    Redis. `options` go to `launch`.
+    """
+    mongodb_url = redis_url = None
+    if request.param == 'mongodb-redis':
+        mongodb_url = fresh_database_url(request.getfixturevalue('mongodb_url'))
+        redis_url = request.getfixturevalue('redis_url')
+    yield from launch(tmp_path_factory, f'{name}_{request.param}', mongodb_url=mongodb_url, redis_url=redis_url,
+                      **options)
 
 
 @dataclass

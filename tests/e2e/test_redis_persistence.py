@@ -19,7 +19,7 @@ import pytest
 
 from tests.e2e.helpers import assert_refused, new_user
 from tests.e2e.server import PROJECT_DIRS, REPO, ExampleServer, launch, random_secret
-from tests.servers import ServerHandle, ServerUnavailable, free_port, start_redis, unavailable
+from tests.servers import ServerHandle, free_port, own_redis
 from tests.tiers import require_a_tier
 
 pytestmark = pytest.mark.server
@@ -27,25 +27,14 @@ pytestmark = pytest.mark.server
 START_TIMEOUT = 60
 
 
-def _redis(tmp_path_factory: pytest.TempPathFactory, name: str, **options) -> Iterator[ServerHandle]:
-    try:
-        handle = start_redis(tmp_path_factory.mktemp(name), **options)
-    except ServerUnavailable as exc:
-        unavailable(str(exc))
-    try:
-        yield handle
-    finally:
-        handle.stop()
-
-
 @pytest.fixture(scope='module')
 def forgetful_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
-    yield from _redis(tmp_path_factory, 'e2e_forgetful', persistence=False)
+    yield from own_redis(tmp_path_factory.mktemp('e2e_forgetful'), persistence=False)
 
 
 @pytest.fixture(scope='module')
 def durable_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
-    yield from _redis(tmp_path_factory, 'e2e_durable')
+    yield from own_redis(tmp_path_factory.mktemp('e2e_durable'))
 
 
 @pytest.fixture(scope='module')

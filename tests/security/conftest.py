@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 import httpx
@@ -75,11 +76,8 @@ def victims(hostile_server: ExampleServer) -> Victims:
 
 @pytest.fixture(scope='session')
 def attacker(hostile_server: ExampleServer) -> Iterator[Attacker]:
-    attacker = Attacker(hostile_server.url, hostile_server.port)
-    try:
+    with closing(Attacker(hostile_server.url, hostile_server.port)) as attacker:
         yield attacker
-    finally:
-        attacker.close()
 
 
 @pytest.fixture(scope='session')

@@ -19,6 +19,7 @@ import itertools
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 import httpx
@@ -26,9 +27,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.e2e.server import ExampleServer, launch
+from tests.e2e.helpers import launch_per_store_layout
+from tests.e2e.server import ExampleServer
 from tests.security.attack import Attacker
-from tests.servers import fresh_database_url
 
 pytestmark = pytest.mark.server
 
@@ -42,21 +43,14 @@ CSRF_REFUSED = frozenset({403})
 @pytest.fixture(scope='module', params=['embedded', 'mongodb-redis'])
 def accounts_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                     ) -> Iterator[ExampleServer]:
-    mongodb_url = redis_url = None
-    if request.param == 'mongodb-redis':
-        mongodb_url = fresh_database_url(request.getfixturevalue('mongodb_url'))
-        redis_url = request.getfixturevalue('redis_url')
-    yield from launch(tmp_path_factory, f'accounts_{request.param}', mongodb_url=mongodb_url, redis_url=redis_url,
-                      extra_env={'LOGIN_MAX_FAILURES_PER_ADDRESS': '1000000'})
+    yield from launch_per_store_layout(request, tmp_path_factory, 'accounts',
+                                       extra_env={'LOGIN_MAX_FAILURES_PER_ADDRESS': '1000000'})
 
 
 @pytest.fixture(scope='module')
 def hostile(accounts_server: ExampleServer) -> Iterator[Attacker]:
-    attacker = Attacker(accounts_server.url, accounts_server.port)
-    try:
+    with closing(Attacker(accounts_server.url, accounts_server.port)) as attacker:
         yield attacker
-    finally:
-        attacker.close()
 
 
 @dataclass

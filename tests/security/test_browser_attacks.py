@@ -25,6 +25,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -90,11 +91,8 @@ def browser_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
 
 @pytest.fixture(scope='module')
 def attacker(browser_server: BrowserServer) -> Iterator[Attacker]:
-    attacker = Attacker(browser_server.url, browser_server.port)
-    try:
+    with closing(Attacker(browser_server.url, browser_server.port)) as attacker:
         yield attacker
-    finally:
-        attacker.close()
 
 
 def _set_cookies(response: httpx.Response) -> dict[str, str]:

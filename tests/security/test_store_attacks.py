@@ -19,16 +19,16 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import closing
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
 
-from tests.e2e.server import ExampleServer, launch
+from tests.e2e.helpers import User, launch_per_store_layout, login
+from tests.e2e.server import ExampleServer
 from tests.security.attack import Attacker
-from tests.servers import fresh_database_url
 
 pytestmark = pytest.mark.server
 
@@ -38,44 +38,25 @@ PASSWORD = 'store-attacks passphrase'
 @pytest.fixture(scope='module', params=['embedded', 'mongodb-redis'])
 def store_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[ExampleServer]:
-    mongodb_url = redis_url = None
-    if request.param == 'mongodb-redis':
-        mongodb_url = fresh_database_url(request.getfixturevalue('mongodb_url'))
-        redis_url = request.getfixturevalue('redis_url')
     # The per-address limit is raised so the probes reach the store instead of a 429; the throttle has its own tests.
-    yield from launch(tmp_path_factory, f'store_{request.param}', mongodb_url=mongodb_url, redis_url=redis_url,
-                      extra_env={'LOGIN_MAX_FAILURES_PER_ADDRESS': '1000000'})
+    yield from launch_per_store_layout(request, tmp_path_factory, 'store',
+                                       extra_env={'LOGIN_MAX_FAILURES_PER_ADDRESS': '1000000'})
 
 
 @pytest.fixture(scope='module')
 def hostile(store_server: ExampleServer) -> Iterator[Attacker]:
-    attacker = Attacker(store_server.url, store_server.port)
-    try:
+    with closing(Attacker(store_server.url, store_server.port)) as attacker:
         yield attacker
-    finally:
-        attacker.close()
-
-
-@dataclass
-class Victim:
-    username: str
-    user_id: str
-    access: str
-    refresh: str
-
-    @property
-    def bearer(self) -> dict[str, str]:
-        return {'Authorization': f'Bearer {self.access}'}
 
 
 @pytest.fixture(scope='module')
-def victim(store_server: ExampleServer) -> Victim:
+def victim(store_server: ExampleServer) -> User:
     username = f'root{uuid.uuid4().hex[:8]}'
     with store_server.client() as client:
         created = client.post('/auth/signup', json={'username': username, 'password': PASSWORD})
         assert created.status_code == 201, created.text
-        tokens = client.post('/auth/login', json={'username': username, 'password': PASSWORD}).json()
-    return Victim(username, created.json()['id'], tokens['access_token'], tokens['refresh_token'])
+        tokens = login(client, username, PASSWORD)
+    return User(created.json()['id'], username, PASSWORD, tokens['access_token'], tokens['refresh_token'])
 
 
 def nul_strings(name: str) -> list[str]:
@@ -104,7 +85,7 @@ def _no_echo(response: httpx.Response) -> None:
     assert '$ne' not in response.text and '$regex' not in response.text, response.text
 
 
-def assert_victim_intact(server: ExampleServer, victim: Victim) -> None:
+def assert_victim_intact(server: ExampleServer, victim: User) -> None:
     """The victim's session still works and its account is as it was created."""
     with server.client() as client:
         me = client.get('/auth/me', headers=victim.bearer)
@@ -116,7 +97,7 @@ def assert_victim_intact(server: ExampleServer, victim: Victim) -> None:
 
 
 def test_signup_refuses_poisoned_usernames_and_emails(store_server: ExampleServer, hostile: Attacker,
-                                                      victim: Victim) -> None:
+                                                      victim: User) -> None:
     for (family, value), field in itertools.product(probes(victim.username), ('username', 'email')):
         body = {'username': f'new{uuid.uuid4().hex[:8]}', 'password': PASSWORD, field: value}
         response = hostile.http_request(f'store.signup-{field}-{family}', 'POST', '/auth/signup', json=body)
@@ -142,7 +123,7 @@ def test_a_signup_after_a_nul_signup_gets_its_own_account(store_server: ExampleS
 
 
 def test_no_login_succeeds_with_a_poisoned_username_or_password(store_server: ExampleServer, hostile: Attacker,
-                                                                victim: Victim) -> None:
+                                                                victim: User) -> None:
     # Its own target: wrong passwords lock a username out for a while (429), which is part of what is checked.
     target = f'login{uuid.uuid4().hex[:8]}'
     with store_server.client() as client:
@@ -157,8 +138,8 @@ def test_no_login_succeeds_with_a_poisoned_username_or_password(store_server: Ex
 
 
 def test_no_refresh_succeeds_with_a_poisoned_token(store_server: ExampleServer, hostile: Attacker,
-                                                   victim: Victim) -> None:
-    for family, value in probes(victim.refresh):
+                                                   victim: User) -> None:
+    for family, value in probes(victim.refresh_token):
         response = hostile.http_request(f'store.refresh-{family}', 'POST', '/auth/refresh',
                                         json={'refresh_token': value})
         assert response.status_code in (400, 401, 403, 422), response.text
@@ -168,7 +149,7 @@ def test_no_refresh_succeeds_with_a_poisoned_token(store_server: ExampleServer, 
 # -- the account itself --------------------------------------------------------------------------
 
 
-def test_patch_me_refuses_poisoned_values(store_server: ExampleServer, hostile: Attacker, victim: Victim) -> None:
+def test_patch_me_refuses_poisoned_values(store_server: ExampleServer, hostile: Attacker, victim: User) -> None:
     for family, value in probes(victim.username):
         for body in ({'email': value}, {'username': value}):
             response = hostile.http_request(f'store.patch-me-{family}', 'PATCH', '/auth/me', json=body,
@@ -183,7 +164,7 @@ def test_patch_me_refuses_poisoned_values(store_server: ExampleServer, hostile: 
 
 
 def test_password_change_refuses_poisoned_current_passwords(store_server: ExampleServer, hostile: Attacker,
-                                                            victim: Victim) -> None:
+                                                            victim: User) -> None:
     for family, value in probes(PASSWORD):
         response = hostile.http_request(f'store.password-change-{family}', 'POST', '/auth/password/change',
                                         json={'current_password': value, 'new_password': 'attacker passphrase 1'},
@@ -196,7 +177,7 @@ def test_password_change_refuses_poisoned_current_passwords(store_server: Exampl
 
 
 def test_forgot_password_refuses_or_ignores_poisoned_accounts(store_server: ExampleServer, hostile: Attacker,
-                                                              victim: Victim) -> None:
+                                                              victim: User) -> None:
     for (family, value), field in itertools.product(probes(victim.username), ('username', 'email')):
         response = hostile.http_request(f'store.forgot-{field}-{family}', 'POST', '/auth/password/forgot',
                                         json={field: value})
@@ -205,7 +186,7 @@ def test_forgot_password_refuses_or_ignores_poisoned_accounts(store_server: Exam
 
 
 def test_reset_and_verify_refuse_poisoned_tokens(store_server: ExampleServer, hostile: Attacker,
-                                                 victim: Victim) -> None:
+                                                 victim: User) -> None:
     for family, value in probes('Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg'):
         for path, body in (('/auth/password/reset', {'token': value, 'new_password': 'attacker passphrase 2'}),
                            ('/auth/password/reset', {'token': 'x' * 43, 'new_password': value}),
@@ -228,24 +209,24 @@ def _brackets(prefix: str, value: Any) -> list[str]:
     return [f'{quote(prefix, safe="[]$")}={quote("" if value is None else str(value))}']
 
 
-def _query_strings(victim: Victim) -> list[str]:
+def _query_strings(victim: User) -> list[str]:
     return ['&'.join(_brackets('username', value) + _brackets('email', value) + _brackets('id', value))
             for _, value in probes(victim.username)]
 
 
 def test_query_strings_with_poisoned_values_change_nothing(store_server: ExampleServer, hostile: Attacker,
-                                                           victim: Victim) -> None:
-    paths = ('/auth/me', '/auth/sessions', '/whoami', '/', f'/users/{victim.user_id}/')
+                                                           victim: User) -> None:
+    paths = ('/auth/me', '/auth/sessions', '/whoami', '/', f'/users/{victim.id}/')
     for query, path in itertools.product(_query_strings(victim), paths):
         response = hostile.http_request('store.query-string', 'GET', f'{path}?{query}', headers=victim.bearer)
         assert response.status_code in (200, 400, 401, 422), (path, query, response.text)
-        if response.status_code == 200 and path in ('/auth/me', f'/users/{victim.user_id}/'):
-            assert response.json()['id'] == victim.user_id  # the query string never picks another user
+        if response.status_code == 200 and path in ('/auth/me', f'/users/{victim.id}/'):
+            assert response.json()['id'] == victim.id  # the query string never picks another user
 
 
 def test_a_poisoned_user_id_in_the_path_finds_nobody(store_server: ExampleServer, hostile: Attacker,
-                                                     victim: Victim) -> None:
-    for family, value in probes(victim.user_id):
+                                                     victim: User) -> None:
+    for family, value in probes(victim.id):
         if not isinstance(value, str):
             value = str(value)
         response = hostile.http_request(f'store.path-{family}', 'GET', f'/users/{quote(value, safe="")}/',
