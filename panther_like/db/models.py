@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import secrets
 import unicodedata
 import uuid
 import weakref
@@ -37,7 +36,7 @@ from panther_like.context import current_app
 from panther_like.db.backend import Collection, Database
 from panther_like.db.values import check_document, find_problems, problem, refuse
 from panther_like.exceptions import APIError, ConfigError, DuplicateKeyError
-from panther_like.passwords import hash_password, verify_password
+from panther_like.passwords import hash_password, verify_password, verify_password_dummy
 from panther_like.usernames import username_key
 from panther_like.validation import invalid
 
@@ -466,7 +465,7 @@ class BaseUser(Model):
     @classmethod
     async def verify_password_dummy(cls, raw: str) -> bool:
         """Spend what `verify_password` spends, for a username that does not exist (no timing probe)."""
-        return await asyncio.to_thread(verify_password, _DUMMY_HASH.value(), raw)
+        return await asyncio.to_thread(verify_password_dummy, raw)
 
     def attach_token_claims(self, claims: dict[str, Any]) -> None:
         """Called by the JWT classes, so that `logout` knows which session to end."""
@@ -520,18 +519,3 @@ async def _user_changed(user_id: str | None) -> None:
     tokens = current_app().tokens
     if tokens is not None and user_id is not None:
         await tokens.user_changed(user_id)
-
-
-class _LazyHash:
-    """A real hash of a random password, made on first use (hashing costs time at import)."""
-
-    def __init__(self) -> None:
-        self._hash: str | None = None
-
-    def value(self) -> str:
-        if self._hash is None:
-            self._hash = hash_password(secrets.token_urlsafe(16))
-        return self._hash
-
-
-_DUMMY_HASH = _LazyHash()

@@ -29,8 +29,9 @@ from panther_like.response import Response
 from panther_like.security.apikey import APIKeyCookie
 from panther_like.security.base import AuthErrorResponse
 from panther_like.security.csrf import CSRF_COOKIE, csrf_token, session_binding
+from panther_like.sessions import WEB_SESSIONS_COLLECTION
 
-SESSION_COLLECTION = 'panther_like_sessions'
+SESSION_COLLECTION = WEB_SESSIONS_COLLECTION  # the rows `sessions.end_web_sessions` deletes on a password change
 SESSION_COOKIE = 'sessionid'
 DEFAULT_MAX_AGE = 14 * 24 * 3600  # two weeks, like Django's SESSION_COOKIE_AGE
 MAX_SESSION_ID_LENGTH = 128
