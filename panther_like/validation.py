@@ -13,6 +13,8 @@ it may be a password.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,13 +36,19 @@ def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def summary(errors: Iterable[Mapping[str, Any]], limit: int | None = SUMMARY_LIMIT, whole: str = 'body') -> str:
+    """``"username: Field required; password: String should have at most 1024 characters"``.
+
+    `errors` in pydantic's shape (``loc`` and ``msg``), the first `limit` (None: all); `whole` names a
+    problem of the value as a whole.
+    """
+    return '; '.join(f'{".".join(str(part) for part in error["loc"]) or whole}: {error["msg"]}'
+                     for error in itertools.islice(errors, limit))
+
+
 def validation_problems(exc: ValidationError, limit: int = SUMMARY_LIMIT) -> str:
-    """``"username: Field required; password: String should have at most 1024 characters"``."""
-    problems = []
-    for error in exc.errors(include_url=False, include_input=False, include_context=False)[:limit]:
-        where = '.'.join(str(part) for part in error['loc']) or 'body'
-        problems.append(f'{where}: {error["msg"]}')
-    return '; '.join(problems)
+    """The `summary` of a pydantic error."""
+    return summary(exc.errors(include_url=False, include_input=False, include_context=False), limit)
 
 
 def invalid(exc: ValidationError, what: str = 'request body') -> ValidationAPIError:

@@ -41,6 +41,7 @@ from panther_like.config import CONFIGS_ENV_VAR
 from panther_like.exceptions import ValidationAPIError
 from panther_like.passwords import FAST_HASH_ENV
 from panther_like.testing.client import TestClient
+from panther_like.validation import summary
 
 TEST_USERNAME = 'testuser'
 TEST_PASSWORD = 'test-password'
@@ -94,7 +95,7 @@ async def user(panther_app: Panther, user_fields: dict[str, Any]) -> Any:
     try:
         return await model.insert_one(username=TEST_USERNAME, password=TEST_PASSWORD, **user_fields)
     except (pydantic.ValidationError, ValidationAPIError) as exc:
-        problems = '; '.join(f'{".".join(map(str, error["loc"]))}: {error["msg"]}' for error in _errors(exc))
+        problems = summary(_errors(exc), limit=None, whole='')
     # Failed outside the except block, so that the raw error (its input holds the password hash) is not shown.
     pytest.fail(
         f'the user fixture could not create a {model.__module__}.{model.__qualname__} ({problems}). '
