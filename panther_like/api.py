@@ -122,12 +122,12 @@ class OutputContractError(Exception):
     """
 
 
-def _one_spelling(name: str, value: Any, alias: str, alias_value: Any) -> Any:
-    """``input`` or Panther's ``input_model`` (``output``/``output_model``): either, not both."""
+def _one_spelling(name: str, value: Any, alias: str, alias_value: Any, default: Any = UNSET) -> Any:
+    """``input`` or Panther's ``input_model`` (``output``/``output_model``): either, not both; else `default`."""
     if value is not UNSET and alias_value is not UNSET:
         raise TypeError(f'give {name}= or {alias}=, not both')
-    return alias_value if value is UNSET else value
-
+    chosen = alias_value if value is UNSET else value
+    return default if chosen is UNSET else chosen
 
 
 def _with_contract(call: Handler, declared: Contract) -> Handler:
@@ -213,8 +213,8 @@ class API:
         self.permissions = permissions
         self.scopes = scopes
         self.contract = Contract(
-            _none_if_unset(_one_spelling('input', input, 'input_model', input_model)),
-            _none_if_unset(_one_spelling('output', output, 'output_model', output_model)),
+            _one_spelling('input', input, 'input_model', input_model, default=None),
+            _one_spelling('output', output, 'output_model', output_model, default=None),
             status_code, form, MappingProxyType(dict(responses or {})),
         )
 
@@ -225,10 +225,6 @@ class API:
             function, auth=self.auth, methods=self.methods, permissions=self.permissions, scopes=self.scopes,
             contract=self.contract,
         )
-
-
-def _none_if_unset(value: Any) -> Any:
-    return None if value is UNSET else value
 
 
 class FunctionAPI:
@@ -402,10 +398,6 @@ class HTTPEndpoint:
                                   else Operation(guard, DEFAULT_CONTRACT, target, scopes))
         self.operations = operations
         self.guards = {method: operation.guard for method, operation in operations.items()}
-
-    def contract_for(self, method: str) -> Contract:
-        """What the operation `method` declared it takes and gives (for the OpenAPI document)."""
-        return self.operations[method].contract
 
     def handler_for(self, method: str) -> Handler:
         handler = self.handlers.get(method)

@@ -37,7 +37,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, TypeAdapter
 
-from panther_like.api import Contract, FunctionAPI, HTTPEndpoint, Operation
+from panther_like.api import BODY_METHODS, Contract, FunctionAPI, HTTPEndpoint, Operation
 from panther_like.exceptions import ConfigError
 from panther_like.request import FORM_CONTENT_TYPE
 from panther_like.routing import PARAMETER
@@ -45,7 +45,6 @@ from panther_like.security.base import AuthErrorResponse, SecurityObject
 from panther_like.settings import OpenAPISettings
 
 OPENAPI_VERSION = '3.1.0'
-BODY_METHODS = ('POST', 'PUT', 'PATCH')
 STATUS_DESCRIPTIONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
                        422: 'Validation Error'}
 OAUTH2_SCHEME = 'OAuth2PasswordBearer'
@@ -243,9 +242,9 @@ def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> 
     described: dict[int, list[tuple[str, dict[str, Any]]]] = {}
     for _, endpoint in endpoints:
         for _, operation in _operations(endpoint):
-            authenticator = operation.guard.authenticator
             if id(operation.guard) in described:
                 continue
+            authenticator = operation.guard.authenticator
             entries = [entry for source in (authenticator.sources if authenticator else ())
                        for entry in describe(source)]
             described[id(operation.guard)] = entries
