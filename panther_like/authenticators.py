@@ -67,7 +67,7 @@ class Authenticator:
 
     def describe(self) -> str:
         """The sources' full names, for people (``panther-like routes``)."""
-        return ' | '.join(_dotted(source) for source in self.sources)
+        return ' | '.join(describe(source) for source in self.sources)
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__} {self.describe()}{" (optional)" if self.optional else ""}>'
@@ -293,13 +293,3 @@ def _class_authenticator(cls: type[BaseAuthentication], config: Config, *, setti
 
 def _inherits_authentication(cls: type, base: type) -> bool:
     return inspect.getattr_static(cls, 'authentication') is inspect.getattr_static(base, 'authentication')
-
-
-def _dotted(source: Any) -> str:
-    if isinstance(source, type) or inspect.isfunction(source):
-        return f'{source.__module__}.{source.__qualname__}'
-    if inspect.ismethod(source):
-        owner = source.__self__ if isinstance(source.__self__, type) else type(source.__self__)
-        return f'{owner.__module__}.{owner.__qualname__}.{source.__name__}'
-    cls = type(source)
-    return f'{cls.__module__}.{cls.__qualname__}'

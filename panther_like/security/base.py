@@ -188,7 +188,14 @@ def accepts(function: Callable[..., Any], count: int) -> bool:
 
 
 def describe(thing: Any) -> str:
-    """A name for people: ``module.qualname`` of a function or class, else of the object's class."""
+    """A name for people: ``module.qualname`` of a function or class, else of the object's class.
+
+    A bound method is named by the class it is bound to (an inherited ``authorization`` of ``IsStaff``
+    reads ``mod.IsStaff.authorization``).
+    """
+    if inspect.ismethod(thing):
+        owner = thing.__self__ if isinstance(thing.__self__, type) else type(thing.__self__)
+        return f'{owner.__module__}.{owner.__qualname__}.{thing.__name__}'
     named = thing if isinstance(thing, type) or inspect.isroutine(thing) else type(thing)
     return f'{getattr(named, "__module__", "?")}.{getattr(named, "__qualname__", repr(named))}'
 
