@@ -47,21 +47,17 @@ def _extra_fields(pairs: Sequence[str]) -> dict[str, str]:
     return fields
 
 
-def _refuse_unknown(model: type, fields: dict[str, str]) -> None:
-    """Before any password is asked for: a typo in a field name would otherwise be lost silently."""
-    unknown = sorted(set(fields) - set(model.model_fields))
-    if unknown:
-        raise CommandError(f'{model.__name__} has no field {", ".join(map(repr, unknown))} (its fields: '
-                           f'{", ".join(model.model_fields)}); nothing was created')
-
-
 def cmd_createuser(args: argparse.Namespace) -> int:
     from panther_like.accounts.policy import WeakPassword, check_new_password
     from panther_like.exceptions import DuplicateKeyError, ValidationAPIError
 
     app = build(args.configs)
     model = app.config.user_model
-    _refuse_unknown(model, _extra_fields(args.field))
+    fields = _extra_fields(args.field)
+    try:  # before any password is asked for: a typo in a field name would otherwise be lost silently
+        model.refuse_unknown_fields(fields)
+    except ValidationAPIError as exc:
+        raise CommandError(f'{exc.detail}; nothing was created') from None
     username, password = _read_credentials(args)
     if not args.no_password_policy:
         try:
@@ -69,7 +65,6 @@ def cmd_createuser(args: argparse.Namespace) -> int:
         except WeakPassword as exc:
             raise CommandError(f'{exc.detail}; nothing was created (--no-password-policy creates the user '
                                'anyway)') from None
-    fields = _extra_fields(args.field)
     fields.update(is_superuser=args.superuser, is_active=not args.inactive, is_verified=args.verified)
 
     async def create() -> int:

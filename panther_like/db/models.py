@@ -138,7 +138,7 @@ _PLAIN = (str, int, float, bool, type(None))
 
 def _store_filter(model: type[Model], filter: dict[str, Any]) -> dict[str, Any]:
     """Model-level filter (``id=...``, datetimes, `Operators`) to a backend filter (``_id``, floats)."""
-    model._refuse_unknown(filter, 'filter')
+    model.refuse_unknown_fields(filter, 'filter')
     problems = []
     stored: dict[str, Any] = {}
     for key, value in filter.items():
@@ -221,7 +221,7 @@ class Model(BaseModel):
         return cls.name_fields | frozenset(cls.unique_fields)
 
     @classmethod
-    def _refuse_unknown(cls, fields: Mapping[str, Any], what: str) -> None:
+    def refuse_unknown_fields(cls, fields: Mapping[str, Any], what: str = 'fields') -> None:
         """A field the model does not have is a 422, not silently dropped (a typo would lose data)."""
         unknown = [name for name in fields if name not in cls.model_fields]
         if unknown:
@@ -253,7 +253,7 @@ class Model(BaseModel):
         Any problem is a `ValidationAPIError` (422) naming the field: a wrong type, an unknown
         field, a value no store keeps exactly (NUL, a control character in a name field...).
         """
-        cls._refuse_unknown(fields, 'fields')
+        cls.refuse_unknown_fields(fields)
         if fields.get('id') is None:
             fields['id'] = str(bson.ObjectId())
         try:
@@ -292,7 +292,7 @@ class Model(BaseModel):
         if 'id' in fields:
             raise ValueError('the id of a stored document cannot change')
         model = type(self)
-        model._refuse_unknown(fields, 'fields')
+        model.refuse_unknown_fields(fields)
         # Validate through the model so update() accepts exactly what insert_one() accepts.
         try:
             validated = model.model_validate({**self.__dict__, **fields})
@@ -378,7 +378,7 @@ class BaseUser(Model):
         a username whose key is taken raises `DuplicateKeyError` for ``username`` (409).
         """
         fields['username_key'] = username_key(fields.get('username'))
-        cls._refuse_unknown(fields, 'fields')  # before the slow hash
+        cls.refuse_unknown_fields(fields)  # before the slow hash
         raw = fields.get('password')
         if raw and isinstance(raw, str):  # anything else is left to the model's validation (a 422)
             fields['password'] = await asyncio.to_thread(hash_password, raw)
