@@ -101,12 +101,12 @@ def redis_setting(value: Any) -> RedisSettings | None:
         return None
     if url and not (isinstance(url, str) and url.startswith(('redis://', 'rediss://', 'unix://'))):
         raise ConfigError("REDIS['url']", redact_url(url), 'must start with redis://, rediss:// or unix://')
-    waits = _replica_wait(value)
+    common = _common_options(value)
     if url:
         for key in sorted(SENTINEL_ONLY_KEYS & set(value)):
             shown = '<hidden>' if 'password' in key else value[key]
             raise ConfigError(f'REDIS[{key!r}]', shown, 'only with sentinels; with a url, put it in the url')
-        return RedisSettings(url=url, **waits)
+        return RedisSettings(url=url, **common)
     service_name = value.get('service_name')
     if not (isinstance(service_name, str) and service_name):
         raise ConfigError("REDIS['service_name']", service_name,
@@ -119,11 +119,12 @@ def redis_setting(value: Any) -> RedisSettings | None:
         raise ConfigError("REDIS['db']", db, f'{db!r} must be a whole number >= 0')
     return RedisSettings(
         sentinels=_sentinel_nodes(sentinels), service_name=service_name, username=username,
-        password=_secret(value, 'password'), db=db, sentinel_password=_secret(value, 'sentinel_password'), **waits,
+        password=_secret(value, 'password'), db=db, sentinel_password=_secret(value, 'sentinel_password'), **common,
     )
 
 
-def _replica_wait(value: Mapping[str, Any]) -> dict[str, Any]:
+def _common_options(value: Mapping[str, Any]) -> dict[str, Any]:
+    """What a Redis named by URL and one found through Sentinel both take: the replica wait, and persistence."""
     wait_replicas = value.get('wait_replicas', 0)
     if not isinstance(wait_replicas, int) or isinstance(wait_replicas, bool) or wait_replicas < 0:
         raise ConfigError("REDIS['wait_replicas']", wait_replicas, f'{wait_replicas!r} must be a whole number >= 0')
