@@ -20,14 +20,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import secrets
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import httpx
@@ -41,12 +39,11 @@ from tests.security.browser_names import (
     QUERY_SECRET,
     TRUSTED_FRONT_END,
 )
-from tests.servers import free_port, fresh_database_url
-from tests.uvicorn import UvicornProcess
+from tests.security_objects.server import UvicornServer, serve
+from tests.servers import fresh_database_url
 
 pytestmark = pytest.mark.server
 
-REPO = Path(__file__).resolve().parents[2]
 APP = 'tests.security.browser_app:app'
 TIMEOUT = 10
 PASSWORD = 'browser-password-1234'
@@ -54,24 +51,9 @@ UNSAFE = ('POST', 'PUT', 'PATCH', 'DELETE')
 EVIL = 'https://evil.example'
 
 
-@dataclass(kw_only=True)
-class BrowserServer(UvicornProcess):
-    env: dict[str, str] = field(default_factory=dict)
-
-    def start(self) -> None:
-        env = {key: value for key, value in os.environ.items() if key != 'PANTHER_LIKE_CONFIGS'}
-        env.update(self.env, PYTHONPATH=str(REPO))
-        self.launch(APP, ['--log-level', 'info'], cwd=REPO, env=env,
-                    ready=lambda: httpx.get(self.url + '/openapi.json', timeout=1.0).status_code == 200)
-
-    @property
-    def origin(self) -> str:
-        return f'http://127.0.0.1:{self.port}'
-
-
 @pytest.fixture(scope='module', params=['embedded', 'mongodb', 'redis'])
 def browser_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                   ) -> Iterator[BrowserServer]:
+                   ) -> Iterator[UvicornServer]:
     """Embedded store; MongoDB; the embedded store with revocations in Redis."""
     directory = tmp_path_factory.mktemp(f'browser_{request.param}')
     env = {'BROWSER_SECRET_KEY': secrets.token_urlsafe(40), 'BROWSER_DB_PATH': str(directory / 'db.sqlite3')}
@@ -79,18 +61,12 @@ def browser_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         env['BROWSER_MONGODB_URL'] = fresh_database_url(request.getfixturevalue('mongodb_url'))
     if request.param == 'redis':
         env['BROWSER_REDIS_URL'] = request.getfixturevalue('redis_url')
-    server = BrowserServer(name=f'browser_{request.param}', port=free_port(), log_file=directory / 'uvicorn.log',
-                           env=env)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-    server.assert_no_traceback()
+    # At info level: the tests read the access log. The site's own origin is the server's URL.
+    yield from serve(APP, directory, env, name=f'browser_{request.param}', log_level='info')
 
 
 @pytest.fixture(scope='module')
-def attacker(browser_server: BrowserServer) -> Iterator[Attacker]:
+def attacker(browser_server: UvicornServer) -> Iterator[Attacker]:
     with closing(Attacker(browser_server.url, browser_server.port)) as attacker:
         yield attacker
 
@@ -119,7 +95,7 @@ class Victim:
         return f'browser_key={self.key["browser_key"]}', self.key['csrftoken']
 
 
-def log_in(server: BrowserServer, prefix: str = 'victim') -> Victim:
+def log_in(server: UvicornServer, prefix: str = 'victim') -> Victim:
     username = f'{prefix}{uuid.uuid4().hex[:10]}'
     with server.client() as client:
         assert client.post('/auth/signup', json={'username': username, 'password': PASSWORD}).status_code == 201
@@ -134,12 +110,12 @@ def log_in(server: BrowserServer, prefix: str = 'victim') -> Victim:
 
 
 @pytest.fixture(scope='module')
-def victim(browser_server: BrowserServer) -> Victim:
+def victim(browser_server: UvicornServer) -> Victim:
     return log_in(browser_server)
 
 
 @pytest.fixture(scope='module')
-def other(browser_server: BrowserServer) -> Victim:
+def other(browser_server: UvicornServer) -> Victim:
     """The attacker's own account: its tokens are valid, just not the victim's."""
     return log_in(browser_server, 'attacker')
 
@@ -159,11 +135,11 @@ async def _greeting(url: str, cookie: str, origin: str | None) -> dict:
         return json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
 
 
-def greet(server: BrowserServer, socket: str, cookie: str, origin: str | None) -> dict:
+def greet(server: UvicornServer, socket: str, cookie: str, origin: str | None) -> dict:
     return asyncio.run(_greeting(server.ws_url + COOKIE_SOCKETS[socket], cookie, origin))
 
 
-def assert_refused(server: BrowserServer, socket: str, cookie: str, origin: str | None) -> None:
+def assert_refused(server: UvicornServer, socket: str, cookie: str, origin: str | None) -> None:
     with pytest.raises(InvalidStatus) as refused:
         greet(server, socket, cookie, origin)
     assert refused.value.response.status_code == 403
@@ -180,7 +156,7 @@ def test_a_cookie_handshake_from_a_foreign_origin_is_refused(browser_server, vic
 
 @pytest.mark.parametrize('socket', COOKIE_SOCKETS)
 def test_a_cookie_handshake_from_this_site_is_greeted(browser_server, victim, socket) -> None:
-    greeting = greet(browser_server, socket, _socket_cookie(victim, socket), browser_server.origin)
+    greeting = greet(browser_server, socket, _socket_cookie(victim, socket), browser_server.url)
     assert greeting == expected_greeting(victim, socket)
 
 
@@ -218,7 +194,7 @@ def test_a_query_token_handshake_from_a_foreign_origin_is_greeted(browser_server
 NOTES = {'jwt': '/jwt/note', 'session': '/session/note', 'key': '/key-cookie/note'}
 
 
-def note(server: BrowserServer, method: str, kind: str, cookie: str, token: str | None,
+def note(server: UvicornServer, method: str, kind: str, cookie: str, token: str | None,
          origin: str | None = None) -> httpx.Response:
     headers = {'Cookie': cookie}
     if token is not None:
@@ -271,7 +247,7 @@ def test_an_unsafe_request_from_a_foreign_origin_is_refused_even_with_the_token(
 @pytest.mark.parametrize('origin', ['self', TRUSTED_FRONT_END, 'https://a.b.partner.example'])
 def test_an_unsafe_request_from_this_site_or_a_trusted_origin_passes(browser_server, victim, kind, origin) -> None:
     credential, token = victim.credentials(kind)
-    origin = browser_server.origin if origin == 'self' else origin
+    origin = browser_server.url if origin == 'self' else origin
     response = note(browser_server, 'DELETE', kind, f'{credential}; csrftoken={token}', token, origin)
     assert response.status_code == 200, response.text
 
@@ -305,7 +281,7 @@ def test_a_planted_csrftoken_cannot_spend_the_refresh_cookie(browser_server) -> 
 ISSUE_FORMS = ('apikey', 'api-key', 'X-API-Key', 'access%5Ftoken')
 
 
-def _log_after(server: BrowserServer, marker: str) -> str:
+def _log_after(server: UvicornServer, marker: str) -> str:
     """The server's log once the line of the request carrying `marker` has been written."""
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
@@ -357,7 +333,7 @@ def _foreign_origins(port: int) -> list[bytes]:
 def test_forged_origins_never_open_a_cookie_socket(browser_server, attacker, victim) -> None:
     """Every cookie socket, every foreign Origin (and two Origin headers): refused during the handshake."""
     origins = _foreign_origins(browser_server.port)
-    good = browser_server.origin.encode()
+    good = browser_server.url.encode()
     for socket, origin in itertools.product(COOKIE_SOCKETS, origins):
         cookie = _socket_cookie(victim, socket).encode()
         status = attacker.websocket_handshake('browser.ws-origin', COOKIE_SOCKETS[socket].encode(),
