@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 from openapi_spec_validator import validate
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from panther_like import API, GenericAPI, Panther
 from panther_like.api import contract
@@ -20,20 +20,9 @@ from panther_like.exceptions import ConfigError
 from panther_like.testing import TestClient
 from panther_like.websocket import GenericWebsocket
 from tests.settings import settings_module
+from tests.test_contract import Item, ItemOut  # the same models, with the limits these tests rely on
 
 SECRET = 'bodies-test-secret-' * 4
-
-
-class Item(BaseModel):
-    model_config = ConfigDict(extra='forbid')
-
-    name: str = Field(min_length=1, max_length=20)
-    price: int = Field(ge=0)
-
-
-class ItemOut(BaseModel):
-    name: str
-    price: int
 
 
 class UserOut(BaseModel):
