@@ -21,8 +21,9 @@ fi
 
 python="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+# Exact versions from constraints.txt, so a release upstream never changes the suite by surprise.
+.venv/bin/python -m pip install -q -c constraints.txt pip
+.venv/bin/python -m pip install -q -c constraints.txt -e '.[test]'
 
 [ -f .env ] || cp .env.example .env  # the example project (and its tests) read it
 
