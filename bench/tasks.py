@@ -130,7 +130,7 @@ async def auth_cost(calls: int = 20_000, distinct: int = 2_000) -> dict[str, Any
     """
     import jwt
 
-    from panther_like.request import Request
+    from panther_like.http.request import Request
 
     app = load_app('panther_like')
     await app.startup()

@@ -1,14 +1,13 @@
 """panther_like: a small, fast ASGI framework whose heart is configuration-driven authentication.
 
 The names a project uses every day are importable from here; each also
-lives in the module named after its concept (``panther_like.websocket``,
-``panther_like.authentications``, ``panther_like.exceptions`` ...).
+lives in the module named after its concept (``panther_like.routing.websocket``,
+``panther_like.auth.authentication_classes``, ``panther_like.exceptions`` ...).
 """
 
 from panther_like import status
-from panther_like.api import API, GenericAPI
 from panther_like.app import Panther
-from panther_like.authentications import (
+from panther_like.auth.authentication_classes import (
     BaseAuthentication,
     CookieJWTAuthentication,
     JWTAuthentication,
@@ -23,10 +22,11 @@ from panther_like.exceptions import (
     ConfigError,
     NotFoundAPIError,
 )
-from panther_like.request import Request
-from panther_like.response import Response
-from panther_like.routing import Group
-from panther_like.websocket import GenericWebsocket
+from panther_like.http.request import Request
+from panther_like.http.response import Response
+from panther_like.routing.api import API, GenericAPI
+from panther_like.routing.router import Group
+from panther_like.routing.websocket import GenericWebsocket
 
 __all__ = [
     'API',

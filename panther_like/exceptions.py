@@ -161,7 +161,7 @@ class PayloadTooLargeAPIError(APIError):
 class ValidationAPIError(APIError):
     """422: well-formed input that is not what a model declares; `errors` names each field.
 
-    Built by `panther_like.validation.invalid` from a pydantic error, so the
+    Built by `panther_like.http.validation.invalid` from a pydantic error, so the
     shape is the same for a request body, a model write and a query.
     """
 

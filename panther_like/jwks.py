@@ -1,19 +1,9 @@
-"""A route that publishes the public verification keys as a JWK Set (RFC 7517).
+"""The JWKS route: this name keeps working; the code lives in `panther_like.routing.jwks`."""
 
-Mount it where other services expect it::
+from panther_like.routing.jwks import (
+    jwks,
+)
 
-    url_routing = {'.well-known/jwks.json': jwks, ...}
-
-With an HMAC algorithm the set is empty: HMAC keys are secrets.
-"""
-
-from __future__ import annotations
-
-from panther_like.api import API
-from panther_like.request import Request
-from panther_like.response import Response
-
-
-@API(methods=['GET'])
-async def jwks(request: Request) -> Response:
-    return Response(request.app.tokens.jwks(), headers={'Cache-Control': 'public, max-age=300'})
+__all__ = [
+    'jwks',
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from panther_like.utils import Clock
+from panther_like.common.clock import Clock
 
 
 class ManualClock(Clock):

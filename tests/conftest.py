@@ -20,7 +20,7 @@ from tests.servers import (
 
 pytest_plugins = ['tests.tiers']  # plain pytest runs the in-process tier; --all-tiers runs every tier
 
-# Cheap argon2 parameters: the suite creates many users (see panther_like.passwords).
+# Cheap argon2 parameters: the suite creates many users (see panther_like.crypto.passwords).
 os.environ['PANTHER_LIKE_FAST_PASSWORD_HASH'] = '1'
 
 

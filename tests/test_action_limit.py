@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from panther_like import Panther
-from panther_like.request import Request
-from panther_like.throttle import ActionLimit, TooManyAttemptsAPIError
+from panther_like.http.request import Request
+from panther_like.login_state.throttle import ActionLimit, TooManyAttemptsAPIError
 from tests.settings import settings_module
 
 LIMIT = ActionLimit(per_subject=2, per_address=3, window=60)

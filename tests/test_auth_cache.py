@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from panther_like import Panther
-from panther_like.changes import CHANGES_COLLECTION, RETENTION
 from panther_like.exceptions import AuthenticationAPIError, ConfigError, StoreUnavailableError
+from panther_like.login_state.change_feed import CHANGES_COLLECTION, RETENTION
 from panther_like.testing import TestClient
 from tests import forge
 from tests.clock import ManualClock

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from panther_like import API, Panther, Request
-from panther_like.authentications import BaseAuthentication
+from panther_like.auth.authentication_classes import BaseAuthentication
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.testing import TestClient
 from tests import forge

@@ -14,11 +14,11 @@ from openapi_spec_validator import validate
 from pydantic import BaseModel
 
 from panther_like import API, GenericAPI, Panther
-from panther_like.api import contract
 from panther_like.db.models import BaseUser
 from panther_like.exceptions import ConfigError
+from panther_like.routing.api import contract
+from panther_like.routing.websocket import GenericWebsocket
 from panther_like.testing import TestClient
-from panther_like.websocket import GenericWebsocket
 from tests.settings import settings_module
 from tests.test_contract import Item, ItemOut  # the same models, with the limits these tests rely on
 
@@ -138,7 +138,7 @@ async def test_a_model_write_that_does_not_validate_is_a_422_naming_the_field(da
 
 async def test_an_exception_handler_for_the_422_sees_a_handlers_validation_error(tmp_path):
     from panther_like.exceptions import ValidationAPIError
-    from panther_like.response import Response
+    from panther_like.http.response import Response
 
     seen = []
 
@@ -374,6 +374,6 @@ def test_the_route_table_shows_each_methods_authentication(tmp_path):
 
     app = build(tmp_path, {'posts': Posts, 'notes': [list_notes, create_note]}, **auth_settings(tmp_path))
     rows = [row for row in route_rows(app)]
-    jwt = 'panther_like.authentications.JWTAuthentication (AUTHENTICATION)'
+    jwt = 'panther_like.auth.authentication_classes.JWTAuthentication (AUTHENTICATION)'
     assert rows == [('/posts', 'GET, HEAD', '-'), ('/posts', 'POST', jwt),
                     ('/notes', 'GET, HEAD', '-'), ('/notes', 'POST', jwt)]

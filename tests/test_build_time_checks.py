@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from panther_like import API, GenericAPI, Panther
-from panther_like.authentications import BaseAuthentication
+from panther_like.auth.authentication_classes import BaseAuthentication
 from panther_like.exceptions import ConfigError
+from panther_like.routing.websocket import GenericWebsocket
 from panther_like.security import APIKeyCookie, APIKeyHeader, APIKeyQuery, HttpBasicAuth, HttpBearer
-from panther_like.websocket import GenericWebsocket
 from tests.settings import settings_module
 
 

@@ -89,7 +89,9 @@ def test_routes_lists_path_methods_and_authentication(project):
     result = cli(project, 'routes')
     assert result.returncode == 0, result.stderr
     me = next(line for line in result.stdout.splitlines() if line.startswith('/me '))
-    assert me.split()[1:] == ['GET,', 'HEAD', 'panther_like.authentications.JWTAuthentication', '(AUTHENTICATION)']
+    assert me.split()[1:] == [
+        'GET,', 'HEAD', 'panther_like.auth.authentication_classes.JWTAuthentication', '(AUTHENTICATION)'
+    ]
 
 
 def test_routes_shows_websocket_authentication(project):
@@ -282,7 +284,7 @@ def test_run_summary_names_settings_store_authentication_and_routes(project):
     output = '\n'.join(lines)
     assert 'settings        configs' in output
     assert f'embedded store at {project / "store.sqlite3"}' in output
-    assert 'HTTP: panther_like.authentications.JWTAuthentication' in output
+    assert 'HTTP: panther_like.auth.authentication_classes.JWTAuthentication' in output
     route_count = len(cli(project, 'routes').stdout.splitlines()) - 1  # minus the header
     assert f'routes          {route_count} ' in output
 

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from uvicorn.middleware.proxy_headers import _TrustedHosts
 
 from panther_like import API, Panther, Request
-from panther_like.client_address import DEFAULT_TRUSTED_PROXIES, TrustedProxies, address_group
-from panther_like.deployment_settings import trusted_proxies as setting
 from panther_like.exceptions import ConfigError
+from panther_like.http.client_address import DEFAULT_TRUSTED_PROXIES, TrustedProxies, address_group
+from panther_like.settings.deployment import trusted_proxies as setting
 from panther_like.testing import TestClient, WebsocketRefused
 from tests.settings import settings_module
 

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 
 from panther_like import API, GenericAPI, Panther
-from panther_like import config as config_module
-from panther_like.authentications import JWTAuthentication, QueryParamJWTAuthentication
+from panther_like.auth.authentication_classes import JWTAuthentication, QueryParamJWTAuthentication
 from panther_like.db.models import BaseUser
 from panther_like.exceptions import ConfigError
-from panther_like.websocket import GenericWebsocket
+from panther_like.routing.websocket import GenericWebsocket
+from panther_like.settings import config as config_module
 from tests.settings import settings_module
 
 JWT_PATH = 'panther_like.authentications.JWTAuthentication'
@@ -104,9 +104,9 @@ def test_authentication_path_without_a_dot(build):
 
 
 def test_authentication_that_is_a_function_not_a_class(build):
-    message = config_error(build, AUTHENTICATION='panther_like.utils.load_env')
+    message = config_error(build, AUTHENTICATION='panther_like.settings.env.load_env')
     assert "'AUTHENTICATION'" in message
-    assert "'panther_like.utils.load_env'" in message
+    assert "'panther_like.settings.env.load_env'" in message
     assert 'BaseAuthentication' in message
 
 
@@ -155,9 +155,9 @@ def test_urls_not_importable(build):
 
 
 def test_urls_path_to_something_that_is_not_a_dict(build):
-    message = config_error(build, URLS='panther_like.utils.load_env')
+    message = config_error(build, URLS='panther_like.settings.env.load_env')
     assert "'URLS'" in message
-    assert "'panther_like.utils.load_env'" in message  # the path the user wrote, not a function repr
+    assert "'panther_like.settings.env.load_env'" in message  # the path the user wrote, not a function repr
     assert 'not a dict' in message
 
 

@@ -286,7 +286,7 @@ def test_quickstart_walks_a_newcomer_through_every_step():
 
 
 def test_settings_reference_lists_every_setting():
-    from panther_like.config import KNOWN_SETTINGS
+    from panther_like.settings.config import KNOWN_SETTINGS
 
     reference = (DOCS / 'settings.md').read_text()
     missing = [name for name in KNOWN_SETTINGS if f'| `{name}` |' not in reference]
@@ -294,7 +294,7 @@ def test_settings_reference_lists_every_setting():
 
 
 def test_settings_reference_lists_every_jwt_key():
-    from panther_like.config import JWT_KEYS
+    from panther_like.settings.config import JWT_KEYS
 
     reference = (DOCS / 'settings.md').read_text()
     assert not [key for key in JWT_KEYS if f'| `{key}` |' not in reference]

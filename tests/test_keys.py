@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from panther_like import API, Panther, Request
 from panther_like.exceptions import AuthenticationAPIError, ConfigError
-from panther_like.jwks import jwks
+from panther_like.routing.jwks import jwks
 from panther_like.testing import TestClient
 from tests import forge
 from tests.settings import settings_module

@@ -1,4 +1,4 @@
-"""`panther_like.utils.load_env`: a strict, predictable `.env` reader.
+"""`panther_like.settings.env.load_env`: a strict, predictable `.env` reader.
 
 Every test registers the variables it may create with monkeypatch
 (`fresh`), so nothing leaks into os.environ for later tests.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from panther_like.utils import load_env
+from panther_like.settings.env import load_env
 
 PREFIX = 'PL_TEST_ENV_'
 

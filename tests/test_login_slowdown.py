@@ -18,16 +18,16 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from panther_like.db import open_database
-from panther_like.redis_connection import RedisConnection
-from panther_like.request import Request
-from panther_like.settings import ThrottleSettings
-from panther_like.throttle import (
+from panther_like.http.request import Request
+from panther_like.login_state.redis_connection import RedisConnection
+from panther_like.login_state.throttle import (
     ActionLimit,
     DatabaseThrottleStore,
     LoginThrottle,
     RedisThrottleStore,
     TooManyAttemptsAPIError,
 )
+from panther_like.settings.checks import ThrottleSettings
 from tests.clock import ManualClock
 from tests.e2e.helpers import unique_username
 

@@ -9,7 +9,7 @@ import secrets
 import pytest
 
 from panther_like import Panther
-from panther_like.one_time_tokens import PASSWORD_RESET, TOKENS_COLLECTION, VERIFY_EMAIL, OneTimeTokens
+from panther_like.login_state.one_time_tokens import PASSWORD_RESET, TOKENS_COLLECTION, VERIFY_EMAIL, OneTimeTokens
 from panther_like.testing import TestClient
 from tests.clock import ManualClock
 from tests.servers import fresh_database_url

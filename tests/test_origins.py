@@ -8,11 +8,11 @@ import pytest
 
 from panther_like import API, Panther
 from panther_like.exceptions import ConfigError
-from panther_like.origins import TrustedOrigins, parse_origin, request_origin
+from panther_like.http.origins import TrustedOrigins, parse_origin, request_origin
+from panther_like.routing.websocket import GenericWebsocket
 from panther_like.security import APIKeyCookie, SessionAuth
 from panther_like.testing import TestClient
 from panther_like.testing.websocket import WebsocketRefused
-from panther_like.websocket import GenericWebsocket
 from tests.settings import settings_module
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from panther_like import API, Panther
-from panther_like.request import Headers
+from panther_like.http.request import Headers
+from panther_like.routing.websocket import GenericWebsocket
 from panther_like.testing import TestClient, WebsocketRefused
-from panther_like.websocket import GenericWebsocket
 from tests.settings import settings_module
 
 KEY = 'p' * 64

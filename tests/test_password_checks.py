@@ -16,7 +16,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from panther_like import BaseUser
-from panther_like.passwords import hash_password, verify_password
+from panther_like.crypto.passwords import hash_password, verify_password
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ async def logout(request: Request):
 
 @API(methods=['POST'])
 async def refresh(request: Request):
-    from panther_like.authentications import JWTAuthentication
+    from panther_like.auth.authentication_classes import JWTAuthentication
 
     return await JWTAuthentication.refresh(request.data['refresh_token'])
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from panther_like import API, GenericAPI, Panther, Response
-from panther_like.routing import Router, flatten_routes
+from panther_like.routing.router import Router, flatten_routes
+from panther_like.routing.websocket import GenericWebsocket
 from panther_like.testing import TestClient
-from panther_like.websocket import GenericWebsocket
 from tests.settings import settings_module
 
 

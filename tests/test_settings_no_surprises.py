@@ -19,10 +19,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from panther_like import API, Panther, account_settings, deployment_settings
-from panther_like import settings as settings_checks
-from panther_like.config import KNOWN_SETTINGS
+from panther_like import API, Panther
 from panther_like.exceptions import ConfigError
+from panther_like.settings import accounts as account_settings
+from panther_like.settings import checks as settings_checks
+from panther_like.settings import deployment as deployment_settings
+from panther_like.settings.config import KNOWN_SETTINGS
 from tests.settings import settings_module
 
 SECRET = 'Zq9-very-secret-value-7Hk'

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from panther_like import API, Panther
-from panther_like.authentications import BaseAuthentication
+from panther_like.auth.authentication_classes import BaseAuthentication
 from panther_like.security import APIKeyHeader, APIKeyQuery, HttpBearer
 from panther_like.testing import TestClient
 from tests.settings import settings_module

@@ -11,8 +11,8 @@ import pytest
 
 from panther_like import API, Panther
 from panther_like.db.models import BaseUser
+from panther_like.routing.websocket import GenericWebsocket
 from panther_like.testing import TestClient, WebsocketClosed, WebsocketRefused
-from panther_like.websocket import GenericWebsocket
 from tests.settings import settings_module
 
 

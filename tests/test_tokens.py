@@ -12,7 +12,7 @@ import jwt
 import pytest
 
 from panther_like import Panther
-from panther_like.authentications import JWTAuthentication
+from panther_like.auth.authentication_classes import JWTAuthentication
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.testing import TestClient
 from tests.servers import fresh_database_url

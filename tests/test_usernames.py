@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from panther_like.usernames import MAX_USERNAME_LENGTH, InvalidUsername, username_key
+from panther_like.db.usernames import MAX_USERNAME_LENGTH, InvalidUsername, username_key
 
 
 @pytest.mark.parametrize('typed', ['bob', 'Bob', 'BOB', '\uff42ob', '\uff22\uff2f\uff22', '\u212cob', 'bo\u0062'])

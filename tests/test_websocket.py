@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from panther_like import Panther
+from panther_like.routing.websocket import GenericWebsocket
 from panther_like.testing import TestClient, WebsocketRefused, WebsocketTestSession
-from panther_like.websocket import GenericWebsocket
 from tests.settings import settings_module
 
 KEY = 'w' * 64

@@ -7,7 +7,7 @@ browser cookies with CSRF protection, the password policy, whether login
 waits for a verified address. See docs/accounts.md.
 """
 
-from panther_like.accounts.authentication import AccountAuthentication
+from panther_like.accounts.account_auth import AccountAuthentication
 from panther_like.accounts.policy import WeakPassword, check_new_password
 from panther_like.accounts.urls import accounts_urls
 

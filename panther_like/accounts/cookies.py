@@ -19,8 +19,8 @@ account routes work wherever the project mounts them.
 
 from __future__ import annotations
 
-from panther_like.request import Request
-from panther_like.response import Response
+from panther_like.http.request import Request
+from panther_like.http.response import Response
 from panther_like.security.csrf import CSRF_COOKIE, csrf_token, jwt_binding
 
 ACCESS_COOKIE = 'access_token'

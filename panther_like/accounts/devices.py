@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from panther_like import audit, status
-from panther_like.accounts.authentication import AccountAuthentication
+from panther_like.accounts.account_auth import AccountAuthentication
 from panther_like.accounts.schemas import SessionInfo
-from panther_like.api import API
 from panther_like.exceptions import NotFoundAPIError
-from panther_like.request import Request
-from panther_like.response import Response
+from panther_like.http.request import Request
+from panther_like.http.response import Response
+from panther_like.routing.api import API
 
 MAX_SID_LENGTH = 64
 

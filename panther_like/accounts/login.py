@@ -11,15 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from panther_like import audit
-from panther_like.accounts.authentication import AccountAuthentication
+from panther_like.accounts.account_auth import AccountAuthentication
 from panther_like.accounts.cookies import REFRESH_COOKIE, delete_session_cookies, set_session_cookies
 from panther_like.accounts.schemas import Detail, LoginInput, RefreshInput, SessionsEnded, TokenResponse
-from panther_like.api import API
+from panther_like.db.usernames import username_key
 from panther_like.exceptions import AuthenticationAPIError, AuthorizationAPIError, BadRequestAPIError
-from panther_like.request import Request
-from panther_like.response import Response
+from panther_like.http.request import Request
+from panther_like.http.response import Response
+from panther_like.routing.api import API
 from panther_like.security.csrf import check_csrf, jwt_binding
-from panther_like.usernames import username_key
 
 INVALID_CREDENTIALS = 'Invalid username or password'
 
@@ -78,7 +78,7 @@ async def login(request: Request) -> Response:
     return token_response(request, 'login', pair, ' '.join(scopes))
 
 
-# /docs' Authorize button logs in here with the OAuth2 password flow (see panther_like.openapi).
+# /docs' Authorize button logs in here with the OAuth2 password flow (see panther_like.openapi.document).
 login.openapi_oauth2_token_endpoint = True
 
 

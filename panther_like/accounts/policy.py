@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import functools
 
-from panther_like.account_settings import AccountsSettings
+from panther_like.db.usernames import username_key
 from panther_like.exceptions import BadRequestAPIError
-from panther_like.usernames import username_key
+from panther_like.settings.accounts import AccountsSettings
 
 
 class WeakPassword(BadRequestAPIError):

@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from panther_like import audit, status
-from panther_like.accounts.authentication import AccountAuthentication
+from panther_like.accounts.account_auth import AccountAuthentication
 from panther_like.accounts.policy import check_new_password
 from panther_like.accounts.schemas import PasswordChangeInput, ProfileUpdate, PublicUser, SessionsEnded, SignupInput
-from panther_like.api import API, GenericAPI, contract
+from panther_like.db.usernames import username_key
 from panther_like.exceptions import BadRequestAPIError, DuplicateKeyError, ValidationAPIError
-from panther_like.request import Request
-from panther_like.tokens import changing_password
-from panther_like.usernames import username_key
+from panther_like.http.request import Request
+from panther_like.login_state.tokens import changing_password
+from panther_like.routing.api import API, GenericAPI, contract
 
 
 def _editable(model: type, fields: dict[str, Any]) -> dict[str, Any]:

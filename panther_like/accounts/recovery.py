@@ -28,17 +28,17 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from panther_like import audit, status
-from panther_like.account_settings import MAX_PASSWORD_LENGTH
-from panther_like.accounts.authentication import AccountAuthentication
+from panther_like.accounts.account_auth import AccountAuthentication
 from panther_like.accounts.policy import check_new_password
-from panther_like.api import API
 from panther_like.exceptions import BadRequestAPIError
+from panther_like.http.request import Request
+from panther_like.http.response import Response
+from panther_like.login_state.one_time_tokens import PASSWORD_RESET, VERIFY_EMAIL, Grant
+from panther_like.login_state.tokens import changing_password
 from panther_like.mail import Message, is_address
-from panther_like.one_time_tokens import PASSWORD_RESET, VERIFY_EMAIL, Grant
-from panther_like.request import Request
-from panther_like.response import Response
+from panther_like.routing.api import API
 from panther_like.security.optional import OptionalAuth
-from panther_like.tokens import changing_password
+from panther_like.settings.accounts import MAX_PASSWORD_LENGTH
 
 MAX_NAME_LENGTH = 254
 MAX_TOKEN_LENGTH = 128

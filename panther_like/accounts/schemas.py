@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from panther_like.account_settings import MAX_PASSWORD_LENGTH
-from panther_like.usernames import MAX_USERNAME_LENGTH
+from panther_like.db.usernames import MAX_USERNAME_LENGTH
+from panther_like.settings.accounts import MAX_PASSWORD_LENGTH
 
 MAX_TOKEN_LENGTH = 8192
 MAX_SCOPE_LENGTH = 1000

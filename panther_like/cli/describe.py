@@ -17,7 +17,7 @@ def route_rows(app: Panther) -> list[tuple[str, str, str]]:
 
     A path whose methods are guarded differently (a public GET, a protected POST) gets a row per guard.
     """
-    from panther_like.websocket import WebsocketEndpoint
+    from panther_like.routing.websocket import WebsocketEndpoint
 
     rows = []
     for path, endpoint in app.router.routes:

@@ -1,7 +1,7 @@
 """Choosing the backend from the ``DATABASE`` setting.
 
 The app opens its database here when it is built; models reach it through
-the app (`panther_like.context.current_app`), request-time code through
+the app (`panther_like.common.context.current_app`), request-time code through
 ``request.app.database``.
 """
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from panther_like.db.backend import Database
+from panther_like.db.usernames import username_key
 from panther_like.exceptions import APIError
-from panther_like.usernames import username_key
 
 
 @dataclass

@@ -32,13 +32,13 @@ from typing import Any, ClassVar, Self
 import bson
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, model_validator
 
-from panther_like.context import current_app
+from panther_like.common.context import current_app
+from panther_like.crypto.passwords import hash_password, verify_password, verify_password_dummy
 from panther_like.db.backend import Collection, Database
+from panther_like.db.usernames import username_key
 from panther_like.db.values import check_document, find_problems, problem, refuse
 from panther_like.exceptions import APIError, ConfigError, DuplicateKeyError
-from panther_like.passwords import hash_password, verify_password, verify_password_dummy
-from panther_like.usernames import username_key
-from panther_like.validation import invalid
+from panther_like.http.validation import invalid
 
 # Which (collection, unique fields) pairs already have their indexes, per Database object.
 # Weak keys: a test that builds many apps does not keep their databases alive.
@@ -333,7 +333,7 @@ class BaseUser(Model):
     deactivating a user (``is_active=False``) stops their tokens as a logout would.
 
     ``username`` is shown as typed; ``username_key`` (its canonical form, see
-    `panther_like.usernames`) is what is unique and what a login looks up, so
+    `panther_like.db.usernames`) is what is unique and what a login looks up, so
     ``Bob`` cannot sign up next to ``bob``.
     """
 
@@ -411,7 +411,7 @@ class BaseUser(Model):
             raise
         await _user_changed(self.id)
         if 'password' in fields:
-            await current_app().password_changed(self.id)  # every earlier session ends (panther_like.tokens)
+            await current_app().password_changed(self.id)  # every earlier session ends (login_state.tokens)
 
     def allowed_scopes(self) -> frozenset[str]:
         """The JWT scopes this user may ask for at login (``scope`` of the OAuth2 password grant).

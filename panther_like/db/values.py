@@ -24,7 +24,7 @@ import math
 from typing import Any
 
 from panther_like.exceptions import ValidationAPIError
-from panther_like.validation import summary
+from panther_like.http.validation import summary
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -41,7 +41,7 @@ def problem(loc: list[str | int], msg: str, kind: str) -> dict[str, Any]:
 
 
 def refuse(what: str, problems: list[dict[str, Any]]) -> InvalidStoreValue:
-    """The 422 for `problems`, in the shape of `panther_like.validation.invalid`."""
+    """The 422 for `problems`, in the shape of `panther_like.http.validation.invalid`."""
     return InvalidStoreValue(f'Invalid {what}: {summary(problems, whole=what)}', problems)
 
 

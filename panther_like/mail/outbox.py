@@ -20,8 +20,8 @@ import asyncio
 from typing import Any
 
 from panther_like import audit
+from panther_like.http.request import HTTPConnection
 from panther_like.mail.base import MailDeliveryError, Mailer, Message
-from panther_like.request import HTTPConnection
 
 DRAIN_TIMEOUT = 10.0
 

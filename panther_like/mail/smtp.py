@@ -20,8 +20,8 @@ from typing import Any
 
 import aiosmtplib
 
-from panther_like.account_settings import LOOPBACK_HOSTS
 from panther_like.mail.base import Mailer, Message, is_address, option_error
+from panther_like.settings.accounts import LOOPBACK_HOSTS
 
 TLS_MODES = ('starttls', 'implicit', 'none')
 DEFAULT_PORTS = {'starttls': 587, 'implicit': 465, 'none': 25}

@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from panther_like.audit import register_credential_param
-from panther_like.context import current_app
+from panther_like.common.context import current_app
 from panther_like.exceptions import ConfigError
-from panther_like.request import HTTPConnection
+from panther_like.http.request import HTTPConnection
 from panther_like.security.base import AuthErrorResponse, SecurityObject
 from panther_like.security.csrf import (
     CSRF_COOKIE,

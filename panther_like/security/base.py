@@ -17,19 +17,15 @@ try; any other exception reaches the app's exception handlers.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from panther_like.common.concurrency import off_the_loop
 from panther_like.exceptions import AuthenticationAPIError
-from panther_like.request import HTTPConnection
-
-#: The protection space named in every ``WWW-Authenticate`` challenge the framework writes.
-REALM = 'api'
+from panther_like.http.request import HTTPConnection
 
 
 class AuthErrorResponse(BaseModel):
@@ -151,68 +147,3 @@ class SecurityObject:
 
 #: Ninja's name for the same thing.
 AuthBase = SecurityObject
-
-
-def off_the_loop(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    """User code that decides access, as a coroutine function; sync code runs in a worker thread.
-
-    A sync ``authenticate`` (or auth function, or permission) usually reads
-    a database or calls a service with a blocking client; run on the event
-    loop it would stall every other request meanwhile. An async one is
-    returned as it is, so it costs no thread hop. A sync function that
-    returns an awaitable (a lambda around a coroutine) is awaited too.
-    """
-    if inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(type(function).__call__):
-        return function
-
-    async def call(*args: Any, **kwargs: Any) -> Any:
-        result = await asyncio.to_thread(function, *args, **kwargs)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
-
-    return call
-
-
-def accepts(function: Callable[..., Any], count: int) -> bool:
-    """Whether `function` can be called with `count` positional arguments (True when it cannot be told)."""
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):
-        return True
-    try:
-        signature.bind(*([None] * count))
-    except TypeError:
-        return False
-    return True
-
-
-def describe(thing: Any) -> str:
-    """A name for people: ``module.qualname`` of a function or class, else of the object's class.
-
-    A bound method is named by the class it is bound to (an inherited ``authorization`` of ``IsStaff``
-    reads ``mod.IsStaff.authorization``).
-    """
-    if inspect.ismethod(thing):
-        owner = thing.__self__ if isinstance(thing.__self__, type) else type(thing.__self__)
-        return f'{owner.__module__}.{owner.__qualname__}.{thing.__name__}'
-    named = thing if isinstance(thing, type) or inspect.isroutine(thing) else type(thing)
-    return f'{getattr(named, "__module__", "?")}.{getattr(named, "__qualname__", repr(named))}'
-
-
-def quoted(value: str) -> str:
-    """A value safe inside an auth-param's quoted-string (RFC 9110 5.6.4)."""
-    return value.replace('\\', '').replace('"', "'").replace('\r', ' ').replace('\n', ' ')
-
-
-def bearer_challenge(realm: str = REALM, invalid_reason: str | None = None) -> str:
-    """The ``WWW-Authenticate`` value of an RFC 6750 bearer method (header or query parameter).
-
-    Without an error code when no credential was sent (section 3.1: a
-    client that did not know it had to authenticate), with
-    ``error="invalid_token"`` and the reason when one was sent and refused.
-    """
-    challenge = f'Bearer realm="{quoted(realm)}"'
-    if invalid_reason is not None:
-        challenge += f', error="invalid_token", error_description="{quoted(invalid_reason)}"'
-    return challenge

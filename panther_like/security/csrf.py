@@ -17,7 +17,7 @@ made by a page of this site:
   cannot be made without the key. Both values are compared in constant
   time.
 - When such a request says where it comes from (``Origin``), that must be
-  this site or one of ``TRUSTED_ORIGINS`` (`panther_like.origins`), even
+  this site or one of ``TRUSTED_ORIGINS`` (`panther_like.http.origins`), even
   with a correct token; ``Origin: null`` is foreign.
 - A websocket handshake authenticated by a cookie has no token to send
   (browsers cannot add headers to it, and CORS does not cover it): its
@@ -36,8 +36,8 @@ from typing import Any
 import orjson
 
 from panther_like.exceptions import AuthorizationAPIError
-from panther_like.origins import origin_allowed
-from panther_like.request import HTTPConnection
+from panther_like.http.origins import origin_allowed
+from panther_like.http.request import HTTPConnection
 
 SAFE_METHODS = frozenset({'GET', 'HEAD', 'OPTIONS', 'TRACE'})
 CSRF_COOKIE = 'csrftoken'

@@ -18,10 +18,11 @@ from __future__ import annotations
 import binascii
 from typing import Any, ClassVar
 
+from panther_like.db.usernames import username_key
 from panther_like.exceptions import APIError, AuthenticationAPIError
-from panther_like.request import HTTPConnection
-from panther_like.security.base import REALM, SecurityObject, bearer_challenge, quoted
-from panther_like.usernames import username_key
+from panther_like.http.request import HTTPConnection
+from panther_like.security.base import SecurityObject
+from panther_like.security.challenges import REALM, bearer_challenge, quoted
 
 #: What separates a scheme from its credentials (RFC 9110 section 11.4: ``auth-scheme 1*SP token68``).
 SP = ' '

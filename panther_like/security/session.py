@@ -22,14 +22,14 @@ import secrets
 import time
 from typing import Any
 
-from panther_like.context import current_app
+from panther_like.common.context import current_app
 from panther_like.exceptions import AuthorizationAPIError
-from panther_like.request import HTTPConnection
-from panther_like.response import Response
+from panther_like.http.request import HTTPConnection
+from panther_like.http.response import Response
+from panther_like.login_state.session_registry import WEB_SESSIONS_COLLECTION
 from panther_like.security.apikey import APIKeyCookie
 from panther_like.security.base import AuthErrorResponse
 from panther_like.security.csrf import CSRF_COOKIE, csrf_token, session_binding
-from panther_like.sessions import WEB_SESSIONS_COLLECTION
 
 SESSION_COLLECTION = WEB_SESSIONS_COLLECTION  # the rows `sessions.end_web_sessions` deletes on a password change
 SESSION_COOKIE = 'sessionid'

@@ -37,11 +37,11 @@ import pytest
 import pytest_asyncio
 
 from panther_like.app import Panther
-from panther_like.config import CONFIGS_ENV_VAR
+from panther_like.crypto.passwords import FAST_HASH_ENV
 from panther_like.exceptions import ValidationAPIError
-from panther_like.passwords import FAST_HASH_ENV
+from panther_like.http.validation import summary
+from panther_like.settings.config import CONFIGS_ENV_VAR
 from panther_like.testing.client import TestClient
-from panther_like.validation import summary
 
 TEST_USERNAME = 'testuser'
 TEST_PASSWORD = 'test-password'

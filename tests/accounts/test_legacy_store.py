@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from panther_like import ConfigError
+from panther_like.crypto.passwords import hash_password
 from panther_like.db.migrations import migrate_usernames
-from panther_like.passwords import hash_password
 from panther_like.testing import TestClient
 from tests.accounts.conftest import PASSWORD, login
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from panther_like.context import bind_app
+from panther_like.common.context import bind_app
 from panther_like.db import BaseUser, Database, Model, Operators, open_database
 from panther_like.db.backend import Collection
 from panther_like.exceptions import APIError, DuplicateKeyError, ValidationAPIError

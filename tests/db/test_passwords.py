@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from panther_like import passwords
-from panther_like.passwords import FAST_HASH_ENV, hash_password, verify_password
+from panther_like.crypto import passwords
+from panther_like.crypto.passwords import FAST_HASH_ENV, hash_password, verify_password
 
 
 def test_hash_is_argon2id_salted_and_not_the_password() -> None:

@@ -92,7 +92,7 @@ def test_default_embedded_path_is_in_the_working_directory(tmp_path: Path, monke
 
 
 async def test_a_model_used_before_any_app_is_built_is_a_clear_error() -> None:
-    from panther_like.context import bind_app
+    from panther_like.common.context import bind_app
     from panther_like.db import BaseUser
 
     bind_app(None)

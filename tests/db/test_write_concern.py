@@ -8,10 +8,10 @@ is that the framework asks for it whenever the server could be one.
 
 from __future__ import annotations
 
-from panther_like.changes import CHANGES_COLLECTION, SESSION, DatabaseChangeFeed
 from panther_like.db.mongo import MongoDatabase
-from panther_like.revocation import REVOCATION_COLLECTION, DatabaseRevocationStore
-from panther_like.sessions import SESSIONS_COLLECTION, SessionRegistry
+from panther_like.login_state.change_feed import CHANGES_COLLECTION, SESSION, DatabaseChangeFeed
+from panther_like.login_state.revocation import REVOCATION_COLLECTION, DatabaseRevocationStore
+from panther_like.login_state.session_registry import SESSIONS_COLLECTION, SessionRegistry
 from tests.servers import fresh_database_url
 
 

@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from panther_like.config import MAX_REVOCATION_TTL
+from panther_like.settings.config import MAX_REVOCATION_TTL
 from tests.e2e.helpers import assert_refused, new_user, signup, unique_username
 from tests.e2e.server import ExampleServer
 

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from panther_like.config import MAX_REVOCATION_TTL
-from panther_like.passwords import hash_password
+from panther_like.crypto.passwords import hash_password
+from panther_like.settings.config import MAX_REVOCATION_TTL
 from tests.e2e.admin import ExampleUser, as_admin
 from tests.e2e.helpers import User, assert_refused, basic, login, new_user
 from tests.e2e.server import ExampleServer, launch

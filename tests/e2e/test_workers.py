@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from panther_like import BaseUser, Panther
-from panther_like.config import MAX_REVOCATION_TTL
+from panther_like.settings.config import MAX_REVOCATION_TTL
 from panther_like.testing import TestClient
 from tests.e2e.helpers import User, assert_refused, new_user, served_by
 from tests.e2e.server import ExampleServer

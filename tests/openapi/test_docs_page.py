@@ -32,7 +32,7 @@ def test_static_assets_are_served_from_the_package(client, name):
 
 
 def test_swagger_ui_bundle_renders_openapi_3_1():
-    from panther_like.docs_page import swagger_ui_directory
+    from panther_like.openapi.page import swagger_ui_directory
 
     major = int(swagger_ui_directory().name.rsplit('-', 1)[1].split('.')[0])
     assert major >= 5  # Swagger UI 4 refuses a 3.1 document

@@ -130,7 +130,7 @@ def test_custom_responses_of_two_schemes_merge_with_one_of():
             return key
 
     app = Panther(settings_module(URLS={'x': API(auth=[Custom(), Plain()])(lambda request: {})}))
-    from panther_like.openapi import build_document
+    from panther_like.openapi.document import build_document
 
     document = build_document(app.router.routes, app.config.openapi)
     validate(document)
@@ -146,7 +146,7 @@ def test_empty_openapi_responses_documents_no_401():
         def authenticate(self, request, key):
             return key
 
-    from panther_like.openapi import build_document
+    from panther_like.openapi.document import build_document
 
     app = Panther(settings_module(URLS={'x': API(auth=Quiet())(lambda request: {})}))
     assert '401' not in build_document(app.router.routes, app.config.openapi)['paths']['/x']['get']['responses']
@@ -189,8 +189,8 @@ def test_example_document_is_valid_and_documents_the_jwt_classes(example_documen
 
 
 def test_query_param_jwt_class_is_documented_as_an_api_key_in_query():
-    from panther_like.authentications import QueryParamJWTAuthentication
-    from panther_like.openapi import describe
+    from panther_like.auth.authentication_classes import QueryParamJWTAuthentication
+    from panther_like.openapi.document import describe
 
     assert describe(QueryParamJWTAuthentication) == [('QueryParamJWTAuthentication', {
         'type': 'apiKey', 'in': 'query', 'name': 'authorization', 'description': 'An access JWT'})]

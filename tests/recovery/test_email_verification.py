@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from panther_like.throttle import ActionLimit
+from panther_like.login_state.throttle import ActionLimit
 from tests.recovery.setup import (
     address,
     bearer,

@@ -15,8 +15,8 @@ import secrets
 import pytest
 
 from panther_like.db.models import BaseUser
-from panther_like.one_time_tokens import TOKENS_COLLECTION
-from panther_like.throttle import ActionLimit
+from panther_like.login_state.one_time_tokens import TOKENS_COLLECTION
+from panther_like.login_state.throttle import ActionLimit
 from tests.recovery.setup import (
     PASSWORD,
     address,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from panther_like.exceptions import StoreUnavailableError
-from panther_like.one_time_tokens import OneTimeTokens
+from panther_like.login_state.one_time_tokens import OneTimeTokens
 from tests.recovery.setup import address, bearer, build_app, client_from_own_address, forgot, mail_settings, new_user
 from tests.servers import ServerUnavailable, start_mongo_wire, unavailable
 

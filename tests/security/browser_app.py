@@ -25,8 +25,8 @@ from datetime import timedelta
 from panther_like import API, Panther, Request, Response
 from panther_like.accounts import accounts_urls
 from panther_like.db.models import BaseUser
+from panther_like.routing.websocket import GenericWebsocket
 from panther_like.security import APIKeyCookie, APIKeyQuery, SessionAuth, login_session
-from panther_like.websocket import GenericWebsocket
 from tests.security.browser_names import (
     KEY_COOKIE_SECRET,
     QUERY_PARAM_NAMES,

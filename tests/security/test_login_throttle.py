@@ -22,10 +22,10 @@ import pytest
 
 from panther_like.db import open_database
 from panther_like.exceptions import ConfigError
-from panther_like.redis_connection import RedisConnection
-from panther_like.settings import ThrottleSettings
-from panther_like.settings import throttle_settings as settings_from
-from panther_like.throttle import DatabaseThrottleStore, RedisThrottleStore
+from panther_like.login_state.redis_connection import RedisConnection
+from panther_like.login_state.throttle import DatabaseThrottleStore, RedisThrottleStore
+from panther_like.settings.checks import ThrottleSettings
+from panther_like.settings.checks import throttle_settings as settings_from
 from tests.clock import ManualClock
 from tests.e2e.helpers import signup, unique_username
 from tests.e2e.server import ExampleServer, launch
@@ -270,7 +270,7 @@ def test_a_wrong_setting_is_a_config_error_naming_it(value) -> None:
 
 
 def test_a_misspelled_setting_name_is_a_config_error() -> None:
-    from panther_like import config
+    from panther_like.settings import config
     from tests.settings import settings_module
 
     with pytest.raises(ConfigError, match="did you mean 'LOGIN_THROTTLE'"):

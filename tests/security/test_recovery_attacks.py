@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from panther_like.throttle import ActionLimit
+from panther_like.login_state.throttle import ActionLimit
 from tests.e2e.server import ExampleServer
 from tests.mail_server import SMTPServer
 from tests.security.attack import Attacker

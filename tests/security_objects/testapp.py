@@ -13,8 +13,10 @@ import sys
 import types
 
 from panther_like import API, GenericAPI, Group, Panther, Request, Response
+from panther_like.common.sentinel import UNSET
 from panther_like.db.models import BaseUser
 from panther_like.exceptions import AuthenticationAPIError
+from panther_like.routing.websocket import GenericWebsocket
 from panther_like.security import (
     ANONYMOUS,
     APIKeyCookie,
@@ -29,8 +31,6 @@ from panther_like.security import (
     login_session,
     logout_session,
 )
-from panther_like.utils import UNSET
-from panther_like.websocket import GenericWebsocket
 
 SECRET = 'supersecret'
 CALLS: dict[str, int] = {'bearer': 0}

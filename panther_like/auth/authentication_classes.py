@@ -1,0 +1,184 @@
+"""The configuration-driven authentication classes named by ``AUTHENTICATION``.
+
+A class here is a template: `authentication(request)` returns the user or
+raises `AuthenticationAPIError`. The JWT classes are built on the
+per-route security objects (`panther_like.security`): each names, in
+`credential`, the security object that reads its token (the
+``Authorization`` header, a query parameter, a cookie) and writes its
+``WWW-Authenticate`` challenge, so a Bearer header is parsed by one parser
+and challenged by one writer whichever kind of ``auth=`` a route uses.
+Verifying the token, checking revocation and finding the user is the
+app's `TokenService` (``request.app.tokens``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from panther_like.common.context import current_app
+from panther_like.exceptions import AuthenticationAPIError
+from panther_like.http.request import HTTPConnection
+from panther_like.security.apikey import CSRF_COOKIE, CSRF_HEADER, APIKeyCookie, APIKeyQuery
+from panther_like.security.base import SecurityObject
+from panther_like.security.challenges import bearer_challenge
+from panther_like.security.csrf import jwt_binding
+from panther_like.security.http import HttpBearer
+
+ACCESS_JWT = 'An access JWT'
+
+
+class BaseAuthentication:
+    """Subclass and implement ``authentication(cls, request)`` (a classmethod or an instance method).
+
+    Return the user (any value but ``None``), or raise
+    `AuthenticationAPIError` with a short reason; returning ``None`` means
+    "not authenticated" and becomes a 401. ``request`` is a `Request` or,
+    for ``WS_AUTHENTICATION``, the `GenericWebsocket`.
+    """
+
+    #: Whether the class needs JWT settings (the app checks a key exists at build time).
+    uses_jwt: ClassVar[bool] = False
+    #: Whether it reads a cookie: a websocket handshake it admits must then come from no foreign Origin.
+    uses_cookies: ClassVar[bool] = False
+
+    @classmethod
+    async def authentication(cls, request: HTTPConnection) -> Any:
+        raise NotImplementedError(f'{cls.__qualname__} must implement authentication(request)')
+
+
+# -- where a JWT is read from -------------------------------------------------------------------
+
+
+class _AccessToken(SecurityObject):
+    """The decision every JWT credential shares: the app's token service verifies the token.
+
+    `resolve` is the template's, with the call to `authenticate` written out:
+    it runs on every authenticated request, and the service never answers None.
+    """
+
+    async def authenticate(self, request: HTTPConnection, token: str) -> Any:
+        return await request.app.tokens.authenticate(token, request)
+
+    async def resolve(self, request: HTTPConnection) -> Any:
+        token = self.get_credential(request)
+        if token is None:
+            raise self.missing()
+        try:
+            return await request.app.tokens.authenticate(token, request)
+        except AuthenticationAPIError as exc:
+            raise self.challenged(exc) from None
+
+
+class BearerJWT(_AccessToken, HttpBearer):
+    """An access JWT in ``Authorization: Bearer <jwt>`` (RFC 6750 section 2.1)."""
+
+    openapi_bearer_format = 'JWT'
+
+
+class QueryParamJWT(_AccessToken, APIKeyQuery):
+    """An access JWT in a query parameter (RFC 6750 section 2.3): how a browser websocket sends one.
+
+    The token alone (``?authorization=<jwt>``) or, as Panther's documentation
+    shows, with its scheme (``?authorization=Bearer%20<jwt>``).
+    """
+
+    def get_credential(self, request: HTTPConnection) -> str | None:
+        value = super().get_credential(request)
+        if value is None or ' ' not in value:
+            return value
+        scheme, _, token = value.partition(' ')
+        if scheme.lower() != 'bearer' or not token or ' ' in token:
+            raise self.invalid(f"Malformed query parameter {self.param_name!r}: send the token or 'Bearer <token>'")
+        return token
+
+    @property
+    def challenge(self) -> str:
+        return bearer_challenge()
+
+    def invalid_challenge(self, reason: str) -> str:
+        return bearer_challenge(invalid_reason=reason)
+
+    def missing_detail(self) -> str:
+        return f'Query parameter {self.param_name!r} is missing'
+
+    def openapi_scheme(self) -> dict[str, Any]:
+        return {**super().openapi_scheme(), 'description': ACCESS_JWT}
+
+
+class CookieJWT(_AccessToken, APIKeyCookie):
+    """An access JWT in a cookie; a ``refresh_token`` cookie alone is not a credential.
+
+    A browser sends cookies with requests other sites make it send, so by default an
+    unsafe method also needs header ``X-CSRFToken`` equal to cookie ``csrftoken`` (403
+    otherwise); ``CookieJWT('access_token', csrf=False)`` opts out.
+    """
+
+    def missing_detail(self) -> str:
+        return f'Cookie {self.param_name!r} is missing'
+
+    def csrf_binding(self, key: str) -> str | None:
+        return jwt_binding(key)  # the login session: one token across refreshes
+
+    def openapi_scheme(self) -> dict[str, Any]:
+        description = ACCESS_JWT
+        if self.csrf:
+            description += (f'; POST, PUT, PATCH and DELETE also need header {CSRF_HEADER} '
+                            f'equal to cookie {CSRF_COOKIE!r}')
+        return {**super().openapi_scheme(), 'description': description}
+
+
+# -- the classes a settings module names --------------------------------------------------------
+
+
+class BaseJWTAuthentication(BaseAuthentication):
+    """Reads the token with `credential`, then lets the app's `TokenService` decide.
+
+    A 401 carries the credential's challenge: without an error code when no
+    token was sent, with ``error="invalid_token"`` and the reason otherwise.
+    """
+
+    uses_jwt = True
+    #: The security object that finds the token and writes the challenge.
+    credential: ClassVar[SecurityObject]
+
+    @classmethod
+    async def authentication(cls, request: HTTPConnection) -> Any:
+        # A refusal is written to the audit log once, by the route's authenticator.
+        return await cls.credential.resolve(request)
+
+    @classmethod
+    def openapi_scheme(cls) -> dict[str, Any]:
+        return cls.credential.openapi_scheme()
+
+    @classmethod
+    async def refresh(cls, refresh_token: str) -> dict[str, str]:
+        """Exchange a refresh token (good once) for a new pair; see `TokenService.refresh`."""
+        return await current_app().tokens.refresh(refresh_token)
+
+    @classmethod
+    async def login(cls, user: Any) -> dict[str, str]:
+        return await current_app().tokens.login(user)
+
+
+class JWTAuthentication(BaseJWTAuthentication):
+    """``Authorization: Bearer <jwt>``: scheme case-insensitive, exactly two parts, one header."""
+
+    credential = BearerJWT()
+
+
+class QueryParamJWTAuthentication(BaseJWTAuthentication):
+    """``?authorization=<jwt>``: how a browser websocket, which cannot set headers, sends a token."""
+
+    credential = QueryParamJWT('authorization')
+
+
+class CookieJWTAuthentication(BaseJWTAuthentication):
+    """Cookie ``access_token``; POST, PUT, PATCH and DELETE also need ``X-CSRFToken`` == cookie ``csrftoken``.
+
+    A refusal of the CSRF check is a 403 with a JSON reason. To opt out (an API whose
+    cookies no browser holds), subclass with ``credential = CookieJWT('access_token', csrf=False)``.
+    A ``refresh_token`` cookie alone is not a credential.
+    """
+
+    credential = CookieJWT('access_token')
+    uses_cookies = True

@@ -1,0 +1,302 @@
+"""Login throttling that holds back a password guesser without locking the account's owner out.
+
+A limit per username alone is a switch anyone can flip: a few wrong
+passwords for ``victim``, from anywhere, and the owner's right password is
+refused too. So failures are counted three ways (`ActionLimit` has the
+numbers; ``LOGIN_THROTTLE`` sets them for login):
+
+- per username *and* address: the address that has been guessing gets
+  **429** with ``Retry-After`` for that username, even with the right
+  password, so a guess that happens to be right teaches it nothing; the
+  owner, elsewhere, is not affected;
+- per address: one client trying a few passwords on many accounts;
+- per username from all addresses, a slowdown rather than a refusal: after
+  a few failures within an hour, each further one must wait twice as long
+  as the one before, up to a cap. A guesser with many addresses gets a
+  bounded number of checks per hour (docs/security.md has the count),
+  while an address the username logged in from recently is not slowed at
+  all, and one address at its own limit cannot keep the username slowed
+  (the cap is below the pace the per-address limit allows).
+
+Why reserve before checking: `check` counts the attempt *before* the
+password is verified (and gives it back on success), so a burst of
+concurrent guesses cannot all pass a "fewer than N so far" test at once.
+Signup is counted too (`check_signup`): a taken username is answered
+409, which tells that the account exists, so each 409 counts like a failed
+login against the address's limit (``max_failures_per_address`` within
+``window``); past it the address gets 429. A signup that creates an
+account gives its count back. Only the address is counted: the owner of a
+name someone else tries to take is never held back by it.
+
+Why the same rules for `limit` (password-reset and verification e-mails):
+the same attacker could otherwise flood one mailbox, or spend the owner's
+budget of e-mails. The client address is the one `panther_like.http.client_address`
+derived (``TRUSTED_PROXIES``); IPv6 clients count per /64 network.
+
+Use it in a login view::
+
+    from panther_like.login_state.throttle import login_throttle
+
+    await login_throttle.check(request, username)          # 429 when over a limit
+    if user is None or not await user.verify_password(password):
+        await login_throttle.record_failure(request, username, user_id=user and user.id)
+        raise AuthenticationAPIError('Invalid username or password')
+    await login_throttle.reset(request, username)          # success: this address starts over
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+from panther_like import audit, status
+from panther_like.common.clock import SYSTEM_CLOCK, Clock
+from panther_like.exceptions import APIError
+from panther_like.http.client_address import address_group
+from panther_like.http.request import HTTPConnection
+from panther_like.login_state.redis_connection import RedisConnection
+from panther_like.login_state.throttle_stores import (
+    THROTTLE_COLLECTION,
+    DatabaseThrottleStore,
+    Hit,
+    RedisThrottleStore,
+    ThrottleStore,
+)
+from panther_like.settings.checks import SLOWDOWN_MEMORY, ThrottleSettings
+
+__all__ = [
+    'SLOWDOWN_MEMORY', 'THROTTLE_COLLECTION', 'ActionLimit', 'DatabaseThrottleStore', 'Hit', 'LoginThrottle',
+    'RedisThrottleStore', 'ThrottleStore', 'TooManyAttemptsAPIError', 'login_throttle',
+]
+_ATTEMPT = 'panther_like.login_attempt'
+_SIGNUP = 'panther_like.signup_attempt'
+_EPSILON = 1e-6  # float noise in clock arithmetic must not turn "exactly on time" into "too early"
+
+
+class TooManyAttemptsAPIError(APIError):
+    """429 with ``Retry-After``: too many failed logins (or requests of one kind) for a subject or an address."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, retry_after: int, what: str = 'failed login attempts') -> None:
+        super().__init__(
+            f'Too many {what}; try again in {retry_after} seconds', headers={'Retry-After': str(retry_after)},
+        )
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class ActionLimit:
+    """How often one kind of request may be made for one subject (a username, an e-mail address).
+
+    Within `window` seconds: at most `per_subject_and_address` from one
+    address for the subject, and `per_address` from one address whatever
+    the subject; past either, 429 for that address. From all addresses
+    together, the first `per_subject` within an hour pass freely; after
+    that each one must come twice as long after the latest as the one
+    before did (1 s, 2 s, 4 s ...), up to `max_delay` seconds. Keep
+    `max_delay` below ``window / per_subject_and_address``, so that one
+    address at its own limit cannot keep the subject slowed for everyone.
+    """
+
+    per_subject_and_address: int = 3
+    per_address: int = 30
+    window: int = 900
+    per_subject: int = 5
+    max_delay: int = 240
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f'ActionLimit.{field.name} must be a positive integer, not {value!r}')
+        if self.max_delay > SLOWDOWN_MEMORY:
+            raise ValueError(f'ActionLimit.max_delay must be at most {SLOWDOWN_MEMORY} seconds')
+
+    @classmethod
+    def for_login(cls, settings: ThrottleSettings) -> ActionLimit:
+        return cls(
+            per_subject_and_address=settings.max_failures, per_address=settings.max_failures_per_address,
+            window=settings.window, per_subject=settings.slow_down_after, max_delay=settings.max_delay,
+        )
+
+    def delay(self, earlier: int) -> int:
+        """Seconds the next request must wait after the latest, when `earlier` were made within the hour."""
+        if earlier < self.per_subject:
+            return 0
+        return min(2 ** min(earlier - self.per_subject, 31), self.max_delay)
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """The counters one request touches. What was typed is only ever stored hashed."""
+
+    subject: str
+    pair: str | None
+    address: str | None
+    known: str | None
+
+    @classmethod
+    def of(cls, request: HTTPConnection, action: str, subject: str) -> _Keys:
+        # Hashed: the counters never hold what someone typed (a password pasted into the username field).
+        digest = hashlib.sha256(subject.encode('utf-8', 'surrogatepass')).hexdigest()[:32]
+        client = request.client
+        if not client or not client[0]:
+            return cls(f'{action}:subject:{digest}', None, None, None)
+        group = address_group(client[0])
+        return cls(f'{action}:subject:{digest}', f'{action}:pair:{digest}:{group}', f'{action}:addr:{group}',
+                   f'{action}:known:{digest}:{group}')
+
+
+class LoginThrottle:
+    """The app's throttle (``request.app.login_throttle``); see the module docstring."""
+
+    def __init__(self, settings: ThrottleSettings | None, store: ThrottleStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.login_limit = ActionLimit.for_login(settings) if settings is not None else None
+
+    @classmethod
+    def build(
+        cls, settings: ThrottleSettings | None, database: Any, redis: RedisConnection | None, *,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> LoginThrottle:
+        if redis is not None:
+            return cls(settings, RedisThrottleStore(redis, clock=clock))
+        return cls(settings, DatabaseThrottleStore(database, clock=clock))
+
+    async def check(self, request: HTTPConnection, username: str) -> None:
+        """Reserve one attempt for `username` from this client, or raise 429 (`TooManyAttemptsAPIError`)."""
+        if self.settings is None or self.login_limit is None:
+            return
+        taken = await self._take(
+            request, _Keys.of(request, 'login', username), self.login_limit, event='login.throttled',
+            what='failed login attempts', noun='username', known_addresses=self.settings.known_address_ttl > 0,
+        )
+        request.scope.setdefault('state', {})[_ATTEMPT] = taken
+
+    async def check_signup(self, request: HTTPConnection) -> None:
+        """Reserve one signup for this client's address, or raise 429; `signup_succeeded` gives it back."""
+        if self.login_limit is None:
+            return
+        key = _Keys.of(request, 'signup', '').address
+        if key is None:
+            return
+        limit = self.login_limit
+        hit = await self.store.hit(key, limit.window)
+        taken = [(key, hit.receipt)]
+        if hit.count > limit.per_address:
+            retry_after = await self.store.retry_after(key, limit.per_address, limit.window)
+            await self._refuse(request, taken, retry_after, event='signup.throttled', what='signups of taken usernames',
+                               reason='too many signups of taken usernames from this address')
+        request.scope.setdefault('state', {})[_SIGNUP] = taken
+
+    async def signup_succeeded(self, request: HTTPConnection) -> None:
+        """The signup created an account (or was refused for a reason that tells nothing): not counted."""
+        for key, receipt in request.scope.get('state', {}).pop(_SIGNUP, []):
+            await self.store.undo(key, receipt)
+
+    async def limit(
+        self, request: HTTPConnection, action: str, subject: str, limit: ActionLimit = ActionLimit()
+    ) -> None:
+        """Count one `action` request (``'password_reset'``, ``'verify'``) for `subject` from this client.
+
+        429 with ``Retry-After`` once this address is over its limits, or while the subject
+        is slowed down (see `ActionLimit`); a request refused this way is not counted. Every
+        request that passes counts: there is no success to give it back.
+        """
+        await self._take(request, _Keys.of(request, action, subject), limit, event=f'{action}.throttled',
+                         what='requests', noun='subject', known_addresses=False)
+
+    async def _take(
+        self, request: HTTPConnection, keys: _Keys, limit: ActionLimit, *, event: str, what: str, noun: str,
+        known_addresses: bool,
+    ) -> list[tuple[str, Any]]:
+        """One hit on each counter, or none at all and a 429 when one of them says no."""
+        taken: list[tuple[str, Any]] = []
+        for key, most, scope in ((keys.pair, limit.per_subject_and_address, f'for this {noun} from this address'),
+                                 (keys.address, limit.per_address, 'from this address')):
+            if key is None:
+                continue
+            hit = await self.store.hit(key, limit.window)
+            taken.append((key, hit.receipt))
+            if hit.count > most:
+                retry_after = await self.store.retry_after(key, most, limit.window)
+                await self._refuse(request, taken, retry_after, event=event, what=what,
+                                   reason=f'too many {what} {scope}')
+        hit = await self.store.hit(keys.subject, SLOWDOWN_MEMORY)
+        taken.append((keys.subject, hit.receipt))
+        wait = _wait(hit, limit)
+        if wait > 0:
+            if known_addresses and keys.known is not None and await self.store.remembers(keys.known):
+                await self.store.undo(keys.subject, hit.receipt)  # the owner's usual address: not slowed
+                taken.pop()
+            else:
+                await self._refuse(request, taken, max(1, math.ceil(wait - _EPSILON)), event=event, what=what,
+                                   reason=f'{what} for this {noun} slowed down')
+        return taken
+
+    async def _refuse(
+        self, request: HTTPConnection, taken: list[tuple[str, Any]], retry_after: int, *, event: str, what: str,
+        reason: str,
+    ) -> None:
+        for key, receipt in taken:
+            await self.store.undo(key, receipt)
+        audit.log_event(event, request=request, reason=reason, retry_after=retry_after)
+        raise TooManyAttemptsAPIError(retry_after, what)
+
+    async def record_failure(self, request: HTTPConnection, username: str, *, user_id: str | None = None) -> None:
+        """The reserved attempt failed: it keeps counting until its window passes. Logged for audit."""
+        audit.log_event('login.failure', request=request, reason='invalid username or password', user_id=user_id)
+
+    async def reset(self, request: HTTPConnection, username: str) -> None:
+        """A successful login: this address starts over for `username`, and is remembered as the owner's.
+
+        The attempt's reservations are given back, but the address's failures on
+        other usernames still count (logging in to one's own account between
+        guesses at others resets nothing), and the username's failures from
+        other addresses keep slowing them: the owner does not need it lifted,
+        and lifting it would hand a guesser a fresh budget at every login.
+        """
+        if self.settings is None:
+            return
+        keys = _Keys.of(request, 'login', username)
+        for key, receipt in request.scope.get('state', {}).pop(_ATTEMPT, []):
+            if key != keys.pair:
+                await self.store.undo(key, receipt)
+        if keys.pair is not None:
+            await self.store.clear(keys.pair)
+        if keys.known is not None and self.settings.known_address_ttl > 0:
+            await self.store.remember(keys.known, self.settings.known_address_ttl)
+
+
+def _wait(hit: Hit, limit: ActionLimit) -> float:
+    """How much longer the subject's `hit` should have waited after the latest other one (0: not at all)."""
+    delay = limit.delay(hit.count - 1)
+    if delay == 0 or hit.latest_other is None:
+        return 0.0
+    wait = hit.latest_other + delay - hit.at
+    return wait if wait > _EPSILON else 0.0
+
+
+class _RequestThrottle:
+    """``login_throttle``: the throttle of the app serving the request, for views to call."""
+
+    async def check(self, request: HTTPConnection, username: str) -> None:
+        await request.app.login_throttle.check(request, username)
+
+    async def record_failure(self, request: HTTPConnection, username: str, *, user_id: str | None = None) -> None:
+        await request.app.login_throttle.record_failure(request, username, user_id=user_id)
+
+    async def reset(self, request: HTTPConnection, username: str) -> None:
+        await request.app.login_throttle.reset(request, username)
+
+    async def limit(
+        self, request: HTTPConnection, action: str, subject: str, limit: ActionLimit = ActionLimit()
+    ) -> None:
+        await request.app.login_throttle.limit(request, action, subject, limit)
+
+
+login_throttle = _RequestThrottle()

@@ -1,0 +1,323 @@
+"""The OpenAPI 3.1 document served at ``/openapi.json``, built from the router once.
+
+What it documents, and why it is shaped this way:
+
+- every HTTP route and method, with ``{name}`` path parameters;
+- ``components.securitySchemes`` for every scheme in use: the security
+  objects, and the configuration-driven JWT classes (header bearer, query
+  parameter, cookie). Ninja names a scheme after its class, so two
+  ``APIKeyHeader`` instances with different headers collide and one
+  silently wins. Here a class name is used as is while it stands for one
+  scheme, and suffixed with a hash of the scheme's parameters as soon as
+  it stands for two, so names are unique and stable across runs;
+- per-operation ``security``: a list is an OR of alternatives (each with
+  the route's JWT ``scopes``), plus ``{}`` when authentication is optional;
+- the auth error responses (401, and 403 when a scheme, a permission or a
+  scope can refuse) with their JSON model, taken from each scheme's
+  ``openapi_responses`` and merged with ``oneOf`` when they differ;
+- what each operation takes and gives, from its `Contract` (``@API(input=...,
+  output=..., status_code=...)``): the request body (JSON, and a form when
+  the operation takes one), the success response, the 400 of a body that is
+  not JSON and the 422 (``{"detail", "errors"}``) of one that does not fit
+  the model;
+- all of it per operation: one path may have a public GET and a protected
+  POST, each documented with its own security and error responses;
+- an OAuth2 password flow when a route is an OAuth2 token endpoint (its
+  target has ``openapi_oauth2_token_endpoint = True``, as the accounts
+  ``login`` does): ``/docs``' Authorize button then logs in with a username
+  and a password, and every operation that takes a bearer JWT accepts it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, TypeAdapter
+
+from panther_like.exceptions import ConfigError
+from panther_like.http.request import FORM_CONTENT_TYPE
+from panther_like.routing.api import BODY_METHODS, Contract, FunctionAPI, HTTPEndpoint, Operation
+from panther_like.routing.router import PARAMETER
+from panther_like.security.base import AuthErrorResponse, SecurityObject
+from panther_like.settings.checks import OpenAPISettings
+
+OPENAPI_VERSION = '3.1.0'
+STATUS_DESCRIPTIONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
+                       422: 'Validation Error'}
+OAUTH2_SCHEME = 'OAuth2PasswordBearer'
+DEFAULT_AUTH_RESPONSES: Mapping[int, Any] = {401: AuthErrorResponse}
+
+
+class FieldError(BaseModel):
+    """One problem of a 422: where (``["email"]``, ``["items", 0, "price"]``), what, and its pydantic type."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorResponse(BaseModel):
+    """The body of a 422 (`panther_like.http.validation.invalid`): a sentence, and each field's problem."""
+
+    detail: str
+    errors: list[FieldError]
+
+
+# -- schemes ----------------------------------------------------------------------------------
+
+
+def describe(source: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``(base name, Security Scheme Object)`` for each wire scheme `source` accepts; [] if unknown.
+
+    A class or object may say what it accepts with ``openapi_scheme()``
+    (one scheme) or ``openapi_security`` (a list of sources, alternatives),
+    the way the example's header-or-cookie class does.
+    """
+    alternatives = getattr(source, 'openapi_security', None)
+    if alternatives is not None:
+        return [entry for item in alternatives for entry in describe(item)]
+    name = source.__name__ if isinstance(source, type) else type(source).__name__
+    if isinstance(source, SecurityObject):
+        return [(name, source.openapi_scheme())]
+    hook = getattr(source, 'openapi_scheme', None)
+    if callable(hook):
+        return [(getattr(source, '__name__', name), hook())]
+    return []
+
+
+def auth_responses(source: Any) -> Mapping[int, Any]:
+    return getattr(source, 'openapi_responses', DEFAULT_AUTH_RESPONSES)
+
+
+def _canonical(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+class _SchemeNames:
+    """Unique, stable names: the class name alone while it means one scheme, name + hash once it means two."""
+
+    def __init__(self) -> None:
+        self._by_base: dict[str, dict[bytes, dict[str, Any]]] = {}
+
+    def add(self, base: str, scheme: dict[str, Any]) -> None:
+        self._by_base.setdefault(base, {})[_canonical(scheme)] = scheme
+
+    def name(self, base: str, scheme: dict[str, Any]) -> str:
+        variants = self._by_base[base]
+        if len(variants) == 1:
+            return base
+        return f'{base}_{hashlib.sha256(_canonical(scheme)).hexdigest()[:8]}'
+
+    def components(self) -> dict[str, dict[str, Any]]:
+        return {
+            self.name(base, scheme): scheme for base, variants in self._by_base.items() for scheme in variants.values()
+        }
+
+
+# -- response models ----------------------------------------------------------------------------
+
+
+class _Schemas:
+    """``components.schemas``: pydantic models by name (a hash suffix on a name clash), dicts inline."""
+
+    def __init__(self) -> None:
+        self.components: dict[str, Any] = {}
+        self._names: dict[type, str] = {}
+
+    def ref(self, model: Any) -> dict[str, Any]:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            name = self._names.get(model)
+            if name is None:
+                schema = model.model_json_schema(ref_template='#/components/schemas/{model}')
+                for def_name, definition in schema.pop('$defs', {}).items():
+                    self.components.setdefault(def_name, definition)
+                name = model.__name__
+                if name in self.components and self.components[name] != schema:
+                    name = f'{name}_{hashlib.sha256(_canonical(schema)).hexdigest()[:8]}'
+                self.components[name] = schema
+                self._names[model] = name
+            return {'$ref': f'#/components/schemas/{name}'}
+        if isinstance(model, Mapping):
+            return dict(model)
+        try:  # list[Item], Item | None, ...: what pydantic can describe
+            schema = TypeAdapter(model).json_schema(ref_template='#/components/schemas/{model}')
+        except Exception:
+            raise ConfigError(
+                'openapi_responses', model, f'{model!r} is not a pydantic model or a JSON schema dict'
+            ) from None
+        for def_name, definition in schema.pop('$defs', {}).items():
+            self.components.setdefault(def_name, definition)
+        return schema
+
+
+def _merge_responses(
+    by_status: dict[int, list[dict[str, Any]]], descriptions: Mapping[int, str] | None = None
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status_code in sorted(by_status):
+        unique: list[dict[str, Any]] = []
+        for schema in by_status[status_code]:
+            if schema not in unique:
+                unique.append(schema)
+        schema = unique[0] if len(unique) == 1 else {'oneOf': unique}
+        description = (descriptions or {}).get(status_code) or STATUS_DESCRIPTIONS.get(status_code, 'Error')
+        responses[str(status_code)] = {
+            'description': description,
+            'content': {'application/json': {'schema': schema}},
+        }
+    return responses
+
+
+def _request_body(contract: Contract, schemas: _Schemas) -> dict[str, Any]:
+    if contract.input is None:
+        return {'required': False, 'content': {'application/json': {'schema': {}}}}
+    schema = schemas.ref(contract.input)
+    content = {'application/json': {'schema': schema}}
+    if contract.form:
+        content[FORM_CONTENT_TYPE] = {'schema': schema}
+    return {'required': True, 'content': content}
+
+
+def _success(contract: Contract, schemas: _Schemas) -> dict[str, Any]:
+    response: dict[str, Any] = {'description': 'Successful Response'}
+    if contract.status_code != 204:
+        schema = {} if contract.output is None else schemas.ref(contract.output)
+        response['content'] = {'application/json': {'schema': schema}}
+    return {str(contract.status_code): response}
+
+
+def _is_bearer_jwt(scheme: dict[str, Any]) -> bool:
+    return scheme.get('type') == 'http' and str(scheme.get('scheme', '')).lower() == 'bearer'
+
+
+def _oauth2_scheme(token_path: str, scopes: set[str]) -> dict[str, Any]:
+    return {
+        'type': 'oauth2',
+        'description': 'Log in with a username and a password (OAuth2 password grant); '
+                       'the access token is then sent as a bearer token',
+        'flows': {'password': {'tokenUrl': _openapi_path(token_path), 'scopes': {s: s for s in sorted(scopes)}}},
+    }
+
+
+# -- the document --------------------------------------------------------------------------------
+
+
+def _openapi_path(path: str) -> str:
+    return '/' + PARAMETER.sub(r'{\1}', path)
+
+
+def _operation_id(method: str, path: str) -> str:
+    cleaned = ''.join(ch if ch.isalnum() else '_' for ch in path).strip('_') or 'root'
+    return f'{method.lower()}_{cleaned}'
+
+
+def _summary(endpoint: HTTPEndpoint, method: str) -> str:
+    source = endpoint.operations[method].source
+    if isinstance(source, FunctionAPI):
+        doc, name = source.function.__doc__, source.function.__name__
+    else:  # a GenericAPI class, or the framework's own route objects (health, docs)
+        handler = getattr(source, method.lower(), None)
+        doc = getattr(handler, '__doc__', None) or getattr(source, '__doc__', None)
+        name = getattr(source, '__name__', None) or _operation_id(method, endpoint.path)
+    if doc and doc.strip():
+        return doc.strip().splitlines()[0]
+    return name.replace('_', ' ').strip().capitalize()
+
+
+def _operations(endpoint: HTTPEndpoint) -> list[tuple[str, Operation]]:
+    return [(method, operation) for method, operation in endpoint.operations.items() if method != 'HEAD']
+
+
+def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> dict[str, Any]:
+    """The OpenAPI document of `routes` (the router's ``(path, endpoint)`` pairs)."""
+    names = _SchemeNames()
+    schemas = _Schemas()
+    endpoints = [
+        (path, endpoint) for path, endpoint in routes
+        if isinstance(endpoint, HTTPEndpoint) and getattr(endpoint.target, 'include_in_schema', True)
+    ]
+    described: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for _, endpoint in endpoints:
+        for _, operation in _operations(endpoint):
+            if id(operation.guard) in described:
+                continue
+            authenticator = operation.guard.authenticator
+            entries = [entry for source in (authenticator.sources if authenticator else ())
+                       for entry in describe(source)]
+            described[id(operation.guard)] = entries
+            for base, scheme in entries:
+                names.add(base, scheme)
+
+    token_path = next((path for path, endpoint in endpoints
+                       if any(getattr(operation.source, 'openapi_oauth2_token_endpoint', False)
+                              for _, operation in _operations(endpoint))), None)
+    all_scopes: set[str] = set()
+    paths: dict[str, Any] = {}
+    for path, endpoint in endpoints:
+        parameters = [
+            {'name': name, 'in': 'path', 'required': True, 'schema': {'type': 'string'}}
+            for name in PARAMETER.findall(path)
+        ]
+        tag = path.split('/', 1)[0]
+        operations: dict[str, Any] = {}
+        for method, declared in _operations(endpoint):
+            authenticator = declared.guard.authenticator
+            scopes = list(declared.scopes)
+            all_scopes.update(scopes)
+            security: list[dict[str, list[str]]] = []
+            for base, scheme in described[id(declared.guard)]:
+                requirement = {names.name(base, scheme): scopes}
+                if requirement not in security:
+                    security.append(requirement)
+                if token_path is not None and _is_bearer_jwt(scheme) and {OAUTH2_SCHEME: scopes} not in security:
+                    security.append({OAUTH2_SCHEME: scopes})
+            errors: dict[int, list[dict[str, Any]]] = {}
+            if authenticator is not None:
+                for source in authenticator.sources:
+                    for status_code, model in auth_responses(source).items():
+                        if authenticator.optional and status_code == 401:
+                            continue  # optional: a failed credential means anonymous, never a 401
+                        errors.setdefault(int(status_code), []).append(schemas.ref(model))
+            if declared.guard.permissions:  # permissions and scopes are both refused with 403
+                errors.setdefault(403, []).append(schemas.ref(AuthErrorResponse))
+            contract = declared.contract
+            if contract.input is not None:
+                errors.setdefault(400, []).append(schemas.ref(AuthErrorResponse))
+                errors.setdefault(422, []).append(schemas.ref(ValidationErrorResponse))
+            for status_code in contract.responses:
+                errors.setdefault(int(status_code), []).append(schemas.ref(AuthErrorResponse))
+            operation: dict[str, Any] = {
+                'operationId': _operation_id(method, path),
+                'summary': _summary(endpoint, method),
+                'responses': {**_success(contract, schemas), **_merge_responses(errors, contract.responses)},
+            }
+            if tag and '<' not in tag:
+                operation['tags'] = [tag]
+            if parameters:
+                operation['parameters'] = parameters
+            if method in BODY_METHODS or contract.input is not None:
+                operation['requestBody'] = _request_body(contract, schemas)
+            if authenticator is not None and security:
+                operation['security'] = [*security, {}] if authenticator.optional else security
+            operations[method.lower()] = operation
+        if operations:
+            paths[_openapi_path(path)] = operations
+
+    info: dict[str, Any] = {'title': settings.title, 'version': settings.version}
+    if settings.description:
+        info['description'] = settings.description
+    components: dict[str, Any] = {}
+    schemes = names.components()
+    if token_path is not None:
+        schemes[OAUTH2_SCHEME] = _oauth2_scheme(token_path, all_scopes)
+    if schemes:
+        components['securitySchemes'] = schemes
+    if schemas.components:
+        components['schemas'] = schemas.components
+    document: dict[str, Any] = {'openapi': OPENAPI_VERSION, 'info': info, 'paths': paths}
+    if components:
+        document['components'] = components
+    return document

@@ -1,0 +1,218 @@
+"""`GenericWebsocket`: subclass it, override `connect` and `receive`.
+
+Authentication happens before `connect` runs. A connection that fails it
+is refused during the handshake with close code 1008 (policy violation),
+which uvicorn answers with HTTP 403: the socket never opens, so it can
+never receive a message. Closing is idempotent, so a failing permission
+and a handler that closes too cannot close twice.
+
+Cross-site websocket hijacking: a browser sends a site's cookies with a
+handshake whatever page opens the socket, and CORS does not apply. So when
+the route's authentication reads a cookie (``uses_cookies``: the cookie
+JWT class, `APIKeyCookie`, `SessionAuth`; a custom class or callable that
+sets it counts for every cookie) and the handshake carries that cookie,
+its ``Origin`` must be this site or one of ``TRUSTED_ORIGINS``
+(`panther_like.http.origins`), else it is refused (403) before anything else
+runs. A handshake without ``Origin`` is no browser's, and a token in the
+query string or a header is not sent by a browser on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from panther_like import audit, status
+from panther_like.auth.chain import Authenticator
+from panther_like.auth.guard import AuthOverride, Guard
+from panther_like.common.sentinel import UNSET
+from panther_like.exceptions import APIError
+from panther_like.http.origins import origin_allowed
+from panther_like.http.request import HTTPConnection
+from panther_like.http.response import render
+from panther_like.http.validation import invalid
+from panther_like.settings.config import Config
+
+logger = logging.getLogger('panther_like')
+MAX_REASON_BYTES = 123  # RFC 6455 5.5: a close frame's payload is at most 125 bytes
+
+
+def _close_reason(reason: str) -> str:
+    return reason.encode('utf-8')[:MAX_REASON_BYTES].decode('utf-8', 'ignore')
+
+
+class GenericWebsocket(HTTPConnection):
+    """One websocket connection. ``self.user`` is the authenticated user when ``auth = True``."""
+
+    auth: Any = UNSET
+    permissions: Sequence[Any] | None = None
+    scopes: Sequence[str] | None = None
+
+    def __init__(self, scope: Mapping[str, Any], receive: Any, send: Any) -> None:
+        super().__init__(scope)
+        self._asgi_receive = receive
+        self._asgi_send = send
+        self.accepted = False
+        self.closed = False
+
+    async def connect(self) -> None:
+        """Called once, after authentication; the default accepts."""
+        await self.accept()
+
+    async def receive(self, data: Any) -> None:
+        """Called for each message: parsed JSON when the text is JSON, else the text or bytes."""
+
+    async def disconnect(self, code: int) -> None:
+        """Called when the client goes away."""
+
+    async def accept(self, subprotocol: str | None = None, headers: Mapping[str, str] | None = None) -> None:
+        if self.accepted or self.closed:
+            return
+        message: dict[str, Any] = {'type': 'websocket.accept', 'subprotocol': subprotocol}
+        if headers:
+            message['headers'] = [(k.lower().encode('latin-1'), v.encode('latin-1')) for k, v in headers.items()]
+        await self._asgi_send(message)
+        self.accepted = True
+
+    async def send(self, data: Any) -> None:
+        if isinstance(data, bytes):
+            await self._asgi_send({'type': 'websocket.send', 'bytes': data})
+        elif isinstance(data, str):
+            await self._asgi_send({'type': 'websocket.send', 'text': data})
+        else:
+            await self._asgi_send({'type': 'websocket.send', 'text': render(data).decode()})
+
+    async def close(self, code: int = status.WS_1000_NORMAL_CLOSURE, reason: str = '') -> None:
+        if self.closed:
+            return
+        self.closed = True
+        await self._asgi_send({'type': 'websocket.close', 'code': code, 'reason': _close_reason(reason)})
+
+    async def serve(self) -> None:
+        """Run `connect`, then feed messages to `receive` until either side closes."""
+        await self.connect()
+        if not self.accepted:
+            await self.close(status.WS_1008_POLICY_VIOLATION, 'Connection was not accepted')
+        while not self.closed:
+            message = await self._asgi_receive()
+            kind = message['type']
+            if kind == 'websocket.receive':
+                await self.receive(_decode(message))
+            elif kind == 'websocket.disconnect':
+                self.closed = True
+                await self.disconnect(message.get('code', status.WS_1000_NORMAL_CLOSURE))
+
+
+def _decode(message: Mapping[str, Any]) -> Any:
+    text = message.get('text')
+    if text is None:
+        return message.get('bytes') or b''
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
+
+
+class WebsocketEndpoint:
+    """A websocket route as the app serves it."""
+
+    __slots__ = ('guard', 'origin_cookies', 'path', 'target')
+
+    def __init__(self, path: str, target: type[GenericWebsocket], guard: Guard) -> None:
+        self.path = path
+        self.target = target
+        self.guard = guard
+        #: The cookies the authentication reads (``ANY_COOKIE``: some, unnamed; empty: none): a handshake
+        #: carrying one must come from no foreign Origin.
+        self.origin_cookies = cookies_read_by(guard.authenticator)
+
+    @classmethod
+    def build(
+        cls, path: str, target: type[GenericWebsocket], config: Config, default_auth: Any = UNSET
+    ) -> WebsocketEndpoint:
+        """`default_auth`: the URL group's (or ``DEFAULT_AUTH``), used when the class does not set ``auth``."""
+        where = f'websocket {path!r}'
+        auth = default_auth if target.auth is UNSET else target.auth
+        return cls(path, target, Guard.build(auth, target.permissions, target.scopes, config, where=where,
+                                             websocket=True))
+
+    async def serve(
+        self, scope: Mapping[str, Any], receive: Any, send: Any, params: dict[str, str],
+        override: AuthOverride | None = None,
+    ) -> None:
+        """Admit the handshake through the route's guard (refusing it before accepting), then run the socket."""
+        first = await receive()
+        if first['type'] != 'websocket.connect':
+            return
+        connection = self.target(scope, receive, send)
+        connection.path_params = params
+        if self.origin_cookies and self._carries_a_credential_cookie(connection) and not origin_allowed(connection):
+            audit.log_event('auth.failure', request=connection, reason='cross-site websocket (foreign Origin)')
+            await connection.close(status.WS_1008_POLICY_VIOLATION,
+                                   'Cross-site websocket connection refused (Origin is not this site)')
+            return
+        try:
+            await self.guard.admit(connection, override)
+        except APIError as exc:
+            await connection.close(_close_code(exc), exc.detail)
+            return
+        except Exception:  # a custom authenticator's own error: refuse, log, never leave the handshake hanging
+            logger.exception('websocket %s: authentication failed with an error', self.path)
+            await connection.close(status.WS_1011_INTERNAL_ERROR, 'Internal error')
+            return
+        try:
+            await connection.serve()
+        except ValidationError as exc:  # a message that fails a model: the client's mistake, said in the reason
+            await connection.close(status.WS_1008_POLICY_VIOLATION, invalid(exc, 'input').detail)
+        except APIError as exc:
+            await connection.close(_close_code(exc), exc.detail)
+        except Exception:
+            logger.exception('websocket %s failed', self.path)
+            await connection.close(status.WS_1011_INTERNAL_ERROR, 'Internal error')
+
+    def _carries_a_credential_cookie(self, connection: HTTPConnection) -> bool:
+        if 'cookie' not in connection.headers:
+            return False
+        if ANY_COOKIE in self.origin_cookies:
+            return True
+        cookies = connection.cookies
+        return any(name in cookies for name in self.origin_cookies)
+
+
+ANY_COOKIE = '*'
+
+
+def cookies_read_by(authenticator: Authenticator | None) -> frozenset[str]:
+    """The cookie names the sources of `authenticator` read; ``ANY_COOKIE`` for a source flagged ``uses_cookies``
+    that names none (a custom class or callable)."""
+    if authenticator is None:
+        return frozenset()
+    names: set[str] = set()
+    for source in authenticator.sources:
+        credential = getattr(source, 'credential', None)  # a JWT class reads through its credential
+        reader = credential if getattr(credential, 'uses_cookies', False) else source
+        if not getattr(reader, 'uses_cookies', False):
+            continue
+        name = getattr(reader, 'param_name', None) if getattr(reader, 'openapi_in', None) == 'cookie' else None
+        names.add(name if isinstance(name, str) and name else ANY_COOKIE)
+    return frozenset(names)
+
+
+def _close_code(exc: APIError) -> int:
+    """1013 (try again later) for an unavailable store, else 1008 (policy violation)."""
+    if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        return status.WS_1013_TRY_AGAIN_LATER
+    return status.WS_1008_POLICY_VIOLATION
+
+
+def is_websocket_class(target: Any) -> bool:
+    return isinstance(target, type) and issubclass(target, GenericWebsocket)
+
+
+def refuse(reason: str) -> dict[str, Any]:
+    return {'type': 'websocket.close', 'code': status.WS_1008_POLICY_VIOLATION, 'reason': _close_reason(reason)}
+

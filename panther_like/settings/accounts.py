@@ -1,0 +1,170 @@
+"""The settings of the ready-made account routes: ``ACCOUNTS``, ``MAILER`` and ``ACCOUNT_EMAILS``.
+
+Checked like every structured setting (see `panther_like.settings.checks`): each
+into a frozen value, every mistake a `ConfigError` naming the setting, the
+value and the reason, before the app serves a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from panther_like.exceptions import ConfigError
+from panther_like.settings.checks import reject_unknown_keys, seconds
+
+#: No password longer than this is hashed, whatever ``ACCOUNTS['password_max_length']`` says.
+MAX_PASSWORD_LENGTH = 4096
+ACCOUNTS_KEYS = frozenset({
+    'cookies', 'cookie_secure', 'require_verified', 'password_min_length', 'password_max_length',
+    'refuse_common_passwords',
+})
+DEFAULT_MAILER = 'panther_like.mail.ConsoleMailer'
+ACCOUNT_EMAILS_KEYS = frozenset({'reset_url', 'verify_url', 'reset_life_time', 'verify_life_time'})
+DEFAULT_ONE_TIME_LIFE = timedelta(minutes=15)
+#: Hosts a link may reach over plain http: the developer's own machine.
+LOOPBACK_HOSTS = frozenset({'localhost', '127.0.0.1', '::1'})
+
+
+@dataclass(frozen=True, slots=True)
+class AccountsSettings:
+    """The ``ACCOUNTS`` setting: how the ready-made account routes (`panther_like.accounts`) behave.
+
+    `cookies`: login and refresh also set ``access_token``, ``refresh_token`` and
+    ``csrftoken`` cookies for browsers, and the routes accept the access token from its
+    cookie (with the CSRF check). `cookie_secure`: mark them ``Secure`` (False only for a
+    site served over plain http). `require_verified`: refuse login until ``is_verified``.
+    The password policy: at least `password_min_length` characters, at most
+    `password_max_length`, not the username, and (`refuse_common_passwords`) none of the
+    30,000 most common passwords.
+    """
+
+    cookies: bool = False
+    cookie_secure: bool = True
+    require_verified: bool = False
+    password_min_length: int = 8
+    password_max_length: int = 1024
+    refuse_common_passwords: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class MailerSetting:
+    """``MAILER`` split into the class to build (a dotted path or the class) and its options.
+
+    The class is imported by `panther_like.settings.config` and built by the app,
+    which also checks that it is a mailer: the settings cannot import it.
+    """
+
+    cls: Any = DEFAULT_MAILER
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class AccountEmailSettings:
+    """``ACCOUNT_EMAILS``: where the links in password-reset and verification mail point, and how long they work.
+
+    A link is the url followed by the token (``https://app.example.com/reset#token=`` +
+    token). Without a url the mail carries the token alone, for a client that asks for it.
+    """
+
+    reset_url: str | None = None
+    verify_url: str | None = None
+    reset_life_time: timedelta = DEFAULT_ONE_TIME_LIFE
+    verify_life_time: timedelta = DEFAULT_ONE_TIME_LIFE
+
+
+def accounts_settings(value: Any) -> AccountsSettings:
+    """Check ``ACCOUNTS`` when the app is built; absent means every default."""
+    if value is None:
+        return AccountsSettings()
+    if not isinstance(value, Mapping):
+        raise ConfigError('ACCOUNTS', value, f"must be a dict such as {{'cookies': True}}, not {value!r}")
+    reject_unknown_keys('ACCOUNTS', value, ACCOUNTS_KEYS)
+    defaults = AccountsSettings()
+    checked: dict[str, Any] = {}
+    for key in ('cookies', 'cookie_secure', 'require_verified', 'refuse_common_passwords'):
+        item = value.get(key, getattr(defaults, key))
+        if not isinstance(item, bool):
+            raise ConfigError(f'ACCOUNTS[{key!r}]', item, f'{item!r} must be True or False')
+        checked[key] = item
+    for key in ('password_min_length', 'password_max_length'):
+        item = value.get(key, getattr(defaults, key))
+        if not isinstance(item, int) or isinstance(item, bool) or not 1 <= item <= MAX_PASSWORD_LENGTH:
+            raise ConfigError(
+                f'ACCOUNTS[{key!r}]', item, f'{item!r} must be a whole number from 1 to {MAX_PASSWORD_LENGTH}'
+            )
+        checked[key] = item
+    if checked['password_max_length'] < checked['password_min_length']:
+        raise ConfigError(
+            "ACCOUNTS['password_max_length']", checked['password_max_length'],
+            f"{checked['password_max_length']!r} is below password_min_length ({checked['password_min_length']})",
+        )
+    return AccountsSettings(**checked)
+
+
+def mailer_setting(value: Any) -> MailerSetting:
+    """``MAILER``: a dotted path (or class), or ``{'class': ..., **options}``; absent: the console mailer."""
+    if value is None:
+        return MailerSetting()
+    if isinstance(value, str | type):
+        return MailerSetting(value)
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            'MAILER', type(value).__name__,
+            "must be a dotted path such as 'panther_like.mail.SMTPMailer', or a dict such as "
+            "{'class': 'panther_like.mail.SMTPMailer', 'host': ...}",
+        )
+    if 'class' not in value:
+        raise ConfigError('MAILER', sorted(map(str, value)), "a MAILER dict needs a 'class' key naming the mailer")
+    cls = value['class']
+    if not isinstance(cls, str | type):
+        raise ConfigError("MAILER['class']", cls, f'{cls!r} must be a dotted path or a class')
+    options = {key: item for key, item in value.items() if key != 'class'}
+    return MailerSetting(cls, MappingProxyType(options))
+
+
+def account_emails_settings(value: Any) -> AccountEmailSettings:
+    """``ACCOUNT_EMAILS`` checked: links that are https (plain http only to this machine), positive lifetimes."""
+    if value is None:
+        return AccountEmailSettings()
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            'ACCOUNT_EMAILS', value, f"must be a dict such as {{'reset_url': 'https://...'}}, not {value!r}"
+        )
+    reject_unknown_keys('ACCOUNT_EMAILS', value, ACCOUNT_EMAILS_KEYS)
+    checked: dict[str, Any] = {}
+    for key in ('reset_url', 'verify_url'):
+        url = value.get(key)
+        if url is not None:
+            checked[key] = _link_base(f'ACCOUNT_EMAILS[{key!r}]', url)
+    for key in ('reset_life_time', 'verify_life_time'):
+        if value.get(key) is not None:
+            checked[key] = seconds(f'ACCOUNT_EMAILS[{key!r}]', value[key])
+    return AccountEmailSettings(**checked)
+
+
+def _link_base(setting: str, url: Any) -> str:
+    """A link's beginning must be absolute, and https unless it stays on this machine.
+
+    The token travels in the link: over plain http anyone on the path could use it first.
+    """
+    if not isinstance(url, str) or not url:
+        raise ConfigError(setting, url, f'{url!r} must be a non-empty string such as "https://app.example.com/reset#token="')
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise ConfigError(setting, url, f'{url!r} is not a URL ({exc})') from None
+    if parts.scheme not in ('https', 'http') or not host:
+        raise ConfigError(setting, url, f'{url!r} must be an absolute https:// URL')
+    if parts.scheme == 'http' and host not in LOOPBACK_HOSTS:
+        raise ConfigError(
+            setting, url, f'{url!r} would send a one-time token over plain http; use https:// (http only for localhost)'
+        )
+    if any(ch in url for ch in ' \r\n\t'):
+        raise ConfigError(setting, url, f'{url!r} must not contain spaces or line breaks')
+    return url
