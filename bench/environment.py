@@ -30,8 +30,23 @@ RESULTS = BENCH / 'RESULTS.md'
 PY_SPY = VENV / 'bin' / 'py-spy'
 # The packages whose versions the report names first (the rest go in a folded list).
 KEY_PACKAGES = (
-    'uvicorn', 'uvloop', 'httptools', 'orjson', 'PyJWT', 'pydantic', 'starlette', 'fastapi', 'panther',
-    'pantherdb', 'python-jose', 'panther-like', 'pymongo', 'neosqlite', 'redis', 'nx-27017', 'argon2-cffi',
+    'uvicorn',
+    'uvloop',
+    'httptools',
+    'orjson',
+    'PyJWT',
+    'pydantic',
+    'starlette',
+    'fastapi',
+    'panther',
+    'pantherdb',
+    'python-jose',
+    'panther-like',
+    'pymongo',
+    'neosqlite',
+    'redis',
+    'nx-27017',
+    'argon2-cffi',
     'py-spy',
 )
 
@@ -92,8 +107,12 @@ def ensure_apt(binary: str, package: str) -> None:
 
 
 def versions() -> dict[str, str]:
-    freeze = subprocess.run([str(VENV_PYTHON), '-m', 'pip', 'list', '--format=json', '--disable-pip-version-check'],
-                            capture_output=True, text=True, check=True).stdout
+    freeze = subprocess.run(
+        [str(VENV_PYTHON), '-m', 'pip', 'list', '--format=json', '--disable-pip-version-check'],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return {item['name']: item['version'] for item in json.loads(freeze)}
 
 
@@ -105,12 +124,16 @@ def machine() -> dict[str, str]:
                 cpu = line.split(':', 1)[1].strip()
                 break
     wrk = subprocess.run(['wrk', '-v'], capture_output=True, text=True)
-    redis = subprocess.run(['redis-server', '--version'], capture_output=True, text=True) if shutil.which(
-        'redis-server') else None
+    redis = (
+        subprocess.run(['redis-server', '--version'], capture_output=True, text=True)
+        if shutil.which('redis-server')
+        else None
+    )
     git = subprocess.run(['git', '-C', str(ROOT), 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True)
     dirty = subprocess.run(
         ['git', '--no-optional-locks', '-C', str(ROOT), 'status', '--porcelain', '--', 'panther_like'],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     wrk_text = (wrk.stdout + wrk.stderr).strip()
     return {

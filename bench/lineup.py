@@ -20,7 +20,7 @@ from typing import Any
 from environment import BENCH, TARGETS_DIR, VENV_PYTHON, log
 
 # Where a target finds the users of the rotated-token shape.
-IN_DICT = 'dict'    # a peer: the server builds BENCH_USERS users into its dict at import
+IN_DICT = 'dict'  # a peer: the server builds BENCH_USERS users into its dict at import
 IN_STORE = 'store'  # panther_like: the users exist in its store before the server starts
 # Other spellings accepted by --targets (besides '-' and '_' being the same).
 ALIASES = {'panther_like_embedded': 'panther_like', 'panther_like_mongodb': 'panther_like-mongo'}
@@ -61,8 +61,12 @@ def canonical(name: str) -> str:
 def run_task(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 600) -> dict[str, Any]:
     """bench/tasks.py in a fresh venv process; its last stdout line is JSON."""
     result = subprocess.run(
-        [str(VENV_PYTHON), str(BENCH / 'tasks.py'), *args], env={**os.environ, **env}, cwd=cwd,
-        capture_output=True, text=True, timeout=timeout,
+        [str(VENV_PYTHON), str(BENCH / 'tasks.py'), *args],
+        env={**os.environ, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     lines = result.stdout.strip().splitlines()
     if result.returncode != 0 or not lines:
@@ -88,20 +92,44 @@ def all_targets(opts: argparse.Namespace, tmp: Path, mongo_url: str | None, redi
         Target('starlette', 'Starlette', 'starlette_app', users_in=IN_DICT),
         Target('fastapi', 'FastAPI (HTTPBearer)', 'fastapi_app', users_in=IN_DICT),
         Target('panther', 'Panther (JWTAuthentication, user in a dict)', 'panther_app', users_in=IN_DICT),
-        Target('panther-db', 'Panther (JWTAuthentication, user in its file DB)', 'panther_db_app',
-               env={'BENCH_PANTHERDB_PATH': str(tmp / 'panther.pdb')}),
-        Target('panther_like', 'panther_like (embedded store)', 'panther_like_app', users_in=IN_STORE,
-               env={'BENCH_EMBEDDED_PATH': str(tmp / 'panther_like.sqlite3')}),
+        Target(
+            'panther-db',
+            'Panther (JWTAuthentication, user in its file DB)',
+            'panther_db_app',
+            env={'BENCH_PANTHERDB_PATH': str(tmp / 'panther.pdb')},
+        ),
+        Target(
+            'panther_like',
+            'panther_like (embedded store)',
+            'panther_like_app',
+            users_in=IN_STORE,
+            env={'BENCH_EMBEDDED_PATH': str(tmp / 'panther_like.sqlite3')},
+        ),
     ]
     if mongo_url is not None:
-        targets.append(Target('panther_like-mongo', 'panther_like (MongoDB: nx-27017)', 'panther_like_app',
-                              users_in=IN_STORE, env={'BENCH_MONGODB_URL': f'{mongo_url}/bench'}))
+        targets.append(
+            Target(
+                'panther_like-mongo',
+                'panther_like (MongoDB: nx-27017)',
+                'panther_like_app',
+                users_in=IN_STORE,
+                env={'BENCH_MONGODB_URL': f'{mongo_url}/bench'},
+            )
+        )
     if redis_url is not None and mongo_url is not None:
         env = {'BENCH_MONGODB_URL': f'{mongo_url}/bench_scale', 'BENCH_REDIS_URL': redis_url}
         for workers in (1, opts.workers):
-            targets.append(Target(f'panther_like-redis-w{workers}',
-                                  f'panther_like (MongoDB + Redis revocation), {workers} worker(s), unpinned',
-                                  'panther_like_app', env=env, workers=workers, pinned=False, kind='scale'))
+            targets.append(
+                Target(
+                    f'panther_like-redis-w{workers}',
+                    f'panther_like (MongoDB + Redis revocation), {workers} worker(s), unpinned',
+                    'panther_like_app',
+                    env=env,
+                    workers=workers,
+                    pinned=False,
+                    kind='scale',
+                )
+            )
     return targets
 
 
@@ -114,8 +142,9 @@ def select(targets: list[Target], wanted: str | None) -> list[Target]:
     unknown = selected - {t.name for t in targets}
     if unknown:
         known = ', '.join(t.name for t in targets)
-        raise SystemExit(f'unknown target(s): {", ".join(sorted(unknown))}; known: {known} '
-                         f'(also: {", ".join(ALIASES)})')
+        raise SystemExit(
+            f'unknown target(s): {", ".join(sorted(unknown))}; known: {known} (also: {", ".join(ALIASES)})'
+        )
     return [t for t in targets if t.name in selected or t.name == 'raw']
 
 
@@ -192,8 +221,10 @@ def store_user_tokens(target: Target, count: int, tmp: Path) -> list[str]:
     out = tmp / f'users-{target.name}-created.txt'
     log(f'{target.name}: creating {count:,} users in its store (User.insert_one; tokens from app.tokens)')
     result = run_task(['users', 'panther_like', str(count), str(out)], target.env, tmp, timeout=3600)
-    log(f'{target.name}: {result["created"]:,} users created, {result["existing"]:,} already there, '
-        f'in {result["seconds"]:.1f} s')
+    log(
+        f'{target.name}: {result["created"]:,} users created, {result["existing"]:,} already there, '
+        f'in {result["seconds"]:.1f} s'
+    )
     tokens = out.read_text().split()
     if len(tokens) != count:
         raise RuntimeError(f'{target.name}: expected {count} tokens, got {len(tokens)}')

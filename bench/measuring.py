@@ -69,14 +69,19 @@ def parse_wrk(output: str) -> WrkResult:
     non_2xx = re.search(r'Non-2xx or 3xx responses:\s+(\d+)', output)
     sockets = re.search(r'Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)', output)
     return WrkResult(
-        rps=float(rps.group(1)), p50=_ms(p50.group(1)), p99=_ms(p99.group(1)), requests=int(requests.group(1)),
+        rps=float(rps.group(1)),
+        p50=_ms(p50.group(1)),
+        p99=_ms(p99.group(1)),
+        requests=int(requests.group(1)),
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
-        socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0, output=output,
+        socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
+        output=output,
     )
 
 
-def wrk_command(port: int, path: str, token: str | Path | None, seconds: float, opts: argparse.Namespace,
-                pinned: bool) -> tuple[list[str], dict[str, str] | None]:
+def wrk_command(
+    port: int, path: str, token: str | Path | None, seconds: float, opts: argparse.Namespace, pinned: bool
+) -> tuple[list[str], dict[str, str] | None]:
     """The wrk command line and environment: a token file means wrk rotates over its tokens in order.
 
     wrk takes whole seconds only: a duration is rounded, to 1 s at least.
@@ -95,8 +100,9 @@ def wrk_command(port: int, path: str, token: str | Path | None, seconds: float, 
     return command, env
 
 
-def run_wrk(port: int, path: str, token: str | Path | None, seconds: float, opts: argparse.Namespace,
-            pinned: bool) -> WrkResult:
+def run_wrk(
+    port: int, path: str, token: str | Path | None, seconds: float, opts: argparse.Namespace, pinned: bool
+) -> WrkResult:
     command, env = wrk_command(port, path, token, seconds, opts, pinned)
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, env=env)
     if result.returncode != 0:
@@ -160,8 +166,9 @@ def measure(targets: list[Target], opts: argparse.Namespace, tmp: Path) -> Measu
     return results
 
 
-def measure_session(target: Target, users: int, rep: int, opts: argparse.Namespace, tmp: Path,
-                    results: Measurements) -> None:
+def measure_session(
+    target: Target, users: int, rep: int, opts: argparse.Namespace, tmp: Path, results: Measurements
+) -> None:
     """One server start: warm up and measure each route of the session, then read the RSS, then stop it."""
     tag = f'r{rep}' + (f'-u{users}' if users else '')
     server = start_server(target, tmp, tag, env=target.env_for(users), probes=target.user_probes.get(users, ()))
@@ -181,9 +188,11 @@ def measure_session(target: Target, users: int, rep: int, opts: argparse.Namespa
             result.cpu_seconds = cpu_seconds(workers) - before
             results.add(target.name, key, result)
             flag = f'  !! {result.non_2xx} non-2xx, {result.socket_errors} socket errors' if result.errors else ''
-            log(f'run {rep}/{opts.runs} {target.name:22} {key:15} {result.rps:10,.0f} req/s  '
+            log(
+                f'run {rep}/{opts.runs} {target.name:22} {key:15} {result.rps:10,.0f} req/s  '
                 f'p50 {result.p50:.2f} ms  p99 {result.p99:.2f} ms  '
-                f'{result.per_cpu_second:,.0f} req/CPU-s ({result.cpu_seconds:.1f} CPU-s){flag}')
+                f'{result.per_cpu_second:,.0f} req/CPU-s ({result.cpu_seconds:.1f} CPU-s){flag}'
+            )
         results.rss.setdefault((target.name, users), []).append(server.rss_per_worker())
     finally:
         server.stop()

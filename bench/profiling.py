@@ -45,8 +45,9 @@ class StackSamples:
         listing them would fill the top of the table with no information.
         """
         most = max(self.total_counts.values(), default=0)
-        return Counter({frame: count for frame, count in self.total_counts.items()
-                        if count < most or self.self_counts[frame]})
+        return Counter(
+            {frame: count for frame, count in self.total_counts.items() if count < most or self.self_counts[frame]}
+        )
 
 
 def package_of(frame: str) -> str:
@@ -94,8 +95,9 @@ def parse_profile_shape(text: str) -> tuple[str, int]:
     return route, int(users or 0)
 
 
-def profile_worker(target: Target, route: str, users: int, seconds: int, opts: argparse.Namespace,
-                   tmp: Path) -> Profile:
+def profile_worker(
+    target: Target, route: str, users: int, seconds: int, opts: argparse.Namespace, tmp: Path
+) -> Profile:
     """Start the target, load `route` with wrk, and sample its worker with py-spy for `seconds`."""
     if not PY_SPY.exists():
         raise RuntimeError(f'{PY_SPY} is missing: run python3 bench/run.py --profile (it installs py-spy)')
@@ -110,11 +112,24 @@ def profile_worker(target: Target, route: str, users: int, seconds: int, opts: a
         load = subprocess.Popen(wrk, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         time.sleep(1.0)  # sample the steady state, not wrk's first connections
         command = [
-            str(PY_SPY), 'record', '--pid', str(server.pid), '--duration', str(seconds), '--rate', str(RATE),
-            '--function', '--format', 'raw', '--output', str(output), '--nonblocking',
+            str(PY_SPY),
+            'record',
+            '--pid',
+            str(server.pid),
+            '--duration',
+            str(seconds),
+            '--rate',
+            str(RATE),
+            '--function',
+            '--format',
+            'raw',
+            '--output',
+            str(output),
+            '--nonblocking',
         ]
-        spy = subprocess.run(['taskset', '-c', WRK_CPU, *command], capture_output=True, text=True,
-                             timeout=seconds + START_TIMEOUT)
+        spy = subprocess.run(
+            ['taskset', '-c', WRK_CPU, *command], capture_output=True, text=True, timeout=seconds + START_TIMEOUT
+        )
         if spy.returncode != 0 or not output.exists():
             raise RuntimeError(f'py-spy failed ({spy.returncode}): {spy.stderr[-2000:]}{spy.stdout[-2000:]}')
         stdout, stderr = load.communicate(timeout=seconds + START_TIMEOUT)
@@ -122,8 +137,16 @@ def profile_worker(target: Target, route: str, users: int, seconds: int, opts: a
             raise RuntimeError(f'wrk failed ({load.returncode}): {stderr}{stdout}')
         summary = re.search(r'Samples: \d+ Errors: \d+', spy.stdout + spy.stderr)
         log(f'profile of {target.name} on {route}{f"@{users}" if users else ""}: {output}')
-        return Profile(target, route, users, seconds, parse_collapsed(output.read_text()),
-                       summary.group(0) if summary else '?', parse_wrk(stdout).rps, command)
+        return Profile(
+            target,
+            route,
+            users,
+            seconds,
+            parse_collapsed(output.read_text()),
+            summary.group(0) if summary else '?',
+            parse_wrk(stdout).rps,
+            command,
+        )
     finally:
         if load is not None and load.poll() is None:
             stop_pid(load.pid)
@@ -142,12 +165,12 @@ def profile_text(profile: Profile, top: int = 20) -> str:
     command = ' '.join(['py-spy', *profile.command[1:3], '<worker>', *profile.command[4:-3], '--nonblocking'])
     lines = [
         f'`{command}` on the worker of {profile.target.label}, pinned to its CPU, while wrk loaded GET {shape} '
-        f'({profile.rps:,.0f} req/s while sampled; py-spy ran on wrk\'s CPU). py-spy: {profile.py_spy_summary}; '
+        f"({profile.rps:,.0f} req/s while sampled; py-spy ran on wrk's CPU). py-spy: {profile.py_spy_summary}; "
         f'{stacks.samples:,} samples read, of every thread of the worker (the event loop, and the embedded '
-        'store\'s own thread when it has one). Idle samples (a thread waiting) are not counted, so shares are '
+        "store's own thread when it has one). Idle samples (a thread waiting) are not counted, so shares are "
         'of the time the worker was running. Frames are grouped by function (`--function`); C code '
-        '(uvloop, httptools, orjson, PyJWT\'s HMAC) is counted in the Python function that called it, so the '
-        'self time of `Runner.run` is uvloop\'s own loop (sockets, scheduling). py-spy\'s errors are stacks it '
+        "(uvloop, httptools, orjson, PyJWT's HMAC) is counted in the Python function that called it, so the "
+        "self time of `Runner.run` is uvloop's own loop (sockets, scheduling). py-spy's errors are stacks it "
         'could not read without pausing the worker; they are left out.',
         '',
         f'Self time by package: {packages}.',

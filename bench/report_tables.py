@@ -47,8 +47,10 @@ def summary_table(targets: list[Target], results: Measurements, headline: int | 
     """The figures the performance goals are stated in, one row per target."""
     raw_public = results.median(RAW, '/public', 'rps')
     raw_private = results.median(RAW, '/private', 'rps')
-    head = ('| target | `/public` x raw | `/private`, one token, x raw `/private` | `/private`, one token, '
-            'x raw `/public` |')
+    head = (
+        '| target | `/public` x raw | `/private`, one token, x raw `/private` | `/private`, one token, '
+        'x raw `/public` |'
+    )
     rule = '| --- | ---: | ---: | ---: |'
     if headline:
         head += f' `/private`, {headline:,} users, x raw same route | x Starlette same route |'
@@ -60,8 +62,10 @@ def summary_table(targets: list[Target], results: Measurements, headline: int | 
     for target in _main(targets):
         public = results.median(target.name, '/public', 'rps')
         private = results.median(target.name, '/private', 'rps')
-        row = (f'| {target.label} | {ratio(public, raw_public)} | {ratio(private, raw_private)} | '
-               f'{ratio(private, raw_public)} |')
+        row = (
+            f'| {target.label} | {ratio(public, raw_public)} | {ratio(private, raw_private)} | '
+            f'{ratio(private, raw_public)} |'
+        )
         if headline:
             mine = results.median(target.name, rotated, 'rps')
             row += f' {ratio(mine, raw_rotated)} | {ratio(mine, starlette_rotated)} |'
@@ -141,9 +145,12 @@ def growth_table(targets: list[Target], results: Measurements, counts: list[int]
     """How req/s and RSS change with the number of users, against the first count."""
     first, rest = counts[0], counts[1:]
     lines = [
-        '| target | ' + ' | '.join(f'{n:,} users req/s' for n in counts) + ''.join(
-            f' | {n:,} ÷ {first:,}' for n in rest) + ' | RSS MiB per worker at ' + ' / '.join(
-            f'{n:,}' for n in counts) + ' |',
+        '| target | '
+        + ' | '.join(f'{n:,} users req/s' for n in counts)
+        + ''.join(f' | {n:,} ÷ {first:,}' for n in rest)
+        + ' | RSS MiB per worker at '
+        + ' / '.join(f'{n:,}' for n in counts)
+        + ' |',
         '| --- |' + ' ---: |' * (len(counts) + len(rest) + 1),
     ]
     for target in _main(targets):
@@ -187,7 +194,9 @@ def all_runs(targets: list[Target], results: Measurements) -> str:
                 continue
             values = ', '.join(
                 f'{r.rps:,.0f} req/s ({r.cpu_seconds:.1f} CPU-s, {r.per_cpu_second:,.0f} req/CPU-s, '
-                f'p99 {r.p99:.1f} ms)' + (f' ({r.errors} errors)' if r.errors else '') for r in runs)
+                f'p99 {r.p99:.1f} ms)' + (f' ({r.errors} errors)' if r.errors else '')
+                for r in runs
+            )
             lines.append(f'- {target.name} {key}: {values}')
     return '\n'.join(lines)
 

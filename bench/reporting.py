@@ -60,9 +60,14 @@ def goals(targets: list[Target], results: Measurements, counts: list[int], metri
                 (f'/private {counts[0]:,} users ≥ 1.5 x Starlette same route', mine, median(STARLETTE, key), 1.5),
             ]
         if 1000 in counts and 10_000 in counts:
-            checks.append(('/private 10,000 users within 20% of 1,000 users',
-                           median(target.name, shape_key('/private', 10_000)),
-                           median(target.name, shape_key('/private', 1000)), 0.80))
+            checks.append(
+                (
+                    '/private 10,000 users within 20% of 1,000 users',
+                    median(target.name, shape_key('/private', 10_000)),
+                    median(target.name, shape_key('/private', 1000)),
+                    0.80,
+                )
+            )
         parts = []
         for text, value, reference, bound in checks:
             if value and reference:
@@ -82,16 +87,26 @@ def _mode(opts: argparse.Namespace) -> str:
     return mode
 
 
-def report(opts: argparse.Namespace, targets: list[Target], results: Measurements, costs: list[dict[str, Any]],
-           started: dt.datetime, load_before: str, profile: Profile | None = None) -> str:
+def report(
+    opts: argparse.Namespace,
+    targets: list[Target],
+    results: Measurements,
+    costs: list[dict[str, Any]],
+    started: dt.datetime,
+    load_before: str,
+    profile: Profile | None = None,
+) -> str:
     info = machine()
     installed = versions()
     key = ', '.join(f'{name} {installed[name]}' for name in KEY_PACKAGES if name in installed)
     others = ', '.join(f'{n} {v}' for n, v in sorted(installed.items()) if n not in KEY_PACKAGES)
     counts = list(opts.users)
     headline = counts[0] if counts else None
-    token_text = ('the same token on every request' if opts.tokens == 1 else
-                  f'{opts.tokens:,} distinct tokens of the same user (one login each) rotated by a wrk Lua script')
+    token_text = (
+        'the same token on every request'
+        if opts.tokens == 1
+        else f'{opts.tokens:,} distinct tokens of the same user (one login each) rotated by a wrk Lua script'
+    )
     sections = [
         f'## {started:%Y-%m-%d %H:%M} UTC: {_mode(opts)}',
         f'Command: `{os.environ.get("BENCH_COMMAND", "python3 bench/run.py")}`  ',
@@ -101,19 +116,24 @@ def report(opts: argparse.Namespace, targets: list[Target], results: Measurement
         f'Machine: `{info["uname"]}`; {info["cpu"]}; Python {info["python"]}; {info["wrk"]}; {info["redis"]}.  ',
         f'Repository: {info["git"]}. Load average before / after: {load_before} / {loadavg()} '
         '(other work shares these 2 CPUs: compare ratios, not absolute req/s).',
-        '', summary_table(targets, results, headline), '',
-        '### One token', '',
+        '',
+        summary_table(targets, results, headline),
+        '',
+        '### One token',
+        '',
         main_table(targets, results),
         '',
         'Ratios divide medians of this invocation. /private sends `Authorization: Bearer <HS256 JWT>` (claims '
         f'`user_id, token_type, iat, exp, jti, sid`), {token_text}; peers look the user up in an '
-        "in-process dict, panther_like in its configured store (a real user made with `User.insert_one` and "
+        'in-process dict, panther_like in its configured store (a real user made with `User.insert_one` and '
         '`user.login()`). RSS is VmRSS of the worker after its runs (median over runs). p99 latency at 64 '
         'connections on one saturated core swings several-fold from run to run: it is reported, not compared.',
     ]
     for users in counts:
         sections += [
-            '', f'### /private, {users:,} users, one token each, rotated per request', '',
+            '',
+            f'### /private, {users:,} users, one token each, rotated per request',
+            '',
             users_table(targets, results, users, opts.duration),
         ]
     if counts:
@@ -129,25 +149,39 @@ def report(opts: argparse.Namespace, targets: list[Target], results: Measurement
         if len(counts) > 1:
             sections += ['', '### How the cost grows with users', '', growth_table(targets, results, counts)]
     sections += [
-        '', '### The one-token runs per CPU-second of the server', '',
+        '',
+        '### The one-token runs per CPU-second of the server',
+        '',
         'Requests served divided by the user + system CPU time the server worker spent during the run '
         '(`/proc/PID/stat`). Other work on the shared CPUs lowers req/s but changes this much less, so it is '
         'the steadier comparison here; "busy" is the share of the run the worker was on a CPU (well under 100% '
         'means it was starved by other load, or waiting on its store: nx-27017 runs outside the worker and its '
-        'CPU is not counted).', '',
+        'CPU is not counted).',
+        '',
         cpu_table(targets, results, opts.duration),
     ]
     goal_lines = goals(targets, results, counts)
     if goal_lines:
-        sections += ['', '### Goals, by req/s (ratios of this invocation)', '', goal_lines,
-                     '', 'The same, by requests per server CPU-second:', '',
-                     goals(targets, results, counts, 'per_cpu_second')]
+        sections += [
+            '',
+            '### Goals, by req/s (ratios of this invocation)',
+            '',
+            goal_lines,
+            '',
+            'The same, by requests per server CPU-second:',
+            '',
+            goals(targets, results, counts, 'per_cpu_second'),
+        ]
     scale = scale_table(targets, results)
     if scale:
         sections += [
-            '', f'### Scaling: --workers {opts.workers}, Redis revocation (MongoDB store: nx-27017)', '',
+            '',
+            f'### Scaling: --workers {opts.workers}, Redis revocation (MongoDB store: nx-27017)',
+            '',
             'Server and wrk are **not** pinned here (the 2 workers need both CPUs, and wrk shares them), so these '
-            'rows compare with each other, not with the pinned table above.', '', scale,
+            'rows compare with each other, not with the pinned table above.',
+            '',
+            scale,
         ]
     if profile is not None:
         shape = profile.route + (f'@{profile.users}' if profile.users else '')
@@ -155,8 +189,17 @@ def report(opts: argparse.Namespace, targets: list[Target], results: Measurement
     if costs:
         sections += ['', '### panther_like authentication path, in-process', '', auth_cost_text(costs)]
     sections += [
-        '', '### Versions', '', key + '.', '', '<details><summary>all runs and every package</summary>\n',
-        all_runs(targets, results), '', others, '\n</details>', '',
+        '',
+        '### Versions',
+        '',
+        key + '.',
+        '',
+        '<details><summary>all runs and every package</summary>\n',
+        all_runs(targets, results),
+        '',
+        others,
+        '\n</details>',
+        '',
     ]
     return '\n'.join(sections)
 
@@ -165,5 +208,5 @@ def write_results(text: str, path: Path) -> None:
     """Put `text` first, below the header, keeping every older section."""
     old = path.read_text() if path.exists() else ''
     start = old.find('\n## ')
-    body = old[start + 1:] if old.startswith('# ') and start >= 0 else ('' if old.startswith('# ') else old)
+    body = old[start + 1 :] if old.startswith('# ') and start >= 0 else ('' if old.startswith('# ') else old)
     path.write_text(HEADER + text + ('\n' + body if body.strip() else ''))

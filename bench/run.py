@@ -79,17 +79,25 @@ def in_venv_main(opts: argparse.Namespace) -> int:
             log(f'redis-server pid {redis.pid} on {redis.url}')
         targets = build_targets(opts, tmp, mongo.url, redis.url if redis else None)
         users = ', '.join(f'{n:,}' for n in opts.users) or 'none'
-        log(f'targets: {", ".join(t.name for t in targets)}; users rotated on /private: {users}; '
-            f'{opts.runs} run(s) x {opts.duration:g} s per shape')
+        log(
+            f'targets: {", ".join(t.name for t in targets)}; users rotated on /private: {users}; '
+            f'{opts.runs} run(s) x {opts.duration:g} s per shape'
+        )
         results = measure(targets, opts, tmp)
         costs = []
         if any(t.name.startswith('panther_like') for t in targets) and not opts.no_auth_cost:
             log('timing the authentication path in-process')
             calls, distinct = (5_000, 500) if opts.quick else (20_000, 2_000)
-            costs.append(run_task(['auth-cost', str(calls), str(distinct)],
-                                  {'BENCH_EMBEDDED_PATH': str(tmp / 'cost.sqlite3')}, tmp))
-            costs.append(run_task(['auth-cost', str(calls), str(distinct)],
-                                  {'BENCH_MONGODB_URL': f'{mongo.url}/bench_cost'}, tmp))
+            costs.append(
+                run_task(
+                    ['auth-cost', str(calls), str(distinct)], {'BENCH_EMBEDDED_PATH': str(tmp / 'cost.sqlite3')}, tmp
+                )
+            )
+            costs.append(
+                run_task(
+                    ['auth-cost', str(calls), str(distinct)], {'BENCH_MONGODB_URL': f'{mongo.url}/bench_cost'}, tmp
+                )
+            )
         profile = None
         if opts.profile:
             target = next(t for t in targets if canonical(t.name) == canonical(opts.profile_target))
@@ -134,29 +142,45 @@ def parse_user_counts(text: str) -> list[int]:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog='bench/run.py', description=__doc__.split('\n\n')[0])
-    parser.add_argument('--quick', action='store_true',
-                        help=f'smoke test: -d3s, 1 run, 1 s warm-up, --users {QUICK_USERS} unless given')
+    parser.add_argument(
+        '--quick', action='store_true', help=f'smoke test: -d3s, 1 run, 1 s warm-up, --users {QUICK_USERS} unless given'
+    )
     parser.add_argument('--check', action='store_true', help='only check every target in-process (no wrk)')
     parser.add_argument('--duration', type=float, help='seconds per wrk run (default 10; 3 with --quick)')
     parser.add_argument('--runs', type=int, help='interleaved repetitions; the median is reported (default 3)')
     parser.add_argument('--warmup', type=float, default=1.0, help='seconds of unrecorded wrk before each run')
     parser.add_argument('--connections', type=int, default=64)
     parser.add_argument('--threads', type=int, default=1)
-    parser.add_argument('--tokens', type=int, default=1,
-                        help='distinct /private tokens (same user, one session each) rotated by wrk in the '
-                             'one-token shape; default 1')
-    parser.add_argument('--users', help='user counts of the rotated-token shape: /private with N users, one token '
-                                        f'each, rotated per request (default {FULL_USERS}; {QUICK_USERS} with '
-                                        '--quick; "none" skips the shape)')
+    parser.add_argument(
+        '--tokens',
+        type=int,
+        default=1,
+        help='distinct /private tokens (same user, one session each) rotated by wrk in the one-token shape; default 1',
+    )
+    parser.add_argument(
+        '--users',
+        help='user counts of the rotated-token shape: /private with N users, one token '
+        f'each, rotated per request (default {FULL_USERS}; {QUICK_USERS} with '
+        '--quick; "none" skips the shape)',
+    )
     parser.add_argument('--workers', type=int, default=2, help='workers of the scaling variant (1 skips it)')
-    parser.add_argument('--targets', help='comma-separated subset (raw is always included); '
-                                          'panther_like_embedded and panther_like_mongodb are accepted aliases')
+    parser.add_argument(
+        '--targets',
+        help='comma-separated subset (raw is always included); '
+        'panther_like_embedded and panther_like_mongodb are accepted aliases',
+    )
     parser.add_argument('--no-auth-cost', action='store_true', help="skip timing panther_like's auth path in-process")
-    parser.add_argument('--profile', action='store_true',
-                        help='after measuring, sample a panther_like worker with py-spy under wrk (installs py-spy)')
+    parser.add_argument(
+        '--profile',
+        action='store_true',
+        help='after measuring, sample a panther_like worker with py-spy under wrk (installs py-spy)',
+    )
     parser.add_argument('--profile-target', default='panther_like', help='target to profile (default panther_like)')
-    parser.add_argument('--profile-route', default='/public',
-                        help='/public (default), /private (one token) or /private@N (N of --users)')
+    parser.add_argument(
+        '--profile-route',
+        default='/public',
+        help='/public (default), /private (one token) or /private@N (N of --users)',
+    )
     parser.add_argument('--profile-seconds', type=int, help='seconds of sampling (default 10; 5 with --quick)')
     parser.add_argument('--results', default=str(RESULTS), help='Markdown file to add the section to')
     parser.add_argument('--no-write', action='store_true', help='print only; do not touch RESULTS.md')
@@ -169,8 +193,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if opts.tokens < 1:
         parser.error('--tokens must be at least 1')
     try:
-        opts.users = parse_user_counts(opts.users if opts.users is not None else
-                                       QUICK_USERS if opts.quick else FULL_USERS)
+        opts.users = parse_user_counts(
+            opts.users if opts.users is not None else QUICK_USERS if opts.quick else FULL_USERS
+        )
     except ValueError as exc:
         parser.error(f'--users: {exc}')
     if opts.profile:
@@ -197,8 +222,11 @@ def main(argv: list[str]) -> int:
             ensure_apt('wrk', 'wrk')
             if opts.workers > 1:
                 ensure_apt('redis-server', 'redis-server')
-        env = {**os.environ, 'BENCH_IN_VENV': '1',
-               'BENCH_COMMAND': ' '.join(['python3', os.path.relpath(__file__, ROOT), *argv])}
+        env = {
+            **os.environ,
+            'BENCH_IN_VENV': '1',
+            'BENCH_COMMAND': ' '.join(['python3', os.path.relpath(__file__, ROOT), *argv]),
+        }
         os.execve(str(VENV_PYTHON), [str(VENV_PYTHON), str(Path(__file__).resolve()), *argv], env)
     return in_venv_main(opts)
 

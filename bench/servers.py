@@ -126,10 +126,22 @@ def start_mongo_wire(tmp: Path) -> Daemon:
     base.mkdir()
     port = free_port()
     daemon = Daemon('nx-27017', f'mongodb://127.0.0.1:{port}', port, base / 'nx.pid', base / 'nx.log')
-    return daemon.start([
-        str(VENV / 'bin' / 'nx-27017'), '-d', '--host', '127.0.0.1', '-p', str(port),
-        '--data-dir', str(base / 'data'), '--pid-file', str(daemon.pid_file), '--log-file', str(daemon.log_file),
-    ])
+    return daemon.start(
+        [
+            str(VENV / 'bin' / 'nx-27017'),
+            '-d',
+            '--host',
+            '127.0.0.1',
+            '-p',
+            str(port),
+            '--data-dir',
+            str(base / 'data'),
+            '--pid-file',
+            str(daemon.pid_file),
+            '--log-file',
+            str(daemon.log_file),
+        ]
+    )
 
 
 def start_redis(tmp: Path) -> Daemon:
@@ -137,11 +149,27 @@ def start_redis(tmp: Path) -> Daemon:
     base.mkdir()
     port = free_port()
     daemon = Daemon('redis-server', f'redis://127.0.0.1:{port}/0', port, base / 'redis.pid', base / 'redis.log')
-    return daemon.start([
-        shutil.which('redis-server') or 'redis-server', '--port', str(port), '--bind', '127.0.0.1',
-        '--save', '', '--appendonly', 'yes', '--daemonize', 'yes', '--pidfile', str(daemon.pid_file),
-        '--logfile', str(daemon.log_file), '--dir', str(base),
-    ])
+    return daemon.start(
+        [
+            shutil.which('redis-server') or 'redis-server',
+            '--port',
+            str(port),
+            '--bind',
+            '127.0.0.1',
+            '--save',
+            '',
+            '--appendonly',
+            'yes',
+            '--daemonize',
+            'yes',
+            '--pidfile',
+            str(daemon.pid_file),
+            '--logfile',
+            str(daemon.log_file),
+            '--dir',
+            str(base),
+        ]
+    )
 
 
 # -- /proc readings -------------------------------------------------------------------------------
@@ -230,15 +258,28 @@ class Server:
             stop_pid(pid)
 
 
-def start_server(target: Target, tmp: Path, tag: str, *, env: dict[str, str] | None = None,
-                 probes: Iterable[str] = ()) -> Server:
+def start_server(
+    target: Target, tmp: Path, tag: str, *, env: dict[str, str] | None = None, probes: Iterable[str] = ()
+) -> Server:
     """uvicorn serving `target`, answering /public; then /private must take its token and every probe token."""
     port = free_port()
     log_file = tmp / f'uvicorn-{target.name}-{tag}.log'
     command = [
-        str(VENV / 'bin' / 'uvicorn'), f'{target.module}:app', '--app-dir', str(TARGETS_DIR),
-        '--host', '127.0.0.1', '--port', str(port), '--loop', 'uvloop', '--http', 'httptools',
-        '--no-access-log', '--log-level', 'warning',
+        str(VENV / 'bin' / 'uvicorn'),
+        f'{target.module}:app',
+        '--app-dir',
+        str(TARGETS_DIR),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        str(port),
+        '--loop',
+        'uvloop',
+        '--http',
+        'httptools',
+        '--no-access-log',
+        '--log-level',
+        'warning',
     ]
     if target.workers > 1:
         command += ['--workers', str(target.workers)]

@@ -97,8 +97,9 @@ async def prepare_users(count: int, out: str, batch: int = 500) -> dict[str, Any
         names = [rotated_username(n) for n in range(count)]
         missing = [name for name in names if name not in existing]
         for start in range(0, len(missing), batch):
-            created = await asyncio.gather(*(user_model.insert_one(username=name)
-                                             for name in missing[start:start + batch]))
+            created = await asyncio.gather(
+                *(user_model.insert_one(username=name) for name in missing[start : start + batch])
+            )
             existing.update((user.username, user) for user in created)
         tokens = [app.tokens.issue_pair(existing[name].id)['access_token'] for name in names]
     finally:
@@ -110,11 +111,22 @@ async def prepare_users(count: int, out: str, batch: int = 500) -> dict[str, Any
 def _scope(token: str, app: Any = None) -> dict[str, Any]:
     """A scope as uvicorn builds it, with ``app`` set as the app sets it (request-time code reads request.app)."""
     return {
-        'app': app, 'type': 'http', 'asgi': {'version': '3.0'}, 'http_version': '1.1', 'method': 'GET',
-        'scheme': 'http', 'path': '/private', 'raw_path': b'/private', 'query_string': b'',
-        'root_path': '', 'client': ('127.0.0.1', 50000), 'server': ('127.0.0.1', 8000),
+        'app': app,
+        'type': 'http',
+        'asgi': {'version': '3.0'},
+        'http_version': '1.1',
+        'method': 'GET',
+        'scheme': 'http',
+        'path': '/private',
+        'raw_path': b'/private',
+        'query_string': b'',
+        'root_path': '',
+        'client': ('127.0.0.1', 50000),
+        'server': ('127.0.0.1', 8000),
         'headers': [
-            (b'host', b'127.0.0.1:8000'), (b'user-agent', b'wrk'), (b'accept', b'*/*'),
+            (b'host', b'127.0.0.1:8000'),
+            (b'user-agent', b'wrk'),
+            (b'accept', b'*/*'),
             (b'authorization', f'Bearer {token}'.encode()),
         ],
     }
@@ -177,7 +189,8 @@ async def auth_cost(calls: int = 20_000, distinct: int = 2_000) -> dict[str, Any
         await app.shutdown()
     return {
         'store': 'mongodb' if app.config.database.get('url') else 'embedded',
-        'calls': calls, 'distinct': distinct,
+        'calls': calls,
+        'distinct': distinct,
         'auth_repeated_us': statistics.median(repeated),
         'decode_repeated_us': statistics.median(decode_repeated),
         'auth_first_seen_us': auth_first,

@@ -16,8 +16,10 @@ REDIS = {'url': env.get('REDIS_URL') or None}
 if env.get('REDIS_SENTINELS'):
     # Or Sentinel finds the primary: REDIS_SENTINELS=host:port,host:port and REDIS_SERVICE.
     REDIS = {
-        'sentinels': [(host, int(port)) for host, _, port in
-                      (node.strip().rpartition(':') for node in env['REDIS_SENTINELS'].split(','))],
+        'sentinels': [
+            (host, int(port))
+            for host, _, port in (node.strip().rpartition(':') for node in env['REDIS_SENTINELS'].split(','))
+        ],
         'service_name': env.get('REDIS_SERVICE') or 'mymaster',
         'password': env.get('REDIS_PASSWORD') or None,
         # A logout is acknowledged once this many replicas hold it (docs/scaling.md).

@@ -50,8 +50,9 @@ def _short(value: Any) -> Any:
     return value
 
 
-def log_event(event: str, *, request: Any = None, reason: str | None = None, user_id: str | None = None,
-              **fields: Any) -> None:
+def log_event(
+    event: str, *, request: Any = None, reason: str | None = None, user_id: str | None = None, **fields: Any
+) -> None:
     """Write one audit line; `request` (HTTP request or websocket) gives client, method and path."""
     if not logger.isEnabledFor(logging.INFO):
         return
@@ -83,11 +84,33 @@ def session_ref(session_id: str) -> str:
 # Query parameter names that carry a credential, compared after percent-decoding, lower-cased, with
 # '-', ' ' and '.' read as '_' (so ``X-API-Key``, ``api+key``, ``access%5Ftoken`` all match). Every
 # `APIKeyQuery` adds its own name when it is created (`register_credential_param`).
-CREDENTIAL_PARAMS = frozenset({
-    'authorization', 'auth', 'access_token', 'refresh_token', 'id_token', 'token', 'jwt', 'password', 'passwd',
-    'secret', 'client_secret', 'api_key', 'apikey', 'x_api_key', 'key', 'api_token', 'sessionid', 'session',
-    'csrftoken', 'csrf_token', 'code', 'signature', 'sig',
-})
+CREDENTIAL_PARAMS = frozenset(
+    {
+        'authorization',
+        'auth',
+        'access_token',
+        'refresh_token',
+        'id_token',
+        'token',
+        'jwt',
+        'password',
+        'passwd',
+        'secret',
+        'client_secret',
+        'api_key',
+        'apikey',
+        'x_api_key',
+        'key',
+        'api_token',
+        'sessionid',
+        'session',
+        'csrftoken',
+        'csrf_token',
+        'code',
+        'signature',
+        'sig',
+    }
+)
 _registered_params: set[str] = set()
 # name=value where name starts a query (after '?', '&' or ';') or a logged word; value up to '&' or a blank.
 _PARAM = re.compile(r'(?:(?<=[?&;\s"])|^)([^=&;?\s"]{1,200})=([^&\s"]*)')

@@ -64,14 +64,16 @@ def _masked(value: object, secrets: list[str], *, hide: bool) -> object:
         _collect(value, secrets)
         return HIDDEN
     if isinstance(value, str):
+
         def hide_password(match: re.Match[str]) -> str:
             secrets.append(match['password'])
             return f'{match["head"]}***'
 
         return _URL_PASSWORD.sub(hide_password, value)
     if isinstance(value, Mapping):
-        return {key: _masked(item, secrets, hide=isinstance(key, str) and secret_name(key))
-                for key, item in value.items()}
+        return {
+            key: _masked(item, secrets, hide=isinstance(key, str) and secret_name(key)) for key, item in value.items()
+        }
     if isinstance(value, list | tuple | set | frozenset):
         items = [_masked(item, secrets, hide=False) for item in value]
         return items if isinstance(value, list) else tuple(items)

@@ -14,8 +14,12 @@ import orjson
 def claims(user_id: str = 'someone', token_type: str = 'access', **overrides: Any) -> dict[str, Any]:
     now = int(time.time())
     payload = {
-        'user_id': user_id, 'token_type': token_type, 'iat': now, 'exp': now + 600,
-        'jti': secrets.token_urlsafe(8), 'sid': secrets.token_urlsafe(8),
+        'user_id': user_id,
+        'token_type': token_type,
+        'iat': now,
+        'exp': now + 600,
+        'jti': secrets.token_urlsafe(8),
+        'sid': secrets.token_urlsafe(8),
     }
     payload.update(overrides)
     return {k: v for k, v in payload.items() if v is not None}

@@ -50,8 +50,10 @@ class MaildirHandler:
         return '250 OK'
 
     async def handle_DATA(self, server, session, envelope):
-        trace = (f'X-Received-At: {time.time_ns()}\r\nX-Envelope-From: {envelope.mail_from}\r\n'
-                 f'X-Envelope-To: {", ".join(envelope.rcpt_tos)}\r\n')
+        trace = (
+            f'X-Received-At: {time.time_ns()}\r\nX-Envelope-From: {envelope.mail_from}\r\n'
+            f'X-Envelope-To: {", ".join(envelope.rcpt_tos)}\r\n'
+        )
         self.maildir.add(trace.encode() + envelope.original_content)
         return '250 Message accepted for delivery'
 
@@ -60,8 +62,11 @@ def _authenticator(username: str, password: str):
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     def check(server, session, envelope, mechanism, auth_data):
-        ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == username \
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode() == username
             and auth_data.password.decode() == password
+        )
         return AuthResult(success=ok, handled=False)
 
     return check
@@ -78,13 +83,18 @@ async def _serve(args: argparse.Namespace) -> None:
     options = {}
     if args.username:
         # Plain AUTH without TLS is allowed only when the server has no certificate: loopback tests.
-        options = {'authenticator': _authenticator(args.username, args.password), 'auth_required': True,
-                   'auth_require_tls': tls_context is not None}
+        options = {
+            'authenticator': _authenticator(args.username, args.password),
+            'auth_required': True,
+            'auth_require_tls': tls_context is not None,
+        }
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname='mail.test', tls_context=tls_context,
-                     require_starttls=tls_context is not None, **options),
-        host='127.0.0.1', port=args.port,
+        lambda: SMTP(
+            handler, hostname='mail.test', tls_context=tls_context, require_starttls=tls_context is not None, **options
+        ),
+        host='127.0.0.1',
+        port=args.port,
     )
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -121,13 +131,25 @@ class SMTPServer:
     def start(self) -> None:
         if self.process is not None and self.process.poll() is None:
             return
-        command = [sys.executable, '-m', 'tests.mail_server', '--port', str(self.port),
-                   '--maildir', str(self.maildir), *self.args]
+        command = [
+            sys.executable,
+            '-m',
+            'tests.mail_server',
+            '--port',
+            str(self.port),
+            '--maildir',
+            str(self.maildir),
+            *self.args,
+        ]
         with open(self.log_file, 'ab') as log:
             self.process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_until_serving(self.process, lambda: _accepts(self.port), what='the test SMTP server',
-                               log=lambda: self.log_file.read_text(errors='replace'))
+            wait_until_serving(
+                self.process,
+                lambda: _accepts(self.port),
+                what='the test SMTP server',
+                log=lambda: self.log_file.read_text(errors='replace'),
+            )
         except ServerUnavailable:
             self.stop()
             raise
@@ -145,9 +167,12 @@ class SMTPServer:
     def example_env(self) -> dict[str, str]:
         """The example project's mail settings (its ``.env``) for sending here, with links to app.example.com."""
         return {
-            'SMTP_HOST': self.host, 'SMTP_PORT': str(self.port), 'SMTP_TLS': 'none',
+            'SMTP_HOST': self.host,
+            'SMTP_PORT': str(self.port),
+            'SMTP_TLS': 'none',
             'MAIL_FROM': 'accounts@example.com',
-            'RESET_URL': 'https://app.example.com/reset#token=', 'VERIFY_URL': 'https://app.example.com/verify#token=',
+            'RESET_URL': 'https://app.example.com/reset#token=',
+            'VERIFY_URL': 'https://app.example.com/verify#token=',
         }
 
     def messages(self, to: str | None = None) -> list[EmailMessage]:
@@ -175,8 +200,9 @@ class SMTPServer:
 
 def start_smtp(directory: Path, *, args: tuple[str, ...] = ()) -> SMTPServer:
     directory.mkdir(parents=True, exist_ok=True)
-    server = SMTPServer(port=free_port(), maildir=directory / 'maildir', log_file=directory / 'smtp.log',
-                        args=list(args))
+    server = SMTPServer(
+        port=free_port(), maildir=directory / 'maildir', log_file=directory / 'smtp.log', args=list(args)
+    )
     server.start()
     return server
 
@@ -195,8 +221,12 @@ def self_signed_certificate(directory: Path, host: str = '127.0.0.1') -> tuple[P
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -204,8 +234,9 @@ def self_signed_certificate(directory: Path, host: str = '127.0.0.1') -> tuple[P
     )
     cert_file, key_file = directory / 'smtp-cert.pem', directory / 'smtp-key.pem'
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_file, key_file
 
 

@@ -205,9 +205,18 @@ def start_mongo_wire(tmpdir: str | os.PathLike[str], port: int | None = None) ->
         pid_file=base / 'nx-27017.pid',
         log_file=base / 'nx-27017.log',
         command=[
-            binary, '-d', '--host', '127.0.0.1', '-p', str(port),
-            '--data-dir', str(base / 'data'),
-            '--pid-file', str(base / 'nx-27017.pid'), '--log-file', str(base / 'nx-27017.log'),
+            binary,
+            '-d',
+            '--host',
+            '127.0.0.1',
+            '-p',
+            str(port),
+            '--data-dir',
+            str(base / 'data'),
+            '--pid-file',
+            str(base / 'nx-27017.pid'),
+            '--log-file',
+            str(base / 'nx-27017.log'),
         ],
     )
     handle.start()
@@ -215,8 +224,12 @@ def start_mongo_wire(tmpdir: str | os.PathLike[str], port: int | None = None) ->
 
 
 def start_redis(
-    tmpdir: str | os.PathLike[str], port: int | None = None, *, replica_of: int | None = None,
-    persistence: bool = True, extra_args: tuple[str, ...] = (),
+    tmpdir: str | os.PathLike[str],
+    port: int | None = None,
+    *,
+    replica_of: int | None = None,
+    persistence: bool = True,
+    extra_args: tuple[str, ...] = (),
 ) -> ServerHandle:
     """redis-server, daemonized, on its own port; a replica of 127.0.0.1:`replica_of` if given.
 
@@ -237,10 +250,28 @@ def start_redis(
         pid_file=base / 'redis.pid',
         log_file=base / 'redis.log',
         command=[
-            binary, '--port', str(port), '--bind', '127.0.0.1', '--save', '',
-            '--appendonly', 'yes' if persistence else 'no', '--appendfsync', 'everysec',
-            '--daemonize', 'yes', '--pidfile', str(base / 'redis.pid'),
-            '--logfile', str(base / 'redis.log'), '--dir', str(base), '--repl-diskless-sync-delay', '0', *replication,
+            binary,
+            '--port',
+            str(port),
+            '--bind',
+            '127.0.0.1',
+            '--save',
+            '',
+            '--appendonly',
+            'yes' if persistence else 'no',
+            '--appendfsync',
+            'everysec',
+            '--daemonize',
+            'yes',
+            '--pidfile',
+            str(base / 'redis.pid'),
+            '--logfile',
+            str(base / 'redis.log'),
+            '--dir',
+            str(base),
+            '--repl-diskless-sync-delay',
+            '0',
+            *replication,
             *extra_args,
         ],
         ready=_redis_ready,
@@ -285,8 +316,21 @@ def start_sentinel(tmpdir: str | os.PathLike[str], primary_port: int, service: s
         pid_file=base / 'sentinel.pid',
         log_file=base / 'sentinel.log',
         command=[
-            binary, str(config), '--sentinel', '--port', str(port), '--bind', '127.0.0.1', '--daemonize', 'yes',
-            '--pidfile', str(base / 'sentinel.pid'), '--logfile', str(base / 'sentinel.log'), '--dir', str(base),
+            binary,
+            str(config),
+            '--sentinel',
+            '--port',
+            str(port),
+            '--bind',
+            '127.0.0.1',
+            '--daemonize',
+            'yes',
+            '--pidfile',
+            str(base / 'sentinel.pid'),
+            '--logfile',
+            str(base / 'sentinel.log'),
+            '--dir',
+            str(base),
         ],
     )
     handle.start()
@@ -294,7 +338,11 @@ def start_sentinel(tmpdir: str | os.PathLike[str], primary_port: int, service: s
 
 
 def wait_until_serving(
-    process: subprocess.Popen, serving: Callable[[], bool], *, what: str, log: Callable[[], str],
+    process: subprocess.Popen,
+    serving: Callable[[], bool],
+    *,
+    what: str,
+    log: Callable[[], str],
     timeout: float = START_TIMEOUT,
 ) -> None:
     """Poll `serving()` until it says yes; `ServerUnavailable` (with the log) if the child exits or never does."""
@@ -327,9 +375,7 @@ def unavailable(message: str) -> NoReturn:
     pytest.skip(message)
 
 
-def serve(
-    env_var: str, starter: Callable[[Path], ServerHandle], tmpdir: Path
-) -> Iterator[ServerHandle | None]:
+def serve(env_var: str, starter: Callable[[Path], ServerHandle], tmpdir: Path) -> Iterator[ServerHandle | None]:
     """Body of a session fixture: the server from `env_var`'s URL (yields None), else one started here.
 
     A missing binary or a server that will not start skips the tests that

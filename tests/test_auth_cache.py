@@ -343,9 +343,7 @@ async def test_a_failed_early_look_refuses_nothing_until_the_bound_is_reached(ap
             await app.tokens.authenticate(token)
 
 
-async def test_a_logout_elsewhere_seen_by_an_early_look_is_refused_before_the_bound(
-    app, other_worker, user, clock
-):
+async def test_a_logout_elsewhere_seen_by_an_early_look_is_refused_before_the_bound(app, other_worker, user, clock):
     token = (await user.login())['access_token']
     await app.tokens.authenticate(token)
     await (await other_worker.tokens.authenticate(token)).logout()

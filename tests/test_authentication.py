@@ -31,7 +31,9 @@ URLS = {'private': private, 'public': public}
 
 def make_app(tmp_path, authentication='panther_like.authentications.JWTAuthentication', **settings) -> Panther:
     module = settings_module(
-        SECRET_KEY=KEY, AUTHENTICATION=authentication, DATABASE={'path': str(tmp_path / 'auth.sqlite3')},
+        SECRET_KEY=KEY,
+        AUTHENTICATION=authentication,
+        DATABASE={'path': str(tmp_path / 'auth.sqlite3')},
         **settings,
     )
     return Panther(module, urls=URLS)
@@ -276,8 +278,9 @@ async def test_a_custom_class_returning_none_means_401(tmp_path):
 async def test_auth_given_a_class_on_a_route_needs_no_global_authentication(tmp_path):
     """Panther bug 6: a route-level JWT class without AUTHENTICATION gave a 500 on a bad token."""
     route = API(auth='panther_like.authentications.JWTAuthentication', methods=['GET'])(private.function)
-    app = Panther(settings_module(SECRET_KEY=KEY, DATABASE={'path': str(tmp_path / 'x.sqlite3')}),
-                  urls={'private': route})
+    app = Panther(
+        settings_module(SECRET_KEY=KEY, DATABASE={'path': str(tmp_path / 'x.sqlite3')}), urls={'private': route}
+    )
     async with TestClient(app) as client:
         response = await client.get('/private', headers={'Authorization': 'Bearer a.b.c'})
         assert response.status_code == 401
@@ -297,8 +300,11 @@ async def test_a_refusal_by_a_custom_class_writes_one_audit_line(tmp_path, caplo
         with caplog.at_level(logging.INFO, logger='panther_like.audit'):
             await client.get('/private')
     [line] = audit_lines(caplog)
-    assert (line['event'], line['reason'], line['scheme']) == ('auth.failure', 'No X-User header',
-                                                               'ClassMethodAuthentication')
+    assert (line['event'], line['reason'], line['scheme']) == (
+        'auth.failure',
+        'No X-User header',
+        'ClassMethodAuthentication',
+    )
 
 
 async def test_a_refused_jwt_writes_one_audit_line_without_the_token(client, user, caplog):
@@ -325,8 +331,9 @@ async def test_a_refused_auth_list_writes_one_audit_line_and_a_later_success_wri
     async def listed(request: Request):
         return {'principal': request.auth}
 
-    app = Panther(settings_module(SECRET_KEY=KEY, DATABASE={'path': str(tmp_path / 'l.sqlite3')}),
-                  urls={'listed': listed})
+    app = Panther(
+        settings_module(SECRET_KEY=KEY, DATABASE={'path': str(tmp_path / 'l.sqlite3')}), urls={'listed': listed}
+    )
     async with TestClient(app) as client:
         with caplog.at_level(logging.INFO, logger='panther_like.audit'):
             assert (await client.get('/listed')).status_code == 401

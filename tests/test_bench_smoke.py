@@ -22,8 +22,16 @@ import httpx
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / 'bench'
-TARGET_MODULES = ('bench_common', 'raw_app', 'starlette_app', 'fastapi_app', 'panther_app', 'panther_db_app',
-                  'panther_like_app', 'panther_like_settings')
+TARGET_MODULES = (
+    'bench_common',
+    'raw_app',
+    'starlette_app',
+    'fastapi_app',
+    'panther_app',
+    'panther_db_app',
+    'panther_like_app',
+    'panther_like_settings',
+)
 HARNESS_MODULES = ('environment', 'servers', 'lineup', 'measuring', 'report_tables', 'reporting', 'profiling', 'run')
 
 
@@ -208,8 +216,11 @@ def test_wrk_output_is_parsed(harness: ModuleType) -> None:
     assert result.p99 == pytest.approx(1200.0)
     assert result.requests == 204000
     assert (result.non_2xx, result.socket_errors, result.errors) == (7, 3, 10)
-    clean = measuring.parse_wrk(WRK_OUTPUT.replace('  Socket errors: connect 0, read 2, write 0, timeout 1\n', '')
-                                .replace('  Non-2xx or 3xx responses: 7\n', ''))
+    clean = measuring.parse_wrk(
+        WRK_OUTPUT.replace('  Socket errors: connect 0, read 2, write 0, timeout 1\n', '').replace(
+            '  Non-2xx or 3xx responses: 7\n', ''
+        )
+    )
     assert clean.errors == 0
 
 
@@ -240,8 +251,11 @@ def test_py_spy_stacks_are_counted_by_self_total_and_package(harness: ModuleType
     assert (stacks.self_counts[http], stacks.total_counts[http]) == (3, 4)
     assert stacks.package_counts == {'asyncio': 6, 'panther_like': 3, 'uvicorn': 1}
     # The start-up frame that only wraps the loop is left out of the totals table; the loop itself is not.
-    assert set(stacks.inner_totals()) == {'Runner.run (asyncio/runners.py:86)', http,
-                                          'RequestResponseCycle.send (uvicorn/protocols/http/httptools_impl.py:463)'}
+    assert set(stacks.inner_totals()) == {
+        'Runner.run (asyncio/runners.py:86)',
+        http,
+        'RequestResponseCycle.send (uvicorn/protocols/http/httptools_impl.py:463)',
+    }
 
 
 def test_a_new_section_goes_first_and_older_ones_are_kept(harness: ModuleType, tmp_path: Path) -> None:

@@ -54,13 +54,22 @@ async def test_input_model_and_output_model_are_panthers_names_for_input_and_out
         bad = await client.post('/items', json={'name': 'pen', 'price': 'two'})
     assert ok.status_code == 200 and ok.json() == {'name': 'pen', 'price': 2}
     assert bad.status_code == 422
-    assert bad.json()['errors'] == [{'loc': ['price'], 'type': 'int_parsing',
-                                     'msg': 'Input should be a valid integer, unable to parse string as an integer'}]
+    assert bad.json()['errors'] == [
+        {
+            'loc': ['price'],
+            'type': 'int_parsing',
+            'msg': 'Input should be a valid integer, unable to parse string as an integer',
+        }
+    ]
 
 
-@pytest.mark.parametrize('kwargs', [
-    {'input': Item, 'input_model': Item}, {'output': ItemOut, 'output_model': ItemOut},
-])
+@pytest.mark.parametrize(
+    'kwargs',
+    [
+        {'input': Item, 'input_model': Item},
+        {'output': ItemOut, 'output_model': ItemOut},
+    ],
+)
 def test_both_spellings_at_once_are_refused(kwargs):
     with pytest.raises(TypeError, match='not both'):
         API(methods=['POST'], **kwargs)
@@ -121,14 +130,15 @@ async def test_a_model_built_in_a_handler_that_does_not_validate_is_a_422(tmp_pa
     async with TestClient(build(tmp_path, {'build': builds_a_model})) as client:
         response = await client.post('/build', json={'name': 'pen', 'price': 'lots'})
     assert response.status_code == 422
-    assert response.json()['detail'] == 'Invalid input: price: Input should be a valid integer, unable to parse ' \
-                                        'string as an integer'
+    assert (
+        response.json()['detail'] == 'Invalid input: price: Input should be a valid integer, unable to parse '
+        'string as an integer'
+    )
     assert response.json()['errors'][0]['loc'] == ['price']
 
 
 async def test_a_model_write_that_does_not_validate_is_a_422_naming_the_field(database_setting, tmp_path):
-    app = build(tmp_path, {'signup': signup_with_a_number_as_email}, DATABASE=database_setting,
-                USER_MODEL=EmailUser)
+    app = build(tmp_path, {'signup': signup_with_a_number_as_email}, DATABASE=database_setting, USER_MODEL=EmailUser)
     async with TestClient(app) as client:
         response = await client.post('/signup', json={})
     assert response.status_code == 422
@@ -146,9 +156,10 @@ async def test_an_exception_handler_for_the_422_sees_a_handlers_validation_error
         seen.append(exc)
         return Response({'problem': exc.errors[0]['loc']}, 418)
 
-    app = Panther(configs=settings_module(URLS={'build': builds_a_model},
-                                          DATABASE={'path': str(tmp_path / 'h.sqlite3')}),
-                  exception_handlers={ValidationAPIError: handler})
+    app = Panther(
+        configs=settings_module(URLS={'build': builds_a_model}, DATABASE={'path': str(tmp_path / 'h.sqlite3')}),
+        exception_handlers={ValidationAPIError: handler},
+    )
     async with TestClient(app) as client:
         response = await client.post('/build', json={'name': 'pen'})
     assert (response.status_code, response.json()) == (418, {'problem': ['price']})
@@ -242,12 +253,15 @@ class NeedsMore(GenericAPI):
         return {}
 
 
-@pytest.mark.parametrize('urls, words', [
-    ({'things/<thing_id>/': item_detail}, ["'things/<thing_id>'", 'thing_id', 'item_detail']),
-    ({'things/<thing_id>/': ThingDetail}, ["'things/<thing_id>'", 'item_id', 'ThingDetail.delete']),
-    ({'things/<thing_id>/': NeedsMore}, ["'things/<thing_id>'", 'version', 'NeedsMore.get']),
-    ({'things/': item_detail}, ["'things'", 'item_id', 'item_detail']),
-])
+@pytest.mark.parametrize(
+    'urls, words',
+    [
+        ({'things/<thing_id>/': item_detail}, ["'things/<thing_id>'", 'thing_id', 'item_detail']),
+        ({'things/<thing_id>/': ThingDetail}, ["'things/<thing_id>'", 'item_id', 'ThingDetail.delete']),
+        ({'things/<thing_id>/': NeedsMore}, ["'things/<thing_id>'", 'version', 'NeedsMore.get']),
+        ({'things/': item_detail}, ["'things'", 'item_id', 'item_detail']),
+    ],
+)
 def test_a_route_whose_parameters_do_not_fit_its_handler_is_a_config_error(tmp_path, urls, words):
     with pytest.raises(ConfigError) as error:
         build(tmp_path, urls)
@@ -307,8 +321,11 @@ async def create_note(request):
 
 
 def auth_settings(tmp_path) -> dict:
-    return {'SECRET_KEY': SECRET, 'AUTHENTICATION': 'panther_like.authentications.JWTAuthentication',
-            'DATABASE': {'path': str(tmp_path / 'auth.sqlite3')}}
+    return {
+        'SECRET_KEY': SECRET,
+        'AUTHENTICATION': 'panther_like.authentications.JWTAuthentication',
+        'DATABASE': {'path': str(tmp_path / 'auth.sqlite3')},
+    }
 
 
 @pytest.mark.parametrize('path', ['/posts', '/notes'])
@@ -360,7 +377,8 @@ async def test_every_operation_with_an_input_model_documents_the_422_shape(tmp_p
     for path, method in (('/items', 'post'), ('/things', 'post'), ('/things', 'put')):
         response = document['paths'][path][method]['responses']['422']
         assert response['content']['application/json']['schema'] == {
-            '$ref': '#/components/schemas/ValidationErrorResponse'}
+            '$ref': '#/components/schemas/ValidationErrorResponse'
+        }
     assert '422' not in document['paths']['/things']['get']['responses']
     assert '422' not in document['paths']['/things']['patch']['responses']
     validate(document)
@@ -375,5 +393,9 @@ def test_the_route_table_shows_each_methods_authentication(tmp_path):
     app = build(tmp_path, {'posts': Posts, 'notes': [list_notes, create_note]}, **auth_settings(tmp_path))
     rows = [row for row in route_rows(app)]
     jwt = 'panther_like.auth.authentication_classes.JWTAuthentication (AUTHENTICATION)'
-    assert rows == [('/posts', 'GET, HEAD', '-'), ('/posts', 'POST', jwt),
-                    ('/notes', 'GET, HEAD', '-'), ('/notes', 'POST', jwt)]
+    assert rows == [
+        ('/posts', 'GET, HEAD', '-'),
+        ('/posts', 'POST', jwt),
+        ('/notes', 'GET, HEAD', '-'),
+        ('/notes', 'POST', jwt),
+    ]

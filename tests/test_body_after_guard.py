@@ -38,7 +38,8 @@ async def public(request: Request):
 @pytest.fixture
 def app(tmp_path):
     module = settings_module(
-        SECRET_KEY=KEY, AUTHENTICATION='panther_like.authentications.JWTAuthentication',
+        SECRET_KEY=KEY,
+        AUTHENTICATION='panther_like.authentications.JWTAuthentication',
         DATABASE={'path': str(tmp_path / 'body.sqlite3')},
     )
     return Panther(module, urls={'private': private, 'forbidden': forbidden, 'public': public})
@@ -58,9 +59,11 @@ async def call(app: Panther, path: str, body: bytes, headers: list[tuple[bytes, 
         sent.append(message)
 
     scope = {
-        'type': 'http', 'method': 'POST', 'path': f'/{path}', 'query_string': b'',
-        'headers': [(b'content-type', b'application/json'), (b'content-length', str(len(body)).encode()),
-                    *headers],
+        'type': 'http',
+        'method': 'POST',
+        'path': f'/{path}',
+        'query_string': b'',
+        'headers': [(b'content-type', b'application/json'), (b'content-length', str(len(body)).encode()), *headers],
         'client': ('127.0.0.1', 5000),
     }
     await app(scope, receive, send)

@@ -23,9 +23,13 @@ from tests.settings import settings_module
 
 
 def build(tmp_path: Path, route: Any) -> Panther:
-    return Panther(configs=settings_module(
-        SECRET_KEY='s' * 64, URLS={'things/': route}, DATABASE={'path': str(tmp_path / 's.sqlite3')},
-    ))
+    return Panther(
+        configs=settings_module(
+            SECRET_KEY='s' * 64,
+            URLS={'things/': route},
+            DATABASE={'path': str(tmp_path / 's.sqlite3')},
+        )
+    )
 
 
 def refused(tmp_path: Path, route: Any) -> str:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.server
 
 CLI = Path(sys.executable).with_name('panther-like')
 
-URLS_MODULE = '''
+URLS_MODULE = """
 from panther_like import API
 
 
@@ -33,17 +33,19 @@ async def me(request):
 
 
 url_routing = {'hello': hello, 'me': me}
-'''
+"""
 
 
 def write_project(directory: Path, settings_name: str, authentication: str) -> None:
     (directory / 'cli_urls.py').write_text(URLS_MODULE)
-    (directory / f'{settings_name}.py').write_text(textwrap.dedent(f'''
+    (directory / f'{settings_name}.py').write_text(
+        textwrap.dedent(f"""
         SECRET_KEY = 'cli-test-secret' * 5
         URLS = 'cli_urls.url_routing'
         AUTHENTICATION = {authentication!r}
         DATABASE = {{'path': {str(directory / 's.sqlite3')!r}}}
-    '''))
+    """)
+    )
 
 
 def run_check(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -46,8 +46,16 @@ def cli_env() -> dict[str, str]:
 
 
 def cli(project: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(CLI), *args], cwd=project, env=cli_env(), input=stdin, capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        [str(CLI), *args],
+        cwd=project,
+        env=cli_env(),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture(scope='module')
@@ -57,8 +65,15 @@ def project(tmp_path_factory) -> Path:
 
 def start_run(project: Path, *args: str) -> tuple[subprocess.Popen[str], list[str]]:
     """Start ``panther-like run`` and read its output until uvicorn says it is serving (or it exits)."""
-    process = subprocess.Popen([str(CLI), 'run', *args], cwd=project, env=cli_env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [str(CLI), 'run', *args],
+        cwd=project,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines: list[str] = []
     deadline = time.monotonic() + 30
     assert process.stdout is not None
@@ -90,7 +105,10 @@ def test_routes_lists_path_methods_and_authentication(project):
     assert result.returncode == 0, result.stderr
     me = next(line for line in result.stdout.splitlines() if line.startswith('/me '))
     assert me.split()[1:] == [
-        'GET,', 'HEAD', 'panther_like.auth.authentication_classes.JWTAuthentication', '(AUTHENTICATION)'
+        'GET,',
+        'HEAD',
+        'panther_like.auth.authentication_classes.JWTAuthentication',
+        '(AUTHENTICATION)',
     ]
 
 
@@ -148,24 +166,43 @@ def test_createuser_without_a_terminal_asks_for_password_stdin(project):
 
 
 def test_createuser_rejects_a_malformed_field(project):
-    result = cli(project, 'createuser', '--username', 'fay', '--password-stdin', '--field', 'email',
-                 stdin=PASSWORD_LINE)
+    result = cli(
+        project, 'createuser', '--username', 'fay', '--password-stdin', '--field', 'email', stdin=PASSWORD_LINE
+    )
     assert result.returncode == 1
     assert '--field expects NAME=VALUE' in result.stderr
 
 
 def test_createuser_flags_set_superuser_inactive_and_verified(project):
-    result = cli(project, 'createuser', '--username', 'root', '--password-stdin', '--superuser', '--verified',
-                 '--inactive', stdin=PASSWORD_LINE)
+    result = cli(
+        project,
+        'createuser',
+        '--username',
+        'root',
+        '--password-stdin',
+        '--superuser',
+        '--verified',
+        '--inactive',
+        stdin=PASSWORD_LINE,
+    )
     assert result.returncode == 0, result.stderr
     assert "Created User 'root' [superuser, inactive, verified]" in result.stdout
-    probe = ('import asyncio\nfrom panther_like import Panther\nfrom example_app.models import User\n'
-             'async def main():\n    app = Panther(configs="configs")\n    await app.startup()\n'
-             '    user = await User.find_one(username="root")\n'
-             '    print(user.is_superuser, user.is_active, user.is_verified)\n    await app.shutdown()\n'
-             'asyncio.run(main())\n')
-    shown = subprocess.run([sys.executable, '-c', probe], cwd=project, env=cli_env(), capture_output=True,
-                           text=True, timeout=60, check=False)
+    probe = (
+        'import asyncio\nfrom panther_like import Panther\nfrom example_app.models import User\n'
+        'async def main():\n    app = Panther(configs="configs")\n    await app.startup()\n'
+        '    user = await User.find_one(username="root")\n'
+        '    print(user.is_superuser, user.is_active, user.is_verified)\n    await app.shutdown()\n'
+        'asyncio.run(main())\n'
+    )
+    shown = subprocess.run(
+        [sys.executable, '-c', probe],
+        cwd=project,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert shown.stdout.split() == ['True', 'False', 'True'], shown.stderr
 
 
@@ -183,15 +220,17 @@ def test_createuser_refuses_a_username_with_invisible_characters(project):
 
 
 def test_createuser_field_cannot_set_a_flag(project):
-    result = cli(project, 'createuser', '--username', 'zed', '--password-stdin', '--field', 'is_superuser=1',
-                 stdin=PASSWORD_LINE)
+    result = cli(
+        project, 'createuser', '--username', 'zed', '--password-stdin', '--field', 'is_superuser=1', stdin=PASSWORD_LINE
+    )
     assert result.returncode == 1
     assert '--superuser' in result.stderr
 
 
 def test_createuser_refuses_an_unknown_field_and_creates_nothing(project):
-    result = cli(project, 'createuser', '--username', 'dee', '--password-stdin', '--field', 'nickname=d',
-                 stdin=PASSWORD_LINE)
+    result = cli(
+        project, 'createuser', '--username', 'dee', '--password-stdin', '--field', 'nickname=d', stdin=PASSWORD_LINE
+    )
     assert result.returncode == 1
     assert 'nickname' in result.stderr and 'email' in result.stderr  # the field, and the ones there are
     assert 'nothing was created' in result.stderr
@@ -199,8 +238,16 @@ def test_createuser_refuses_an_unknown_field_and_creates_nothing(project):
 
 
 def test_createuser_refuses_a_field_with_a_control_character(project):
-    result = cli(project, 'createuser', '--username', 'eve2', '--password-stdin', '--field', 'email=e\x1b@x.test',
-                 stdin=PASSWORD_LINE)
+    result = cli(
+        project,
+        'createuser',
+        '--username',
+        'eve2',
+        '--password-stdin',
+        '--field',
+        'email=e\x1b@x.test',
+        stdin=PASSWORD_LINE,
+    )
     assert result.returncode == 1
     assert 'email' in result.stderr and 'control' in result.stderr
     assert "no user 'eve2'" in cli(project, 'token', 'eve2').stderr
@@ -209,14 +256,25 @@ def test_createuser_refuses_a_field_with_a_control_character(project):
 def _legacy_store(directory: Path, *usernames: str) -> Path:
     """A copy of the example whose store holds users saved without a canonical username key."""
     project = copy_example(directory)
-    rows = ', '.join(f"{{'_id': '{n:024x}', 'username': {name!r}, 'password': '', 'date_created': 0.0}}"
-                     for n, name in enumerate(usernames))
-    probe = ('import asyncio\nfrom panther_like import Panther\n'
-             'async def main():\n    app = Panther(configs="configs")\n    await app.database.connect()\n'
-             f'    for row in [{rows}]:\n        await app.database.collection("User").insert_one(row)\n'
-             '    await app.shutdown()\nasyncio.run(main())\n')
-    done = subprocess.run([sys.executable, '-c', probe], cwd=project, env=cli_env(), capture_output=True,
-                          text=True, timeout=60, check=False)
+    rows = ', '.join(
+        f"{{'_id': '{n:024x}', 'username': {name!r}, 'password': '', 'date_created': 0.0}}"
+        for n, name in enumerate(usernames)
+    )
+    probe = (
+        'import asyncio\nfrom panther_like import Panther\n'
+        'async def main():\n    app = Panther(configs="configs")\n    await app.database.connect()\n'
+        f'    for row in [{rows}]:\n        await app.database.collection("User").insert_one(row)\n'
+        '    await app.shutdown()\nasyncio.run(main())\n'
+    )
+    done = subprocess.run(
+        [sys.executable, '-c', probe],
+        cwd=project,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return project
 
@@ -261,8 +319,11 @@ def test_token_for_an_unknown_user_says_how_to_create_one(project):
 def test_check_suggests_the_nearest_class_name(tmp_path):
     copy_example(tmp_path)
     settings = tmp_path / 'configs' / '__init__.py'
-    settings.write_text(settings.read_text().replace(
-        "'panther_like.authentications.JWTAuthentication'", "'panther_like.authentications.JWTAuthenticaton'"))
+    settings.write_text(
+        settings.read_text().replace(
+            "'panther_like.authentications.JWTAuthentication'", "'panther_like.authentications.JWTAuthenticaton'"
+        )
+    )
     result = cli(tmp_path, 'check')
     assert result.returncode == 2
     assert "did you mean 'JWTAuthentication'?" in result.stderr
@@ -325,17 +386,28 @@ def converse(project: Path, args: list[str], answers: list[tuple[str, str]]) -> 
 
 
 def test_createuser_asks_for_the_username_and_the_password_twice(project):
-    code, output = converse(project, ['createuser'], [
-        ('Username: ', 'ivy'), ('Password: ', 'tty secret'), ('Password (again): ', 'tty secret'),
-    ])
+    code, output = converse(
+        project,
+        ['createuser'],
+        [
+            ('Username: ', 'ivy'),
+            ('Password: ', 'tty secret'),
+            ('Password (again): ', 'tty secret'),
+        ],
+    )
     assert code == 0, output
     assert "Created User 'ivy'" in output
     assert 'tty secret' not in output  # hidden input: never echoed
 
 
 def test_createuser_refuses_two_different_passwords(project):
-    code, output = converse(project, ['createuser', '--username', 'jon'], [
-        ('Password: ', 'one'), ('Password (again): ', 'two'),
-    ])
+    code, output = converse(
+        project,
+        ['createuser', '--username', 'jon'],
+        [
+            ('Password: ', 'one'),
+            ('Password (again): ', 'two'),
+        ],
+    )
     assert code == 1
     assert 'the two passwords differ' in output

@@ -39,8 +39,10 @@ async def private(request: Request):
 def app_trusting(tmp_path, proxies) -> Panther:
     extra = {} if proxies is None else {'TRUSTED_PROXIES': proxies}
     module = settings_module(
-        DATABASE={'path': str(tmp_path / 'proxies.sqlite3')}, SECRET_KEY='proxies-' * 6,
-        AUTHENTICATION='panther_like.authentications.JWTAuthentication', **extra,
+        DATABASE={'path': str(tmp_path / 'proxies.sqlite3')},
+        SECRET_KEY='proxies-' * 6,
+        AUTHENTICATION='panther_like.authentications.JWTAuthentication',
+        **extra,
     )
     return Panther(module, urls={'whoami': whoami, 'private': private})
 
@@ -97,8 +99,11 @@ async def test_a_websocket_from_a_trusted_proxy_gets_the_forwarded_client(tmp_pa
 
 
 def client_of(proxies: TrustedProxies, peer: str, *forwarded_for: str) -> tuple[str, int]:
-    scope = {'type': 'http', 'client': (peer, 4321),
-             'headers': [(b'x-forwarded-for', value.encode()) for value in forwarded_for]}
+    scope = {
+        'type': 'http',
+        'client': (peer, 4321),
+        'headers': [(b'x-forwarded-for', value.encode()) for value in forwarded_for],
+    }
     proxies.apply(scope)
     return scope['client']
 
@@ -117,9 +122,14 @@ def test_when_every_hop_is_trusted_the_left_most_is_the_client() -> None:
     assert client_of(TrustedProxies(['10.0.0.0/8']), '10.0.0.9', '10.0.0.3, 10.0.0.2') == ('10.0.0.3', 0)
 
 
-@pytest.mark.parametrize(('hop', 'client'), [('198.51.100.4:5678', ('198.51.100.4', 5678)),
-                                             ('[2001:db8::1]:443', ('2001:db8::1', 443)),
-                                             ('2001:db8::1', ('2001:db8::1', 0))])
+@pytest.mark.parametrize(
+    ('hop', 'client'),
+    [
+        ('198.51.100.4:5678', ('198.51.100.4', 5678)),
+        ('[2001:db8::1]:443', ('2001:db8::1', 443)),
+        ('2001:db8::1', ('2001:db8::1', 0)),
+    ],
+)
 def test_a_hop_may_carry_a_port(hop: str, client: tuple[str, int]) -> None:
     assert client_of(TrustedProxies(['10.0.0.9']), '10.0.0.9', hop) == client
 
@@ -132,13 +142,27 @@ def test_star_trusts_every_peer() -> None:
     assert client_of(TrustedProxies(['*']), '192.0.2.1', '198.51.100.4') == ('198.51.100.4', 0)
 
 
-HOPS = st.sampled_from(['10.0.0.2', '10.0.0.9', '10.1.2.3', '198.51.100.4', '203.0.113.5:8080', '::1',
-                        '2001:db8::1', '[2001:db8::2]:443', 'unknown', '127.0.0.1', '10.0.0.2:99'])
+HOPS = st.sampled_from(
+    [
+        '10.0.0.2',
+        '10.0.0.9',
+        '10.1.2.3',
+        '198.51.100.4',
+        '203.0.113.5:8080',
+        '::1',
+        '2001:db8::1',
+        '[2001:db8::2]:443',
+        'unknown',
+        '127.0.0.1',
+        '10.0.0.2:99',
+    ]
+)
 
 
-@given(trusted=st.lists(st.sampled_from(['10.0.0.0/16', '10.0.0.9', '127.0.0.1', '::1', '2001:db8::/64']),
-                        max_size=3),
-       hops=st.lists(HOPS, min_size=1, max_size=5))
+@given(
+    trusted=st.lists(st.sampled_from(['10.0.0.0/16', '10.0.0.9', '127.0.0.1', '::1', '2001:db8::/64']), max_size=3),
+    hops=st.lists(HOPS, min_size=1, max_size=5),
+)
 def test_the_client_is_whom_uvicorn_would_name(trusted: list[str], hops: list[str]) -> None:
     header = ', '.join(hops)
     ours = TrustedProxies(trusted).forwarded_client(header)
@@ -180,9 +204,14 @@ def test_uvicorn_is_given_the_same_list() -> None:
 # -- what a per-address count keys on ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(('host', 'group'), [('198.51.100.4', '198.51.100.4'),
-                                             ('2001:db8:1:2:aaaa::1', '2001:db8:1:2::/64'),
-                                             ('::ffff:198.51.100.4', '198.51.100.4'),
-                                             ('unknown', 'unknown')])
+@pytest.mark.parametrize(
+    ('host', 'group'),
+    [
+        ('198.51.100.4', '198.51.100.4'),
+        ('2001:db8:1:2:aaaa::1', '2001:db8:1:2::/64'),
+        ('::ffff:198.51.100.4', '198.51.100.4'),
+        ('unknown', 'unknown'),
+    ],
+)
 def test_a_per_address_count_keys_ipv6_clients_by_their_64_network(host: str, group: str) -> None:
     assert address_group(host) == group

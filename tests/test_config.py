@@ -429,15 +429,24 @@ def test_redis_database_number_goes_in_the_url_not_beside_it(build):
 
 
 def test_redis_url_and_sentinels_together_are_refused(build):
-    message = config_error(build, REDIS={'url': 'redis://:hunter2@cache.example',
-                                         'sentinels': [('s1', 26379)], 'service_name': 'mymaster'})
+    message = config_error(
+        build, REDIS={'url': 'redis://:hunter2@cache.example', 'sentinels': [('s1', 26379)], 'service_name': 'mymaster'}
+    )
     assert 'not both' in message
     assert 'hunter2' not in message
 
 
 def test_redis_sentinels_are_checked_into_settings(build):
-    app = build(REDIS={'sentinels': [('s1', 26379), ['s2', 26380]], 'service_name': 'mymaster',
-                       'password': 'hunter2', 'db': 3, 'wait_replicas': 1, 'wait_timeout': 0.25})
+    app = build(
+        REDIS={
+            'sentinels': [('s1', 26379), ['s2', 26380]],
+            'service_name': 'mymaster',
+            'password': 'hunter2',
+            'db': 3,
+            'wait_replicas': 1,
+            'wait_timeout': 0.25,
+        }
+    )
     redis = app.config.redis
     assert redis.sentinels == (('s1', 26379), ('s2', 26380))
     assert (redis.service_name, redis.db, redis.wait_replicas, redis.wait_timeout) == ('mymaster', 3, 1, 0.25)
@@ -457,17 +466,20 @@ def test_redis_sentinels_must_be_host_and_port_pairs(build, sentinels):
 
 
 def test_redis_sentinel_password_is_hidden(build):
-    message = config_error(build, REDIS={'sentinels': [('s1', 26379)], 'service_name': 'm',
-                                         'sentinel_password': b'hunter2'})
+    message = config_error(
+        build, REDIS={'sentinels': [('s1', 26379)], 'service_name': 'm', 'sentinel_password': b'hunter2'}
+    )
     assert "REDIS['sentinel_password']" in message
     assert 'hunter2' not in message
 
 
-@pytest.mark.parametrize('wait', [{'wait_replicas': -1}, {'wait_replicas': True}, {'wait_timeout': 0},
-                                  {'wait_timeout': 2.0}, {'wait_timeout': '1'}])
+@pytest.mark.parametrize(
+    'wait',
+    [{'wait_replicas': -1}, {'wait_replicas': True}, {'wait_timeout': 0}, {'wait_timeout': 2.0}, {'wait_timeout': '1'}],
+)
 def test_redis_replica_wait_must_fit_in_the_command_timeout(build, wait):
     message = config_error(build, REDIS={'url': 'redis://cache.example', **wait})
-    assert f"REDIS[{next(iter(wait))!r}]" in message
+    assert f'REDIS[{next(iter(wait))!r}]' in message
 
 
 def test_empty_sentinels_mean_no_redis(build):
@@ -637,10 +649,17 @@ def test_jwt_int_life_time_is_seconds():
 
 
 def test_jwt_config_overrides_defaults():
-    jwt = config_module.load(settings_module(
-        SECRET_KEY='s' * 64,
-        JWTConfig={'key': 'other' * 13, 'algorithm': 'HS512', 'life_time': 60, 'refresh_life_time': timedelta(days=10)},
-    )).jwt
+    jwt = config_module.load(
+        settings_module(
+            SECRET_KEY='s' * 64,
+            JWTConfig={
+                'key': 'other' * 13,
+                'algorithm': 'HS512',
+                'life_time': 60,
+                'refresh_life_time': timedelta(days=10),
+            },
+        )
+    ).jwt
     assert (jwt.key, jwt.algorithm) == ('other' * 13, 'HS512')
     assert jwt.life_time == timedelta(seconds=60)
     assert jwt.refresh_life_time == timedelta(days=10)
@@ -770,16 +789,19 @@ def test_accounts_values_are_read(build):
     assert accounts.cookies is True and accounts.password_min_length == 12
 
 
-@pytest.mark.parametrize('value, setting, reason', [
-    (['cookies'], "'ACCOUNTS'", 'must be a dict'),
-    ({'cookie': True}, "'ACCOUNTS'", "unknown key 'cookie'"),
-    ({'cookies': 'yes'}, "ACCOUNTS['cookies']", 'must be True or False'),
-    ({'require_verified': 1}, "ACCOUNTS['require_verified']", 'must be True or False'),
-    ({'password_min_length': 0}, "ACCOUNTS['password_min_length']", 'from 1 to 4096'),
-    ({'password_min_length': True}, "ACCOUNTS['password_min_length']", 'from 1 to 4096'),
-    ({'password_max_length': 10**6}, "ACCOUNTS['password_max_length']", 'from 1 to 4096'),
-    ({'password_min_length': 20, 'password_max_length': 10}, "ACCOUNTS['password_max_length']", 'below'),
-])
+@pytest.mark.parametrize(
+    'value, setting, reason',
+    [
+        (['cookies'], "'ACCOUNTS'", 'must be a dict'),
+        ({'cookie': True}, "'ACCOUNTS'", "unknown key 'cookie'"),
+        ({'cookies': 'yes'}, "ACCOUNTS['cookies']", 'must be True or False'),
+        ({'require_verified': 1}, "ACCOUNTS['require_verified']", 'must be True or False'),
+        ({'password_min_length': 0}, "ACCOUNTS['password_min_length']", 'from 1 to 4096'),
+        ({'password_min_length': True}, "ACCOUNTS['password_min_length']", 'from 1 to 4096'),
+        ({'password_max_length': 10**6}, "ACCOUNTS['password_max_length']", 'from 1 to 4096'),
+        ({'password_min_length': 20, 'password_max_length': 10}, "ACCOUNTS['password_max_length']", 'below'),
+    ],
+)
 def test_a_wrong_accounts_setting_names_key_value_and_reason(build, value, setting, reason):
     message = config_error(build, ACCOUNTS=value)
     assert setting in message and reason in message

@@ -67,14 +67,17 @@ async def test_a_valid_body_reaches_the_handler_validated(tmp_path):
     assert response.json() == {'name': 'pen', 'price': 2}  # the output model dropped 'internal'
 
 
-@pytest.mark.parametrize('body, problem', [
-    ({'name': 'pen'}, 'price: Field required'),
-    ({'name': 'pen', 'price': 'two'}, 'price: Input should be a valid integer'),
-    ({'name': '', 'price': 1}, 'name: String should have at least 1 character'),
-    ({'name': 'pen', 'price': 1, 'colour': 'red'}, 'colour: Extra inputs are not permitted'),
-    ([1, 2], 'body: Input should be a valid dictionary'),
-    (None, 'name: Field required'),
-])
+@pytest.mark.parametrize(
+    'body, problem',
+    [
+        ({'name': 'pen'}, 'price: Field required'),
+        ({'name': 'pen', 'price': 'two'}, 'price: Input should be a valid integer'),
+        ({'name': '', 'price': 1}, 'name: String should have at least 1 character'),
+        ({'name': 'pen', 'price': 1, 'colour': 'red'}, 'colour: Extra inputs are not permitted'),
+        ([1, 2], 'body: Input should be a valid dictionary'),
+        (None, 'name: Field required'),
+    ],
+)
 async def test_an_invalid_body_is_a_422_that_names_each_problem(tmp_path, body, problem):
     async with TestClient(app_for(tmp_path)) as client:
         response = await client.post('/items', json=body)
@@ -93,11 +96,13 @@ async def test_a_form_body_is_accepted_where_declared(tmp_path):
     async with TestClient(app_for(tmp_path)) as client:
         assert (await client.post('/form', data={'name': 'pen', 'price': '3'})).json() == {'name': 'pen', 'price': 3}
         assert (await client.post('/form', json={'name': 'pen', 'price': 3})).status_code == 200
-        twice = await client.post('/form', content=b'name=a&name=b&price=1',
-                                  headers={'Content-Type': 'application/x-www-form-urlencoded'})
+        twice = await client.post(
+            '/form', content=b'name=a&name=b&price=1', headers={'Content-Type': 'application/x-www-form-urlencoded'}
+        )
         assert twice.status_code == 400 and 'more than once' in twice.json()['detail']
-        not_utf8 = await client.post('/form', content=b'name=%ff&price=1',
-                                     headers={'Content-Type': 'application/x-www-form-urlencoded'})
+        not_utf8 = await client.post(
+            '/form', content=b'name=%ff&price=1', headers={'Content-Type': 'application/x-www-form-urlencoded'}
+        )
         assert not_utf8.status_code == 400
 
 
@@ -130,17 +135,23 @@ async def test_the_document_shows_request_and_response_schemas(tmp_path):
         document = (await client.get('/openapi.json')).json()
     operation = document['paths']['/items']['post']
     assert operation['requestBody'] == {
-        'required': True, 'content': {'application/json': {'schema': {'$ref': '#/components/schemas/Item'}}}}
+        'required': True,
+        'content': {'application/json': {'schema': {'$ref': '#/components/schemas/Item'}}},
+    }
     assert operation['responses']['201']['content']['application/json']['schema'] == {
-        '$ref': '#/components/schemas/ItemOut'}
+        '$ref': '#/components/schemas/ItemOut'
+    }
     assert set(operation['responses']) == {'201', '400', '409', '422'}
     assert operation['responses']['422']['content']['application/json']['schema'] == {
-        '$ref': '#/components/schemas/ValidationErrorResponse'}
+        '$ref': '#/components/schemas/ValidationErrorResponse'
+    }
     assert operation['responses']['409']['description'] == 'Already exists'
     form = document['paths']['/form']['post']['requestBody']['content']
     assert set(form) == {'application/json', 'application/x-www-form-urlencoded'}
     assert document['paths']['/list']['get']['responses']['200']['content']['application/json']['schema'] == {
-        'type': 'array', 'items': {'$ref': '#/components/schemas/ItemOut'}}
+        'type': 'array',
+        'items': {'$ref': '#/components/schemas/ItemOut'},
+    }
     assert document['components']['schemas']['Item']['required'] == ['name', 'price']
 
 

@@ -41,7 +41,8 @@ ROUTES = ('/jwt', '/bearer')
 @pytest.fixture
 async def client(tmp_path):
     module = settings_module(
-        SECRET_KEY=KEY, AUTHENTICATION='panther_like.authentications.JWTAuthentication',
+        SECRET_KEY=KEY,
+        AUTHENTICATION='panther_like.authentications.JWTAuthentication',
         DATABASE={'path': str(tmp_path / 'parsing.sqlite3')},
     )
     app = Panther(module, urls={'jwt': jwt_route, 'bearer': bearer_route})

@@ -39,11 +39,25 @@ DOCS = REPO / 'docs'
 BIN = Path(sys.executable).parent
 FENCE = re.compile(r'^```([^\n`]*)\n(.*?)^```\s*$', re.MULTILINE | re.DOTALL)
 KNOWN_LANGUAGES = {'python', 'bash', 'text', 'ini'}
-INHERITED = ('SECRET_KEY', 'MONGODB_URL', 'DB_PATH', 'REDIS_URL', 'PANTHER_LIKE_CONFIGS', 'PYTHONPATH',
-             'SMTP_HOST', 'SMTP_PORT', 'SMTP_TLS', 'SMTP_USERNAME', 'SMTP_PASSWORD', 'MAIL_FROM', 'MAIL_SHOW_TOKENS',
-             'RESET_URL', 'VERIFY_URL')
+INHERITED = (
+    'SECRET_KEY',
+    'MONGODB_URL',
+    'DB_PATH',
+    'REDIS_URL',
+    'PANTHER_LIKE_CONFIGS',
+    'PYTHONPATH',
+    'SMTP_HOST',
+    'SMTP_PORT',
+    'SMTP_TLS',
+    'SMTP_USERNAME',
+    'SMTP_PASSWORD',
+    'MAIL_FROM',
+    'MAIL_SHOW_TOKENS',
+    'RESET_URL',
+    'VERIFY_URL',
+)
 
-RUNNER = r'''
+RUNNER = r"""
 import ast, asyncio, json, sys, traceback
 channel, sys.stdout = sys.stdout, sys.stderr
 sys.path.insert(0, '.')
@@ -68,7 +82,7 @@ async def main():
         channel.flush()
 
 asyncio.run(main())
-'''
+"""
 
 
 @dataclass
@@ -146,16 +160,29 @@ class PageRun:
         return block.source.replace('8000', str(self.port))
 
     def run_bash(self, block: Block) -> None:
-        result = subprocess.run(['bash', '-euo', 'pipefail', '-c', self.shell_source(block)], cwd=self.directory,
-                                env=self.env, capture_output=True, text=True, timeout=90, check=False)
+        result = subprocess.run(
+            ['bash', '-euo', 'pipefail', '-c', self.shell_source(block)],
+            cwd=self.directory,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
         assert result.returncode == 0, (
             f'{self.where(block)} exited {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}'
         )
 
     def start_background(self, block: Block) -> None:
         log = open(self.directory / f'background-{block.line}.log', 'wb')  # noqa: SIM115 - kept for the server's life
-        process = subprocess.Popen(['bash', '-c', self.shell_source(block)], cwd=self.directory, env=self.env,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            ['bash', '-c', self.shell_source(block)],
+            cwd=self.directory,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.background.append(process)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -171,8 +198,14 @@ class PageRun:
 
     def exec_python(self, block: Block) -> None:
         if self.python is None:
-            self.python = subprocess.Popen([sys.executable, '-c', RUNNER], cwd=self.directory, env=self.env,
-                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            self.python = subprocess.Popen(
+                [sys.executable, '-c', RUNNER],
+                cwd=self.directory,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
         assert self.python.stdin is not None and self.python.stdout is not None
         self.python.stdin.write(json.dumps({'source': block.source, 'name': self.where(block)}) + '\n')
         self.python.stdin.flush()
@@ -276,9 +309,16 @@ def test_check_password_is_shown_only_where_the_page_says_it_blocks(page):
 def test_quickstart_walks_a_newcomer_through_every_step():
     """The quick start is the newcomer walkthrough: its run above covers each step, so none may vanish."""
     page = (DOCS / 'quickstart.md').read_text()
-    for step in ('panther-like check', 'panther-like createuser', 'panther-like token ann', 'panther-like run',
-                 'Authorization: Bearer $TOKEN', "pytest_plugins = ['panther_like.testing.pytest_plugin']",
-                 'await client.login_as(user)', 'pytest -q tests'):
+    for step in (
+        'panther-like check',
+        'panther-like createuser',
+        'panther-like token ann',
+        'panther-like run',
+        'Authorization: Bearer $TOKEN',
+        "pytest_plugins = ['panther_like.testing.pytest_plugin']",
+        'await client.login_as(user)',
+        'pytest -q tests',
+    ):
         assert step in page, step
 
 

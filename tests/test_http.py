@@ -23,7 +23,9 @@ async def echo(request: Request):
 @API(methods=['GET'])
 async def inspect_request(request: Request):
     return {
-        'x': request.headers.get('X-Thing'), 'q': dict(request.query_params), 'cookies': request.cookies,
+        'x': request.headers.get('X-Thing'),
+        'q': dict(request.query_params),
+        'cookies': request.cookies,
     }
 
 
@@ -101,9 +103,19 @@ class Item(GenericAPI):
 
 
 URLS = {
-    'echo': echo, 'inspect': inspect_request, 'crash': crash, 'unserializable': unserializable,
-    'users': users, 'create-user': create_user, 'custom': custom, 'teapot': teapot, 'nothing': nothing,
-    'denied': denied, 'ann-only': ann_only, 'admins': admins, 'items/<item_id>': Item,
+    'echo': echo,
+    'inspect': inspect_request,
+    'crash': crash,
+    'unserializable': unserializable,
+    'users': users,
+    'create-user': create_user,
+    'custom': custom,
+    'teapot': teapot,
+    'nothing': nothing,
+    'denied': denied,
+    'ann-only': ann_only,
+    'admins': admins,
+    'items/<item_id>': Item,
 }
 
 
@@ -142,9 +154,7 @@ async def test_a_non_numeric_content_length_is_400(client):
 
 
 async def test_headers_are_case_insensitive_and_query_and_cookies_are_parsed(client):
-    response = await client.get(
-        '/inspect?a=1&b=&a=2', headers={'x-THING': 'v', 'Cookie': 'broken; c=3; d="4"; =x'}
-    )
+    response = await client.get('/inspect?a=1&b=&a=2', headers={'x-THING': 'v', 'Cookie': 'broken; c=3; d="4"; =x'})
     assert response.json() == {'x': 'v', 'q': {'a': '1', 'b': ''}, 'cookies': {'c': '3', 'd': '4'}}
 
 

@@ -16,9 +16,11 @@ from tests.settings import settings_module
 
 def pem(private_key, public: bool = False) -> str:
     if public:
-        return private_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode()
+        return (
+            private_key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
     return private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
@@ -41,7 +43,8 @@ async def me(request: Request):
 
 def build(tmp_path, **jwt_config) -> Panther:
     settings = settings_module(
-        AUTHENTICATION='panther_like.authentications.JWTAuthentication', JWTConfig=jwt_config,
+        AUTHENTICATION='panther_like.authentications.JWTAuthentication',
+        JWTConfig=jwt_config,
         DATABASE={'path': str(tmp_path / 'keys.sqlite3')},
     )
     return Panther(settings, urls={'me': me, '.well-known/jwks.json': jwks})
@@ -72,8 +75,9 @@ async def test_a_token_signed_by_a_retired_key_verifies_while_its_kid_is_listed(
     async with TestClient(old):
         user = await old.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
-    rotated = build(tmp_path, algorithm='RS256', key=pem(RSA_KEY), kid='new',
-                    verification_keys={'old': pem(RSA_OLD, public=True)})
+    rotated = build(
+        tmp_path, algorithm='RS256', key=pem(RSA_KEY), kid='new', verification_keys={'old': pem(RSA_OLD, public=True)}
+    )
     async with TestClient(rotated):
         assert (await rotated.tokens.authenticate(token)).username == 'ann'
 
@@ -83,8 +87,9 @@ async def test_a_token_whose_kid_was_removed_is_refused(tmp_path):
     async with TestClient(old):
         user = await old.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
-    rotated = build(tmp_path, algorithm='RS256', key=pem(RSA_KEY), kid='new',
-                    verification_keys={'older': pem(RSA_KEY, public=True)})
+    rotated = build(
+        tmp_path, algorithm='RS256', key=pem(RSA_KEY), kid='new', verification_keys={'older': pem(RSA_KEY, public=True)}
+    )
     async with TestClient(rotated):
         with pytest.raises(AuthenticationAPIError, match='key id is unknown'):
             await rotated.tokens.authenticate(token)
@@ -129,8 +134,9 @@ async def test_alg_none_is_refused_by_an_asymmetric_app(tmp_path):
 
 
 async def test_the_jwks_route_publishes_every_public_key_and_no_private_part(tmp_path):
-    app = build(tmp_path, algorithm='RS256', key=pem(RSA_KEY), kid='new',
-                verification_keys={'old': pem(RSA_OLD, public=True)})
+    app = build(
+        tmp_path, algorithm='RS256', key=pem(RSA_KEY), kid='new', verification_keys={'old': pem(RSA_OLD, public=True)}
+    )
     async with TestClient(app) as client:
         body = (await client.get('/.well-known/jwks.json')).json()
     assert sorted(key['kid'] for key in body['keys']) == ['new', 'old']

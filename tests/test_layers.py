@@ -132,7 +132,8 @@ def test_a_module_imports_nothing_from_a_layer_above_its_own(path: Path):
     unit = _unit(path)
     upward = sorted(
         f'{imported} ({LAYERS[LAYER_OF[imported]][0]})'
-        for imported in _imported_units(path) if LAYER_OF.get(imported, -1) > LAYER_OF[unit]
+        for imported in _imported_units(path)
+        if LAYER_OF.get(imported, -1) > LAYER_OF[unit]
     )
     assert not upward, f'{path.relative_to(PACKAGE)} ({LAYERS[LAYER_OF[unit]][0]}) imports from above: {upward}'
 
@@ -152,7 +153,7 @@ def test_the_units_import_each_other_without_a_circle():
     def visit(unit: str) -> None:
         if unit in done:
             return
-        assert unit not in visiting, f'import circle: {" -> ".join([*visiting[visiting.index(unit):], unit])}'
+        assert unit not in visiting, f'import circle: {" -> ".join([*visiting[visiting.index(unit) :], unit])}'
         visiting.append(unit)
         for imported in sorted(graph.get(unit, ())):
             visit(imported)

@@ -15,7 +15,7 @@ from panther_like import API, Panther
 from panther_like.testing import TestClient
 from tests.settings import settings_module
 
-LIFESPAN_IN_A_CHILD = textwrap.dedent('''
+LIFESPAN_IN_A_CHILD = textwrap.dedent("""
     import asyncio, gc, sys, types
     from panther_like import API, Panther
 
@@ -44,7 +44,7 @@ LIFESPAN_IN_A_CHILD = textwrap.dedent('''
 
     print('frozen before:', gc.get_freeze_count())
     asyncio.run(main())
-''')
+""")
 
 
 @API()
@@ -53,8 +53,13 @@ async def ping(request):
 
 
 def test_the_lifespan_startup_freezes_the_objects_built_so_far(tmp_path):
-    run = subprocess.run([sys.executable, '-c', LIFESPAN_IN_A_CHILD, str(tmp_path / 'app.sqlite3')],
-                         capture_output=True, text=True, timeout=60, check=True)
+    run = subprocess.run(
+        [sys.executable, '-c', LIFESPAN_IN_A_CHILD, str(tmp_path / 'app.sqlite3')],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     lines = dict(line.split(': ', 1) for line in run.stdout.splitlines())
     assert lines['frozen before'] == '0'
     assert int(lines['frozen at start-up']) > 1000
@@ -63,8 +68,9 @@ def test_the_lifespan_startup_freezes_the_objects_built_so_far(tmp_path):
 
 async def test_the_test_client_leaves_the_collector_unfrozen(tmp_path):
     before = gc.get_freeze_count()
-    app = Panther(settings_module(SECRET_KEY='k' * 64, DATABASE={'path': str(tmp_path / 'app.sqlite3')}),
-                  urls={'ping': ping})
+    app = Panther(
+        settings_module(SECRET_KEY='k' * 64, DATABASE={'path': str(tmp_path / 'app.sqlite3')}), urls={'ping': ping}
+    )
     async with TestClient(app) as client:
         assert (await client.get('/ping')).status_code == 200
     assert gc.get_freeze_count() == before

@@ -96,9 +96,17 @@ def test_quoted_empty_value(env_file, fresh):
     assert load_env(env_file(f'{PREFIX}A=""\n')) == {f'{PREFIX}A': ''}
 
 
-@pytest.mark.parametrize(('text', 'expected'), [
-    ('true', True), ('True', True), ('TRUE', True), ('false', False), ('False', False), ('FALSE', False),
-])
+@pytest.mark.parametrize(
+    ('text', 'expected'),
+    [
+        ('true', True),
+        ('True', True),
+        ('TRUE', True),
+        ('false', False),
+        ('False', False),
+        ('FALSE', False),
+    ],
+)
 def test_true_and_false_become_bools(env_file, fresh, text, expected):
     fresh(f'{PREFIX}FLAG')
     value = load_env(env_file(f'{PREFIX}FLAG={text}\n'))[f'{PREFIX}FLAG']
@@ -167,12 +175,15 @@ def test_directory_is_not_an_env_file(tmp_path):
         load_env(tmp_path)
 
 
-@pytest.mark.parametrize(('text', 'line'), [
-    (f'{PREFIX}A=1\nNOT_A_PAIR\n', 2),
-    (f'# comment\n\n{PREFIX}A=1\n=value\n', 4),
-    ('has space=1\n', 1),
-    ('1STARTS_WITH_DIGIT=1\n', 1),
-])
+@pytest.mark.parametrize(
+    ('text', 'line'),
+    [
+        (f'{PREFIX}A=1\nNOT_A_PAIR\n', 2),
+        (f'# comment\n\n{PREFIX}A=1\n=value\n', 4),
+        ('has space=1\n', 1),
+        ('1STARTS_WITH_DIGIT=1\n', 1),
+    ],
+)
 def test_malformed_line_raises_value_error_naming_the_line(env_file, fresh, text, line):
     fresh(f'{PREFIX}A')
     path = env_file(text)

@@ -80,8 +80,9 @@ async def attempt(throttle: LoginThrottle, username: str, address: str, *, right
     return None
 
 
-async def distributed_guesser(throttle: LoginThrottle, clock: ManualClock, username: str, seconds: float,
-                              supply: Iterator[str]) -> int:
+async def distributed_guesser(
+    throttle: LoginThrottle, clock: ManualClock, username: str, seconds: float, supply: Iterator[str]
+) -> int:
     """Guesses from a new address each time, coming back exactly when told to: how many passwords get checked."""
     end = clock.time() + seconds
     checks = 0
@@ -162,7 +163,7 @@ async def test_the_owner_gets_in_from_another_address_after_five_wrong_guesses(t
     for _ in range(DEFAULTS.max_failures):
         assert await attempt(throttle, username, '203.0.113.66') is None
     assert await attempt(throttle, username, '203.0.113.66', right=True) is not None  # the guesser: refused
-    assert await attempt(throttle, username, '192.0.2.10', right=True) is None        # the owner: in
+    assert await attempt(throttle, username, '192.0.2.10', right=True) is None  # the owner: in
 
 
 async def test_one_guess_a_minute_never_keeps_the_owner_out_longer_than_max_delay(throttle, clock) -> None:
@@ -228,9 +229,9 @@ async def test_every_refusal_writes_an_audit_line_naming_its_reason(throttle, cl
     username, guesser = unique_username('victim'), '203.0.113.80'
     with caplog.at_level(logging.INFO, logger='panther_like.audit'):
         for _ in range(DEFAULTS.max_failures + 1):
-            await attempt(throttle, username, guesser)                      # the last: per username and address
+            await attempt(throttle, username, guesser)  # the last: per username and address
         await slow_down(throttle, username + '-2')
-        await attempt(throttle, username + '-2', '192.0.2.98')              # slowed down
+        await attempt(throttle, username + '-2', '192.0.2.98')  # slowed down
         for n in range(DEFAULTS.max_failures_per_address + 1):
             await attempt(throttle, f'{username}-spray{n}', '203.0.113.81')  # the last: per address
         for _ in range(ActionLimit().per_subject_and_address + 1):

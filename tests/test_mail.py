@@ -40,11 +40,22 @@ def test_a_plain_address_is_an_address(address: str) -> None:
     assert is_address(address)
 
 
-@pytest.mark.parametrize('address', [
-    'ann', 'ann@localhost', 'ann @example.com', 'Ann <ann@example.com>', 'ann@example.com, eve@example.com',
-    'ann@example.com\r\nBcc: eve@example.com', 'ann@example.com\nBcc: eve@example.com', '', None, 42,
-    'a' * 250 + '@example.com',
-])
+@pytest.mark.parametrize(
+    'address',
+    [
+        'ann',
+        'ann@localhost',
+        'ann @example.com',
+        'Ann <ann@example.com>',
+        'ann@example.com, eve@example.com',
+        'ann@example.com\r\nBcc: eve@example.com',
+        'ann@example.com\nBcc: eve@example.com',
+        '',
+        None,
+        42,
+        'a' * 250 + '@example.com',
+    ],
+)
 def test_anything_but_one_plain_address_is_not_an_address(address) -> None:
     assert not is_address(address)
 
@@ -67,8 +78,11 @@ def test_a_redacted_message_hides_its_sensitive_parts_and_keeps_the_rest() -> No
 
 def test_a_message_becomes_an_automatic_plain_text_email_from_the_sender() -> None:
     email = reset_message().as_email('noreply@example.com')
-    assert (email['From'], email['To'], email['Subject']) == ('noreply@example.com', 'ann@example.com',
-                                                              'Reset your password')
+    assert (email['From'], email['To'], email['Subject']) == (
+        'noreply@example.com',
+        'ann@example.com',
+        'Reset your password',
+    )
     assert email['Auto-Submitted'] == 'auto-generated'
     assert email['Message-ID'].endswith('@example.com>')
     assert LINK in email.get_content()
@@ -104,16 +118,19 @@ def test_show_tokens_must_be_a_bool() -> None:
 # -- the SMTP mailer's options -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(('options', 'named'), [
-    ({'host': ''}, 'host'),
-    ({'sender': 'not an address'}, 'sender'),
-    ({'tls': 'ssl'}, 'tls'),
-    ({'port': 0}, 'port'),
-    ({'port': '587'}, 'port'),
-    ({'username': 'ann'}, 'username'),
-    ({'timeout': 0}, 'timeout'),
-    ({'ca_file': '/nonexistent/ca.pem'}, 'ca_file'),
-])
+@pytest.mark.parametrize(
+    ('options', 'named'),
+    [
+        ({'host': ''}, 'host'),
+        ({'sender': 'not an address'}, 'sender'),
+        ({'tls': 'ssl'}, 'tls'),
+        ({'port': 0}, 'port'),
+        ({'port': '587'}, 'port'),
+        ({'username': 'ann'}, 'username'),
+        ({'timeout': 0}, 'timeout'),
+        ({'ca_file': '/nonexistent/ca.pem'}, 'ca_file'),
+    ],
+)
 def test_a_wrong_smtp_option_is_a_config_error_naming_it(options: dict, named: str) -> None:
     with pytest.raises(ConfigError, match=rf"MAILER\['{named}'\]"):
         SMTPMailer(**{'host': 'smtp.example.com', 'sender': 'noreply@example.com', **options})
@@ -121,14 +138,17 @@ def test_a_wrong_smtp_option_is_a_config_error_naming_it(options: dict, named: s
 
 def test_a_password_is_never_sent_in_clear_to_another_host() -> None:
     with pytest.raises(ConfigError, match='in clear') as refused:
-        SMTPMailer(host='smtp.example.com', sender='noreply@example.com', tls='none', username='ann',
-                   password='s3cret-pass')
+        SMTPMailer(
+            host='smtp.example.com', sender='noreply@example.com', tls='none', username='ann', password='s3cret-pass'
+        )
     assert 's3cret-pass' not in str(refused.value)
 
 
 def test_the_port_follows_the_tls_mode_unless_given() -> None:
-    ports = [SMTPMailer(host='smtp.example.com', sender='a@example.com', tls=tls).port
-             for tls in ('starttls', 'implicit', 'none')]
+    ports = [
+        SMTPMailer(host='smtp.example.com', sender='a@example.com', tls=tls).port
+        for tls in ('starttls', 'implicit', 'none')
+    ]
     assert ports == [587, 465, 25]
 
 
@@ -197,8 +217,9 @@ async def test_a_wrong_smtp_password_is_a_delivery_error(authenticating_server: 
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SMTPServer, Path]]:
     directory = tmp_path_factory.mktemp('smtp_tls')
     cert, key = self_signed_certificate(directory)
-    server = start_smtp(directory, args=('--tls-cert', str(cert), '--tls-key', str(key),
-                                         '--username', 'mailer', '--password', 'pw-2'))
+    server = start_smtp(
+        directory, args=('--tls-cert', str(cert), '--tls-key', str(key), '--username', 'mailer', '--password', 'pw-2')
+    )
     yield server, cert
     server.stop()
 

@@ -51,10 +51,14 @@ def test_mailer_may_be_a_dict_whose_other_keys_are_the_options(build) -> None:
 
 
 def test_the_smtp_mailer_is_built_from_its_options(build) -> None:
-    mailer = build(MAILER={'class': 'panther_like.mail.SMTPMailer', 'host': 'smtp.example.com',
-                           'sender': 'noreply@example.com'}).mailer
-    assert isinstance(mailer, SMTPMailer) and (mailer.host, mailer.port, mailer.tls) == ('smtp.example.com', 587,
-                                                                                          'starttls')
+    mailer = build(
+        MAILER={'class': 'panther_like.mail.SMTPMailer', 'host': 'smtp.example.com', 'sender': 'noreply@example.com'}
+    ).mailer
+    assert isinstance(mailer, SMTPMailer) and (mailer.host, mailer.port, mailer.tls) == (
+        'smtp.example.com',
+        587,
+        'starttls',
+    )
 
 
 def test_a_mailer_path_that_does_not_import_names_the_setting(build) -> None:
@@ -84,8 +88,16 @@ def test_an_option_the_mailer_does_not_take_is_refused(build) -> None:
 
 def test_a_wrong_smtp_option_names_the_key_and_hides_the_password(build) -> None:
     with pytest.raises(ConfigError, match=r"MAILER\['tls'\]") as refused:
-        build(MAILER={'class': 'panther_like.mail.SMTPMailer', 'host': 'smtp.example.com', 'sender': 'a@example.com',
-                      'tls': 'none', 'username': 'ann', 'password': 'hunter2-secret'})
+        build(
+            MAILER={
+                'class': 'panther_like.mail.SMTPMailer',
+                'host': 'smtp.example.com',
+                'sender': 'a@example.com',
+                'tls': 'none',
+                'username': 'ann',
+                'password': 'hunter2-secret',
+            }
+        )
     assert 'hunter2-secret' not in str(refused.value)
 
 
@@ -104,20 +116,24 @@ def test_lifetimes_take_a_timedelta_or_seconds(build) -> None:
     assert settings.account_emails.verify_life_time == timedelta(days=2)
 
 
-@pytest.mark.parametrize('url', ['https://app.example.com/reset#token=', 'http://localhost:3000/reset?token=',
-                                 'http://127.0.0.1/verify/'])
+@pytest.mark.parametrize(
+    'url', ['https://app.example.com/reset#token=', 'http://localhost:3000/reset?token=', 'http://127.0.0.1/verify/']
+)
 def test_a_link_is_https_or_stays_on_this_machine(build, url: str) -> None:
     assert build(ACCOUNT_EMAILS={'reset_url': url}).config.account_emails.reset_url == url
 
 
-@pytest.mark.parametrize(('url', 'reason'), [
-    ('http://app.example.com/reset?token=', 'plain http'),
-    ('/reset?token=', 'absolute https'),
-    ('ftp://app.example.com/', 'absolute https'),
-    ('https://app.example.com/reset?token=\r\nX: y', 'line breaks'),
-    ('', 'non-empty'),
-    (42, 'non-empty'),
-])
+@pytest.mark.parametrize(
+    ('url', 'reason'),
+    [
+        ('http://app.example.com/reset?token=', 'plain http'),
+        ('/reset?token=', 'absolute https'),
+        ('ftp://app.example.com/', 'absolute https'),
+        ('https://app.example.com/reset?token=\r\nX: y', 'line breaks'),
+        ('', 'non-empty'),
+        (42, 'non-empty'),
+    ],
+)
 def test_a_link_that_could_leak_or_lead_nowhere_is_refused(build, url: Any, reason: str) -> None:
     with pytest.raises(ConfigError, match=rf"ACCOUNT_EMAILS\['verify_url'\].*{reason}"):
         build(ACCOUNT_EMAILS={'verify_url': url})

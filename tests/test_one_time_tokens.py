@@ -91,9 +91,9 @@ async def test_two_apps_on_one_store_spend_a_token_once_between_them(settings, c
     async with TestClient(other):
         workers = [store, other.one_time_tokens]
         grants = [await worker.find(token, PASSWORD_RESET) for worker in workers]
-        outcomes = await asyncio.gather(*(
-            worker.spend(grant) for _ in range(10) for worker, grant in zip(workers, grants, strict=True)
-        ))
+        outcomes = await asyncio.gather(
+            *(worker.spend(grant) for _ in range(10) for worker, grant in zip(workers, grants, strict=True))
+        )
     assert outcomes.count(True) == 1
 
 

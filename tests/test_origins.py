@@ -32,8 +32,18 @@ def build(tmp_path, **settings: Any) -> Panther:
     return Panther(configs=settings_module(**settings))
 
 
-@pytest.mark.parametrize('value', ['https://app.example.com/', 'app.example.com', 'ftp://x.example', 'https://',
-                                   'https://a.example:99999', ['https://ok.example', 3], 42])
+@pytest.mark.parametrize(
+    'value',
+    [
+        'https://app.example.com/',
+        'app.example.com',
+        'ftp://x.example',
+        'https://',
+        'https://a.example:99999',
+        ['https://ok.example', 3],
+        42,
+    ],
+)
 def test_a_trusted_origin_that_is_not_an_origin_is_a_config_error(tmp_path, value) -> None:
     with pytest.raises(ConfigError) as info:
         build(tmp_path, SECRET_KEY='k' * 48, TRUSTED_ORIGINS=value)
@@ -68,8 +78,20 @@ def test_default_ports_and_case_do_not_make_another_origin() -> None:
     assert request_origin({'scheme': 'http'}, '[::1]:8000') == parse_origin('http://[::1]:8000')
 
 
-@pytest.mark.parametrize('value', ['null', '', 'https://a.example/', 'https://u@a.example', 'https://a.example:',
-                                   'https://a.example:0', 'ws://a.example', 'https://[::1', 'https://a.example:1:2'])
+@pytest.mark.parametrize(
+    'value',
+    [
+        'null',
+        '',
+        'https://a.example/',
+        'https://u@a.example',
+        'https://a.example:',
+        'https://a.example:0',
+        'ws://a.example',
+        'https://[::1',
+        'https://a.example:1:2',
+    ],
+)
 def test_what_no_browser_sends_is_no_origin(value) -> None:
     assert parse_origin(value) is None
 
@@ -112,8 +134,9 @@ class ChainSocket(Greeter):
 
 
 async def _handshake(tmp_path, path: str, headers: dict[str, str]) -> Any:
-    app = build(tmp_path, SECRET_KEY='k' * 48, URLS={'cookie': CookieSocket, 'header': HeaderSocket,
-                                                     'chain': ChainSocket})
+    app = build(
+        tmp_path, SECRET_KEY='k' * 48, URLS={'cookie': CookieSocket, 'header': HeaderSocket, 'chain': ChainSocket}
+    )
     async with TestClient(app) as client:
         try:
             async with client.websocket(path, headers={'host': 'testserver', **headers}) as ws:
@@ -124,8 +147,7 @@ async def _handshake(tmp_path, path: str, headers: dict[str, str]) -> Any:
 
 async def test_a_callable_flagged_uses_cookies_is_origin_checked(tmp_path) -> None:
     assert await _handshake(tmp_path, '/cookie', {'cookie': 'sid=s1', 'origin': 'https://evil.example'}) == 1008
-    assert await _handshake(tmp_path, '/cookie', {'cookie': 'sid=s1', 'origin': 'http://testserver'}) == {
-        'hello': 's1'}
+    assert await _handshake(tmp_path, '/cookie', {'cookie': 'sid=s1', 'origin': 'http://testserver'}) == {'hello': 's1'}
 
 
 async def test_a_header_token_handshake_from_a_foreign_origin_is_accepted(tmp_path) -> None:

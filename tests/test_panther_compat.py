@@ -57,7 +57,8 @@ class Greeter(GenericWebsocket):
 @pytest.fixture
 async def client(tmp_path):
     settings = settings_module(
-        SECRET_KEY=KEY, DATABASE={'path': str(tmp_path / 'ws.sqlite3')},
+        SECRET_KEY=KEY,
+        DATABASE={'path': str(tmp_path / 'ws.sqlite3')},
         WS_AUTHENTICATION='panther_like.authentications.QueryParamJWTAuthentication',
     )
     async with TestClient(Panther(settings, urls={'ws/greet': Greeter})) as client:

@@ -35,7 +35,8 @@ def verifications(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 @pytest.mark.parametrize('stored', ['', None, 'not-a-hash', '$argon2id$v=19$m=1024,t=1,p=1$broken'])
 def test_a_password_check_against_an_unusable_hash_still_runs_one_verification(
-    verifications: list[str], stored: str | None,
+    verifications: list[str],
+    stored: str | None,
 ) -> None:
     assert verify_password(stored, 'guess') is False
     # The last one is against a real hash (argon2 may first have refused to read the stored one).

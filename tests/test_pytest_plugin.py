@@ -16,45 +16,50 @@ import pytest
 pytestmark = pytest.mark.server  # a child pytest
 
 PROJECT = {
-    'models.py': '''
+    'models.py': """
         from panther_like.db.models import BaseUser
 
         class User(BaseUser):
             email: str
-    ''',
-    'configs.py': '''
+    """,
+    'configs.py': """
         SECRET_KEY = 'plugin-test-secret' * 4
         USER_MODEL = 'models.User'
         URLS = {}
-    ''',
-    'conftest.py': '''
+    """,
+    'conftest.py': """
         pytest_plugins = ['panther_like.testing.pytest_plugin']
-    ''',
-    'pytest.ini': '''
+    """,
+    'pytest.ini': """
         [pytest]
         asyncio_mode = auto
         pythonpath = .
-    ''',
-    'test_user.py': '''
+    """,
+    'test_user.py': """
         async def test_the_user_fixture(user):
             assert user.username == 'testuser'
             assert user.email == 'test@example.com'
-    ''',
+    """,
 }
-USER_FIELDS = '''
+USER_FIELDS = """
     import pytest
 
     @pytest.fixture
     def user_fields():
         return {'email': 'test@example.com'}
-'''
+"""
 
 
 def run_pytest(directory: Path) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if key not in ('PANTHER_LIKE_CONFIGS', 'PYTHONPATH')}
     return subprocess.run(
-        [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', '-q'], cwd=directory, env=env,
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', '-q'],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

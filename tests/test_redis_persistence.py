@@ -34,13 +34,15 @@ def snapshot_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerH
 @pytest.fixture(scope='module')
 def secretive_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
     """Nothing on disk, and CONFIG renamed away, as managed services do."""
-    yield from own_redis(tmp_path_factory.mktemp('secretive'), persistence=False,
-                         extra_args=('--rename-command', 'CONFIG', ''))
+    yield from own_redis(
+        tmp_path_factory.mktemp('secretive'), persistence=False, extra_args=('--rename-command', 'CONFIG', '')
+    )
 
 
 def app_on(url: str, tmp_path: Path, **redis: object) -> Panther:
-    settings = settings_module(SECRET_KEY='k' * 64, DATABASE={'path': str(tmp_path / 'db.sqlite3')},
-                               REDIS={'url': url, **redis})
+    settings = settings_module(
+        SECRET_KEY='k' * 64, DATABASE={'path': str(tmp_path / 'db.sqlite3')}, REDIS={'url': url, **redis}
+    )
     return Panther(settings, urls={})
 
 
@@ -76,7 +78,9 @@ async def test_an_app_starts_on_a_redis_with_snapshots_only(snapshot_redis, tmp_
 
 
 async def test_a_redis_that_hides_its_configuration_gets_a_warning_not_a_refusal(
-    secretive_redis, tmp_path, caplog,
+    secretive_redis,
+    tmp_path,
+    caplog,
 ) -> None:
     with caplog.at_level(logging.WARNING, logger='panther_like'):
         await start(app_on(secretive_redis.url, tmp_path))

@@ -88,8 +88,10 @@ def group(tmp_path) -> Iterator[SentinelGroup]:
         unavailable(f'Redis Sentinel could not be started: {exc}')
     trio = SentinelGroup(*started)
     try:
-        wait_for(lambda: trio.admin(trio.primary).info('replication').get('slave0', {}).get('state') == 'online',
-                 'the replica in sync')
+        wait_for(
+            lambda: trio.admin(trio.primary).info('replication').get('slave0', {}).get('state') == 'online',
+            'the replica in sync',
+        )
         yield trio
     finally:
         for server in reversed(started):
@@ -98,8 +100,11 @@ def group(tmp_path) -> Iterator[SentinelGroup]:
 
 def build(tmp_path, redis_setting: dict[str, Any], **settings: Any) -> Panther:
     module = settings_module(
-        SECRET_KEY=KEY, AUTHENTICATION='panther_like.authentications.JWTAuthentication',
-        DATABASE={'path': str(tmp_path / 'app.sqlite3')}, REDIS=redis_setting, **settings,
+        SECRET_KEY=KEY,
+        AUTHENTICATION='panther_like.authentications.JWTAuthentication',
+        DATABASE={'path': str(tmp_path / 'app.sqlite3')},
+        REDIS=redis_setting,
+        **settings,
     )
     return Panther(module, urls={'me': me, 'logout': logout, 'refresh': refresh})
 
@@ -153,8 +158,10 @@ async def test_a_logout_too_few_replicas_confirm_in_time_is_a_503(group, tmp_pat
     async with TestClient(app) as client:
         response = await client.post('/logout', headers=bearer(await logged_in(app)))
     assert response.status_code == 503
-    assert response.json()['detail'] == 'Redis is unavailable (1 of 2 replicas confirmed the write in time); ' \
-                                        'try again shortly'
+    assert (
+        response.json()['detail'] == 'Redis is unavailable (1 of 2 replicas confirmed the write in time); '
+        'try again shortly'
+    )
 
 
 async def test_a_refresh_whose_claim_was_not_replicated_can_be_retried(group, tmp_path):
@@ -193,8 +200,9 @@ async def test_the_app_follows_a_failover_without_a_restart(group, tmp_path):
         answers = []
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:  # until the demoted primary follows the new one (WAIT 1)
-            answers.append((await client.post('/logout', headers=bearer(await logged_in(app, f'u{len(answers)}'))))
-                           .status_code)
+            answers.append(
+                (await client.post('/logout', headers=bearer(await logged_in(app, f'u{len(answers)}')))).status_code
+            )
             if answers[-1] == 200:
                 break
             time.sleep(0.2)

@@ -72,7 +72,8 @@ def test_nested_group_with_parameters():
 
 def test_flatten_routes_joins_group_keys():
     assert [(path, target) for path, target, _ in flatten_routes({'a/': {'b/': {'c': 1}}, 'd': 2})] == [
-        ('a/b/c', 1), ('d', 2),
+        ('a/b/c', 1),
+        ('d', 2),
     ]
 
 

@@ -76,8 +76,10 @@ def test_without_a_drain_sigterm_shuts_down_at_once(project):
 def test_a_request_still_arriving_when_the_shutdown_begins_is_answered(project):
     process, url = serve(project, '--drain-seconds', '0.5', '--graceful-timeout', '10')
     body = json.dumps({'username': 'late-arrival', 'password': 'a long password'}).encode()
-    head = (f'POST /auth/signup HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n'
-            f'Content-Length: {len(body)}\r\n\r\n').encode()
+    head = (
+        f'POST /auth/signup HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n'
+        f'Content-Length: {len(body)}\r\n\r\n'
+    ).encode()
     try:
         with socket.create_connection(('127.0.0.1', int(url.rsplit(':', 1)[1])), timeout=10) as connection:
             connection.sendall(head + body[:10])

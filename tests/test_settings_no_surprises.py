@@ -28,9 +28,11 @@ from panther_like.settings.config import KNOWN_SETTINGS
 from tests.settings import settings_module
 
 SECRET = 'Zq9-very-secret-value-7Hk'
-ES256_PEM = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-).decode()
+ES256_PEM = (
+    ec.generate_private_key(ec.SECP256R1())
+    .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    .decode()
+)
 
 
 @API()
@@ -52,27 +54,34 @@ def config_error(tmp_path: Path, **settings: Any) -> str:
 
 # -- an asymmetric algorithm without its library ------------------------------------------------
 
-WITHOUT_CRYPTOGRAPHY = textwrap.dedent('''
+WITHOUT_CRYPTOGRAPHY = textwrap.dedent("""
     import sys
     sys.modules['cryptography'] = None  # as on an install without the crypto extra
     from panther_like.cli import main
     sys.exit(main(sys.argv[1:]))
-''')
+""")
 
 
 @pytest.mark.server  # a child Python runs the panther-like command
 @pytest.mark.parametrize('algorithm', ['RS256', 'ES256', 'EdDSA'])
 def test_an_asymmetric_algorithm_without_cryptography_is_a_config_error_naming_the_extra(tmp_path, algorithm):
-    (tmp_path / 'crypto_settings.py').write_text(textwrap.dedent(f'''
+    (tmp_path / 'crypto_settings.py').write_text(
+        textwrap.dedent(f"""
         JWTConfig = {{'algorithm': {algorithm!r}, 'key': {ES256_PEM!r}}}
         AUTHENTICATION = 'panther_like.authentications.JWTAuthentication'
         URLS = {{}}
         DATABASE = {{'path': {str(tmp_path / 's.sqlite3')!r}}}
-    '''))
+    """)
+    )
     env = {key: value for key, value in os.environ.items() if key not in ('PANTHER_LIKE_CONFIGS', 'PYTHONPATH')}
     result = subprocess.run(
         [sys.executable, '-c', WITHOUT_CRYPTOGRAPHY, 'check', '--configs', 'crypto_settings'],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2, result.stderr
     assert 'Traceback' not in result.stderr
@@ -84,11 +93,22 @@ def test_an_asymmetric_algorithm_without_cryptography_is_a_config_error_naming_t
 # -- a setting spelt another way ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(('name', 'meant'), [
-    ('JWT_CONFIG', 'JWTConfig'), ('jwtconfig', 'JWTConfig'), ('jwt_config', 'JWTConfig'), ('JwtConfig', 'JWTConfig'),
-    ('secret_key', 'SECRET_KEY'), ('SecretKey', 'SECRET_KEY'), ('Urls', 'URLS'), ('user_model', 'USER_MODEL'),
-    ('ws_authentication', 'WS_AUTHENTICATION'), ('AuthCache', 'AUTH_CACHE'), ('loginthrottle', 'LOGIN_THROTTLE'),
-])
+@pytest.mark.parametrize(
+    ('name', 'meant'),
+    [
+        ('JWT_CONFIG', 'JWTConfig'),
+        ('jwtconfig', 'JWTConfig'),
+        ('jwt_config', 'JWTConfig'),
+        ('JwtConfig', 'JWTConfig'),
+        ('secret_key', 'SECRET_KEY'),
+        ('SecretKey', 'SECRET_KEY'),
+        ('Urls', 'URLS'),
+        ('user_model', 'USER_MODEL'),
+        ('ws_authentication', 'WS_AUTHENTICATION'),
+        ('AuthCache', 'AUTH_CACHE'),
+        ('loginthrottle', 'LOGIN_THROTTLE'),
+    ],
+)
 def test_a_setting_spelt_with_other_case_or_underscores_names_the_right_one(tmp_path, name, meant):
     message = config_error(tmp_path, SECRET_KEY='s' * 64, **{name: {'life_time': 3600}})
     assert f'unknown setting {name!r}' in message
@@ -162,8 +182,15 @@ def _secret_bearing_values() -> list[tuple[str, Any]]:
     """(setting, value) pairs that carry SECRET where a key or password goes, across every setting."""
     url = f'mongodb://admin:{SECRET}@db.example/app'
     holders: list[Any] = [
-        {'key': SECRET}, {'password': SECRET}, {'token': SECRET}, {'secret': SECRET}, [{'password': SECRET}], url,
-        f'redis://:{SECRET}@cache.example:6379/0', [url], 12345,
+        {'key': SECRET},
+        {'password': SECRET},
+        {'token': SECRET},
+        {'secret': SECRET},
+        [{'password': SECRET}],
+        url,
+        f'redis://:{SECRET}@cache.example:6379/0',
+        [url],
+        12345,
     ]
     cases: list[tuple[str, Any]] = []
     for setting in KNOWN_SETTINGS:
@@ -191,8 +218,9 @@ SECRET_CASES = _secret_bearing_values()
 
 def test_no_config_error_shows_a_secret_whatever_setting_holds_it(tmp_path):
     refused = 0
-    unrefused_secret_keys = {(setting, key) for setting, keys in DICT_SETTINGS.items() for key in keys
-                             if _secret_named(key)}
+    unrefused_secret_keys = {
+        (setting, key) for setting, keys in DICT_SETTINGS.items() for key in keys if _secret_named(key)
+    }
     for setting, value in SECRET_CASES:
         settings = {'SECRET_KEY': 's' * 64, setting: value}
         if setting == 'JWTConfig' and isinstance(value, dict) and 'algorithm' not in value:

@@ -35,8 +35,9 @@ def blocking_until_released() -> tuple[threading.Event, list[bool], Callable[[],
     return released, outcomes, wait
 
 
-async def blocked_route_does_not_stall_another(tmp_path: Path, make_auth: Callable[[Callable[[], None]], Any],
-                                               **route_options: Any) -> None:
+async def blocked_route_does_not_stall_another(
+    tmp_path: Path, make_auth: Callable[[Callable[[], None]], Any], **route_options: Any
+) -> None:
     released, outcomes, wait = blocking_until_released()
 
     @API(auth=make_auth(wait), **route_options)
@@ -48,9 +49,13 @@ async def blocked_route_does_not_stall_another(tmp_path: Path, make_auth: Callab
         released.set()
         return {'released': True}
 
-    app = Panther(configs=settings_module(
-        SECRET_KEY='s' * 64, URLS={'slow': slow, 'release': release}, DATABASE={'path': str(tmp_path / 's.sqlite3')},
-    ))
+    app = Panther(
+        configs=settings_module(
+            SECRET_KEY='s' * 64,
+            URLS={'slow': slow, 'release': release},
+            DATABASE={'path': str(tmp_path / 's.sqlite3')},
+        )
+    )
     async with TestClient(app) as client:
         slow_request = asyncio.create_task(client.get('/slow', headers={'Authorization': 'Bearer t', 'X-Key': 'k'}))
         await asyncio.sleep(0.2)
@@ -138,9 +143,13 @@ async def test_a_missing_api_key_is_a_401_without_calling_authenticate(tmp_path,
     async def things(request):
         return {'user': request.user}
 
-    app = Panther(configs=settings_module(
-        SECRET_KEY='s' * 64, URLS={'things': things}, DATABASE={'path': str(tmp_path / 's.sqlite3')},
-    ))
+    app = Panther(
+        configs=settings_module(
+            SECRET_KEY='s' * 64,
+            URLS={'things': things},
+            DATABASE={'path': str(tmp_path / 's.sqlite3')},
+        )
+    )
     async with TestClient(app) as client:
         response = await client.get('/things')
     assert response.status_code == 401

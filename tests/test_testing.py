@@ -47,13 +47,15 @@ class Echo(GenericWebsocket):
 
 
 def build_app(tmp_path) -> Panther:
-    return Panther(configs=settings_module(
-        SECRET_KEY='testing-secret-key-0123456789-abcdef',
-        AUTHENTICATION='panther_like.authentications.JWTAuthentication',
-        WS_AUTHENTICATION='panther_like.authentications.QueryParamJWTAuthentication',
-        DATABASE={'path': str(tmp_path / 'store.sqlite3')},
-        URLS={'me': me, 'public': public, 'logout': logout, 'ws/echo': Echo},
-    ))
+    return Panther(
+        configs=settings_module(
+            SECRET_KEY='testing-secret-key-0123456789-abcdef',
+            AUTHENTICATION='panther_like.authentications.JWTAuthentication',
+            WS_AUTHENTICATION='panther_like.authentications.QueryParamJWTAuthentication',
+            DATABASE={'path': str(tmp_path / 'store.sqlite3')},
+            URLS={'me': me, 'public': public, 'logout': logout, 'ws/echo': Echo},
+        )
+    )
 
 
 @pytest.fixture

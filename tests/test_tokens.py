@@ -116,8 +116,11 @@ async def test_an_expired_refresh_token_cannot_refresh(app, user):
     import time
 
     now = int(time.time())
-    token = jwt.encode({'user_id': user.id, 'token_type': 'refresh', 'iat': now - 100, 'exp': now - 10,
-                        'jti': 'j', 'sid': 's'}, KEY, algorithm='HS256')
+    token = jwt.encode(
+        {'user_id': user.id, 'token_type': 'refresh', 'iat': now - 100, 'exp': now - 10, 'jti': 'j', 'sid': 's'},
+        KEY,
+        algorithm='HS256',
+    )
     with pytest.raises(AuthenticationAPIError, match='expired'):
         await JWTAuthentication.refresh(token)
 
@@ -159,12 +162,15 @@ async def test_a_second_app_on_the_same_store_sees_the_revocation(app, user, tmp
     """What a second worker process sees: a fresh app object with the same settings."""
     pair = await user.login()
     await (await authenticate(app, pair['access_token'])).logout()
-    twin = Panther(settings_module(SECRET_KEY=KEY, DATABASE=dict(app.config.database),
-                                   REDIS={'url': app.config.redis and app.config.redis.url}), urls={})
+    twin = Panther(
+        settings_module(
+            SECRET_KEY=KEY, DATABASE=dict(app.config.database), REDIS={'url': app.config.redis and app.config.redis.url}
+        ),
+        urls={},
+    )
     async with TestClient(twin):
         with pytest.raises(AuthenticationAPIError, match='revoked'):
             await twin.tokens.authenticate(pair['access_token'])
-
 
 
 async def test_scopes_given_at_login_are_in_both_tokens_and_survive_refresh(user):

@@ -24,26 +24,29 @@ def test_a_single_inner_space_is_kept():
     assert username_key('Ann Lee') == 'ann lee'
 
 
-@pytest.mark.parametrize('username, reason', [
-    ('', 'empty'),
-    (' bob', 'whitespace'),
-    ('bob ', 'whitespace'),
-    ('bob\t', 'whitespace'),
-    ('bo\x00b', 'control character'),
-    ('bo\x1bb', 'control character'),
-    ('bo\u200bb', 'invisible formatting character'),   # zero-width space
-    ('bo\u200db', 'invisible formatting character'),   # zero-width joiner
-    ('b\u202eob', 'invisible formatting character'),   # right-to-left override
-    ('\ufeffbob', 'invisible formatting character'),   # byte order mark
-    ('bob\ufe0f', 'invisible character'),              # variation selector
-    ('\u3164bob', 'invisible character'),              # Hangul filler
-    ('bob\u00a0lee', 'other than a plain space'),      # no-break space
-    ('bob\u2003lee', 'other than a plain space'),      # em space
-    ('bob  lee', 'two spaces'),
-    ('bo\u2028b', 'line separator'),
-    ('bob\ue000', 'private-use'),
-    ('bob\ud800', 'surrogate'),
-])
+@pytest.mark.parametrize(
+    'username, reason',
+    [
+        ('', 'empty'),
+        (' bob', 'whitespace'),
+        ('bob ', 'whitespace'),
+        ('bob\t', 'whitespace'),
+        ('bo\x00b', 'control character'),
+        ('bo\x1bb', 'control character'),
+        ('bo\u200bb', 'invisible formatting character'),  # zero-width space
+        ('bo\u200db', 'invisible formatting character'),  # zero-width joiner
+        ('b\u202eob', 'invisible formatting character'),  # right-to-left override
+        ('\ufeffbob', 'invisible formatting character'),  # byte order mark
+        ('bob\ufe0f', 'invisible character'),  # variation selector
+        ('\u3164bob', 'invisible character'),  # Hangul filler
+        ('bob\u00a0lee', 'other than a plain space'),  # no-break space
+        ('bob\u2003lee', 'other than a plain space'),  # em space
+        ('bob  lee', 'two spaces'),
+        ('bo\u2028b', 'line separator'),
+        ('bob\ue000', 'private-use'),
+        ('bob\ud800', 'surrogate'),
+    ],
+)
 def test_names_that_could_impersonate_are_refused_with_the_reason(username: str, reason: str):
     with pytest.raises(InvalidUsername) as refused:
         username_key(username)

@@ -46,7 +46,8 @@ class Guarded(GenericWebsocket):
 @pytest.fixture
 async def client(tmp_path):
     settings = settings_module(
-        SECRET_KEY=KEY, DATABASE={'path': str(tmp_path / 'ws.sqlite3')},
+        SECRET_KEY=KEY,
+        DATABASE={'path': str(tmp_path / 'ws.sqlite3')},
         WS_AUTHENTICATION='panther_like.authentications.QueryParamJWTAuthentication',
     )
     app = Panther(settings, urls={'ws/greet': Greeter, 'ws/open/<room>': Open, 'ws/shy': Shy, 'ws/guarded': Guarded})

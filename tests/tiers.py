@@ -36,8 +36,11 @@ def tier_of(item: pytest.Item) -> str | None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption('--all-tiers', action='store_true',
-                     help=f'also run the {", ".join(TIERS)} tiers, which a plain pytest deselects')
+    parser.addoption(
+        '--all-tiers',
+        action='store_true',
+        help=f'also run the {", ".join(TIERS)} tiers, which a plain pytest deselects',
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -72,5 +75,8 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
 def require_a_tier(what: str) -> None:
     """Fail the running test if it belongs to the in-process tier: it is about to start `what`."""
     if _running and tier_of(_running[-1]) is None:
-        pytest.fail(f'{_running[-1].nodeid} starts {what}, so it belongs to a slower tier: '
-                    f'mark it with one of {", ".join(TIERS)} (tests/tiers.py)', pytrace=False)
+        pytest.fail(
+            f'{_running[-1].nodeid} starts {what}, so it belongs to a slower tier: '
+            f'mark it with one of {", ".join(TIERS)} (tests/tiers.py)',
+            pytrace=False,
+        )

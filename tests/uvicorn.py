@@ -59,8 +59,13 @@ class UvicornProcess:
         env = {'PANTHER_LIKE_FAST_PASSWORD_HASH': '1', **env, 'PYTHONUNBUFFERED': '1'}
         with open(self.log_file, 'ab') as log:
             self.process = subprocess.Popen(
-                command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                command,
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
 
         def serving() -> bool:
@@ -69,8 +74,13 @@ class UvicornProcess:
             return False
 
         try:
-            wait_until_serving(self.process, serving, what=f'{self.name}: uvicorn', log=lambda: self.log()[-3000:],
-                               timeout=START_TIMEOUT)
+            wait_until_serving(
+                self.process,
+                serving,
+                what=f'{self.name}: uvicorn',
+                log=lambda: self.log()[-3000:],
+                timeout=START_TIMEOUT,
+            )
         except ServerUnavailable:
             self.stop()
             raise

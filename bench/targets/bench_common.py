@@ -39,8 +39,12 @@ for _n in range(int(os.environ.get('BENCH_USERS') or 0)):
 def make_token(user_id: str = USER_ID, *, key: str = SECRET_KEY, token_type: str = 'access', life: int = 86400) -> str:
     now = int(time.time())
     claims = {
-        'user_id': user_id, 'token_type': token_type, 'iat': now, 'exp': now + life,
-        'jti': secrets.token_urlsafe(16), 'sid': secrets.token_urlsafe(16),
+        'user_id': user_id,
+        'token_type': token_type,
+        'iat': now,
+        'exp': now + life,
+        'jti': secrets.token_urlsafe(16),
+        'sid': secrets.token_urlsafe(16),
     }
     return jwt.encode(claims, key, algorithm='HS256')
 

@@ -12,7 +12,8 @@ from bench_common import SECRET_KEY as _KEY
 SECRET_KEY = _KEY
 AUTHENTICATION = 'panther_like.auth.authentication_classes.JWTAuthentication'
 DATABASE = (
-    {'url': _os.environ['BENCH_MONGODB_URL']} if _os.environ.get('BENCH_MONGODB_URL')
+    {'url': _os.environ['BENCH_MONGODB_URL']}
+    if _os.environ.get('BENCH_MONGODB_URL')
     else {'path': _os.environ.get('BENCH_EMBEDDED_PATH', 'bench_panther_like.sqlite3')}
 )
 if _os.environ.get('BENCH_REDIS_URL'):

@@ -12,8 +12,13 @@ UNAUTHORIZED = orjson.dumps({'detail': 'Unauthorized'})
 
 
 async def _send(send, status: int, body: bytes) -> None:
-    await send({'type': 'http.response.start', 'status': status,
-                'headers': [*JSON_HEADERS, (b'content-length', str(len(body)).encode())]})
+    await send(
+        {
+            'type': 'http.response.start',
+            'status': status,
+            'headers': [*JSON_HEADERS, (b'content-length', str(len(body)).encode())],
+        }
+    )
     await send({'type': 'http.response.body', 'body': body})
 
 

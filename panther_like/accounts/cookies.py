@@ -46,8 +46,14 @@ def set_session_cookies(response: Response, request: Request, route: str, pair: 
     access_life = int(config.jwt.life_time.total_seconds())
     refresh_life = int(config.jwt.refresh_life_time.total_seconds())
     response.set_cookie(ACCESS_COOKIE, pair['access_token'], max_age=access_life, secure=secure, samesite='lax')
-    response.set_cookie(REFRESH_COOKIE, pair['refresh_token'], max_age=refresh_life,
-                        path=refresh_path(request, route), secure=secure, samesite='strict')
+    response.set_cookie(
+        REFRESH_COOKIE,
+        pair['refresh_token'],
+        max_age=refresh_life,
+        path=refresh_path(request, route),
+        secure=secure,
+        samesite='strict',
+    )
     binding = jwt_binding(pair['access_token'])
     if binding is None:  # never: the token service always writes the session into the token
         raise RuntimeError('an access token without a login session (sid)')

@@ -26,8 +26,12 @@ async def sessions(request: Request) -> Any:
     return [session.public(current_sid=current) for session in await request.app.tokens.sessions_of(request.user.id)]
 
 
-@API(auth=AccountAuthentication, methods=['DELETE'], status_code=status.HTTP_204_NO_CONTENT,
-     responses={404: 'No such session of this user'})
+@API(
+    auth=AccountAuthentication,
+    methods=['DELETE'],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: 'No such session of this user'},
+)
 async def session_detail(request: Request, sid: str) -> Response:
     """End one of the user's sessions (a lost phone, say); its tokens stop working in every worker."""
     tokens = request.app.tokens

@@ -27,7 +27,9 @@ INVALID_CREDENTIALS = 'Invalid username or password'
 def token_response(request: Request, route: str, pair: dict[str, str], scope: str | None = None) -> Response:
     """The OAuth2 token response (RFC 6749 section 5.1), plus the cookies when they are on."""
     body: dict[str, Any] = {
-        'access_token': pair['access_token'], 'refresh_token': pair['refresh_token'], 'token_type': 'bearer',
+        'access_token': pair['access_token'],
+        'refresh_token': pair['refresh_token'],
+        'token_type': 'bearer',
         'expires_in': int(request.app.config.jwt.life_time.total_seconds()),
     }
     if scope:
@@ -47,9 +49,17 @@ def _granted_scopes(user: Any, requested: str | None) -> list[str]:
     return [scope for scope in dict.fromkeys(requested.split()) if scope in allowed]
 
 
-@API(methods=['POST'], input=LoginInput, form=True, output=TokenResponse,
-     responses={401: 'Invalid username or password', 403: 'Account disabled or not verified',
-                429: 'Too many failed attempts (Retry-After)'})
+@API(
+    methods=['POST'],
+    input=LoginInput,
+    form=True,
+    output=TokenResponse,
+    responses={
+        401: 'Invalid username or password',
+        403: 'Account disabled or not verified',
+        429: 'Too many failed attempts (Retry-After)',
+    },
+)
 async def login(request: Request) -> Response:
     """Log in with a username and a password: a new session's token pair."""
     data: LoginInput = request.validated
@@ -82,9 +92,15 @@ async def login(request: Request) -> Response:
 login.openapi_oauth2_token_endpoint = True
 
 
-@API(methods=['POST'], input=RefreshInput, output=TokenResponse,
-     responses={401: 'The refresh token is invalid, expired, revoked or already used',
-                403: 'CSRF check failed (refresh token from the cookie)'})
+@API(
+    methods=['POST'],
+    input=RefreshInput,
+    output=TokenResponse,
+    responses={
+        401: 'The refresh token is invalid, expired, revoked or already used',
+        403: 'CSRF check failed (refresh token from the cookie)',
+    },
+)
 async def refresh(request: Request) -> Response:
     """Exchange a refresh token (good once) for a new pair; a reused one ends its session."""
     token = request.validated.refresh_token

@@ -31,9 +31,16 @@ def _editable(model: type, fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-@API(methods=['POST'], input=SignupInput, output=PublicUser, status_code=status.HTTP_201_CREATED,
-     responses={409: 'The username (or one that looks the same) is taken',
-                429: 'Too many taken usernames from this address (Retry-After)'})
+@API(
+    methods=['POST'],
+    input=SignupInput,
+    output=PublicUser,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        409: 'The username (or one that looks the same) is taken',
+        429: 'Too many taken usernames from this address (Retry-After)',
+    },
+)
 async def signup(request: Request) -> Any:
     """Create an account: 201 with the user; 409 when the canonical username is taken (throttled per address)."""
     data: SignupInput = request.validated
@@ -77,8 +84,13 @@ class Me(GenericAPI):
         return user
 
 
-@API(auth=AccountAuthentication, methods=['POST'], input=PasswordChangeInput, output=SessionsEnded,
-     responses={429: 'Too many wrong current passwords (Retry-After)'})
+@API(
+    auth=AccountAuthentication,
+    methods=['POST'],
+    input=PasswordChangeInput,
+    output=SessionsEnded,
+    responses={429: 'Too many wrong current passwords (Retry-After)'},
+)
 async def password_change(request: Request) -> Any:
     """Change the password; every other session of the user ends (`SessionAuth` ones too), this one goes on."""
     data: PasswordChangeInput = request.validated

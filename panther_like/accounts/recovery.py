@@ -108,8 +108,9 @@ def _duration(life_time: timedelta) -> str:
     return f'{hours} hours'
 
 
-def _message(to: str, subject: str, url: str | None, token: str, *, action: str, life_time: timedelta,
-             ignore: str) -> Message:
+def _message(
+    to: str, subject: str, url: str | None, token: str, *, action: str, life_time: timedelta, ignore: str
+) -> Message:
     if url is None:
         how = f'Enter this code to {action}:\n\n    {token}'
     else:
@@ -126,8 +127,12 @@ def _refuse(request: Request, event: str, reason: str, grant: Grant | None) -> B
 # -- the routes ---------------------------------------------------------------------------------
 
 
-@API(methods=['POST'], input=ForgotPasswordInput, status_code=status.HTTP_202_ACCEPTED,
-     responses={429: 'Too many reset requests for this account or from this address (Retry-After)'})
+@API(
+    methods=['POST'],
+    input=ForgotPasswordInput,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={429: 'Too many reset requests for this account or from this address (Retry-After)'},
+)
 async def forgot_password(request: Request) -> Response:
     """Ask for a password reset link: always 202, whether or not the account exists."""
     data: ForgotPasswordInput = request.validated
@@ -144,13 +149,20 @@ async def forgot_password(request: Request) -> Response:
     if user is None or address is None:
         await store.issue_nothing(PASSWORD_RESET, binding=_NOBODY)
         reason = 'no such account' if user is None else 'account inactive or without an address'
-        audit.log_event('password_reset.requested', request=request, reason=reason,
-                        user_id=user.id if user else None)
+        audit.log_event('password_reset.requested', request=request, reason=reason, user_id=user.id if user else None)
     else:
-        token = await store.issue(user.id, PASSWORD_RESET, binding=_reset_binding(user, address),
-                                  life_time=settings.reset_life_time.total_seconds())
+        token = await store.issue(
+            user.id,
+            PASSWORD_RESET,
+            binding=_reset_binding(user, address),
+            life_time=settings.reset_life_time.total_seconds(),
+        )
         message = _message(
-            address, 'Reset your password', settings.reset_url, token, action='choose a new password',
+            address,
+            'Reset your password',
+            settings.reset_url,
+            token,
+            action='choose a new password',
             life_time=settings.reset_life_time,
             ignore='If you did not ask for it, ignore this message: your password stays as it is.',
         )
@@ -159,8 +171,12 @@ async def forgot_password(request: Request) -> Response:
     return Response({'detail': RESET_ON_ITS_WAY}, status.HTTP_202_ACCEPTED)
 
 
-@API(methods=['POST'], input=ResetPasswordInput, status_code=status.HTTP_204_NO_CONTENT,
-     responses={400: 'The link is invalid, spent or expired, or the new password breaks the password policy'})
+@API(
+    methods=['POST'],
+    input=ResetPasswordInput,
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={400: 'The link is invalid, spent or expired, or the new password breaks the password policy'},
+)
 async def reset_password(request: Request) -> Response:
     """Set a new password with the token from the mail; every session of the user ends."""
     data: ResetPasswordInput = request.validated
@@ -184,8 +200,12 @@ async def reset_password(request: Request) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@API(auth=AccountAuthentication, methods=['POST'], status_code=status.HTTP_202_ACCEPTED,
-     responses={400: 'No address to verify, or already verified', 429: 'Too many verification requests'})
+@API(
+    auth=AccountAuthentication,
+    methods=['POST'],
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={400: 'No address to verify, or already verified', 429: 'Too many verification requests'},
+)
 async def request_verification(request: Request) -> Response:
     """Mail a link that proves the account's e-mail address belongs to its user."""
     user = request.user
@@ -200,16 +220,25 @@ async def request_verification(request: Request) -> Response:
         user.id, VERIFY_EMAIL, binding=address, life_time=settings.verify_life_time.total_seconds()
     )
     message = _message(
-        address, 'Confirm your e-mail address', settings.verify_url, token,
-        action='confirm that this address is yours', life_time=settings.verify_life_time,
+        address,
+        'Confirm your e-mail address',
+        settings.verify_url,
+        token,
+        action='confirm that this address is yours',
+        life_time=settings.verify_life_time,
         ignore='If you did not create an account, ignore this message.',
     )
     request.app.outbox.post(message, kind=VERIFY_EMAIL, user_id=user.id, request=request)
     return Response({'detail': VERIFY_ON_ITS_WAY}, status.HTTP_202_ACCEPTED)
 
 
-@API(auth=OptionalAuth(AccountAuthentication), methods=['POST'], input=VerifyInput,
-     status_code=status.HTTP_204_NO_CONTENT, responses={400: 'The link is invalid, spent or expired'})
+@API(
+    auth=OptionalAuth(AccountAuthentication),
+    methods=['POST'],
+    input=VerifyInput,
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={400: 'The link is invalid, spent or expired'},
+)
 async def verify_email(request: Request) -> Response:
     """Mark the address verified with the token from the mail (logged in or not: the token names the user)."""
     data: VerifyInput = request.validated

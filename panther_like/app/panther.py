@@ -78,16 +78,17 @@ class Panther:
     auth_override: AuthOverride | None = None
 
     def __init__(
-        self, configs: str | ModuleType | None = None, *, urls: Mapping[str, Any] | str | None = None,
+        self,
+        configs: str | ModuleType | None = None,
+        *,
+        urls: Mapping[str, Any] | str | None = None,
         exception_handlers: Mapping[type[BaseException], Callable[[Any, Any], Any]] | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ):
         self.config: Config = config_module.load(configs)
         self.clock = clock
         _check_setting_classes(self.config)
-        self.exception_handlers = {
-            cls: as_async(handler) for cls, handler in (exception_handlers or {}).items()
-        }
+        self.exception_handlers = {cls: as_async(handler) for cls, handler in (exception_handlers or {}).items()}
         self.router = Router.build(self._urls(urls), self._endpoint, default_auth=self._default_auth())
         mount_docs(self.router, self.config.openapi)
         mount_health(self.router, self.config.health)
@@ -98,7 +99,8 @@ class Panther:
             self.database = open_database(self.config.database)
         except ValueError as exc:  # a MongoDB URL that does not parse; the message hides any password
             raise ConfigError(
-                "DATABASE['url']", redact_url(self.config.database.get('url')),
+                "DATABASE['url']",
+                redact_url(self.config.database.get('url')),
                 f'{exc}; expected a URL such as mongodb://user:password@host:27017/dbname',
             ) from None
         self.redis = RedisConnection(self.config.redis) if self.config.redis else None
@@ -110,10 +112,19 @@ class Panther:
         else:
             self.revocations = DatabaseRevocationStore(self.database, clock=clock)
             self.changes = DatabaseChangeFeed(self.database, clock=clock)
-        self.tokens = TokenService(
-            self.config.jwt, self.revocations, self.config.user_model, self.config.auth_cache,
-            changes=self.changes, sessions=SessionRegistry(self.database, clock=clock), clock=clock,
-        ) if self.config.jwt else None
+        self.tokens = (
+            TokenService(
+                self.config.jwt,
+                self.revocations,
+                self.config.user_model,
+                self.config.auth_cache,
+                changes=self.changes,
+                sessions=SessionRegistry(self.database, clock=clock),
+                clock=clock,
+            )
+            if self.config.jwt
+            else None
+        )
         self.login_throttle = LoginThrottle.build(self.config.login_throttle, self.database, self.redis, clock=clock)
         self.trusted_proxies = self.config.trusted_proxies
         self.one_time_tokens = OneTimeTokens(self.database, self.revocations, clock=clock)
@@ -255,7 +266,8 @@ class Panther:
         if legacy:
             model = self.config.user_model
             raise ConfigError(
-                'USER_MODEL', f'{model.__module__}.{model.__qualname__}',
+                'USER_MODEL',
+                f'{model.__module__}.{model.__qualname__}',
                 f'{legacy} stored user(s) have no canonical username key (they were created before usernames '
                 'were normalised); run `panther-like migrate-usernames` once, then start again',
             )
@@ -310,6 +322,7 @@ def _check_setting_classes(config: Config) -> None:
     for setting, cls in (('AUTHENTICATION', config.authentication), ('WS_AUTHENTICATION', config.ws_authentication)):
         if cls is not None and cls.uses_jwt and config.jwt is None:
             raise ConfigError(
-                setting, f'{cls.__module__}.{cls.__qualname__}',
+                setting,
+                f'{cls.__module__}.{cls.__qualname__}',
                 f"{cls.__qualname__} needs a key: set SECRET_KEY or JWTConfig['key'] in the settings module",
             )

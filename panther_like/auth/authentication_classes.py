@@ -122,8 +122,9 @@ class CookieJWT(_AccessToken, APIKeyCookie):
     def openapi_scheme(self) -> dict[str, Any]:
         description = ACCESS_JWT
         if self.csrf:
-            description += (f'; POST, PUT, PATCH and DELETE also need header {CSRF_HEADER} '
-                            f'equal to cookie {CSRF_COOKIE!r}')
+            description += (
+                f'; POST, PUT, PATCH and DELETE also need header {CSRF_HEADER} equal to cookie {CSRF_COOKIE!r}'
+            )
         return {**super().openapi_scheme(), 'description': description}
 
 

@@ -55,8 +55,9 @@ class Authenticator:
         try:
             return await self.authenticate(connection)
         except AuthenticationAPIError as exc:
-            audit.log_event('auth.failure', request=connection, reason=exc.detail, scheme=self.scheme,
-                            user_id=exc.user_id)
+            audit.log_event(
+                'auth.failure', request=connection, reason=exc.detail, scheme=self.scheme, user_id=exc.user_id
+            )
             raise
 
     def authenticate(self, connection: HTTPConnection) -> Awaitable[Any]:
@@ -250,7 +251,8 @@ def _single(auth: Any, config: Config, *, where: str, websocket: bool) -> Authen
     if isinstance(auth, SecurityObject):
         if any(inspect.getattr_static(auth, 'authenticate') is unwritten for unwritten in _UNWRITTEN_AUTHENTICATE):
             raise ConfigError(
-                f'auth of {where}', describe(auth),
+                f'auth of {where}',
+                describe(auth),
                 f'{type(auth).__qualname__} has no authenticate method: subclass it and write '
                 f'authenticate(self, request, ...) returning the principal or None',
             )
@@ -259,20 +261,23 @@ def _single(auth: Any, config: Config, *, where: str, websocket: bool) -> Authen
     if isinstance(auth, type):
         if not issubclass(auth, BaseAuthentication):
             raise ConfigError(
-                f'auth of {where}', auth,
+                f'auth of {where}',
+                auth,
                 f'{auth.__qualname__} is not a subclass of panther_like.auth.authentication_classes.BaseAuthentication',
             )
         return _class_authenticator(auth, config, setting=f'auth of {where}', where=where)
     if callable(auth):
         if not accepts(auth, 1):
             raise ConfigError(
-                f'auth of {where}', describe(auth),
+                f'auth of {where}',
+                describe(auth),
                 f'{describe(auth)} cannot be called with one argument: an auth function is called as '
                 'function(request) and returns the principal or None',
             )
         return CallableAuthenticator(auth)
     raise ConfigError(
-        f'auth of {where}', source,
+        f'auth of {where}',
+        source,
         f'{source!r} is not True, None, an authentication class, its dotted path, a security object, '
         'a callable or a list of these',
     )
@@ -281,13 +286,15 @@ def _single(auth: Any, config: Config, *, where: str, websocket: bool) -> Authen
 def _class_authenticator(cls: type[BaseAuthentication], config: Config, *, setting: str, where: str) -> Authenticator:
     if inspect.getattr_static(cls, 'authentication') is BaseAuthentication.__dict__['authentication']:
         raise ConfigError(
-            setting, describe(cls),
+            setting,
+            describe(cls),
             f'{cls.__qualname__} (used by {where}) has no authentication(request) method: write '
             'async def authentication(cls, request) returning the user',
         )
     if cls.uses_jwt and config.jwt is None:
         raise ConfigError(
-            'JWTConfig', None,
+            'JWTConfig',
+            None,
             f'{cls.__qualname__} (used by {where} through {setting}) needs a key: '
             "set SECRET_KEY or JWTConfig['key'] in the settings module",
         )

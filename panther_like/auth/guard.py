@@ -37,8 +37,14 @@ class Guard:
 
     @classmethod
     def build(
-        cls, auth: Any, permissions: Sequence[Any] | None, scopes: Sequence[str] | None, config: Config, *,
-        where: str, websocket: bool = False,
+        cls,
+        auth: Any,
+        permissions: Sequence[Any] | None,
+        scopes: Sequence[str] | None,
+        config: Config,
+        *,
+        where: str,
+        websocket: bool = False,
     ) -> Guard:
         authenticator = build_authenticator(auth, config, where=where, websocket=websocket)
         permits = build_permissions(permissions, where=where)

@@ -86,7 +86,8 @@ def _permission(item: Any, where: str) -> Permission:
     if isinstance(item, type):
         if not hasattr(item, 'authorization'):
             raise ConfigError(
-                setting, describe(item),
+                setting,
+                describe(item),
                 f'{item.__qualname__} is a class without an authorization(request) method; write '
                 'def authorization(cls, request) (a classmethod, sync or async) returning True to allow',
             )
@@ -98,7 +99,8 @@ def _permission(item: Any, where: str) -> Permission:
                 function = item().authorization
             except Exception as exc:
                 raise ConfigError(
-                    setting, describe(item),
+                    setting,
+                    describe(item),
                     f'{item.__qualname__}() failed ({type(exc).__name__}: {exc}); make authorization a classmethod, '
                     'or give an instance',
                 ) from None
@@ -110,8 +112,9 @@ def _permission(item: Any, where: str) -> Permission:
         raise ConfigError(setting, item, f'{item!r} has no authorization(request) method and is not callable')
     if not accepts(function, 1):
         raise ConfigError(
-            setting, describe(item), f'{describe(function)} cannot be called with one argument: it is called with '
-            'the request',
+            setting,
+            describe(item),
+            f'{describe(function)} cannot be called with one argument: it is called with the request',
         )
     check = off_the_loop(function)
 

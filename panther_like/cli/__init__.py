@@ -40,7 +40,8 @@ def cmd_routes(args: argparse.Namespace) -> int:
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog='panther-like', description='Check, serve and operate a panther_like project.',
+        prog='panther-like',
+        description='Check, serve and operate a panther_like project.',
         epilog='Run it from the project directory. Exit status: 0 ok, 1 failure, 2 configuration error.',
     )
     from panther_like import __version__
@@ -58,55 +59,114 @@ def make_parser() -> argparse.ArgumentParser:
     command('routes', cmd_routes, 'list every route: path, methods and the authentication guarding it')
 
     run = command('run', cmd_run, 'serve the app with uvicorn, after a one-screen start-up summary')
-    run.add_argument('app', nargs='?', metavar='APP',
-                     help='module:attribute of the ASGI app (default: the app built from the settings)')
+    run.add_argument(
+        'app',
+        nargs='?',
+        metavar='APP',
+        help='module:attribute of the ASGI app (default: the app built from the settings)',
+    )
     run.add_argument('--host', default='127.0.0.1', help='interface to listen on (default: 127.0.0.1)')
     run.add_argument('--port', type=int, default=8000, help='port to listen on (default: 8000)')
     run.add_argument('--workers', type=int, default=None, help='worker processes (default: 1)')
     run.add_argument('--reload', action='store_true', help='restart when a source file changes (development)')
-    run.add_argument('--drain-seconds', type=float, default=0.0, metavar='SECONDS',
-                     help='on SIGTERM, answer 503 on the readiness route for this long before the graceful shutdown '
-                          'starts, so that a load balancer stops sending here first (default: 0)')
-    run.add_argument('--graceful-timeout', type=float, default=None, metavar='SECONDS',
-                     help='at shutdown, wait at most this long for requests in flight (default: until they finish)')
+    run.add_argument(
+        '--drain-seconds',
+        type=float,
+        default=0.0,
+        metavar='SECONDS',
+        help='on SIGTERM, answer 503 on the readiness route for this long before the graceful shutdown '
+        'starts, so that a load balancer stops sending here first (default: 0)',
+    )
+    run.add_argument(
+        '--graceful-timeout',
+        type=float,
+        default=None,
+        metavar='SECONDS',
+        help='at shutdown, wait at most this long for requests in flight (default: until they finish)',
+    )
     run.add_argument('--log-level', default='info', choices=['critical', 'error', 'warning', 'info', 'debug'])
     # What one client may make a worker hold (docs/deployment.md, "Server limits").
     limits = run.add_argument_group('server limits (per worker)')
-    limits.add_argument('--limit-concurrency', type=int, default=DEFAULT_LIMIT_CONCURRENCY, metavar='N',
-                        help='open connections and requests in progress before new requests get 503 '
-                             f'(default: {DEFAULT_LIMIT_CONCURRENCY}; 0: no limit)')
-    limits.add_argument('--max-header-bytes', type=int, default=DEFAULT_LIMITS.max_head_bytes, metavar='BYTES',
-                        help='request line and headers together; larger heads get 431 '
-                             f'(default: {DEFAULT_LIMITS.max_head_bytes})')
-    limits.add_argument('--max-headers', type=int, default=DEFAULT_LIMITS.max_headers, metavar='N',
-                        help=f'header lines per request; more get 431 (default: {DEFAULT_LIMITS.max_headers})')
-    limits.add_argument('--header-timeout', type=float, default=DEFAULT_LIMITS.head_timeout, metavar='SECONDS',
-                        help='a request head must arrive within this time, else 408 and the connection closes '
-                             f'(default: {DEFAULT_LIMITS.head_timeout:g}; 0: none)')
-    limits.add_argument('--body-timeout', type=float, default=DEFAULT_LIMITS.body_timeout, metavar='SECONDS',
-                        help='the longest silence while a request body arrives, else the connection closes '
-                             f'(default: {DEFAULT_LIMITS.body_timeout:g}; 0: none)')
-    limits.add_argument('--timeout-keep-alive', type=float, default=DEFAULT_TIMEOUT_KEEP_ALIVE, metavar='SECONDS',
-                        help='close an idle kept-alive connection after this long '
-                             f'(default: {DEFAULT_TIMEOUT_KEEP_ALIVE:g})')
+    limits.add_argument(
+        '--limit-concurrency',
+        type=int,
+        default=DEFAULT_LIMIT_CONCURRENCY,
+        metavar='N',
+        help='open connections and requests in progress before new requests get 503 '
+        f'(default: {DEFAULT_LIMIT_CONCURRENCY}; 0: no limit)',
+    )
+    limits.add_argument(
+        '--max-header-bytes',
+        type=int,
+        default=DEFAULT_LIMITS.max_head_bytes,
+        metavar='BYTES',
+        help=f'request line and headers together; larger heads get 431 (default: {DEFAULT_LIMITS.max_head_bytes})',
+    )
+    limits.add_argument(
+        '--max-headers',
+        type=int,
+        default=DEFAULT_LIMITS.max_headers,
+        metavar='N',
+        help=f'header lines per request; more get 431 (default: {DEFAULT_LIMITS.max_headers})',
+    )
+    limits.add_argument(
+        '--header-timeout',
+        type=float,
+        default=DEFAULT_LIMITS.head_timeout,
+        metavar='SECONDS',
+        help='a request head must arrive within this time, else 408 and the connection closes '
+        f'(default: {DEFAULT_LIMITS.head_timeout:g}; 0: none)',
+    )
+    limits.add_argument(
+        '--body-timeout',
+        type=float,
+        default=DEFAULT_LIMITS.body_timeout,
+        metavar='SECONDS',
+        help='the longest silence while a request body arrives, else the connection closes '
+        f'(default: {DEFAULT_LIMITS.body_timeout:g}; 0: none)',
+    )
+    limits.add_argument(
+        '--timeout-keep-alive',
+        type=float,
+        default=DEFAULT_TIMEOUT_KEEP_ALIVE,
+        metavar='SECONDS',
+        help=f'close an idle kept-alive connection after this long (default: {DEFAULT_TIMEOUT_KEEP_ALIVE:g})',
+    )
 
-    create = command('createuser', cmd_createuser,
-                     'add a user to USER_MODEL (asks for the password twice, hidden, unless --password-stdin)')
+    create = command(
+        'createuser',
+        cmd_createuser,
+        'add a user to USER_MODEL (asks for the password twice, hidden, unless --password-stdin)',
+    )
     create.add_argument('--username', help='the username (asked for when missing and stdin is a terminal)')
     create.add_argument('--password-stdin', action='store_true', help='read the password from the first line of stdin')
-    create.add_argument('--field', action='append', default=[], metavar='NAME=VALUE',
-                        help='another field of your user model, e.g. --field email=ann@example.com (repeatable)')
-    create.add_argument('--no-password-policy', action='store_true',
-                        help="create the user even if ACCOUNTS' password policy refuses the password")
-    for flag, meaning in (('superuser', 'set is_superuser'), ('inactive', 'is_active False: cannot log in'),
-                          ('verified', 'set is_verified: the e-mail address is known good')):
+    create.add_argument(
+        '--field',
+        action='append',
+        default=[],
+        metavar='NAME=VALUE',
+        help='another field of your user model, e.g. --field email=ann@example.com (repeatable)',
+    )
+    create.add_argument(
+        '--no-password-policy',
+        action='store_true',
+        help="create the user even if ACCOUNTS' password policy refuses the password",
+    )
+    for flag, meaning in (
+        ('superuser', 'set is_superuser'),
+        ('inactive', 'is_active False: cannot log in'),
+        ('verified', 'set is_verified: the e-mail address is known good'),
+    ):
         create.add_argument(f'--{flag}', action='store_true', help=meaning)
 
-    migrate = command('migrate-usernames', cmd_migrate_usernames, 'give users stored before canonical '
-                      'usernames their key (changes nothing when two would collide)')
+    migrate = command(
+        'migrate-usernames',
+        cmd_migrate_usernames,
+        'give users stored before canonical usernames their key (changes nothing when two would collide)',
+    )
     migrate.add_argument('--dry-run', action='store_true', help='count the users to migrate; write nothing')
 
-    token = command('token', cmd_token, "print a fresh access/refresh token pair for a user (JSON)")
+    token = command('token', cmd_token, 'print a fresh access/refresh token pair for a user (JSON)')
     token.add_argument('username', metavar='USERNAME')
     token.add_argument('--access', action='store_true', help='print only the access token (for scripts)')
     return parser

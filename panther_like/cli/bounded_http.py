@@ -176,7 +176,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         head = [b'HTTP/1.1 %d %s\r\n' % (status, reason)]
         for name, value in self.server_state.default_headers:
             head.append(name + b': ' + value + b'\r\n')
-        head.append(b'content-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\nconnection: close\r\n\r\n'
-                    % len(body))
+        head.append(
+            b'content-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\nconnection: close\r\n\r\n' % len(body)
+        )
         self.transport.write(b''.join(head) + body)
         self.transport.close()

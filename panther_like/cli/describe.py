@@ -28,8 +28,10 @@ def route_rows(app: Panther) -> list[tuple[str, str, str]]:
             by_guard: dict[int, list[str]] = {}
             for method, guard in endpoint.guards.items():
                 by_guard.setdefault(id(guard), []).append(method)
-            groups = [(', '.join(methods), endpoint.guards[methods[0]], _declared_auth(endpoint, methods[0]))
-                      for methods in by_guard.values()]
+            groups = [
+                (', '.join(methods), endpoint.guards[methods[0]], _declared_auth(endpoint, methods[0]))
+                for methods in by_guard.values()
+            ]
         for methods, guard, declared in groups:
             authenticator = guard.authenticator
             auth = '-' if authenticator is None else authenticator.describe()
@@ -48,8 +50,10 @@ def _declared_auth(endpoint: object, method: str) -> object:
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = ['  '.join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-             for row in [header, *rows]]
+    lines = [
+        '  '.join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
     return '\n'.join(lines)
 
 

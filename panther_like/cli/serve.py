@@ -68,8 +68,10 @@ def port_problem(host: str, port: int) -> str | None:
             probe.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                return (f'port {port} on {host} is already in use (another server is running there); '
-                        f'stop it or choose another port with --port')
+                return (
+                    f'port {port} on {host} is already in use (another server is running there); '
+                    f'stop it or choose another port with --port'
+                )
             return f'cannot listen on {host}:{port} ({exc.strerror}); choose another --host or --port'
     return None
 
@@ -79,10 +81,15 @@ def server_limits(args: argparse.Namespace) -> ServerLimits:
     if args.max_header_bytes < 1024 or args.max_headers < 8:
         raise CommandError('--max-header-bytes must be at least 1024 and --max-headers at least 8')
     if min(args.header_timeout, args.body_timeout, args.timeout_keep_alive) < 0 or args.limit_concurrency < 0:
-        raise CommandError('--header-timeout, --body-timeout, --timeout-keep-alive and --limit-concurrency '
-                           'must be >= 0')
-    return ServerLimits(max_head_bytes=args.max_header_bytes, max_headers=args.max_headers,
-                        head_timeout=args.header_timeout, body_timeout=args.body_timeout)
+        raise CommandError(
+            '--header-timeout, --body-timeout, --timeout-keep-alive and --limit-concurrency must be >= 0'
+        )
+    return ServerLimits(
+        max_head_bytes=args.max_header_bytes,
+        max_headers=args.max_headers,
+        head_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -106,22 +113,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     proxies: dict[str, Any] = {}
     if isinstance(app, Panther):
         problems = asyncio.run(probe_stores(app))
-        print(summary(app, target=args.app or f'the app of {app.config.module_name!r}',
-                      url=f'http://{args.host}:{args.port}', workers=args.workers or 1, problems=problems),
-              flush=True)
+        print(
+            summary(
+                app,
+                target=args.app or f'the app of {app.config.module_name!r}',
+                url=f'http://{args.host}:{args.port}',
+                workers=args.workers or 1,
+                problems=problems,
+            ),
+            flush=True,
+        )
         # uvicorn's own proxy-header handling trusts 127.0.0.1 and ::1 unless told otherwise, and a
         # client it has rewritten cannot be undone by the app: give it TRUSTED_PROXIES, or nothing.
         trusted = app.config.trusted_proxies
         proxies = {'proxy_headers': bool(trusted), 'forwarded_allow_ips': trusted.uvicorn_value() or None}
     uvicorn.run(
-        SERVED_APP, factory=True, host=args.host, port=args.port,
-        workers=args.workers, reload=args.reload, log_level=args.log_level, app_dir=os.getcwd(),
+        SERVED_APP,
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        reload=args.reload,
+        log_level=args.log_level,
+        app_dir=os.getcwd(),
         # uvicorn's default websocket implementations never answer a handshake whose request line
         # exceeds 8 KiB and keep the connection open; wsproto answers it (tests/security).
-        ws='wsproto', timeout_graceful_shutdown=args.graceful_timeout, **proxies,
+        ws='wsproto',
+        timeout_graceful_shutdown=args.graceful_timeout,
+        **proxies,
         # The request limits uvicorn lacks (panther_like.cli.limits), and its own connection limits.
         http=PROTOCOL if importlib.util.find_spec('httptools') else 'h11',
-        limit_concurrency=args.limit_concurrency or None, timeout_keep_alive=args.timeout_keep_alive,
+        limit_concurrency=args.limit_concurrency or None,
+        timeout_keep_alive=args.timeout_keep_alive,
         h11_max_incomplete_event_size=limits.max_head_bytes,
     )
     return 0

@@ -41,8 +41,9 @@ def _extra_fields(pairs: Sequence[str]) -> dict[str, str]:
         if not separator or not name.isidentifier():
             raise CommandError(f'--field expects NAME=VALUE, got {pair!r}')
         if name in ('id', 'username', 'password', 'username_key', 'is_superuser', 'is_active', 'is_verified'):
-            raise CommandError(f'--field cannot set {name!r}; use --username, --password-stdin, --superuser, '
-                               '--inactive or --verified')
+            raise CommandError(
+                f'--field cannot set {name!r}; use --username, --password-stdin, --superuser, --inactive or --verified'
+            )
         fields[name] = value
     return fields
 
@@ -63,8 +64,9 @@ def cmd_createuser(args: argparse.Namespace) -> int:
         try:
             check_new_password(password, username, app.config.accounts)
         except WeakPassword as exc:
-            raise CommandError(f'{exc.detail}; nothing was created (--no-password-policy creates the user '
-                               'anyway)') from None
+            raise CommandError(
+                f'{exc.detail}; nothing was created (--no-password-policy creates the user anyway)'
+            ) from None
     fields.update(is_superuser=args.superuser, is_active=not args.inactive, is_verified=args.verified)
 
     async def create() -> int:
@@ -75,8 +77,10 @@ def cmd_createuser(args: argparse.Namespace) -> int:
         except ValidationAPIError as exc:  # a wrong type, or a value no store keeps (a control character...)
             raise CommandError(f'{exc.detail}; nothing was created') from None
         flags = ', '.join(name for name in ('superuser', 'inactive', 'verified') if getattr(args, name))
-        print(f'Created {model.__name__} {user.username!r}{f" [{flags}]" if flags else ""} (id {user.id}) '
-              f'in the {describe_store(app)}')
+        print(
+            f'Created {model.__name__} {user.username!r}{f" [{flags}]" if flags else ""} (id {user.id}) '
+            f'in the {describe_store(app)}'
+        )
         return 0
 
     return _with_store(app, create)
@@ -90,8 +94,7 @@ def cmd_migrate_usernames(args: argparse.Namespace) -> int:
     async def main() -> int:
         try:  # not app.startup(): it refuses the very store this command repairs
             await app.database.connect()
-            report = await migrate_usernames(app.database, app.config.user_model.collection_name,
-                                             dry_run=args.dry_run)
+            report = await migrate_usernames(app.database, app.config.user_model.collection_name, dry_run=args.dry_run)
         finally:
             await app.shutdown()
         if report.problems:
@@ -113,8 +116,10 @@ def cmd_token(args: argparse.Namespace) -> int:
     async def issue() -> int:
         user = await model.find_by_username(args.username)
         if user is None:
-            raise CommandError(f'no user {args.username!r} in {model.__name__}; '
-                               f'create one with: panther-like createuser --username {args.username}')
+            raise CommandError(
+                f'no user {args.username!r} in {model.__name__}; '
+                f'create one with: panther-like createuser --username {args.username}'
+            )
         tokens = await user.login()
         print(tokens['access_token'] if args.access else json.dumps(tokens, indent=2))
         return 0

@@ -25,7 +25,16 @@ from panther_like.exceptions import ConfigError
 
 HMAC_MINIMUM_BYTES = {'HS256': 32, 'HS384': 48, 'HS512': 64}
 ASYMMETRIC_ALGORITHMS = (
-    'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
+    'RS256',
+    'RS384',
+    'RS512',
+    'PS256',
+    'PS384',
+    'PS512',
+    'ES256',
+    'ES384',
+    'ES512',
+    'EdDSA',
 )
 SUPPORTED_ALGORITHMS = (*HMAC_MINIMUM_BYTES, *ASYMMETRIC_ALGORITHMS)
 MINIMUM_RSA_BITS = 2048
@@ -66,7 +75,8 @@ class KeySet:
 def build_key_set(algorithm: str, key: Any, kid: Any, verification_keys: Any) -> KeySet:
     if algorithm not in SUPPORTED_ALGORITHMS:
         raise ConfigError(
-            "JWTConfig['algorithm']", algorithm,
+            "JWTConfig['algorithm']",
+            algorithm,
             f'{algorithm!r} is not supported; use one of {", ".join(SUPPORTED_ALGORITHMS)}',
         )
     if kid is not None and not (isinstance(kid, str) and kid):
@@ -85,7 +95,8 @@ def build_key_set(algorithm: str, key: Any, kid: Any, verification_keys: Any) ->
     for other_kid, other_key in verification_keys.items():
         if other_kid == kid:
             raise ConfigError(  # named by its kid, which is no secret (the setting's name would hide it)
-                "JWTConfig['kid']", other_kid,
+                "JWTConfig['kid']",
+                other_kid,
                 f"{other_kid!r} is also the signing kid of JWTConfig['verification_keys']",
             )
         setting = f"JWTConfig['verification_keys'][{other_kid!r}]"
@@ -103,7 +114,8 @@ def _prepare(algorithm: str, key: Any, setting: str, *, private: bool) -> Any:
         minimum = HMAC_MINIMUM_BYTES[algorithm]
         if size < minimum:
             raise ConfigError(
-                setting, '<hidden>',
+                setting,
+                '<hidden>',
                 f'the key is {size} bytes; {algorithm} needs at least {minimum} (RFC 7518 section 3.2). '
                 'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(64))"',
             )
@@ -113,7 +125,8 @@ def _prepare(algorithm: str, key: Any, setting: str, *, private: bool) -> Any:
     implementation = get_default_algorithms().get(algorithm)
     if implementation is None:  # PyJWT offers asymmetric algorithms only when `cryptography` imports
         raise ConfigError(
-            "JWTConfig['algorithm']", algorithm,
+            "JWTConfig['algorithm']",
+            algorithm,
             f'{algorithm} needs the cryptography package, which is not installed: '
             f"pip install 'panther-like[crypto]' (or use HS256, HS384 or HS512)",
         )

@@ -64,8 +64,16 @@ def _epoch(value: datetime, loc: list[str | int]) -> float:
     except ValidationError:
         exact = False
     if not exact:
-        raise refuse('value', [problem(loc, 'is a datetime the store cannot keep to the microsecond '
-                                            '(use years 1843 to 2103)', 'datetime_range')])
+        raise refuse(
+            'value',
+            [
+                problem(
+                    loc,
+                    'is a datetime the store cannot keep to the microsecond (use years 1843 to 2103)',
+                    'datetime_range',
+                )
+            ],
+        )
     return stamp
 
 
@@ -122,8 +130,9 @@ class Operators:
             raise ValueError(f'Operators needs a non-empty dict of {", ".join(sorted(self.SUPPORTED))}')
         unsupported = sorted(str(key) for key in spec if key not in self.SUPPORTED)
         if unsupported:
-            raise ValueError(f'unsupported operator(s) {", ".join(unsupported)}; '
-                             f'supported: {", ".join(sorted(self.SUPPORTED))}')
+            raise ValueError(
+                f'unsupported operator(s) {", ".join(unsupported)}; supported: {", ".join(sorted(self.SUPPORTED))}'
+            )
         for value in spec.values():
             if isinstance(value, Mapping | list | tuple | set | frozenset | Operators):
                 raise TypeError('an operator compares with a plain value (a number, a string or a datetime)')
@@ -148,8 +157,13 @@ def _store_filter(model: type[Model], filter: dict[str, Any]) -> dict[str, Any]:
             value = to_storable(value, [key])
             if isinstance(value, dict | list):
                 shape = 'an object' if isinstance(value, dict) else 'a list'
-                problems.append(problem([key], f'must be a plain value, not {shape} (query operators are '
-                                               'spelled Operators({...}) in code)', 'operator_not_allowed'))
+                problems.append(
+                    problem(
+                        [key],
+                        f'must be a plain value, not {shape} (query operators are spelled Operators({{...}}) in code)',
+                        'operator_not_allowed',
+                    )
+                )
                 continue
             if not isinstance(value, _PLAIN):
                 problems.append(problem([key], f'cannot be compared (a {type(value).__name__})', 'unsupported_type'))
@@ -226,15 +240,21 @@ class Model(BaseModel):
         unknown = [name for name in fields if name not in cls.model_fields]
         if unknown:
             known = ', '.join(cls.model_fields)
-            raise refuse(f'{what} of {cls.__name__}', [
-                problem([name], f'{cls.__name__} has no such field (its fields: {known})', 'extra_forbidden')
-                for name in unknown
-            ])
+            raise refuse(
+                f'{what} of {cls.__name__}',
+                [
+                    problem([name], f'{cls.__name__} has no such field (its fields: {known})', 'extra_forbidden')
+                    for name in unknown
+                ],
+            )
 
     @classmethod
     def _refuse_bad_names(cls, values: Mapping[str, Any]) -> None:
-        problems = [problem([name], found, 'string_control_character')
-                    for name in cls._name_fields() if name in values and (found := _name_problem(values[name]))]
+        problems = [
+            problem([name], found, 'string_control_character')
+            for name in cls._name_fields()
+            if name in values and (found := _name_problem(values[name]))
+        ]
         if problems:
             raise refuse(f'fields of {cls.__name__}', problems)
 
@@ -320,9 +340,18 @@ def _utc_now() -> datetime:
 
 
 #: Fields a user may never set on themselves, whatever `editable_fields` says.
-PROTECTED_USER_FIELDS = frozenset({
-    'id', 'password', 'username_key', 'date_created', 'last_login', 'is_active', 'is_verified', 'is_superuser',
-})
+PROTECTED_USER_FIELDS = frozenset(
+    {
+        'id',
+        'password',
+        'username_key',
+        'date_created',
+        'last_login',
+        'is_active',
+        'is_verified',
+        'is_superuser',
+    }
+)
 
 
 class BaseUser(Model):

@@ -121,8 +121,11 @@ def _same(stored: Any, sent: Any) -> bool:
     if isinstance(sent, float):
         return isinstance(stored, float) and stored == sent and math.copysign(1, stored) == math.copysign(1, sent)
     if isinstance(sent, dict):
-        return isinstance(stored, dict) and stored.keys() == sent.keys() and all(
-            _same(stored[key], value) for key, value in sent.items())
+        return (
+            isinstance(stored, dict)
+            and stored.keys() == sent.keys()
+            and all(_same(stored[key], value) for key, value in sent.items())
+        )
     if isinstance(sent, list | tuple):
         return isinstance(stored, list) and len(stored) == len(sent) and all(map(_same, stored, sent))
     return type(stored) is type(sent) and stored == sent
@@ -203,8 +206,9 @@ class MongoCollection(Collection):
         if not exact:
             with self._errors():
                 written = await self._raw().find_one({'_id': filter['_id']})
-            if written is not None and not all(key in written and _same(written[key], value)
-                                               for key, value in values.items()):
+            if written is not None and not all(
+                key in written and _same(written[key], value) for key, value in values.items()
+            ):
                 await self._replace_exactly(written, values)
         return True
 

@@ -26,15 +26,26 @@ MAX_USERNAME_LENGTH = 150
 # Cc control, Cf format (ZWSP, ZWJ, RLO, BOM...), Cs surrogate, Co private use, Cn unassigned,
 # Zl line separator, Zp paragraph separator.
 _REFUSED_CATEGORIES = {
-    'Cc': 'a control character', 'Cf': 'an invisible formatting character', 'Cs': 'a lone surrogate',
-    'Co': 'a private-use character', 'Cn': 'an unassigned character', 'Zl': 'a line separator',
+    'Cc': 'a control character',
+    'Cf': 'an invisible formatting character',
+    'Cs': 'a lone surrogate',
+    'Co': 'a private-use character',
+    'Cn': 'an unassigned character',
+    'Zl': 'a line separator',
     'Zp': 'a paragraph separator',
 }
 # Default-ignorable code points outside those categories (Unicode's DerivedCoreProperties), and blank
 # letters that render as nothing: a name with one of them looks exactly like the name without it.
 _INVISIBLE = (
-    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2800, 0x2800),
-    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xE0100, 0xE01EF),
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x2800, 0x2800),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0xE0100, 0xE01EF),
 )
 
 

@@ -47,7 +47,9 @@ class Response:
     __slots__ = ('cookies', 'data', 'headers', 'status_code')
 
     def __init__(
-        self, data: Any = None, status_code: int = status.HTTP_200_OK,
+        self,
+        data: Any = None,
+        status_code: int = status.HTTP_200_OK,
         headers: Mapping[str, HeaderValue] | None = None,
     ) -> None:
         self.data = data
@@ -57,8 +59,16 @@ class Response:
         self.cookies: list[str] = []
 
     def set_cookie(
-        self, key: str, value: str = '', *, max_age: int | None = None, path: str = '/', domain: str | None = None,
-        secure: bool = True, httponly: bool = True, samesite: Literal['lax', 'strict', 'none'] | None = 'lax',
+        self,
+        key: str,
+        value: str = '',
+        *,
+        max_age: int | None = None,
+        path: str = '/',
+        domain: str | None = None,
+        secure: bool = True,
+        httponly: bool = True,
+        samesite: Literal['lax', 'strict', 'none'] | None = 'lax',
     ) -> None:
         """Add a ``Set-Cookie`` header; the defaults are the safe ones.
 
@@ -88,12 +98,19 @@ class Response:
         self.cookies.append(morsel.OutputString())
 
     def delete_cookie(
-        self, key: str, *, path: str = '/', domain: str | None = None, secure: bool = True, httponly: bool = True,
+        self,
+        key: str,
+        *,
+        path: str = '/',
+        domain: str | None = None,
+        secure: bool = True,
+        httponly: bool = True,
         samesite: Literal['lax', 'strict', 'none'] | None = 'lax',
     ) -> None:
         """Tell the browser to drop cookie `key` (same path and domain as when it was set)."""
-        self.set_cookie(key, '', max_age=0, path=path, domain=domain, secure=secure, httponly=httponly,
-                        samesite=samesite)
+        self.set_cookie(
+            key, '', max_age=0, path=path, domain=domain, secure=secure, httponly=httponly, samesite=samesite
+        )
 
     @property
     def body(self) -> bytes:

@@ -30,8 +30,11 @@ MAX_ERRORS = 50
 def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
     """pydantic's errors as ``{"loc": [...], "msg": ..., "type": ...}``: no input, no URL, no context."""
     return [
-        {'loc': [part if isinstance(part, int) else str(part) for part in error['loc']],
-         'msg': error['msg'], 'type': error['type']}
+        {
+            'loc': [part if isinstance(part, int) else str(part) for part in error['loc']],
+            'msg': error['msg'],
+            'type': error['type'],
+        }
         for error in exc.errors(include_url=False, include_input=False, include_context=False)[:MAX_ERRORS]
     ]
 
@@ -42,8 +45,10 @@ def summary(errors: Iterable[Mapping[str, Any]], limit: int | None = SUMMARY_LIM
     `errors` in pydantic's shape (``loc`` and ``msg``), the first `limit` (None: all); `whole` names a
     problem of the value as a whole.
     """
-    return '; '.join(f'{".".join(str(part) for part in error["loc"]) or whole}: {error["msg"]}'
-                     for error in itertools.islice(errors, limit))
+    return '; '.join(
+        f'{".".join(str(part) for part in error["loc"]) or whole}: {error["msg"]}'
+        for error in itertools.islice(errors, limit)
+    )
 
 
 def validation_problems(exc: ValidationError, limit: int = SUMMARY_LIMIT) -> str:

@@ -45,7 +45,7 @@ RETENTION = 600.0
 SKEW_MARGIN = 5.0
 
 SESSION = 'session'  # a login session was revoked: its tokens stop working
-USER = 'user'        # a user changed or was deleted: cached copies are stale
+USER = 'user'  # a user changed or was deleted: cached copies are stale
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +78,8 @@ class DatabaseChangeFeed(ChangeFeed):
         self._clock = clock
         self._purge_expired = ExpiredRowPurge(clock=clock)
         self._index_ready = False
-        self._cursor: float | None = None       # wall time of the last read
-        self._seen: dict[str, float] = {}       # ids of rows read within the margin -> their `at`
+        self._cursor: float | None = None  # wall time of the last read
+        self._seen: dict[str, float] = {}  # ids of rows read within the margin -> their `at`
 
     @property
     def _rows(self) -> Any:
@@ -92,8 +92,9 @@ class DatabaseChangeFeed(ChangeFeed):
 
     async def publish(self, kind: str, key: str) -> None:
         now = self._clock.time()
-        await self._rows.insert_one({'_id': secrets.token_hex(12), 'kind': kind, 'key': key, 'at': now,
-                                     'until': now + RETENTION})
+        await self._rows.insert_one(
+            {'_id': secrets.token_hex(12), 'kind': kind, 'key': key, 'at': now, 'until': now + RETENTION}
+        )
         await self._purge_expired(self._rows)
 
     async def read(self) -> ChangeBatch:
@@ -108,8 +109,9 @@ class DatabaseChangeFeed(ChangeFeed):
             self._seen[row['_id']] = row['at']
         horizon = now - 2 * SKEW_MARGIN
         self._seen = {row_id: at for row_id, at in self._seen.items() if at > horizon}
-        return ChangeBatch(tuple(Change(row['kind'], row['key']) for row in fresh),
-                           complete=now - cursor < RETENTION - SKEW_MARGIN)
+        return ChangeBatch(
+            tuple(Change(row['kind'], row['key']) for row in fresh), complete=now - cursor < RETENTION - SKEW_MARGIN
+        )
 
 
 class RedisChangeFeed(ChangeFeed):

@@ -115,9 +115,15 @@ class OneTimeTokens:
 
     async def _store(self, key: str, user_id: str, purpose: str, binding: str, until: float) -> None:
         rows = await self._rows()
-        await rows.insert_one({
-            '_id': key, 'user_id': user_id, 'purpose': purpose, 'binding': _digest(binding), 'until': until,
-        })
+        await rows.insert_one(
+            {
+                '_id': key,
+                'user_id': user_id,
+                'purpose': purpose,
+                'binding': _digest(binding),
+                'until': until,
+            }
+        )
         await self._purge_expired(rows)
 
     async def find(self, token: Any, purpose: str) -> Grant | None:
@@ -128,8 +134,9 @@ class OneTimeTokens:
         row = await (await self._rows()).find_one({'_id': _key(purpose, token)})
         if row is None or not row.get('user_id') or row['until'] <= self._clock.time():
             return None
-        return Grant(key=row['_id'], user_id=row['user_id'], purpose=purpose, until=row['until'],
-                     binding=row['binding'])
+        return Grant(
+            key=row['_id'], user_id=row['user_id'], purpose=purpose, until=row['until'], binding=row['binding']
+        )
 
     async def spend(self, grant: Grant) -> bool:
         """Use the token up: True for exactly one caller, however many present it at once."""

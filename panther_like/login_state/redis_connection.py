@@ -37,7 +37,7 @@ from panther_like.settings.deployment import REDIS_TIMEOUT, RedisSettings
 logger = logging.getLogger('panther_like')
 NO_PERSISTENCE = (
     'keeps nothing on disk (appendonly no, save ""): when it restarts it forgets every logout and every spent '
-    "refresh token. Turn on the append-only file (CONFIG SET appendonly yes, and appendonly yes in redis.conf) "
+    'refresh token. Turn on the append-only file (CONFIG SET appendonly yes, and appendonly yes in redis.conf) '
     'or snapshots (save 60 1)'
 )
 
@@ -84,8 +84,11 @@ class RedisConnection:
 
         # One retry, at once: it replaces a pooled connection the server has closed (an idle timeout, a failover);
         # redis-py's default (ten, with back-off) would hold a request for seconds before its 503.
-        options = {'socket_timeout': self._timeout, 'socket_connect_timeout': self._timeout,
-                   'retry': Retry(NoBackoff(), 1)}
+        options = {
+            'socket_timeout': self._timeout,
+            'socket_connect_timeout': self._timeout,
+            'retry': Retry(NoBackoff(), 1),
+        }
         settings = self.settings
         if settings.url:
             return redis.asyncio.from_url(settings.url, **options), None
@@ -95,7 +98,11 @@ class RedisConnection:
             **options,
         )
         client = sentinel.master_for(
-            settings.service_name, username=settings.username, password=settings.password, db=settings.db, **options,
+            settings.service_name,
+            username=settings.username,
+            password=settings.password,
+            db=settings.db,
+            **options,
         )
         return client, sentinel
 
@@ -170,22 +177,34 @@ class RedisConnection:
             appendonly = await self.run('config_get', 'appendonly')
             save = await self.run('config_get', 'save')
         except StoreUnavailableError as exc:
-            logger.warning('Redis (%s) not reachable at start-up, so its persistence was not checked: %s',
-                           self.settings.describe(), exc.detail)
+            logger.warning(
+                'Redis (%s) not reachable at start-up, so its persistence was not checked: %s',
+                self.settings.describe(),
+                exc.detail,
+            )
             return
         except redis.exceptions.ResponseError as exc:  # CONFIG renamed or not allowed (a managed Redis)
-            logger.warning('could not read the persistence settings of Redis (%s): %s; make sure it keeps '
-                           'its data on disk (AOF or snapshots), or a restart forgets every logout',
-                           self.settings.describe(), str(exc)[:200])
+            logger.warning(
+                'could not read the persistence settings of Redis (%s): %s; make sure it keeps '
+                'its data on disk (AOF or snapshots), or a restart forgets every logout',
+                self.settings.describe(),
+                str(exc)[:200],
+            )
             return
         if _setting(appendonly, 'appendonly') == 'yes' or _setting(save, 'save').strip():
             return
         if self.settings.allow_no_persistence:
-            logger.warning('Redis (%s) %s; started anyway: REDIS["allow_no_persistence"] is True',
-                           self.settings.describe(), NO_PERSISTENCE)
+            logger.warning(
+                'Redis (%s) %s; started anyway: REDIS["allow_no_persistence"] is True',
+                self.settings.describe(),
+                NO_PERSISTENCE,
+            )
             return
-        raise ConfigError('REDIS', self.settings.describe(),
-                          f'this Redis {NO_PERSISTENCE}; or set REDIS["allow_no_persistence"] = True to start anyway')
+        raise ConfigError(
+            'REDIS',
+            self.settings.describe(),
+            f'this Redis {NO_PERSISTENCE}; or set REDIS["allow_no_persistence"] = True to start anyway',
+        )
 
     async def close(self) -> None:
         clients, self._clients = self._clients, {}

@@ -45,8 +45,13 @@ class LoginSession:
     def public(self, *, current_sid: str | None = None) -> dict[str, Any]:
         """What the session list shows its owner (epoch seconds; never a token)."""
         return {
-            'sid': self.sid, 'created': self.created_at, 'last_used': self.last_used, 'expires': self.expires_at,
-            'user_agent': self.user_agent, 'client': self.client, 'current': self.sid == current_sid,
+            'sid': self.sid,
+            'created': self.created_at,
+            'last_used': self.last_used,
+            'expires': self.expires_at,
+            'user_agent': self.user_agent,
+            'client': self.client,
+            'current': self.sid == current_sid,
         }
 
 
@@ -69,25 +74,38 @@ class SessionRegistry:
     ) -> None:
         now = self._clock.time()
         rows = await self._rows()
-        await rows.insert_one({
-            '_id': sid, 'user_id': user_id, 'created_at': now, 'last_used': now, 'expires_at': expires_at,
-            'until': expires_at, 'user_agent': _short(user_agent), 'client': client,
-        })
+        await rows.insert_one(
+            {
+                '_id': sid,
+                'user_id': user_id,
+                'created_at': now,
+                'last_used': now,
+                'expires_at': expires_at,
+                'until': expires_at,
+                'user_agent': _short(user_agent),
+                'client': client,
+            }
+        )
         await self._purge_expired(rows)
 
     async def touch(self, sid: str, *, expires_at: float, user_agent: str | None, client: str | None) -> None:
         """The session was refreshed: it lives on until `expires_at`."""
         rows = await self._rows()
-        await rows.update_one({'_id': sid}, {
-            'last_used': self._clock.time(), 'expires_at': expires_at, 'until': expires_at,
-            'user_agent': _short(user_agent), 'client': client,
-        })
+        await rows.update_one(
+            {'_id': sid},
+            {
+                'last_used': self._clock.time(),
+                'expires_at': expires_at,
+                'until': expires_at,
+                'user_agent': _short(user_agent),
+                'client': client,
+            },
+        )
 
     async def of_user(self, user_id: str) -> list[LoginSession]:
         """The user's sessions that have not ended or expired, oldest first."""
         rows = await self._rows()
-        found = await rows.find({'user_id': user_id, 'until': {'$gt': self._clock.time()}},
-                                sort=[('created_at', 1)])
+        found = await rows.find({'user_id': user_id, 'until': {'$gt': self._clock.time()}}, sort=[('created_at', 1)])
         return [_session(row) for row in found]
 
     async def get(self, sid: str) -> LoginSession | None:
@@ -109,6 +127,11 @@ def _short(text: str | None) -> str | None:
 
 def _session(row: dict[str, Any]) -> LoginSession:
     return LoginSession(
-        sid=row['_id'], user_id=row['user_id'], created_at=row['created_at'], last_used=row['last_used'],
-        expires_at=row['expires_at'], user_agent=row.get('user_agent'), client=row.get('client'),
+        sid=row['_id'],
+        user_id=row['user_id'],
+        created_at=row['created_at'],
+        last_used=row['last_used'],
+        expires_at=row['expires_at'],
+        user_agent=row.get('user_agent'),
+        client=row.get('client'),
     )

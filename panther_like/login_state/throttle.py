@@ -67,8 +67,16 @@ from panther_like.login_state.throttle_stores import (
 from panther_like.settings.checks import SLOWDOWN_MEMORY, ThrottleSettings
 
 __all__ = [
-    'SLOWDOWN_MEMORY', 'THROTTLE_COLLECTION', 'ActionLimit', 'DatabaseThrottleStore', 'Hit', 'LoginThrottle',
-    'RedisThrottleStore', 'ThrottleStore', 'TooManyAttemptsAPIError', 'login_throttle',
+    'SLOWDOWN_MEMORY',
+    'THROTTLE_COLLECTION',
+    'ActionLimit',
+    'DatabaseThrottleStore',
+    'Hit',
+    'LoginThrottle',
+    'RedisThrottleStore',
+    'ThrottleStore',
+    'TooManyAttemptsAPIError',
+    'login_throttle',
 ]
 _ATTEMPT = 'panther_like.login_attempt'
 _SIGNUP = 'panther_like.signup_attempt'
@@ -82,7 +90,8 @@ class TooManyAttemptsAPIError(APIError):
 
     def __init__(self, retry_after: int, what: str = 'failed login attempts') -> None:
         super().__init__(
-            f'Too many {what}; try again in {retry_after} seconds', headers={'Retry-After': str(retry_after)},
+            f'Too many {what}; try again in {retry_after} seconds',
+            headers={'Retry-After': str(retry_after)},
         )
         self.retry_after = retry_after
 
@@ -118,8 +127,11 @@ class ActionLimit:
     @classmethod
     def for_login(cls, settings: ThrottleSettings) -> ActionLimit:
         return cls(
-            per_subject_and_address=settings.max_failures, per_address=settings.max_failures_per_address,
-            window=settings.window, per_subject=settings.slow_down_after, max_delay=settings.max_delay,
+            per_subject_and_address=settings.max_failures,
+            per_address=settings.max_failures_per_address,
+            window=settings.window,
+            per_subject=settings.slow_down_after,
+            max_delay=settings.max_delay,
         )
 
     def delay(self, earlier: int) -> int:
@@ -146,8 +158,12 @@ class _Keys:
         if not client or not client[0]:
             return cls(f'{action}:subject:{digest}', None, None, None)
         group = address_group(client[0])
-        return cls(f'{action}:subject:{digest}', f'{action}:pair:{digest}:{group}', f'{action}:addr:{group}',
-                   f'{action}:known:{digest}:{group}')
+        return cls(
+            f'{action}:subject:{digest}',
+            f'{action}:pair:{digest}:{group}',
+            f'{action}:addr:{group}',
+            f'{action}:known:{digest}:{group}',
+        )
 
 
 class LoginThrottle:
@@ -160,7 +176,11 @@ class LoginThrottle:
 
     @classmethod
     def build(
-        cls, settings: ThrottleSettings | None, database: Any, redis: RedisConnection | None, *,
+        cls,
+        settings: ThrottleSettings | None,
+        database: Any,
+        redis: RedisConnection | None,
+        *,
         clock: Clock = SYSTEM_CLOCK,
     ) -> LoginThrottle:
         if redis is not None:
@@ -172,8 +192,13 @@ class LoginThrottle:
         if self.settings is None or self.login_limit is None:
             return
         taken = await self._take(
-            request, _Keys.of(request, 'login', username), self.login_limit, event='login.throttled',
-            what='failed login attempts', noun='username', known_addresses=self.settings.known_address_ttl > 0,
+            request,
+            _Keys.of(request, 'login', username),
+            self.login_limit,
+            event='login.throttled',
+            what='failed login attempts',
+            noun='username',
+            known_addresses=self.settings.known_address_ttl > 0,
         )
         request.scope.setdefault('state', {})[_ATTEMPT] = taken
 
@@ -189,8 +214,14 @@ class LoginThrottle:
         taken = [(key, hit.receipt)]
         if hit.count > limit.per_address:
             retry_after = await self.store.retry_after(key, limit.per_address, limit.window)
-            await self._refuse(request, taken, retry_after, event='signup.throttled', what='signups of taken usernames',
-                               reason='too many signups of taken usernames from this address')
+            await self._refuse(
+                request,
+                taken,
+                retry_after,
+                event='signup.throttled',
+                what='signups of taken usernames',
+                reason='too many signups of taken usernames from this address',
+            )
         request.scope.setdefault('state', {})[_SIGNUP] = taken
 
     async def signup_succeeded(self, request: HTTPConnection) -> None:
@@ -207,25 +238,42 @@ class LoginThrottle:
         is slowed down (see `ActionLimit`); a request refused this way is not counted. Every
         request that passes counts: there is no success to give it back.
         """
-        await self._take(request, _Keys.of(request, action, subject), limit, event=f'{action}.throttled',
-                         what='requests', noun='subject', known_addresses=False)
+        await self._take(
+            request,
+            _Keys.of(request, action, subject),
+            limit,
+            event=f'{action}.throttled',
+            what='requests',
+            noun='subject',
+            known_addresses=False,
+        )
 
     async def _take(
-        self, request: HTTPConnection, keys: _Keys, limit: ActionLimit, *, event: str, what: str, noun: str,
+        self,
+        request: HTTPConnection,
+        keys: _Keys,
+        limit: ActionLimit,
+        *,
+        event: str,
+        what: str,
+        noun: str,
         known_addresses: bool,
     ) -> list[tuple[str, Any]]:
         """One hit on each counter, or none at all and a 429 when one of them says no."""
         taken: list[tuple[str, Any]] = []
-        for key, most, scope in ((keys.pair, limit.per_subject_and_address, f'for this {noun} from this address'),
-                                 (keys.address, limit.per_address, 'from this address')):
+        for key, most, scope in (
+            (keys.pair, limit.per_subject_and_address, f'for this {noun} from this address'),
+            (keys.address, limit.per_address, 'from this address'),
+        ):
             if key is None:
                 continue
             hit = await self.store.hit(key, limit.window)
             taken.append((key, hit.receipt))
             if hit.count > most:
                 retry_after = await self.store.retry_after(key, most, limit.window)
-                await self._refuse(request, taken, retry_after, event=event, what=what,
-                                   reason=f'too many {what} {scope}')
+                await self._refuse(
+                    request, taken, retry_after, event=event, what=what, reason=f'too many {what} {scope}'
+                )
         hit = await self.store.hit(keys.subject, SLOWDOWN_MEMORY)
         taken.append((keys.subject, hit.receipt))
         wait = _wait(hit, limit)
@@ -234,12 +282,24 @@ class LoginThrottle:
                 await self.store.undo(keys.subject, hit.receipt)  # the owner's usual address: not slowed
                 taken.pop()
             else:
-                await self._refuse(request, taken, max(1, math.ceil(wait - _EPSILON)), event=event, what=what,
-                                   reason=f'{what} for this {noun} slowed down')
+                await self._refuse(
+                    request,
+                    taken,
+                    max(1, math.ceil(wait - _EPSILON)),
+                    event=event,
+                    what=what,
+                    reason=f'{what} for this {noun} slowed down',
+                )
         return taken
 
     async def _refuse(
-        self, request: HTTPConnection, taken: list[tuple[str, Any]], retry_after: int, *, event: str, what: str,
+        self,
+        request: HTTPConnection,
+        taken: list[tuple[str, Any]],
+        retry_after: int,
+        *,
+        event: str,
+        what: str,
         reason: str,
     ) -> None:
         for key, receipt in taken:

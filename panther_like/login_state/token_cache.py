@@ -82,8 +82,13 @@ def session_key(session_id: str) -> str:
 
 class AuthCache:
     def __init__(
-        self, settings: AuthCacheSettings, revocations: RevocationStore, changes: ChangeFeed,
-        load_user: Callable[[str], Awaitable[Any]], *, clock: Clock = SYSTEM_CLOCK,
+        self,
+        settings: AuthCacheSettings,
+        revocations: RevocationStore,
+        changes: ChangeFeed,
+        load_user: Callable[[str], Awaitable[Any]],
+        *,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.settings = settings
         self._revocations = revocations
@@ -91,15 +96,15 @@ class AuthCache:
         self._load_user = load_user
         self._clock = clock
         size = settings.max_entries
-        self.verified = BoundedCache(size)           # token -> (claims, monotonic time it expires)
-        self._live_sessions = BoundedCache(size)     # sid -> True
+        self.verified = BoundedCache(size)  # token -> (claims, monotonic time it expires)
+        self._live_sessions = BoundedCache(size)  # sid -> True
         self._revoked_sessions = BoundedCache(size)  # sid -> epoch until which it stays revoked
-        self._users = BoundedCache(size)             # user id -> (monotonic time read, user)
+        self._users = BoundedCache(size)  # user id -> (monotonic time read, user)
         self._flights = SingleFlight()
-        self._synced_at = float('-inf')              # monotonic time the last complete look started
+        self._synced_at = float('-inf')  # monotonic time the last complete look started
         self._refresh: asyncio.Future[None] | None = None  # a look started ahead of time, while it runs
-        self._early_look = settings.revocation_ttl / 2     # when the next look starts in the background
-        self._generation = 0                         # grows with every change applied
+        self._early_look = settings.revocation_ttl / 2  # when the next look starts in the background
+        self._generation = 0  # grows with every change applied
 
     # -- the request path ---------------------------------------------------------------------
 

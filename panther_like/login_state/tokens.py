@@ -62,7 +62,7 @@ MAX_TOKEN_LENGTH = 8192
 #: The time claims, read as seconds since the epoch when present (``exp`` and ``iat`` always are).
 TIME_CLAIMS = ('exp', 'iat', 'nbf')
 #: Beyond this a float no longer holds whole seconds exactly (and ``10**400`` overflows one).
-MAX_TIME_CLAIM = 2 ** 53
+MAX_TIME_CLAIM = 2**53
 
 _REASONS: tuple[tuple[type[Exception], str], ...] = (
     (jwt.ExpiredSignatureError, 'Token has expired'),
@@ -102,8 +102,14 @@ class TokenService:
     """Issues and checks the tokens of one app; built once from its `Config`."""
 
     def __init__(
-        self, settings: JWTSettings, revocations: RevocationStore, user_model: type,
-        cache: AuthCacheSettings | None = None, *, changes: ChangeFeed, sessions: SessionRegistry,
+        self,
+        settings: JWTSettings,
+        revocations: RevocationStore,
+        user_model: type,
+        cache: AuthCacheSettings | None = None,
+        *,
+        changes: ChangeFeed,
+        sessions: SessionRegistry,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.settings = settings
@@ -261,8 +267,7 @@ class TokenService:
     async def logout(self, claims: dict[str, Any], *, request: HTTPConnection | None = None) -> None:
         """End the session the claims belong to: every token of that login, in every worker."""
         await self.end_session(claims['sid'])
-        audit.log_event('logout', request=request, user_id=claims['user_id'],
-                        session=audit.session_ref(claims['sid']))
+        audit.log_event('logout', request=request, user_id=claims['user_id'], session=audit.session_ref(claims['sid']))
 
     async def end_session(self, session_id: str) -> None:
         until = self._session_end()

@@ -36,22 +36,23 @@ class Outbox:
     ) -> None:
         """Send `message` soon; `kind` (``'password_reset'``...), `user_id` and the request that asked for it
         (its client, method and path) go into the audit line."""
-        task = asyncio.get_running_loop().create_task(
-            self._send(message, kind=kind, user_id=user_id, request=request)
-        )
+        task = asyncio.get_running_loop().create_task(self._send(message, kind=kind, user_id=user_id, request=request))
         self._sending.add(task)  # a task nobody holds may be garbage-collected before it runs
         task.add_done_callback(self._sending.discard)
 
-    async def _send(
-        self, message: Message, *, kind: str, user_id: str | None, request: HTTPConnection | None
-    ) -> None:
+    async def _send(self, message: Message, *, kind: str, user_id: str | None, request: HTTPConnection | None) -> None:
         try:
             await self.mailer.send(message)
         except MailDeliveryError as exc:
             audit.log_event('mail.failure', request=request, reason=exc.reason, user_id=user_id, kind=kind)
         except asyncio.CancelledError:
-            audit.log_event('mail.failure', request=request, reason='shut down before the message was sent',
-                            user_id=user_id, kind=kind)
+            audit.log_event(
+                'mail.failure',
+                request=request,
+                reason='shut down before the message was sent',
+                user_id=user_id,
+                kind=kind,
+            )
             raise
         else:
             audit.log_event('mail.sent', request=request, user_id=user_id, kind=kind)

@@ -37,8 +37,16 @@ class SMTPMailer(Mailer):
     """
 
     def __init__(
-        self, *, host: str, sender: str, port: int | None = None, tls: str = 'starttls', username: str | None = None,
-        password: str | None = None, timeout: float = 10.0, ca_file: str | None = None,
+        self,
+        *,
+        host: str,
+        sender: str,
+        port: int | None = None,
+        tls: str = 'starttls',
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 10.0,
+        ca_file: str | None = None,
     ) -> None:
         if not isinstance(host, str) or not host or any(ch.isspace() for ch in host):
             raise option_error('host', host, f'{host!r} must be a host name or address')
@@ -68,9 +76,15 @@ class SMTPMailer(Mailer):
         if self._tls_context is not None:
             options['tls_context'] = self._tls_context
         await aiosmtplib.send(
-            message.as_email(self.sender), hostname=self.host, port=self.port, username=self._username,
-            password=self._password, use_tls=self.tls == 'implicit', start_tls=self.tls == 'starttls',
-            timeout=self.timeout, **options,
+            message.as_email(self.sender),
+            hostname=self.host,
+            port=self.port,
+            username=self._username,
+            password=self._password,
+            use_tls=self.tls == 'implicit',
+            start_tls=self.tls == 'starttls',
+            timeout=self.timeout,
+            **options,
         )
 
     def __repr__(self) -> str:

@@ -45,8 +45,7 @@ from panther_like.security.base import AuthErrorResponse, SecurityObject
 from panther_like.settings.checks import OpenAPISettings
 
 OPENAPI_VERSION = '3.1.0'
-STATUS_DESCRIPTIONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
-                       422: 'Validation Error'}
+STATUS_DESCRIPTIONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 422: 'Validation Error'}
 OAUTH2_SCHEME = 'OAuth2PasswordBearer'
 DEFAULT_AUTH_RESPONSES: Mapping[int, Any] = {401: AuthErrorResponse}
 
@@ -197,7 +196,7 @@ def _oauth2_scheme(token_path: str, scopes: set[str]) -> dict[str, Any]:
     return {
         'type': 'oauth2',
         'description': 'Log in with a username and a password (OAuth2 password grant); '
-                       'the access token is then sent as a bearer token',
+        'the access token is then sent as a bearer token',
         'flows': {'password': {'tokenUrl': _openapi_path(token_path), 'scopes': {s: s for s in sorted(scopes)}}},
     }
 
@@ -236,7 +235,8 @@ def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> 
     names = _SchemeNames()
     schemas = _Schemas()
     endpoints = [
-        (path, endpoint) for path, endpoint in routes
+        (path, endpoint)
+        for path, endpoint in routes
         if isinstance(endpoint, HTTPEndpoint) and getattr(endpoint.target, 'include_in_schema', True)
     ]
     described: dict[int, list[tuple[str, dict[str, Any]]]] = {}
@@ -245,15 +245,24 @@ def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> 
             if id(operation.guard) in described:
                 continue
             authenticator = operation.guard.authenticator
-            entries = [entry for source in (authenticator.sources if authenticator else ())
-                       for entry in describe(source)]
+            entries = [
+                entry for source in (authenticator.sources if authenticator else ()) for entry in describe(source)
+            ]
             described[id(operation.guard)] = entries
             for base, scheme in entries:
                 names.add(base, scheme)
 
-    token_path = next((path for path, endpoint in endpoints
-                       if any(getattr(operation.source, 'openapi_oauth2_token_endpoint', False)
-                              for _, operation in _operations(endpoint))), None)
+    token_path = next(
+        (
+            path
+            for path, endpoint in endpoints
+            if any(
+                getattr(operation.source, 'openapi_oauth2_token_endpoint', False)
+                for _, operation in _operations(endpoint)
+            )
+        ),
+        None,
+    )
     all_scopes: set[str] = set()
     paths: dict[str, Any] = {}
     for path, endpoint in endpoints:

@@ -148,9 +148,17 @@ GUARD_FIELDS = ('auth', 'permissions', 'scopes')
 
 
 def contract(
-    *, input: Any = UNSET, output: Any = UNSET, status_code: Any = UNSET, form: Any = UNSET,
-    responses: Any = UNSET, input_model: Any = UNSET, output_model: Any = UNSET,
-    auth: Any = UNSET, permissions: Any = UNSET, scopes: Any = UNSET,
+    *,
+    input: Any = UNSET,
+    output: Any = UNSET,
+    status_code: Any = UNSET,
+    form: Any = UNSET,
+    responses: Any = UNSET,
+    input_model: Any = UNSET,
+    output_model: Any = UNSET,
+    auth: Any = UNSET,
+    permissions: Any = UNSET,
+    scopes: Any = UNSET,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``@contract(input_model=..., output_model=..., status_code=..., auth=...)`` on a `GenericAPI` method.
 
@@ -163,11 +171,14 @@ def contract(
     declared = {
         'input': _one_spelling('input', input, 'input_model', input_model),
         'output': _one_spelling('output', output, 'output_model', output_model),
-        'status_code': status_code, 'form': form, 'responses': responses,
+        'status_code': status_code,
+        'form': form,
+        'responses': responses,
     }
     declared = {name: value for name, value in declared.items() if value is not UNSET}
-    guarded = {name: value for name, value in zip(GUARD_FIELDS, (auth, permissions, scopes), strict=True)
-               if value is not UNSET}
+    guarded = {
+        name: value for name, value in zip(GUARD_FIELDS, (auth, permissions, scopes), strict=True) if value is not UNSET
+    }
     # Checked now, so a wrong declaration fails at import like `@API`'s (form=True may rely on the class's model).
     trial = {**declared, 'responses': MappingProxyType(dict(declared.get('responses') or {}))}
     if trial.get('form') and trial.get('input') is None:
@@ -204,10 +215,19 @@ class API:
     """
 
     def __init__(
-        self, *, auth: Any = UNSET, methods: Sequence[str] | None = None, permissions: Sequence[Any] | None = None,
-        scopes: Sequence[str] | None = None, input: Any = UNSET, output: Any = UNSET,
-        status_code: int = status.HTTP_200_OK, form: bool = False, responses: Mapping[int, str] | None = None,
-        input_model: Any = UNSET, output_model: Any = UNSET,
+        self,
+        *,
+        auth: Any = UNSET,
+        methods: Sequence[str] | None = None,
+        permissions: Sequence[Any] | None = None,
+        scopes: Sequence[str] | None = None,
+        input: Any = UNSET,
+        output: Any = UNSET,
+        status_code: int = status.HTTP_200_OK,
+        form: bool = False,
+        responses: Mapping[int, str] | None = None,
+        input_model: Any = UNSET,
+        output_model: Any = UNSET,
     ) -> None:
         self.auth = auth
         self.methods = _check_methods(methods, 'API')
@@ -216,14 +236,20 @@ class API:
         self.contract = Contract(
             _one_spelling('input', input, 'input_model', input_model, default=None),
             _one_spelling('output', output, 'output_model', output_model, default=None),
-            status_code, form, MappingProxyType(dict(responses or {})),
+            status_code,
+            form,
+            MappingProxyType(dict(responses or {})),
         )
 
     def __call__(self, function: Callable[..., Any]) -> FunctionAPI:
         if not callable(function):
             raise TypeError('@API() must decorate a function')
         return FunctionAPI(
-            function, auth=self.auth, methods=self.methods, permissions=self.permissions, scopes=self.scopes,
+            function,
+            auth=self.auth,
+            methods=self.methods,
+            permissions=self.permissions,
+            scopes=self.scopes,
             contract=self.contract,
         )
 
@@ -232,8 +258,14 @@ class FunctionAPI:
     """A function decorated with `@API`; calling it calls the function."""
 
     def __init__(
-        self, function: Callable[..., Any], *, auth: Any, methods: tuple[str, ...], permissions: Sequence[Any] | None,
-        scopes: Sequence[str] | None = None, contract: Contract = DEFAULT_CONTRACT,
+        self,
+        function: Callable[..., Any],
+        *,
+        auth: Any,
+        methods: tuple[str, ...],
+        permissions: Sequence[Any] | None,
+        scopes: Sequence[str] | None = None,
+        contract: Contract = DEFAULT_CONTRACT,
     ) -> None:
         functools.update_wrapper(self, function)
         self.function = function
@@ -306,6 +338,7 @@ def _method_handler(cls: type[GenericAPI], method: str, declared: Contract) -> H
     if isinstance(inspect.getattr_static(cls, name), classmethod | staticmethod):
         handle = call
     else:
+
         async def handle(request: Request, **path_params: str) -> Any:
             return await call(cls(), request, **path_params)
 
@@ -330,8 +363,9 @@ def _parameters(function: Callable[..., Any], bound: bool) -> list[inspect.Param
     return parameters[1:]  # request
 
 
-def check_path_parameters(path: str, names: Sequence[str], function: Callable[..., Any], label: str,
-                          *, bound: bool = False) -> None:
+def check_path_parameters(
+    path: str, names: Sequence[str], function: Callable[..., Any], label: str, *, bound: bool = False
+) -> None:
     """`ConfigError` when the handler would raise `TypeError` on every request of `path`.
 
     A path parameter the handler does not take, or a parameter the handler
@@ -344,16 +378,27 @@ def check_path_parameters(path: str, names: Sequence[str], function: Callable[..
     takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters)
     for name in names:
         if name not in by_name and not takes_any:
-            raise ConfigError('URLS', path, f'route {path!r} has path parameter {name!r}, but its handler '
-                                            f'{label} does not take it (its parameters: '
-                                            f'{", ".join(by_name) or "none"}; rename one or add **kwargs)')
+            raise ConfigError(
+                'URLS',
+                path,
+                f'route {path!r} has path parameter {name!r}, but its handler '
+                f'{label} does not take it (its parameters: '
+                f'{", ".join(by_name) or "none"}; rename one or add **kwargs)',
+            )
     for parameter in parameters:
         required = parameter.default is inspect.Parameter.empty and parameter.kind in (
-            parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY, parameter.POSITIONAL_ONLY)
+            parameter.POSITIONAL_OR_KEYWORD,
+            parameter.KEYWORD_ONLY,
+            parameter.POSITIONAL_ONLY,
+        )
         if required and parameter.name not in names:
-            raise ConfigError('URLS', path, f'handler {label} of route {path!r} requires {parameter.name!r}, '
-                                            'which the path does not give (add <' + parameter.name + '> to the '
-                                            'path or a default to the parameter)')
+            raise ConfigError(
+                'URLS',
+                path,
+                f'handler {label} of route {path!r} requires {parameter.name!r}, '
+                'which the path does not give (add <' + parameter.name + '> to the '
+                'path or a default to the parameter)',
+            )
 
 
 def _label(function: Any) -> str:
@@ -383,8 +428,14 @@ class HTTPEndpoint:
 
     __slots__ = ('allow', 'guard', 'guards', 'handlers', 'operations', 'path', 'target')
 
-    def __init__(self, path: str, target: Any, handlers: dict[str, Handler], guard: Guard,
-                 operations: Mapping[str, Operation] | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        target: Any,
+        handlers: dict[str, Handler],
+        guard: Guard,
+        operations: Mapping[str, Operation] | None = None,
+    ) -> None:
         self.path = path
         self.target = target
         if 'GET' in handlers:
@@ -395,8 +446,12 @@ class HTTPEndpoint:
         scopes = tuple(getattr(target, 'scopes', None) or ())
         operations = dict(operations or {})
         for method in handlers:
-            operations.setdefault(method, operations.get('GET') if method == 'HEAD' and 'GET' in operations
-                                  else Operation(guard, DEFAULT_CONTRACT, target, scopes))
+            operations.setdefault(
+                method,
+                operations.get('GET')
+                if method == 'HEAD' and 'GET' in operations
+                else Operation(guard, DEFAULT_CONTRACT, target, scopes),
+            )
         self.operations = operations
         self.guards = {method: operation.guard for method, operation in operations.items()}
 
@@ -423,15 +478,26 @@ class HTTPEndpoint:
             functions = [target] if isinstance(target, FunctionAPI) else list(target)
             for function in functions:
                 if not isinstance(function, FunctionAPI):
-                    raise ConfigError('URLS', function, f'{function!r} at {where} is not an @API function '
-                                                        '(a list of routes holds @API functions only)')
+                    raise ConfigError(
+                        'URLS',
+                        function,
+                        f'{function!r} at {where} is not an @API function (a list of routes holds @API functions only)',
+                    )
                 check_path_parameters(path, names, function.function, _label(function.function))
                 shared = [method for method in function.methods if method in handlers]
                 if shared:
-                    raise ConfigError('URLS', path, f'{where}: {_label(function.function)} and another function '
-                                                    f'both answer {", ".join(shared)}; give each its own methods=')
-                operation = Operation(guard(function.auth, function.permissions, function.scopes),
-                                      function.contract, function, tuple(function.scopes or ()))
+                    raise ConfigError(
+                        'URLS',
+                        path,
+                        f'{where}: {_label(function.function)} and another function '
+                        f'both answer {", ".join(shared)}; give each its own methods=',
+                    )
+                operation = Operation(
+                    guard(function.auth, function.permissions, function.scopes),
+                    function.contract,
+                    function,
+                    tuple(function.scopes or ()),
+                )
                 for method in function.methods:
                     handlers[method] = function.handler
                     operations[method] = operation
@@ -440,8 +506,9 @@ class HTTPEndpoint:
             for method in target.defined_methods():
                 name = method.lower()
                 static = isinstance(inspect.getattr_static(target, name), classmethod | staticmethod)
-                check_path_parameters(path, names, getattr(target, name), f'{target.__qualname__}.{name}',
-                                      bound=not static)
+                check_path_parameters(
+                    path, names, getattr(target, name), f'{target.__qualname__}.{name}', bound=not static
+                )
                 declared = target.contract_of(method)
                 rules = target.guard_of(method)
                 key = tuple(id(rules[field]) for field in GUARD_FIELDS)

@@ -113,7 +113,10 @@ class Router:
 
     @classmethod
     def build(
-        cls, urls: Mapping[str, Any] | Group, make_endpoint: Callable[[str, Any, Any], Any], *,
+        cls,
+        urls: Mapping[str, Any] | Group,
+        make_endpoint: Callable[[str, Any, Any], Any],
+        *,
         default_auth: Any = UNSET,
     ) -> Router:
         """Every route of `urls` as ``make_endpoint(path, target, inherited_auth)``.

@@ -137,11 +137,16 @@ class WebsocketEndpoint:
         """`default_auth`: the URL group's (or ``DEFAULT_AUTH``), used when the class does not set ``auth``."""
         where = f'websocket {path!r}'
         auth = default_auth if target.auth is UNSET else target.auth
-        return cls(path, target, Guard.build(auth, target.permissions, target.scopes, config, where=where,
-                                             websocket=True))
+        return cls(
+            path, target, Guard.build(auth, target.permissions, target.scopes, config, where=where, websocket=True)
+        )
 
     async def serve(
-        self, scope: Mapping[str, Any], receive: Any, send: Any, params: dict[str, str],
+        self,
+        scope: Mapping[str, Any],
+        receive: Any,
+        send: Any,
+        params: dict[str, str],
         override: AuthOverride | None = None,
     ) -> None:
         """Admit the handshake through the route's guard (refusing it before accepting), then run the socket."""
@@ -152,8 +157,9 @@ class WebsocketEndpoint:
         connection.path_params = params
         if self.origin_cookies and self._carries_a_credential_cookie(connection) and not origin_allowed(connection):
             audit.log_event('auth.failure', request=connection, reason='cross-site websocket (foreign Origin)')
-            await connection.close(status.WS_1008_POLICY_VIOLATION,
-                                   'Cross-site websocket connection refused (Origin is not this site)')
+            await connection.close(
+                status.WS_1008_POLICY_VIOLATION, 'Cross-site websocket connection refused (Origin is not this site)'
+            )
             return
         try:
             await self.guard.admit(connection, override)
@@ -215,4 +221,3 @@ def is_websocket_class(target: Any) -> bool:
 
 def refuse(reason: str) -> dict[str, Any]:
     return {'type': 'websocket.close', 'code': status.WS_1008_POLICY_VIOLATION, 'reason': _close_reason(reason)}
-

@@ -110,8 +110,12 @@ class APIKeyCookie(APIKeyBase):
 
     def bind(self, config: Any) -> None:
         if self.csrf and csrf_secret(config) is None:
-            raise ConfigError('SECRET_KEY', None, f'{self!r} checks CSRF tokens, which are derived from SECRET_KEY: '
-                                                  'set it in the settings module (or pass csrf=False)')
+            raise ConfigError(
+                'SECRET_KEY',
+                None,
+                f'{self!r} checks CSRF tokens, which are derived from SECRET_KEY: '
+                'set it in the settings module (or pass csrf=False)',
+            )
 
     def get_credential(self, request: HTTPConnection) -> str | None:
         key = request.cookies.get(self.param_name) or None
@@ -146,5 +150,13 @@ class APIKeyCookie(APIKeyBase):
         return f'{type(self).__qualname__}(param_name={self.param_name!r}, csrf={self.csrf!r})'
 
 
-__all__ = ['CSRF_COOKIE', 'CSRF_HEADER', 'SAFE_METHODS', 'APIKeyBase', 'APIKeyCookie', 'APIKeyHeader', 'APIKeyQuery',
-           'check_csrf']
+__all__ = [
+    'CSRF_COOKIE',
+    'CSRF_HEADER',
+    'SAFE_METHODS',
+    'APIKeyBase',
+    'APIKeyCookie',
+    'APIKeyHeader',
+    'APIKeyQuery',
+    'check_csrf',
+]

@@ -129,11 +129,18 @@ def check_csrf(request: HTTPConnection, binding: str | None) -> None:
     cookie_ok = hmac.compare_digest(expected, cookie.encode('utf-8', 'surrogateescape'))
     if not (header_ok and cookie_ok):
         raise AuthorizationAPIError(
-            f'CSRF check failed: header {CSRF_HEADER} and cookie {CSRF_COOKIE!r} must hold this session\'s token'
+            f"CSRF check failed: header {CSRF_HEADER} and cookie {CSRF_COOKIE!r} must hold this session's token"
         )
 
 
 __all__ = [
-    'CSRF_COOKIE', 'CSRF_HEADER', 'SAFE_METHODS', 'check_csrf', 'check_origin', 'csrf_secret', 'csrf_token',
-    'jwt_binding', 'session_binding',
+    'CSRF_COOKIE',
+    'CSRF_HEADER',
+    'SAFE_METHODS',
+    'check_csrf',
+    'check_origin',
+    'csrf_secret',
+    'csrf_token',
+    'jwt_binding',
+    'session_binding',
 ]

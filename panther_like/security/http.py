@@ -179,9 +179,7 @@ class HttpBasicAuth(SecurityObject):
         return {'type': 'http', 'scheme': 'basic', 'description': f'HTTP Basic, realm "{self.realm}"'}
 
     def authenticate(self, request: HTTPConnection, username: str, password: str) -> Any:  # type: ignore[override]
-        raise NotImplementedError(
-            f'{type(self).__qualname__} must implement authenticate(request, username, password)'
-        )
+        raise NotImplementedError(f'{type(self).__qualname__} must implement authenticate(request, username, password)')
 
     def __repr__(self) -> str:
         return f'{type(self).__qualname__}(realm={self.realm!r})'

@@ -117,9 +117,7 @@ class SessionAuthSuperUser(SessionAuth):
         raise AuthorizationAPIError('Superusers only')
 
 
-async def login_session(
-    response: Response, user: Any, *, max_age: int = DEFAULT_MAX_AGE, secure: bool = True
-) -> str:
+async def login_session(response: Response, user: Any, *, max_age: int = DEFAULT_MAX_AGE, secure: bool = True) -> str:
     """Start a session for `user`; set its cookies on `response`; return the session id.
 
     ``secure=False`` only for development over plain http on a host other
@@ -132,12 +130,18 @@ async def login_session(
     app = current_app()
     collection = _collection(app.database)
     await collection.delete_many({'expires_at': {'$lt': now}})
-    await collection.insert_one({
-        '_id': _hash(session_id), 'user_id': str(user.id), 'created_at': now, 'expires_at': now + max_age,
-    })
+    await collection.insert_one(
+        {
+            '_id': _hash(session_id),
+            'user_id': str(user.id),
+            'created_at': now,
+            'expires_at': now + max_age,
+        }
+    )
     response.set_cookie(SESSION_COOKIE, session_id, max_age=max_age, secure=secure)
-    response.set_cookie(CSRF_COOKIE, csrf_token(app.config, session_binding(session_id)), max_age=max_age,
-                        secure=secure, httponly=False)
+    response.set_cookie(
+        CSRF_COOKIE, csrf_token(app.config, session_binding(session_id)), max_age=max_age, secure=secure, httponly=False
+    )
     return session_id
 
 

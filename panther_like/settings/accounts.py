@@ -19,10 +19,16 @@ from panther_like.settings.checks import reject_unknown_keys, seconds
 
 #: No password longer than this is hashed, whatever ``ACCOUNTS['password_max_length']`` says.
 MAX_PASSWORD_LENGTH = 4096
-ACCOUNTS_KEYS = frozenset({
-    'cookies', 'cookie_secure', 'require_verified', 'password_min_length', 'password_max_length',
-    'refuse_common_passwords',
-})
+ACCOUNTS_KEYS = frozenset(
+    {
+        'cookies',
+        'cookie_secure',
+        'require_verified',
+        'password_min_length',
+        'password_max_length',
+        'refuse_common_passwords',
+    }
+)
 DEFAULT_MAILER = 'panther_like.mail.ConsoleMailer'
 ACCOUNT_EMAILS_KEYS = frozenset({'reset_url', 'verify_url', 'reset_life_time', 'verify_life_time'})
 DEFAULT_ONE_TIME_LIFE = timedelta(minutes=15)
@@ -100,8 +106,9 @@ def accounts_settings(value: Any) -> AccountsSettings:
         checked[key] = item
     if checked['password_max_length'] < checked['password_min_length']:
         raise ConfigError(
-            "ACCOUNTS['password_max_length']", checked['password_max_length'],
-            f"{checked['password_max_length']!r} is below password_min_length ({checked['password_min_length']})",
+            "ACCOUNTS['password_max_length']",
+            checked['password_max_length'],
+            f'{checked["password_max_length"]!r} is below password_min_length ({checked["password_min_length"]})',
         )
     return AccountsSettings(**checked)
 
@@ -114,7 +121,8 @@ def mailer_setting(value: Any) -> MailerSetting:
         return MailerSetting(value)
     if not isinstance(value, Mapping):
         raise ConfigError(
-            'MAILER', type(value).__name__,
+            'MAILER',
+            type(value).__name__,
             "must be a dotted path such as 'panther_like.mail.SMTPMailer', or a dict such as "
             "{'class': 'panther_like.mail.SMTPMailer', 'host': ...}",
         )
@@ -153,7 +161,9 @@ def _link_base(setting: str, url: Any) -> str:
     The token travels in the link: over plain http anyone on the path could use it first.
     """
     if not isinstance(url, str) or not url:
-        raise ConfigError(setting, url, f'{url!r} must be a non-empty string such as "https://app.example.com/reset#token="')
+        raise ConfigError(
+            setting, url, f'{url!r} must be a non-empty string such as "https://app.example.com/reset#token="'
+        )
     try:
         parts = urlsplit(url)
         host = parts.hostname

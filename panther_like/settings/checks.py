@@ -25,8 +25,9 @@ AUTH_CACHE_KEYS = frozenset({'max_entries', 'user_ttl', 'revocation_ttl'})
 #: A logout must hold in every worker within this many seconds, whatever the cache says.
 MAX_REVOCATION_TTL = 1.0
 THROTTLE_SETTING = 'LOGIN_THROTTLE'
-THROTTLE_KEYS = frozenset({'max_failures', 'max_failures_per_address', 'window', 'slow_down_after', 'max_delay',
-                           'known_address_ttl'})
+THROTTLE_KEYS = frozenset(
+    {'max_failures', 'max_failures_per_address', 'window', 'slow_down_after', 'max_delay', 'known_address_ttl'}
+)
 #: How long a username's failures are remembered by its slowdown; `max_delay` may not exceed it.
 SLOWDOWN_MEMORY = 3600
 _THROTTLE_DURATIONS = frozenset({'window', 'max_delay', 'known_address_ttl'})
@@ -128,7 +129,8 @@ def jwt_settings(value: Any, secret_key: str | None) -> JWTSettings | None:
     algorithm = value.get('algorithm', 'HS256')
     if algorithm not in SUPPORTED_ALGORITHMS:
         raise ConfigError(
-            "JWTConfig['algorithm']", algorithm,
+            "JWTConfig['algorithm']",
+            algorithm,
             f'{algorithm!r} is not supported; use one of {", ".join(SUPPORTED_ALGORITHMS)}',
         )
     life_time = seconds("JWTConfig['life_time']", value.get('life_time', DEFAULT_LIFE_TIME))
@@ -194,8 +196,11 @@ def throttle_settings(value: Any) -> ThrottleSettings | None:
             raise ConfigError(f'{THROTTLE_SETTING}[{key!r}]', item, f'{item!r} must be {kind}')
         values[key] = item
     if values['max_delay'] > SLOWDOWN_MEMORY:
-        raise ConfigError(f"{THROTTLE_SETTING}['max_delay']", values['max_delay'],
-                          f'must be at most {SLOWDOWN_MEMORY} seconds (a username\'s failures are remembered an hour)')
+        raise ConfigError(
+            f"{THROTTLE_SETTING}['max_delay']",
+            values['max_delay'],
+            f"must be at most {SLOWDOWN_MEMORY} seconds (a username's failures are remembered an hour)",
+        )
     return ThrottleSettings(**values)
 
 
@@ -214,9 +219,11 @@ def openapi_setting(value: Any) -> OpenAPISettings:
     for key in ('title', 'version', 'description'):
         item = value.get(key)
         if item is not None and not (isinstance(item, str) and item):
-            raise ConfigError(f"OPENAPI[{key!r}]", item, f'{item!r} must be a non-empty string')
+            raise ConfigError(f'OPENAPI[{key!r}]', item, f'{item!r} must be a non-empty string')
     defaults = OpenAPISettings()
     return OpenAPISettings(
-        enabled=enabled, title=value.get('title') or defaults.title, version=value.get('version') or defaults.version,
+        enabled=enabled,
+        title=value.get('title') or defaults.title,
+        version=value.get('version') or defaults.version,
         description=value.get('description'),
     )

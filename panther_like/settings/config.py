@@ -36,9 +36,23 @@ from panther_like.settings.checks import (
 from panther_like.settings.deployment import HealthSettings, RedisSettings, redact_url
 
 KNOWN_SETTINGS = (
-    'SECRET_KEY', 'URLS', 'AUTHENTICATION', 'WS_AUTHENTICATION', 'USER_MODEL',
-    'JWTConfig', 'DATABASE', 'REDIS', 'AUTH_CACHE', 'LOGIN_THROTTLE',
-    'DEFAULT_AUTH', 'OPENAPI', 'ACCOUNTS', 'TRUSTED_PROXIES', 'MAILER', 'ACCOUNT_EMAILS', 'HEALTH',
+    'SECRET_KEY',
+    'URLS',
+    'AUTHENTICATION',
+    'WS_AUTHENTICATION',
+    'USER_MODEL',
+    'JWTConfig',
+    'DATABASE',
+    'REDIS',
+    'AUTH_CACHE',
+    'LOGIN_THROTTLE',
+    'DEFAULT_AUTH',
+    'OPENAPI',
+    'ACCOUNTS',
+    'TRUSTED_PROXIES',
+    'MAILER',
+    'ACCOUNT_EMAILS',
+    'HEALTH',
     'TRUSTED_ORIGINS',
 )
 DEFAULT_USER_MODEL = 'panther_like.db.models.BaseUser'
@@ -47,10 +61,27 @@ AUTHENTICATION_BASE = 'panther_like.auth.authentication_classes.BaseAuthenticati
 USER_MODEL_BASE = 'panther_like.db.models.BaseUser'
 MAILER_BASE = 'panther_like.mail.Mailer'
 __all__ = [
-    'CONFIGS_ENV_VAR', 'JWT_KEYS', 'KNOWN_SETTINGS', 'MAX_REVOCATION_TTL', 'AccountEmailSettings', 'AccountsSettings',
-    'AuthCacheSettings', 'Config', 'HealthSettings', 'JWTSettings', 'OpenAPISettings', 'RedisSettings',
-    'ThrottleSettings', 'TrustedProxies', 'did_you_mean', 'import_class', 'import_setting', 'load', 'redact_url',
-    'require_subclass', 'resolve_module',
+    'CONFIGS_ENV_VAR',
+    'JWT_KEYS',
+    'KNOWN_SETTINGS',
+    'MAX_REVOCATION_TTL',
+    'AccountEmailSettings',
+    'AccountsSettings',
+    'AuthCacheSettings',
+    'Config',
+    'HealthSettings',
+    'JWTSettings',
+    'OpenAPISettings',
+    'RedisSettings',
+    'ThrottleSettings',
+    'TrustedProxies',
+    'did_you_mean',
+    'import_class',
+    'import_setting',
+    'load',
+    'redact_url',
+    'require_subclass',
+    'resolve_module',
 ]
 CONFIGS_ENV_VAR = 'PANTHER_LIKE_CONFIGS'
 
@@ -97,7 +128,8 @@ def resolve_module(configs: str | ModuleType | None) -> ModuleType:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
         raise ConfigError(
-            'configs', name,
+            'configs',
+            name,
             f'cannot import settings module {name!r} ({exc}); run from the directory that contains it, '
             f'or name it with PANTHER_LIKE_CONFIGS (panther-like: --configs)',
         ) from None
@@ -116,8 +148,11 @@ def load(configs: str | ModuleType | None = None) -> Config:
     if secret_key is not None and not isinstance(secret_key, str):
         raise ConfigError('SECRET_KEY', '<hidden>', f'must be a non-empty string, not a {type(secret_key).__name__}')
     if secret_key == '':
-        raise ConfigError('SECRET_KEY', '<hidden>', 'must be a non-empty string, but it is empty (is its variable '
-                          'set in the environment or .env?)')
+        raise ConfigError(
+            'SECRET_KEY',
+            '<hidden>',
+            'must be a non-empty string, but it is empty (is its variable set in the environment or .env?)',
+        )
 
     urls = settings.get('URLS')
     if urls is not None:

@@ -18,8 +18,20 @@ from panther_like.http.client_address import DEFAULT_TRUSTED_PROXIES, TrustedPro
 from panther_like.settings.checks import reject_unknown_keys
 
 DATABASE_KEYS = frozenset({'url', 'path'})
-REDIS_KEYS = frozenset({'url', 'sentinels', 'service_name', 'username', 'password', 'db', 'sentinel_password',
-                        'wait_replicas', 'wait_timeout', 'allow_no_persistence'})
+REDIS_KEYS = frozenset(
+    {
+        'url',
+        'sentinels',
+        'service_name',
+        'username',
+        'password',
+        'db',
+        'sentinel_password',
+        'wait_replicas',
+        'wait_timeout',
+        'allow_no_persistence',
+    }
+)
 SENTINEL_ONLY_KEYS = frozenset({'service_name', 'username', 'password', 'db', 'sentinel_password'})
 DEFAULT_WAIT_TIMEOUT = 0.5
 #: How long a Redis command may take before the request gets a 503 (a WAIT must fit inside it).
@@ -109,8 +121,11 @@ def redis_setting(value: Any) -> RedisSettings | None:
         return RedisSettings(url=url, **common)
     service_name = value.get('service_name')
     if not (isinstance(service_name, str) and service_name):
-        raise ConfigError("REDIS['service_name']", service_name,
-                          "the name Sentinel monitors the primary under (sentinel monitor <name> ...), e.g. 'mymaster'")
+        raise ConfigError(
+            "REDIS['service_name']",
+            service_name,
+            "the name Sentinel monitors the primary under (sentinel monitor <name> ...), e.g. 'mymaster'",
+        )
     username = value.get('username')
     if username is not None and not (isinstance(username, str) and username):
         raise ConfigError("REDIS['username']", username, 'must be a non-empty string')
@@ -118,8 +133,13 @@ def redis_setting(value: Any) -> RedisSettings | None:
     if not isinstance(db, int) or isinstance(db, bool) or db < 0:
         raise ConfigError("REDIS['db']", db, f'{db!r} must be a whole number >= 0')
     return RedisSettings(
-        sentinels=_sentinel_nodes(sentinels), service_name=service_name, username=username,
-        password=_secret(value, 'password'), db=db, sentinel_password=_secret(value, 'sentinel_password'), **common,
+        sentinels=_sentinel_nodes(sentinels),
+        service_name=service_name,
+        username=username,
+        password=_secret(value, 'password'),
+        db=db,
+        sentinel_password=_secret(value, 'sentinel_password'),
+        **common,
     )
 
 
@@ -129,16 +149,24 @@ def _common_options(value: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(wait_replicas, int) or isinstance(wait_replicas, bool) or wait_replicas < 0:
         raise ConfigError("REDIS['wait_replicas']", wait_replicas, f'{wait_replicas!r} must be a whole number >= 0')
     wait_timeout = value.get('wait_timeout', DEFAULT_WAIT_TIMEOUT)
-    if not isinstance(wait_timeout, int | float) or isinstance(wait_timeout, bool) or not (
-        0 < wait_timeout < REDIS_TIMEOUT
+    if (
+        not isinstance(wait_timeout, int | float)
+        or isinstance(wait_timeout, bool)
+        or not (0 < wait_timeout < REDIS_TIMEOUT)
     ):
-        raise ConfigError("REDIS['wait_timeout']", wait_timeout,
-                          f'{wait_timeout!r} must be a number of seconds above 0 and below {REDIS_TIMEOUT}')
+        raise ConfigError(
+            "REDIS['wait_timeout']",
+            wait_timeout,
+            f'{wait_timeout!r} must be a number of seconds above 0 and below {REDIS_TIMEOUT}',
+        )
     allow_no_persistence = value.get('allow_no_persistence', False)
     if not isinstance(allow_no_persistence, bool):
         raise ConfigError("REDIS['allow_no_persistence']", allow_no_persistence, 'must be True or False')
-    return {'wait_replicas': wait_replicas, 'wait_timeout': float(wait_timeout),
-            'allow_no_persistence': allow_no_persistence}
+    return {
+        'wait_replicas': wait_replicas,
+        'wait_timeout': float(wait_timeout),
+        'allow_no_persistence': allow_no_persistence,
+    }
 
 
 def _secret(value: Mapping[str, Any], key: str) -> str | None:
@@ -156,8 +184,11 @@ def _sentinel_nodes(sentinels: Any) -> tuple[tuple[str, int], ...]:
         if not (isinstance(node, list | tuple) and len(node) == 2):
             raise ConfigError("REDIS['sentinels']", node, f'{node!r} must be a (host, port) pair')
         host, port = node
-        if not (isinstance(host, str) and host) or not isinstance(port, int) or isinstance(port, bool) or not (
-            0 < port < 65536
+        if (
+            not (isinstance(host, str) and host)
+            or not isinstance(port, int)
+            or isinstance(port, bool)
+            or not (0 < port < 65536)
         ):
             raise ConfigError("REDIS['sentinels']", node, f'{node!r} must be a (host, port) pair with a port 1-65535')
         nodes.append((host, port))

@@ -30,7 +30,7 @@ def load_env(path: str | os.PathLike[str], *, override: bool = False) -> dict[st
         if not line or line.startswith('#'):
             continue
         if line.startswith('export '):
-            line = line[len('export '):].lstrip()
+            line = line[len('export ') :].lstrip()
         key, separator, value = line.partition('=')
         key = key.strip()
         if not separator or not key.isidentifier():

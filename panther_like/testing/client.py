@@ -78,8 +78,14 @@ class TestClient:
 
     __test__ = False  # not a pytest test class, despite the name
 
-    def __init__(self, app: Panther, *, base_url: str = 'http://testserver', lifespan: bool = True,
-                 headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        app: Panther,
+        *,
+        base_url: str = 'http://testserver',
+        lifespan: bool = True,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.app = app
         self.lifespan = lifespan
         self.access_token: str | None = None
@@ -88,7 +94,8 @@ class TestClient:
         self._started = False
         httpx = _httpx()
         self.http: httpx.AsyncClient = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=_marking(app, self._marker)), base_url=base_url,
+            transport=httpx.ASGITransport(app=_marking(app, self._marker)),
+            base_url=base_url,
             headers=dict(headers or {}),
         )
 
@@ -144,8 +151,14 @@ class TestClient:
 
     # -- websockets ---------------------------------------------------------------------------
 
-    def websocket(self, url: str, *, params: Mapping[str, str] | None = None,
-                  headers: Mapping[str, str] | None = None, timeout: float = 5.0) -> WebsocketTestSession:
+    def websocket(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 5.0,
+    ) -> WebsocketTestSession:
         """``async with client.websocket('/ws/echo', params={'authorization': token}) as ws: ...``.
 
         Sends the client's default headers (an ``Authorization`` set by
@@ -154,5 +167,6 @@ class TestClient:
         merged = dict(self.http.headers)
         merged.update(headers or {})
         merged.pop('user-agent', None)
-        return WebsocketTestSession(self.app, url, params=params, headers=merged, timeout=timeout,
-                                    scope_extra={SCOPE_KEY: self._marker})
+        return WebsocketTestSession(
+            self.app, url, params=params, headers=merged, timeout=timeout, scope_extra={SCOPE_KEY: self._marker}
+        )

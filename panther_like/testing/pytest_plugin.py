@@ -100,7 +100,7 @@ async def user(panther_app: Panther, user_fields: dict[str, Any]) -> Any:
     pytest.fail(
         f'the user fixture could not create a {model.__module__}.{model.__qualname__} ({problems}). '
         'Give the fields your user model requires by overriding the user_fields fixture in your conftest.py:\n\n'
-        '    @pytest.fixture\n    def user_fields():\n        return {\'email\': \'test@example.com\'}',
+        "    @pytest.fixture\n    def user_fields():\n        return {'email': 'test@example.com'}",
         pytrace=False,
     )
 

@@ -43,9 +43,14 @@ class WebsocketTestSession:
     """
 
     def __init__(
-        self, app: Any, url: str, *, params: Mapping[str, str] | None = None,
+        self,
+        app: Any,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
-        subprotocols: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT,
+        subprotocols: Sequence[str] = (),
+        timeout: float = DEFAULT_TIMEOUT,
         scope_extra: Mapping[str, Any] | None = None,
     ) -> None:
         parts = urlsplit(url)
@@ -54,12 +59,20 @@ class WebsocketTestSession:
             query = '&'.join(q for q in (query, urlencode(dict(params))) if q)
         items = headers.items() if isinstance(headers, Mapping) else (headers or ())
         self.scope: dict[str, Any] = {
-            'type': 'websocket', 'asgi': {'version': '3.0'}, 'scheme': 'ws', 'http_version': '1.1',
-            'path': parts.path or '/', 'raw_path': (parts.path or '/').encode(), 'root_path': '',
+            'type': 'websocket',
+            'asgi': {'version': '3.0'},
+            'scheme': 'ws',
+            'http_version': '1.1',
+            'path': parts.path or '/',
+            'raw_path': (parts.path or '/').encode(),
+            'root_path': '',
             'query_string': query.encode('latin-1'),
             'headers': [(k.lower().encode('latin-1'), str(v).encode('latin-1')) for k, v in items],
-            'client': ('127.0.0.1', 50000), 'server': ('testserver', 80), 'subprotocols': list(subprotocols),
-            'state': {}, **(scope_extra or {}),
+            'client': ('127.0.0.1', 50000),
+            'server': ('testserver', 80),
+            'subprotocols': list(subprotocols),
+            'state': {},
+            **(scope_extra or {}),
         }
         self.timeout = timeout
         self.accepted_subprotocol: str | None = None

@@ -57,11 +57,15 @@ async def test_an_unsafe_method_with_the_cookie_and_no_csrf_header_is_403(accoun
 async def test_a_mismatched_csrf_header_is_403(accounts_client: TestClient):
     _, access, _, csrf = await _browser_login(accounts_client)
     for header in (csrf[:-1] + ('A' if csrf[-1] != 'A' else 'B'), '', 'x' * 43):
-        response = await accounts_client.patch('/auth/me', json={'nickname': 'evil'}, headers={
-            'Cookie': f'access_token={access}; csrftoken={csrf}', 'X-CSRFToken': header})
+        response = await accounts_client.patch(
+            '/auth/me',
+            json={'nickname': 'evil'},
+            headers={'Cookie': f'access_token={access}; csrftoken={csrf}', 'X-CSRFToken': header},
+        )
         assert response.status_code == 403, header
-    assert (await accounts_client.get('/auth/me', headers={'Cookie': f'access_token={access}'})
-            ).json()['nickname'] is None
+    assert (await accounts_client.get('/auth/me', headers={'Cookie': f'access_token={access}'})).json()[
+        'nickname'
+    ] is None
 
 
 async def test_a_matching_csrf_header_lets_an_unsafe_method_through(accounts_client: TestClient):
@@ -75,8 +79,9 @@ async def test_cookie_jwt_authentication_refuses_an_unsafe_method_without_csrf(a
     cookie = f'access_token={access}; csrftoken={csrf}'
     assert (await accounts_client.get('/cookie-only', headers={'Cookie': cookie})).status_code == 200
     assert (await accounts_client.post('/cookie-only', headers={'Cookie': cookie})).status_code == 403
-    assert (await accounts_client.post('/cookie-only', headers={'Cookie': cookie, 'X-CSRFToken': csrf})
-            ).status_code == 200
+    assert (
+        await accounts_client.post('/cookie-only', headers={'Cookie': cookie, 'X-CSRFToken': csrf})
+    ).status_code == 200
 
 
 async def test_a_bearer_header_needs_no_csrf_token(accounts_client: TestClient):
@@ -100,14 +105,18 @@ async def test_refresh_reads_the_refresh_cookie_with_the_csrf_check(accounts_cli
 async def test_a_body_token_wins_over_the_refresh_cookie(accounts_client: TestClient):
     tokens, _, refresh, _ = await _browser_login(accounts_client)
     await accounts_client.post('/auth/refresh', json={'refresh_token': refresh})  # spend the cookie's token
-    assert (await accounts_client.post('/auth/refresh', headers={'Cookie': 'refresh_token=junk'},
-                                       json={'refresh_token': tokens['refresh_token']})).status_code == 401
+    assert (
+        await accounts_client.post(
+            '/auth/refresh', headers={'Cookie': 'refresh_token=junk'}, json={'refresh_token': tokens['refresh_token']}
+        )
+    ).status_code == 401
 
 
 async def test_logout_deletes_the_cookies(accounts_client: TestClient):
     _, access, _, csrf = await _browser_login(accounts_client)
-    response = await accounts_client.post('/auth/logout', headers={
-        'Cookie': f'access_token={access}; csrftoken={csrf}', 'X-CSRFToken': csrf})
+    response = await accounts_client.post(
+        '/auth/logout', headers={'Cookie': f'access_token={access}; csrftoken={csrf}', 'X-CSRFToken': csrf}
+    )
     assert response.status_code == 200
     cookies = set_cookies(response)
     assert set(cookies) == {'access_token', 'refresh_token', 'csrftoken'}

@@ -16,8 +16,15 @@ async def _legacy_users(app, *usernames: str) -> None:
     await app.database.connect()
     rows = app.database.collection(app.config.user_model.collection_name)
     for number, username in enumerate(usernames):
-        await rows.insert_one({'_id': f'{number:024x}', 'username': username, 'password': hash_password(PASSWORD),
-                               'date_created': 0.0, 'last_login': None})
+        await rows.insert_one(
+            {
+                '_id': f'{number:024x}',
+                'username': username,
+                'password': hash_password(PASSWORD),
+                'date_created': 0.0,
+                'last_login': None,
+            }
+        )
 
 
 async def test_start_up_refuses_a_store_with_users_that_have_no_canonical_key(make_app):

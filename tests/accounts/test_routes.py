@@ -52,15 +52,22 @@ async def test_the_policy_follows_the_accounts_setting(make_app):
     async with TestClient(make_app(password_min_length=30, refuse_common_passwords=False)) as client:
         too_short = await client.post('/auth/signup', json={'username': 'ann', 'password': PASSWORD})
         assert too_short.json() == {'detail': 'The password must be at least 30 characters long'}
-        assert (await client.post('/auth/signup', json={'username': 'ann',
-                                                        'password': 'password1' * 4})).status_code == 201
+        assert (
+            await client.post('/auth/signup', json={'username': 'ann', 'password': 'password1' * 4})
+        ).status_code == 201
 
 
 async def test_signup_refuses_fields_the_model_does_not_declare_editable(accounts_client: TestClient):
-    for field, value in (('is_superuser', True), ('is_verified', True), ('id', 'x' * 24), ('username_key', 'x'),
-                         ('unknown', 1)):
-        response = await accounts_client.post('/auth/signup', json={'username': 'ann', 'password': PASSWORD,
-                                                                    field: value})
+    for field, value in (
+        ('is_superuser', True),
+        ('is_verified', True),
+        ('id', 'x' * 24),
+        ('username_key', 'x'),
+        ('unknown', 1),
+    ):
+        response = await accounts_client.post(
+            '/auth/signup', json={'username': 'ann', 'password': PASSWORD, field: value}
+        )
         assert response.status_code == 400, field
         assert field in response.json()['detail']
     login_attempt = await accounts_client.post('/auth/login', json={'username': 'ann', 'password': PASSWORD})
@@ -68,24 +75,27 @@ async def test_signup_refuses_fields_the_model_does_not_declare_editable(account
 
 
 async def test_signup_with_a_wrongly_typed_editable_field_is_422_naming_it(accounts_client: TestClient):
-    response = await accounts_client.post('/auth/signup', json={'username': 'ann', 'password': PASSWORD,
-                                                                'email': ['not', 'a', 'string']})
+    response = await accounts_client.post(
+        '/auth/signup', json={'username': 'ann', 'password': PASSWORD, 'email': ['not', 'a', 'string']}
+    )
     assert response.status_code == 422
     assert response.json()['detail'].startswith('Invalid fields of Member: email: ')  # the model's own validation
     assert response.json()['errors'][0]['loc'] == ['email']
 
 
 async def test_malformed_json_is_400_with_a_reason(accounts_client: TestClient):
-    response = await accounts_client.post('/auth/signup', content=b'{"username": ',
-                                          headers={'Content-Type': 'application/json'})
+    response = await accounts_client.post(
+        '/auth/signup', content=b'{"username": ', headers={'Content-Type': 'application/json'}
+    )
     assert response.status_code == 400
     assert response.json()['detail']
 
 
 async def test_json_of_the_wrong_shape_or_types_is_422_with_a_reason(accounts_client: TestClient):
     for body in (b'[]', b'"x"', b'{"username": 1, "password": 2}', b'{"username": "a"}'):
-        response = await accounts_client.post('/auth/signup', content=body,
-                                              headers={'Content-Type': 'application/json'})
+        response = await accounts_client.post(
+            '/auth/signup', content=body, headers={'Content-Type': 'application/json'}
+        )
         assert response.status_code == 422, body
         assert response.json()['detail'] and response.json()['errors'], body
 
@@ -118,16 +128,18 @@ async def test_login_accepts_the_oauth2_password_grant_form(accounts_client: Tes
 
 
 async def test_login_with_another_grant_type_is_422(accounts_client: TestClient):
-    response = await accounts_client.post('/auth/login', data={'grant_type': 'client_credentials',
-                                                              'username': 'ann', 'password': PASSWORD})
+    response = await accounts_client.post(
+        '/auth/login', data={'grant_type': 'client_credentials', 'username': 'ann', 'password': PASSWORD}
+    )
     assert response.status_code == 422
 
 
 async def test_login_finds_the_account_by_any_lookalike_of_its_username(accounts_client: TestClient):
     await signup(accounts_client, 'Bob')
     for typed in ('bob', 'BOB', '\uff42ob'):
-        assert (await accounts_client.post('/auth/login', json={'username': typed, 'password': PASSWORD})
-                ).status_code == 200, typed
+        assert (
+            await accounts_client.post('/auth/login', json={'username': typed, 'password': PASSWORD})
+        ).status_code == 200, typed
 
 
 async def test_unknown_user_and_wrong_password_get_the_same_401(accounts_client: TestClient):
@@ -142,8 +154,9 @@ async def test_unknown_user_and_wrong_password_get_the_same_401(accounts_client:
 async def test_login_is_throttled_per_canonical_username(accounts_client: TestClient):
     await signup(accounts_client, 'Bob')
     for typed in ('bob', 'BOB', 'Bob'):  # max_failures is 3 in these tests
-        assert (await accounts_client.post('/auth/login', json={'username': typed, 'password': 'wrong password'})
-                ).status_code == 401
+        assert (
+            await accounts_client.post('/auth/login', json={'username': typed, 'password': 'wrong password'})
+        ).status_code == 401
     response = await accounts_client.post('/auth/login', json={'username': '\uff42ob', 'password': PASSWORD})
     assert response.status_code == 429 and int(response.headers['retry-after']) > 0
 
@@ -213,8 +226,9 @@ async def test_logout_all_ends_every_session(accounts_client: TestClient):
     assert response.json() == {'detail': 'Logged out of every session', 'ended': 2}
     for tokens in (first, second):
         assert (await accounts_client.get('/auth/me', headers=bearer(tokens))).status_code == 401
-        assert (await accounts_client.post('/auth/refresh', json={'refresh_token': tokens['refresh_token']})
-                ).status_code == 401
+        assert (
+            await accounts_client.post('/auth/refresh', json={'refresh_token': tokens['refresh_token']})
+        ).status_code == 401
 
 
 async def test_logout_without_a_token_is_401(accounts_client: TestClient):
@@ -243,8 +257,16 @@ async def test_patch_me_changes_editable_fields(accounts_client: TestClient):
 async def test_patch_me_refuses_flags_password_id_and_unknown_fields(accounts_client: TestClient):
     await signup(accounts_client)
     headers = bearer(await login(accounts_client))
-    for field, value in (('is_superuser', True), ('is_active', False), ('is_verified', True), ('password', 'x'),
-                         ('id', 'f' * 24), ('username_key', 'root'), ('last_login', None), ('shoe_size', 42)):
+    for field, value in (
+        ('is_superuser', True),
+        ('is_active', False),
+        ('is_verified', True),
+        ('password', 'x'),
+        ('id', 'f' * 24),
+        ('username_key', 'root'),
+        ('last_login', None),
+        ('shoe_size', 42),
+    ):
         response = await accounts_client.patch('/auth/me', headers=headers, json={field: value})
         assert response.status_code == 400, field
         assert field in response.json()['detail']
@@ -270,8 +292,9 @@ async def test_patch_me_renaming_to_a_lookalike_of_another_user_is_409(accounts_
     assert response.status_code == 409
     renamed = await accounts_client.patch('/auth/me', headers=headers, json={'username': 'Annie'})
     assert renamed.status_code == 200
-    assert (await accounts_client.post('/auth/login', json={'username': 'annie', 'password': PASSWORD})
-            ).status_code == 200
+    assert (
+        await accounts_client.post('/auth/login', json={'username': 'annie', 'password': PASSWORD})
+    ).status_code == 200
 
 
 # -- password change -----------------------------------------------------------------------------------
@@ -280,29 +303,39 @@ async def test_patch_me_renaming_to_a_lookalike_of_another_user_is_409(accounts_
 async def test_password_change_ends_every_other_session_and_keeps_this_one(accounts_client: TestClient):
     await signup(accounts_client)
     this, other = await login(accounts_client), await login(accounts_client)
-    response = await accounts_client.post('/auth/password/change', headers=bearer(this), json={
-        'current_password': PASSWORD, 'new_password': 'a brand new passphrase'})
+    response = await accounts_client.post(
+        '/auth/password/change',
+        headers=bearer(this),
+        json={'current_password': PASSWORD, 'new_password': 'a brand new passphrase'},
+    )
     assert response.status_code == 200 and response.json()['ended'] == 1
     assert (await accounts_client.get('/auth/me', headers=bearer(this))).status_code == 200
     assert (await accounts_client.get('/auth/me', headers=bearer(other))).status_code == 401
-    assert (await accounts_client.post('/auth/login', json={'username': 'ann', 'password': PASSWORD})
-            ).status_code == 401
+    assert (
+        await accounts_client.post('/auth/login', json={'username': 'ann', 'password': PASSWORD})
+    ).status_code == 401
     await login(accounts_client, password='a brand new passphrase')
 
 
 async def test_password_change_with_a_wrong_current_password_is_400_and_changes_nothing(accounts_client):
     await signup(accounts_client)
     tokens = await login(accounts_client)
-    response = await accounts_client.post('/auth/password/change', headers=bearer(tokens), json={
-        'current_password': 'not it at all', 'new_password': 'a brand new passphrase'})
+    response = await accounts_client.post(
+        '/auth/password/change',
+        headers=bearer(tokens),
+        json={'current_password': 'not it at all', 'new_password': 'a brand new passphrase'},
+    )
     assert response.status_code == 400 and response.json() == {'detail': 'The current password is incorrect'}
     await login(accounts_client)
 
 
 async def test_password_change_applies_the_policy(accounts_client: TestClient):
     await signup(accounts_client)
-    response = await accounts_client.post('/auth/password/change', headers=bearer(await login(accounts_client)),
-                                          json={'current_password': PASSWORD, 'new_password': 'password'})
+    response = await accounts_client.post(
+        '/auth/password/change',
+        headers=bearer(await login(accounts_client)),
+        json={'current_password': PASSWORD, 'new_password': 'password'},
+    )
     assert response.status_code == 400
 
 
@@ -348,6 +381,7 @@ async def test_a_forced_user_in_tests_can_list_sessions_and_change_the_password(
     accounts_client.force_authenticate(user)
     listed = (await accounts_client.get('/auth/sessions')).json()
     assert [session['current'] for session in listed] == [False]
-    response = await accounts_client.post('/auth/password/change', json={
-        'current_password': PASSWORD, 'new_password': 'a brand new passphrase'})
+    response = await accounts_client.post(
+        '/auth/password/change', json={'current_password': PASSWORD, 'new_password': 'a brand new passphrase'}
+    )
     assert response.status_code == 200 and response.json()['ended'] == 1

@@ -58,8 +58,7 @@ def _run_in_browser(script: str, screenshot: Path, **env: str) -> dict:
     """Run a playwright-core script of this folder with node; the JSON outcome it prints last."""
     ARTIFACTS.mkdir(exist_ok=True)
     env = {**os.environ, **env, 'SCREENSHOT': str(screenshot), 'CHROMIUM': CHROMIUM}
-    result = subprocess.run(['node', str(HERE / script)], cwd=HERE, env=env, capture_output=True, text=True,
-                            timeout=90)
+    result = subprocess.run(['node', str(HERE / script)], cwd=HERE, env=env, capture_output=True, text=True, timeout=90)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -83,8 +82,13 @@ def test_docs_page_logs_in_with_the_password_flow_and_calls_an_account_route(doc
     _require_a_browser()
     with docs_server.client() as http:
         user = new_user(http, 'passwordflow')
-    outcome = _run_in_browser('docs_password_flow.mjs', ARTIFACTS / 'docs-password-flow.png', BASE_URL=docs_server.url,
-                              USERNAME=user.username.upper(), PASSWORD=user.password)
+    outcome = _run_in_browser(
+        'docs_password_flow.mjs',
+        ARTIFACTS / 'docs-password-flow.png',
+        BASE_URL=docs_server.url,
+        USERNAME=user.username.upper(),
+        PASSWORD=user.password,
+    )
     assert outcome['login'] == 200, outcome
     assert outcome['login_content_type'].startswith('application/x-www-form-urlencoded')
     assert outcome['status'] == 200 and outcome['authorization'] == 'Bearer', outcome
@@ -98,8 +102,13 @@ def test_docs_page_sends_the_csrf_token_so_a_cookie_session_can_post(docs_server
     _require_a_browser()
     with docs_server.client() as http:
         user = new_user(http, 'cookiesession')
-    outcome = _run_in_browser('docs_csrf.mjs', ARTIFACTS / 'docs-csrf.png', BASE_URL=docs_server.url,
-                              USERNAME=user.username, PASSWORD=user.password)
+    outcome = _run_in_browser(
+        'docs_csrf.mjs',
+        ARTIFACTS / 'docs-csrf.png',
+        BASE_URL=docs_server.url,
+        USERNAME=user.username,
+        PASSWORD=user.password,
+    )
     assert outcome['login'] == 200 and outcome['csrf'], outcome
     assert outcome['authorization'] is None, outcome  # the cookie, not a bearer token, authenticated the POST
     assert outcome['sent_csrf'] == outcome['csrf'], outcome

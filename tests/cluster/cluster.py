@@ -180,13 +180,28 @@ class Cluster:
     def _start_mongo(self) -> None:
         directory = self.workdir / 'store1' / 'mongo'
         directory.mkdir(exist_ok=True)
-        self._spawn('mongo', 'store1', [
-            find_binary('nx-27017'), '--host', self.address('store1'), '-p', str(MONGO_PORT),
-            '--data-dir', str(directory / 'data'), '--pid-file', str(directory / 'nx.pid'),
-            '--log-file', str(directory / 'nx.log'),
-        ])
-        wait_until(lambda: self.in_host('store1', 'port-open', self.address('store1'), str(MONGO_PORT)) == 'open',
-                   START_TIMEOUT, what='nx-27017 accepting connections')
+        self._spawn(
+            'mongo',
+            'store1',
+            [
+                find_binary('nx-27017'),
+                '--host',
+                self.address('store1'),
+                '-p',
+                str(MONGO_PORT),
+                '--data-dir',
+                str(directory / 'data'),
+                '--pid-file',
+                str(directory / 'nx.pid'),
+                '--log-file',
+                str(directory / 'nx.log'),
+            ],
+        )
+        wait_until(
+            lambda: self.in_host('store1', 'port-open', self.address('store1'), str(MONGO_PORT)) == 'open',
+            START_TIMEOUT,
+            what='nx-27017 accepting connections',
+        )
 
     def start_mongo(self) -> None:
         self._start_mongo()
@@ -196,10 +211,14 @@ class Cluster:
         directory.mkdir(exist_ok=True)
         conf = directory / 'redis.conf'
         if not conf.exists():  # a restarted server keeps the configuration Sentinel may have rewritten
-            conf.write_text(REDIS_CONFIG.format(
-                address=self.address(host), port=REDIS_PORT, dir=directory,
-                replica_of='' if primary else f'replicaof {self.address("store1")} {REDIS_PORT}',
-            ))
+            conf.write_text(
+                REDIS_CONFIG.format(
+                    address=self.address(host),
+                    port=REDIS_PORT,
+                    dir=directory,
+                    replica_of='' if primary else f'replicaof {self.address("store1")} {REDIS_PORT}',
+                )
+            )
         self._spawn(f'redis-{host}', host, [find_binary('redis-server'), str(conf)])
         wait_until(lambda: self.redis(host).ping(), START_TIMEOUT, what=f'Redis on {host} answering')
 
@@ -210,10 +229,16 @@ class Cluster:
         directory = self.workdir / host / 'sentinel'
         directory.mkdir()
         conf = directory / 'sentinel.conf'
-        conf.write_text(SENTINEL_CONFIG.format(
-            address=self.address(host), port=SENTINEL_PORT, dir=directory, service=SERVICE,
-            primary=self.address('store1'), redis_port=REDIS_PORT,
-        ))
+        conf.write_text(
+            SENTINEL_CONFIG.format(
+                address=self.address(host),
+                port=SENTINEL_PORT,
+                dir=directory,
+                service=SERVICE,
+                primary=self.address('store1'),
+                redis_port=REDIS_PORT,
+            )
+        )
         self._spawn(f'sentinel-{host}', host, [find_binary('redis-server'), str(conf), '--sentinel'])
 
     def _replicas_online(self) -> bool:
@@ -230,12 +255,18 @@ class Cluster:
 
     def _write_project(self) -> None:
         for directory in PROJECT_DIRS:
-            shutil.copytree(REPO / directory, self.project / directory,
-                            ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+            shutil.copytree(
+                REPO / directory, self.project / directory, ignore=shutil.ignore_patterns('__pycache__', '*.pyc')
+            )
         sentinels = ','.join(f'{self.address(host)}:{SENTINEL_PORT}' for host in STORE_HOSTS)
         values = {
-            'SECRET_KEY': self.secret_key, 'MONGODB_URL': self.mongodb_url, 'DB_PATH': '', 'REDIS_URL': '',
-            'REDIS_SENTINELS': sentinels, 'REDIS_SERVICE': SERVICE, 'REDIS_WAIT_REPLICAS': '1',
+            'SECRET_KEY': self.secret_key,
+            'MONGODB_URL': self.mongodb_url,
+            'DB_PATH': '',
+            'REDIS_URL': '',
+            'REDIS_SENTINELS': sentinels,
+            'REDIS_SERVICE': SERVICE,
+            'REDIS_WAIT_REPLICAS': '1',
             'STORE_ROUND_TRIPS_HEADER': 'true',
             # HAProxy's X-Forwarded-For names the client (the login throttle counts by it) where the
             # settings read TRUSTED_PROXIES.
@@ -244,23 +275,49 @@ class Cluster:
         (self.project / '.env').write_text(''.join(f'{key}={value}\n' for key, value in values.items()))
 
     def start_app_host(self, host: str) -> HostProcess:
-        env = {key: value for key, value in os.environ.items()
-               if key not in ENV_SETTINGS and key not in ('PYTHONPATH', 'PANTHER_LIKE_CONFIGS')}
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ENV_SETTINGS and key not in ('PYTHONPATH', 'PANTHER_LIKE_CONFIGS')
+        }
         env.update(PANTHER_LIKE_FAST_PASSWORD_HASH='1', PYTHONUNBUFFERED='1')
-        return self._spawn(host, host, [
-            find_binary('panther-like'), 'run', '--host', self.address(host), '--port', str(APP_PORT),
-            '--workers', '2', '--drain-seconds', str(DRAIN_SECONDS), '--graceful-timeout', '20',
-            '--log-level', 'warning',
-        ], cwd=self.project, env=env)
+        return self._spawn(
+            host,
+            host,
+            [
+                find_binary('panther-like'),
+                'run',
+                '--host',
+                self.address(host),
+                '--port',
+                str(APP_PORT),
+                '--workers',
+                '2',
+                '--drain-seconds',
+                str(DRAIN_SECONDS),
+                '--graceful-timeout',
+                '20',
+                '--log-level',
+                'warning',
+            ],
+            cwd=self.project,
+            env=env,
+        )
 
     def _start_haproxy(self) -> None:
         config = self.workdir / 'haproxy.cfg'
-        config.write_text(HAPROXY_CONFIG.format(
-            admin=self.workdir / 'haproxy.sock', public=self.network.edge_public_address, port=HAPROXY_PORT,
-            check_ms=CHECK_MS, fall=FALL, rise=RISE,
-            pins='\n'.join(f'    use-server {host} if {{ req.hdr(x-target) -m str {host} }}' for host in APP_HOSTS),
-            servers='\n'.join(f'    server {host} {self.address(host)}:{APP_PORT} check' for host in APP_HOSTS),
-        ))
+        config.write_text(
+            HAPROXY_CONFIG.format(
+                admin=self.workdir / 'haproxy.sock',
+                public=self.network.edge_public_address,
+                port=HAPROXY_PORT,
+                check_ms=CHECK_MS,
+                fall=FALL,
+                rise=RISE,
+                pins='\n'.join(f'    use-server {host} if {{ req.hdr(x-target) -m str {host} }}' for host in APP_HOSTS),
+                servers='\n'.join(f'    server {host} {self.address(host)}:{APP_PORT} check' for host in APP_HOSTS),
+            )
+        )
         self._spawn('haproxy', 'edge', [find_binary('haproxy'), '-f', str(config), '-db'])
 
     # -- watching ---------------------------------------------------------------------------
@@ -289,8 +346,11 @@ class Cluster:
 
     def wait_pool(self, up: set[str], timeout: float) -> float:
         """Wait until exactly the hosts in `up` are in HAProxy's pool; the seconds it took."""
-        return wait_until(lambda: {host for host, state in self.pool().items() if state == 'UP'} == up, timeout,
-                          what=f'HAProxy pool becoming {sorted(up)}')
+        return wait_until(
+            lambda: {host for host, state in self.pool().items() if state == 'UP'} == up,
+            timeout,
+            what=f'HAProxy pool becoming {sorted(up)}',
+        )
 
     def haproxy_log(self) -> dict[str, tuple[str, str, str]]:
         """X-Request-Id -> (host HAProxy sent it to, status, termination state), from HAProxy's request log."""
@@ -301,8 +361,11 @@ class Cluster:
         return redis.Redis(unix_socket_path=str(self.workdir / host / 'redis' / 'redis.sock'), socket_timeout=2)
 
     def sentinel(self, host: str) -> redis.Redis:
-        return redis.Redis(unix_socket_path=str(self.workdir / host / 'sentinel' / 'sentinel.sock'),
-                           socket_timeout=2, decode_responses=True)
+        return redis.Redis(
+            unix_socket_path=str(self.workdir / host / 'sentinel' / 'sentinel.sock'),
+            socket_timeout=2,
+            decode_responses=True,
+        )
 
     def primary_host(self) -> str | None:
         """The store host every sentinel names as primary, or None while they disagree or have none."""
@@ -322,7 +385,10 @@ class Cluster:
         """Run tests/cluster/probe.py inside a host's namespace; its stdout."""
         result = subprocess.run(
             ['ip', 'netns', 'exec', self.network.ns(host), sys.executable, str(PROBE), *args],
-            input=stdin, capture_output=True, text=True, timeout=60,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if result.returncode != 0:
             raise RuntimeError(f'probe {args[0]} in {host} failed: {result.stderr[-2000:]}')
@@ -335,9 +401,20 @@ class Cluster:
     def watch_host(self, host: str, seconds: float) -> subprocess.Popen:
         """Probe a host's /health from the edge every 50 ms for `seconds`; JSON lines on stdout."""
         return subprocess.Popen(
-            ['ip', 'netns', 'exec', self.network.ns('edge'), sys.executable, str(PROBE), 'watch',
-             f'http://{self.address(host)}:{APP_PORT}/health', str(seconds)],
-            stdout=subprocess.PIPE, text=True, start_new_session=True,
+            [
+                'ip',
+                'netns',
+                'exec',
+                self.network.ns('edge'),
+                sys.executable,
+                str(PROBE),
+                'watch',
+                f'http://{self.address(host)}:{APP_PORT}/health',
+                str(seconds),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
 
     def sigterm(self, host: str, *, wait: float = 0.0) -> None:

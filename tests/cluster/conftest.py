@@ -32,8 +32,10 @@ def missing_prerequisite() -> str | None:
     probe = 'plcprobe' + secrets.token_hex(3)
     created = subprocess.run(['ip', 'netns', 'add', probe], capture_output=True, text=True)
     if created.returncode != 0:
-        return (f'cannot create a network namespace here ({created.stderr.strip()}); the cluster suite needs '
-                f'CAP_SYS_ADMIN and CAP_NET_ADMIN (a VM, or a container run with --privileged)')
+        return (
+            f'cannot create a network namespace here ({created.stderr.strip()}); the cluster suite needs '
+            f'CAP_SYS_ADMIN and CAP_NET_ADMIN (a VM, or a container run with --privileged)'
+        )
     subprocess.run(['ip', 'netns', 'del', probe], capture_output=True)
     return None
 

@@ -36,13 +36,13 @@ _request_ids = itertools.count()
 
 @dataclass(frozen=True)
 class Outcome:
-    request_id: str           # sent as X-Request-Id; HAProxy logs it with the host it chose
+    request_id: str  # sent as X-Request-Id; HAProxy logs it with the host it chose
     kind: str
     started: float
     ended: float
-    status: int | None        # None: no HTTP answer at all
-    served_by: str            # '' when HAProxy answered itself (no host)
-    from_app: bool            # a JSON body: the app answered, not HAProxy
+    status: int | None  # None: no HTTP answer at all
+    served_by: str  # '' when HAProxy answered itself (no host)
+    from_app: bool  # a JSON body: the app answered, not HAProxy
     detail: str = ''
 
     @property
@@ -60,13 +60,29 @@ def outcome(request_id: str, kind: str, started: float, response: httpx.Response
             detail = str(response.json().get('detail', ''))
         except ValueError:
             detail = response.text[:200]
-    return Outcome(request_id, kind, started, time.time(), response.status_code,
-                   response.headers.get('x-served-by', ''), from_app, detail)
+    return Outcome(
+        request_id,
+        kind,
+        started,
+        time.time(),
+        response.status_code,
+        response.headers.get('x-served-by', ''),
+        from_app,
+        detail,
+    )
 
 
-async def call(http: httpx.AsyncClient, kind: str, method: str, path: str, *, target: str | None = None,
-               token: str | None = None, headers: dict[str, str] | None = None,
-               **kwargs: Any) -> tuple[Outcome, httpx.Response | None]:
+async def call(
+    http: httpx.AsyncClient,
+    kind: str,
+    method: str,
+    path: str,
+    *,
+    target: str | None = None,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> tuple[Outcome, httpx.Response | None]:
     request_id = f'{kind}-{next(_request_ids)}'
     headers = {**(headers or {}), 'X-Request-Id': request_id}
     if target:
@@ -84,10 +100,10 @@ async def call(http: httpx.AsyncClient, kind: str, method: str, path: str, *, ta
 @dataclass
 class LoadResult:
     outcomes: list[Outcome] = field(default_factory=list)
-    signed_up: list[str] = field(default_factory=list)              # answered 201
-    logged_out: list[str] = field(default_factory=list)             # access tokens whose logout answered 200
-    events: dict[str, float] = field(default_factory=dict)          # name -> epoch when it ran
-    extra: list[Any] = field(default_factory=list)                  # what the `tasks` returned
+    signed_up: list[str] = field(default_factory=list)  # answered 201
+    logged_out: list[str] = field(default_factory=list)  # access tokens whose logout answered 200
+    events: dict[str, float] = field(default_factory=dict)  # name -> epoch when it ran
+    extra: list[Any] = field(default_factory=list)  # what the `tasks` returned
 
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.ok]
@@ -115,8 +131,9 @@ async def _client(url: str, number: int, name: str, deadline: float, max_rounds:
             done, _ = await _step(http, result, 'me', 'GET', '/me', token=tokens['access_token'])
             if not done.ok:
                 continue
-            done, response = await _step(http, result, 'refresh', 'POST', '/auth/refresh',
-                                         json={'refresh_token': tokens['refresh_token']})
+            done, response = await _step(
+                http, result, 'refresh', 'POST', '/auth/refresh', json={'refresh_token': tokens['refresh_token']}
+            )
             if not done.ok:
                 continue
             tokens = response.json()
@@ -128,8 +145,9 @@ async def _client(url: str, number: int, name: str, deadline: float, max_rounds:
                 result.logged_out.append(tokens['access_token'])
 
 
-async def _step(http: httpx.AsyncClient, result: LoadResult, kind: str, method: str, path: str,
-                **kwargs: Any) -> tuple[Outcome, httpx.Response | None]:
+async def _step(
+    http: httpx.AsyncClient, result: LoadResult, kind: str, method: str, path: str, **kwargs: Any
+) -> tuple[Outcome, httpx.Response | None]:
     done, response = await call(http, kind, method, path, **kwargs)
     result.outcomes.append(done)
     return done, response
@@ -142,9 +160,16 @@ async def _event(name: str, at: float, action: Callable[[], Any], result: LoadRe
     result.events[f'{name} done'] = time.time()
 
 
-def run_load(url: str, name: str, *, clients: int = 20, duration: float = 8.0, max_rounds: int = 200,
-             events: Sequence[tuple[float, str, Callable[[], Any]]] = (),
-             tasks: Sequence[Callable[[], Awaitable[Any]]] = ()) -> LoadResult:
+def run_load(
+    url: str,
+    name: str,
+    *,
+    clients: int = 20,
+    duration: float = 8.0,
+    max_rounds: int = 200,
+    events: Sequence[tuple[float, str, Callable[[], Any]]] = (),
+    tasks: Sequence[Callable[[], Awaitable[Any]]] = (),
+) -> LoadResult:
     """`clients` clients for at most `duration` s and `max_rounds` rounds each.
 
     `events`: (offset in s, name, blocking action) run in a thread; `tasks`:

@@ -101,8 +101,11 @@ class Network:
         ip('route', 'add', f'10.{self.octet}.0.0/16', 'via', self.edge_public_address, 'dev', self.uplink)
         ip('-n', edge_ns, 'addr', 'add', f'{self.edge_public_address}/30', 'dev', 'up0')
         ip('-n', edge_ns, 'link', 'set', 'up0', 'up')
-        subprocess.run(['ip', 'netns', 'exec', edge_ns, 'sh', '-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward'],
-                       check=True, timeout=15)
+        subprocess.run(
+            ['ip', 'netns', 'exec', edge_ns, 'sh', '-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward'],
+            check=True,
+            timeout=15,
+        )
 
     def destroy(self) -> list[str]:
         """Delete every namespace made here (their links go with them); returns what could not be removed."""
@@ -135,8 +138,13 @@ class HostProcess:
         with open(self.log_file, 'ab') as log:
             # `ip netns exec` execs the command: the PID is the command's own.
             self.process = subprocess.Popen(
-                ['ip', 'netns', 'exec', self.namespace, *self.argv], cwd=self.cwd, env=self.env,
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                ['ip', 'netns', 'exec', self.namespace, *self.argv],
+                cwd=self.cwd,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
 
     @property

@@ -34,7 +34,7 @@ def missing_users(url: str) -> None:
         found: set[str] = set()
         users = client.get_default_database()['User']
         for start in range(0, len(wanted), 500):
-            batch = wanted[start:start + 500]
+            batch = wanted[start : start + 500]
             found.update(row['username'] for row in users.find({'username': {'$in': batch}}, {'username': 1}))
     finally:
         client.close()

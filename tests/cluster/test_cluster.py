@@ -79,7 +79,7 @@ def seconds(value: float) -> str:
 async def trickled_signup(cluster: Cluster, target: str, *, lasting: float, sending: asyncio.Event) -> Outcome:
     """A signup pinned to `target` whose body takes `lasting` s to arrive; `sending` is set once it is on its way."""
     body = json.dumps({'username': f'slow-{time.monotonic_ns()}', 'password': PASSWORD}).encode()
-    pieces = [body[start:start + 6] for start in range(0, len(body), 6)]
+    pieces = [body[start : start + 6] for start in range(0, len(body), 6)]
 
     async def trickle():
         for piece in pieces:
@@ -88,8 +88,15 @@ async def trickled_signup(cluster: Cluster, target: str, *, lasting: float, send
             await asyncio.sleep(lasting / len(pieces))
 
     async with httpx.AsyncClient(base_url=cluster.url, timeout=30.0) as http:
-        done, _ = await call(http, 'signup', 'POST', '/auth/signup', target=target, content=trickle(),
-                             headers={'Content-Type': 'application/json'})
+        done, _ = await call(
+            http,
+            'signup',
+            'POST',
+            '/auth/signup',
+            target=target,
+            content=trickle(),
+            headers={'Content-Type': 'application/json'},
+        )
     return done
 
 
@@ -118,8 +125,9 @@ def left_pool(states: list[tuple[float, str]], after: float) -> float:
     return next(t for t, state in states if t > after and state != 'UP')
 
 
-def uploads_then(cluster: Cluster, host: str, action: Callable[[], Any], *, start_at: float, count: int = 3,
-                 lasting: float = 3.0) -> list[Callable[[], Awaitable[Any]]]:
+def uploads_then(
+    cluster: Cluster, host: str, action: Callable[[], Any], *, start_at: float, count: int = 3, lasting: float = 3.0
+) -> list[Callable[[], Awaitable[Any]]]:
     """`count` slow uploads pinned to `host` from `start_at` s, and `action` run (in a thread) once all are on
     their way: with `run_load(tasks=...)`, ``extra`` holds their outcomes, then (action began, action ended)."""
     sending = [asyncio.Event() for _ in range(count)]
@@ -171,9 +179,11 @@ def test_a_logout_on_one_host_is_refused_on_the_others_within_a_second(cluster):
 
     for _ in range(trials):
         run(cluster, trial)
-    record('1. logout on app1, refused on app2 and app3',
-           f'worst window {seconds(max(windows))} (median {seconds(statistics.median(windows))}); every host refused '
-           f'within {seconds(max(first_refusals))}; {trials} logouts, {polls} polls')
+    record(
+        '1. logout on app1, refused on app2 and app3',
+        f'worst window {seconds(max(windows))} (median {seconds(statistics.median(windows))}); every host refused '
+        f'within {seconds(max(first_refusals))}; {trials} logouts, {polls} polls',
+    )
     assert max(windows) < 1.0
 
 
@@ -187,11 +197,18 @@ def test_login_failures_count_across_hosts_until_429(cluster):
         assert done.status == 201
         answers = []
         for attempt in range(MAX_FAILURES + 3):
-            answer, _ = await call(http, 'login', 'POST', '/auth/login', target=APP_HOSTS[attempt % 3],
-                                   json={'username': username, 'password': f'a wrong password {attempt}'})
+            answer, _ = await call(
+                http,
+                'login',
+                'POST',
+                '/auth/login',
+                target=APP_HOSTS[attempt % 3],
+                json={'username': username, 'password': f'a wrong password {attempt}'},
+            )
             answers.append(answer)
-        right, _ = await call(http, 'login', 'POST', '/auth/login', target='app2',
-                              json={'username': username, 'password': PASSWORD})
+        right, _ = await call(
+            http, 'login', 'POST', '/auth/login', target='app2', json={'username': username, 'password': PASSWORD}
+        )
         return [*answers, right]
 
     answers = run(cluster, attempts)
@@ -199,9 +216,11 @@ def test_login_failures_count_across_hosts_until_429(cluster):
     assert [a.status for a in failures] == [401] * MAX_FAILURES
     assert {a.served_by for a in failures} == set(APP_HOSTS), 'the failures did not reach every host'
     assert [a.status for a in refused] == [429] * len(refused)
-    record('2. login throttle across hosts',
-           f'{MAX_FAILURES} failures served by {", ".join(a.served_by for a in failures)}; then '
-           f'{len(refused)} x 429 (on {", ".join(a.served_by for a in refused)}), the right password included')
+    record(
+        '2. login throttle across hosts',
+        f'{MAX_FAILURES} failures served by {", ".join(a.served_by for a in failures)}; then '
+        f'{len(refused)} x 429 (on {", ".join(a.served_by for a in refused)}), the right password included',
+    )
 
 
 # -- 3. refresh rotation ------------------------------------------------------------------------------
@@ -210,12 +229,14 @@ def test_login_failures_count_across_hosts_until_429(cluster):
 def test_a_refresh_token_spent_on_one_host_is_reuse_on_another_and_revokes_the_session(cluster):
     async def rotation(http: httpx.AsyncClient) -> dict[str, Any]:
         tokens = await new_session(http, 'rotation')
-        spent, response = await call(http, 'refresh', 'POST', '/auth/refresh', target='app1',
-                                     json={'refresh_token': tokens['refresh_token']})
+        spent, response = await call(
+            http, 'refresh', 'POST', '/auth/refresh', target='app1', json={'refresh_token': tokens['refresh_token']}
+        )
         assert spent.status == 200 and spent.served_by == 'app1', spent
         rotated = response.json()
-        reuse, _ = await call(http, 'refresh', 'POST', '/auth/refresh', target='app3',
-                              json={'refresh_token': tokens['refresh_token']})
+        reuse, _ = await call(
+            http, 'refresh', 'POST', '/auth/refresh', target='app3', json={'refresh_token': tokens['refresh_token']}
+        )
         refused_at = {}
         while len(refused_at) < len(APP_HOSTS) and time.time() < reuse.ended + 2.0:
             for host in set(APP_HOSTS) - set(refused_at):
@@ -223,8 +244,9 @@ def test_a_refresh_token_spent_on_one_host_is_reuse_on_another_and_revokes_the_s
                 assert answer.status in (200, 401), answer
                 if answer.status == 401:
                     refused_at[host] = answer.ended - reuse.ended
-        again, _ = await call(http, 'refresh', 'POST', '/auth/refresh', target='app2',
-                              json={'refresh_token': rotated['refresh_token']})
+        again, _ = await call(
+            http, 'refresh', 'POST', '/auth/refresh', target='app2', json={'refresh_token': rotated['refresh_token']}
+        )
         return {'reuse': reuse, 'refused_at': refused_at, 'again': again}
 
     found = run(cluster, rotation)
@@ -232,9 +254,11 @@ def test_a_refresh_token_spent_on_one_host_is_reuse_on_another_and_revokes_the_s
     assert reuse.status == 401 and reuse.served_by == 'app3' and 'already used' in reuse.detail, reuse
     assert set(found['refused_at']) == set(APP_HOSTS), 'the rotated access token still works somewhere'
     assert found['again'].status == 401
-    record('3. refresh spent on app1, replayed on app3',
-           f'401 "{reuse.detail}"; the rotated pair refused on every host within '
-           f'{seconds(max(found["refused_at"].values()))}')
+    record(
+        '3. refresh spent on app1, replayed on app3',
+        f'401 "{reuse.detail}"; the rotated pair refused on every host within '
+        f'{seconds(max(found["refused_at"].values()))}',
+    )
 
 
 # -- store round trips ----------------------------------------------------------------------------------
@@ -262,8 +286,9 @@ def test_store_round_trips_per_request(cluster):
             await send('me, first use of a token', 'GET', '/me', headers=_bearer(tokens))
             for _ in range(10):
                 await send('me, again', 'GET', '/me', headers=_bearer(tokens))
-            tokens = (await send('refresh', 'POST', '/auth/refresh', json={'refresh_token': tokens['refresh_token']}
-                                 )).json()
+            tokens = (
+                await send('refresh', 'POST', '/auth/refresh', json={'refresh_token': tokens['refresh_token']})
+            ).json()
             await send('logout', 'POST', '/auth/logout', headers=_bearer(tokens))
         return seen
 
@@ -271,8 +296,9 @@ def test_store_round_trips_per_request(cluster):
     for kind, counts in seen.items():
         database = statistics.median(count[0] for count in counts)
         redis = statistics.median(count[1] for count in counts)
-        record(f'round trips: {kind}', f'median MongoDB {database:g}, Redis {redis:g} (max {max(counts)} of '
-               f'{len(counts)})')
+        record(
+            f'round trips: {kind}', f'median MongoDB {database:g}, Redis {redis:g} (max {max(counts)} of {len(counts)})'
+        )
     assert statistics.median(count[0] for count in seen['me, again']) == 0
 
 
@@ -289,29 +315,39 @@ def test_a_host_killed_under_load_loses_only_its_requests_in_flight(cluster):
     victim = 'app2'
     before = cluster.errors()
     with pool_watch(cluster, victim) as states:
-        result = run_load(cluster.url, 'kill', clients=20, duration=8.0,
-                          tasks=uploads_then(cluster, victim, cluster.processes[victim].kill_group, start_at=1.5))
+        result = run_load(
+            cluster.url,
+            'kill',
+            clients=20,
+            duration=8.0,
+            tasks=uploads_then(cluster, victim, cluster.processes[victim].kill_group, start_at=1.5),
+        )
     *uploads, (killed, dead) = result.extra  # SIGKILL sent; the host reaped
     try:
-        seen = {host: {name: count - before[host][name] for name, count in counts.items()}
-                for host, counts in cluster.errors().items()}
+        seen = {
+            host: {name: count - before[host][name] for name, count in counts.items()}
+            for host, counts in cluster.errors().items()
+        }
         failures = [*result.failures(), *(o for o in uploads if not o.ok)]
         # A failed request may have no answer at all (HAProxy closes the client's connection when the host's
         # dies under it); HAProxy's log and its counters say which host it was on.
         routed = cluster.haproxy_log()
-        elsewhere = [f for f in failures if f.served_by not in ('', victim)
-                     or routed.get(f.request_id, (victim,))[0] != victim]
+        elsewhere = [
+            f for f in failures if f.served_by not in ('', victim) or routed.get(f.request_id, (victim,))[0] != victim
+        ]
         not_in_flight = [f for f in failures if not (f.started <= dead and f.ended >= killed)]
         failed_on = {host: counts['eresp'] + counts['srv_abrt'] for host, counts in seen.items()}
         after = [o for o in result.outcomes if o.served_by == victim and o.started > dead]
         missing = cluster.missing_users(result.signed_up)
         served_later = result.count(lambda o: o.ok and o.started > killed + 1.0)
-        record('4. app2 killed (SIGKILL) under 20 clients',
-               f'{len(result.outcomes) + len(uploads)} requests, {len(failures)} failed, all in flight on '
-               f'app2 ({", ".join(sorted(f"{f.kind} {f.status or f.detail}" for f in failures))}; HAProxy counted '
-               f'{failed_on}); out of the pool {seconds(left_pool(states, killed) - killed)} after the kill; '
-               f'{len(result.signed_up)} signups answered 201, {len(missing)} missing from the store; '
-               f'{served_later} requests served after the kill')
+        record(
+            '4. app2 killed (SIGKILL) under 20 clients',
+            f'{len(result.outcomes) + len(uploads)} requests, {len(failures)} failed, all in flight on '
+            f'app2 ({", ".join(sorted(f"{f.kind} {f.status or f.detail}" for f in failures))}; HAProxy counted '
+            f'{failed_on}); out of the pool {seconds(left_pool(states, killed) - killed)} after the kill; '
+            f'{len(result.signed_up)} signups answered 201, {len(missing)} missing from the store; '
+            f'{served_later} requests served after the kill',
+        )
         assert not any(o.ok for o in uploads), f'an upload in flight on the dead host succeeded: {uploads}'
         assert not not_in_flight, f'failures that were not in flight when {victim} died: {not_in_flight[:5]}'
         assert not elsewhere, f'failures on another host: {elsewhere[:5]}'
@@ -332,8 +368,13 @@ def test_sigterm_takes_a_host_out_of_the_pool_before_it_stops_and_finishes_what_
     host_watch = cluster.watch_host(victim, seconds=12.0)
     try:
         with pool_watch(cluster, victim) as states:
-            result = run_load(cluster.url, 'drain', clients=20, duration=7.0, tasks=uploads_then(
-                cluster, victim, lambda: cluster.sigterm(victim, wait=30), start_at=1.0, count=1))
+            result = run_load(
+                cluster.url,
+                'drain',
+                clients=20,
+                duration=7.0,
+                tasks=uploads_then(cluster, victim, lambda: cluster.sigterm(victim, wait=30), start_at=1.0, count=1),
+            )
     finally:
         probes = [json.loads(line) for line in host_watch.communicate(timeout=30)[0].splitlines()]
     try:
@@ -341,11 +382,13 @@ def test_sigterm_takes_a_host_out_of_the_pool_before_it_stops_and_finishes_what_
         out_of_pool = left_pool(states, terminated)
         stopped_serving = next(p['t'] for p in probes if p['t'] > terminated and p['status'] != 200)
         failures = result.failures()
-        record('5. SIGTERM on app3 under 20 clients',
-               f'out of the pool after {seconds(out_of_pool - terminated)}, stopped serving after '
-               f'{seconds(stopped_serving - terminated)} (drain {DRAIN_SECONDS} s); {len(result.outcomes)} requests, '
-               f'{len(failures)} failed; a 3 s upload in flight answered {slow.status} at '
-               f'+{seconds(slow.ended - terminated)}; the host exited at +{seconds(exited_at - terminated)}')
+        record(
+            '5. SIGTERM on app3 under 20 clients',
+            f'out of the pool after {seconds(out_of_pool - terminated)}, stopped serving after '
+            f'{seconds(stopped_serving - terminated)} (drain {DRAIN_SECONDS} s); {len(result.outcomes)} requests, '
+            f'{len(failures)} failed; a 3 s upload in flight answered {slow.status} at '
+            f'+{seconds(slow.ended - terminated)}; the host exited at +{seconds(exited_at - terminated)}',
+        )
         assert not cluster.processes[victim].running(), 'the host did not exit after SIGTERM'
         assert out_of_pool < stopped_serving, 'the host stopped serving before HAProxy took it out of the pool'
         assert not failures, f'requests failed during the drain: {failures[:5]}'
@@ -414,13 +457,17 @@ def test_killing_the_redis_primary_fails_closed_then_follows_the_promoted_replic
     try:
         assert 'host' in promoted, 'Sentinel promoted no replica within 30 s'
         # The last logout may still be unread by other workers for AUTH_CACHE['revocation_ttl'] (0.5 s, at most 1 s).
-        accepted_revoked = [o for kind, o in seen if kind == 'revoked' and o.status == 200
-                            and o.started > last_logout + 1.0]
+        accepted_revoked = [
+            o for kind, o in seen if kind == 'revoked' and o.status == 200 and o.started > last_logout + 1.0
+        ]
         within_bound = sum(1 for kind, o in seen if kind == 'revoked' and o.status == 200)
         unexpected = [o for _, o in seen if o.status not in (200, 401, 503)]
         unavailable = [o for _, o in seen if o.status == 503]
-        recovered = next(o for kind, o in seen if kind == 'live' and o.status == 200 and o.started > killed
-                         and o.ended > promoted['at'])
+        recovered = next(
+            o
+            for kind, o in seen
+            if kind == 'live' and o.status == 200 and o.started > killed and o.ended > promoted['at']
+        )
 
         async def after(http: httpx.AsyncClient) -> dict[str, Any]:
             found = {'revoked': [], 'live': []}
@@ -435,23 +482,27 @@ def test_killing_the_redis_primary_fails_closed_then_follows_the_promoted_replic
             assert (await call(http, 'signup', 'POST', '/auth/signup', json=credentials))[0].status == 201
             deadline = time.time() + 15
             found['login'], response = await once_writable(
-                lambda: call(http, 'login', 'POST', '/auth/login', json=credentials), deadline)
+                lambda: call(http, 'login', 'POST', '/auth/login', json=credentials), deadline
+            )
             token = response.json()['access_token'] if found['login'].status == 200 else None
             found['logout'], _ = await once_writable(
-                lambda: call(http, 'logout', 'POST', '/auth/logout', token=token), deadline)
+                lambda: call(http, 'logout', 'POST', '/auth/logout', token=token), deadline
+            )
             return found
 
         found = run(cluster, after)
         new_primary = cluster.redis(promoted['host'])
         kept = [token for token in revoked if new_primary.exists(REVOKED_KEY.format(session_id(token)))]
         app_unavailable = sum(1 for o in unavailable if o.from_app)
-        record('6. Redis primary killed (SIGKILL)',
-               f'{promoted["host"]} promoted after {seconds(promoted["at"] - killed)}; service back after '
-               f'{seconds(recovered.ended - killed)}; meanwhile {len(unavailable)} x 503 ({app_unavailable} from the '
-               f'app, the rest from HAProxy with no ready host); {within_bound} of '
-               f'{sum(k == "revoked" for k, _ in seen)} revoked-token requests accepted (allowed only within 1 s of '
-               f'their logout); '
-               f'{len(kept)}/{len(revoked)} acknowledged revocations on the new primary; no app process restarted')
+        record(
+            '6. Redis primary killed (SIGKILL)',
+            f'{promoted["host"]} promoted after {seconds(promoted["at"] - killed)}; service back after '
+            f'{seconds(recovered.ended - killed)}; meanwhile {len(unavailable)} x 503 ({app_unavailable} from the '
+            f'app, the rest from HAProxy with no ready host); {within_bound} of '
+            f'{sum(k == "revoked" for k, _ in seen)} revoked-token requests accepted (allowed only within 1 s of '
+            f'their logout); '
+            f'{len(kept)}/{len(revoked)} acknowledged revocations on the new primary; no app process restarted',
+        )
         assert not accepted_revoked, f'a revoked token was accepted: {accepted_revoked[:3]}'
         assert not unexpected, f'answers other than 200/401/503: {unexpected[:5]}'
         assert unavailable, 'no request was refused while no primary was reachable'
@@ -471,15 +522,22 @@ def test_killing_the_redis_primary_fails_closed_then_follows_the_promoted_replic
 
 def test_the_store_stopped_and_restarted_under_load_gives_503_then_recovers_and_loses_nothing(cluster):
     mongo = cluster.processes['mongo']
-    result = run_load(cluster.url, 'mongo', clients=20, duration=12.0, events=[
-        (2.5, 'stop', mongo.stop),
-        (6.0, 'start', cluster.start_mongo),
-    ])
+    result = run_load(
+        cluster.url,
+        'mongo',
+        clients=20,
+        duration=12.0,
+        events=[
+            (2.5, 'stop', mongo.stop),
+            (6.0, 'start', cluster.start_mongo),
+        ],
+    )
     stopped, started = result.events['stop done'], result.events['start done']
     during = [o for o in result.outcomes if stopped < o.started < started]
     unexpected = [o for o in result.outcomes if o.status not in (200, 201, 503)]
-    recovered = min((o.ended for o in result.outcomes if o.kind == 'signup' and o.ok and o.started > started),
-                    default=None)
+    recovered = min(
+        (o.ended for o in result.outcomes if o.kind == 'signup' and o.ok and o.started > started), default=None
+    )
     missing = cluster.missing_users(result.signed_up)
 
     async def still_revoked(http: httpx.AsyncClient) -> list[Outcome]:
@@ -487,13 +545,15 @@ def test_the_store_stopped_and_restarted_under_load_gives_503_then_recovers_and_
 
     revoked_answers = run(cluster, still_revoked)
     unavailable = [o for o in result.outcomes if o.status == 503]
-    record('7. MongoDB-wire stopped for 3.5 s under 20 clients',
-           f'{len(result.outcomes)} requests, {len(unavailable)} answered 503 ({sum(o.from_app for o in unavailable)} '
-           f'by the app, the rest by HAProxy with no ready host); of {len(during)} sent while it was stopped, '
-           f'{sum(o.ok for o in during)} answered from the caches; signups back '
-           f'{seconds(recovered - started) if recovered else "never"} after the restart; '
-           f'{len(result.signed_up)} signups answered 201, {len(missing)} missing; '
-           f'{len(revoked_answers)} logged-out tokens still refused: {all(o.status == 401 for o in revoked_answers)}')
+    record(
+        '7. MongoDB-wire stopped for 3.5 s under 20 clients',
+        f'{len(result.outcomes)} requests, {len(unavailable)} answered 503 ({sum(o.from_app for o in unavailable)} '
+        f'by the app, the rest by HAProxy with no ready host); of {len(during)} sent while it was stopped, '
+        f'{sum(o.ok for o in during)} answered from the caches; signups back '
+        f'{seconds(recovered - started) if recovered else "never"} after the restart; '
+        f'{len(result.signed_up)} signups answered 201, {len(missing)} missing; '
+        f'{len(revoked_answers)} logged-out tokens still refused: {all(o.status == 401 for o in revoked_answers)}',
+    )
     assert not unexpected, f'answers other than 200/201/503: {unexpected[:5]}'
     assert any(o.status == 503 for o in during), 'nothing was refused while the store was stopped'
     assert recovered is not None, 'no signup succeeded after the store came back'

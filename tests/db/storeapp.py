@@ -67,12 +67,16 @@ async def change(request: Request, name: str) -> Any:
 def _settings() -> types.ModuleType:
     settings = types.ModuleType('storeapp_settings')
     settings.SECRET_KEY = 'storeapp-secret-key-0123456789-abcdefghijklmnop'
-    settings.DATABASE = {'url': os.environ.get('STOREAPP_MONGODB_URL') or None,
-                         'path': os.environ.get('STOREAPP_DB_PATH') or None}
+    settings.DATABASE = {
+        'url': os.environ.get('STOREAPP_MONGODB_URL') or None,
+        'path': os.environ.get('STOREAPP_DB_PATH') or None,
+    }
     settings.OPENAPI = {'title': 'Careless views under test', 'version': '1.0.0'}
     sys.modules[settings.__name__] = settings
     return settings
 
 
-app = Panther(configs=_settings(), urls={'people': create, 'people/search': search, 'people/lookup': lookup,
-                                         'people/<name>': change})
+app = Panther(
+    configs=_settings(),
+    urls={'people': create, 'people/search': search, 'people/lookup': lookup, 'people/<name>': change},
+)

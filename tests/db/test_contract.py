@@ -42,13 +42,15 @@ async def database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Da
         url = request.getfixturevalue('mongodb_url')
         db = open_database({'url': _url_with_database(url, f't_{uuid.uuid4().hex}')})
     await db.connect()
+
     # Models find their store through the app this process serves; these tests exercise the model
     # layer alone, so the stand-in app holds only the real database (no tokens to tell about changes,
     # no sessions for a password change to end).
     async def no_sessions_to_end(user_id: str) -> None: ...
 
-    bind_app(SimpleNamespace(config=None, database=db, tokens=None, login_throttle=None,
-                             password_changed=no_sessions_to_end))
+    bind_app(
+        SimpleNamespace(config=None, database=db, tokens=None, login_throttle=None, password_changed=no_sessions_to_end)
+    )
     try:
         yield db
     finally:
@@ -74,8 +76,16 @@ async def test_backend_name_is_one_of_the_two(database: Database) -> None:
 
 
 async def test_insert_then_find_by_id_returns_the_same_document(things: Collection) -> None:
-    document = {'_id': _id(), 'name': 'a', 'n': 1, 'f': 1.5, 'ok': True, 'none': None,
-                'tags': ['x', 'y'], 'nested': {'k': [1, 2]}}
+    document = {
+        '_id': _id(),
+        'name': 'a',
+        'n': 1,
+        'f': 1.5,
+        'ok': True,
+        'none': None,
+        'tags': ['x', 'y'],
+        'nested': {'k': [1, 2]},
+    }
     await things.insert_one(dict(document))
     assert await things.find_one({'_id': document['_id']}) == document
 
@@ -313,18 +323,26 @@ class Kinds(Model):
 
 
 EVERY_KIND = {
-    'text': 'ünïcødé ✓ \U0001d518 — \u05d0', 'number': 2**63 - 1, 'real': 0.12345678901234567, 'flag': True,
-    'nothing': None, 'maybe': None, 'when': datetime(2024, 5, 6, 7, 8, 9, 123457, tzinfo=UTC),
-    'day': date(2024, 2, 29), 'amount': Decimal('12345678901234567890.123456789'),
+    'text': 'ünïcødé ✓ \U0001d518 — \u05d0',
+    'number': 2**63 - 1,
+    'real': 0.12345678901234567,
+    'flag': True,
+    'nothing': None,
+    'maybe': None,
+    'when': datetime(2024, 5, 6, 7, 8, 9, 123457, tzinfo=UTC),
+    'day': date(2024, 2, 29),
+    'amount': Decimal('12345678901234567890.123456789'),
     'ident': uuid.UUID('12345678-1234-5678-1234-567812345678'),
     'items': [1, 0.1 + 0.2, 'two', None, True, [3, {'deep': -0.0}]],
     'tree': {'a': {'b': {'c': [1e308, 5e-324, -(2**63)]}}, 'é': 'x'},
 }
-AWKWARD_FLOATS = [0.12345678901234567, -0.0, 1e308, -1e308, 5e-324, 0.1 + 0.2, 1 / 3, 2.0**53 + 2,
-                  1714979289.1234567]
-AWKWARD_DATETIMES = [datetime(2024, 5, 6, 7, 8, 9, 123457, tzinfo=UTC), datetime(1970, 1, 1, tzinfo=UTC),
-                     datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
-                     datetime(1950, 6, 1, 0, 0, 0, 1, tzinfo=UTC)]
+AWKWARD_FLOATS = [0.12345678901234567, -0.0, 1e308, -1e308, 5e-324, 0.1 + 0.2, 1 / 3, 2.0**53 + 2, 1714979289.1234567]
+AWKWARD_DATETIMES = [
+    datetime(2024, 5, 6, 7, 8, 9, 123457, tzinfo=UTC),
+    datetime(1970, 1, 1, tzinfo=UTC),
+    datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(1950, 6, 1, 0, 0, 0, 1, tzinfo=UTC),
+]
 
 
 def _assert_identical(found: Model, expected: dict[str, Any]) -> None:
@@ -412,8 +430,7 @@ async def test_backend_update_one_keeps_unique_indexes(things: Collection) -> No
     assert await things.find_one({'_id': 'b'}) == {'_id': 'b', 'slug': 'two'}
 
 
-@pytest.mark.parametrize('value', [2**63, -(2**63) - 1, 10**30, float('inf'), float('-inf'), float('nan')],
-                         ids=repr)
+@pytest.mark.parametrize('value', [2**63, -(2**63) - 1, 10**30, float('inf'), float('-inf'), float('nan')], ids=repr)
 async def test_numbers_no_store_keeps_exactly_are_refused_alike(things: Collection, value: Any) -> None:
     for write in (things.insert_one({'_id': 'n', 'x': value}), things.insert_one({'_id': 'n', 'x': [{'y': value}]})):
         with pytest.raises(ValidationAPIError) as caught:
@@ -477,8 +494,15 @@ async def test_a_filter_on_an_unknown_field_is_refused(database: Database) -> No
 
 # -- NUL and control characters ------------------------------------------------------------------
 
-NUL_VALUES = ['root\x00pwned', '\x00', 'a\x00', {'k': 'v\x00'}, {'k\x00': 'v'}, ['ok', 'n\x00'],
-              {'deep': [{'deeper': {'x': '\x00'}}]}]
+NUL_VALUES = [
+    'root\x00pwned',
+    '\x00',
+    'a\x00',
+    {'k': 'v\x00'},
+    {'k\x00': 'v'},
+    ['ok', 'n\x00'],
+    {'deep': [{'deeper': {'x': '\x00'}}]},
+]
 
 
 @pytest.mark.parametrize('value', NUL_VALUES, ids=repr)
@@ -546,10 +570,12 @@ async def test_a_nul_in_a_model_filter_names_the_models_field(database: Database
         assert caught.value.errors[0]['type'] == 'string_nul' and caught.value.errors[0]['loc'][0] != '_id'
 
 
-@pytest.mark.parametrize('character', ['\x01', '\x1b', '\x7f', '\x85', '\u202e', '\u200b', '\ufeff', '\u2028'],
-                         ids=lambda c: f'U+{ord(c):04X}')
-async def test_a_control_or_invisible_character_in_a_name_field_is_refused(database: Database, character: str
-                                                                           ) -> None:
+@pytest.mark.parametrize(
+    'character',
+    ['\x01', '\x1b', '\x7f', '\x85', '\u202e', '\u200b', '\ufeff', '\u2028'],
+    ids=lambda c: f'U+{ord(c):04X}',
+)
+async def test_a_control_or_invisible_character_in_a_name_field_is_refused(database: Database, character: str) -> None:
     with pytest.raises(ValidationAPIError) as caught:
         await User.insert_one(username='ctl', email=f'a{character}@example.com')
     assert caught.value.errors[0]['loc'] == ['email']
@@ -562,8 +588,17 @@ async def test_a_control_or_invisible_character_in_a_name_field_is_refused(datab
 
 # -- operator-shaped values ----------------------------------------------------------------------
 
-OPERATOR_SHAPED = [{'$ne': None}, {'$gt': ''}, {'$regex': '.*'}, ['root', 'admin'], {'$in': ['root']}, {},
-                   {'nested': {'$ne': 1}}, ('root',), {'root'}]
+OPERATOR_SHAPED = [
+    {'$ne': None},
+    {'$gt': ''},
+    {'$regex': '.*'},
+    ['root', 'admin'],
+    {'$in': ['root']},
+    {},
+    {'nested': {'$ne': 1}},
+    ('root',),
+    {'root'},
+]
 
 
 @pytest.mark.parametrize('value', OPERATOR_SHAPED, ids=repr)
@@ -592,8 +627,9 @@ async def test_a_filter_value_no_store_can_compare_is_refused(database: Database
     assert caught.value.errors[0]['loc'] == ['text'] and caught.value.errors[0]['type'] == 'unsupported_type'
 
 
-@pytest.mark.parametrize('spec', [{'$ne': 1}, {'$where': 'x'}, {'gt': 1}, {}, {'$gt': {'$ne': 1}}, {'$lt': [1]}],
-                         ids=repr)
+@pytest.mark.parametrize(
+    'spec', [{'$ne': 1}, {'$where': 'x'}, {'gt': 1}, {}, {'$gt': {'$ne': 1}}, {'$lt': [1]}], ids=repr
+)
 async def test_operators_outside_the_supported_set_are_refused(database: Database, spec: dict) -> None:
     with pytest.raises((ValueError, TypeError)):
         await Kinds.count(number=Operators(spec))

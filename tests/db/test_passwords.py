@@ -25,8 +25,19 @@ def test_wrong_password_is_false() -> None:
     assert not verify_password(stored, 'right ')
 
 
-@pytest.mark.parametrize('stored', ['', None, 'plain', '$argon2id$', '$argon2id$v=19$m=1024,t=1,p=1$x$y',
-                                    '$2b$12$abcdefghijklmnopqrstuv', 'pbkdf2_sha256$1$a$b', '\x00\xff'])
+@pytest.mark.parametrize(
+    'stored',
+    [
+        '',
+        None,
+        'plain',
+        '$argon2id$',
+        '$argon2id$v=19$m=1024,t=1,p=1$x$y',
+        '$2b$12$abcdefghijklmnopqrstuv',
+        'pbkdf2_sha256$1$a$b',
+        '\x00\xff',
+    ],
+)
 def test_garbage_stored_hash_is_false_not_an_exception(stored: str | None) -> None:
     assert verify_password(stored, 'anything') is False
     assert verify_password(stored, '') is False

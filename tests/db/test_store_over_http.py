@@ -26,8 +26,7 @@ SECOND_PASSWORD = 'another long passphrase'
 
 
 @pytest.fixture(scope='module', params=['embedded', 'mongodb'])
-def store_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[UvicornServer]:
+def store_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornServer]:
     directory = tmp_path_factory.mktemp(f'storeapp_{request.param}')
     if request.param == 'embedded':
         env = {'STOREAPP_DB_PATH': str(directory / 'store.sqlite3')}
@@ -73,8 +72,9 @@ def test_an_email_with_a_nul_or_a_bidi_override_is_refused_by_patch_me(example_s
     username = _name('mail')
     with example_server.client() as client:
         assert client.post('/auth/signup', json={'username': username, 'password': FIRST_PASSWORD}).status_code == 201
-        token = client.post('/auth/login', json={'username': username, 'password': FIRST_PASSWORD}
-                            ).json()['access_token']
+        token = client.post('/auth/login', json={'username': username, 'password': FIRST_PASSWORD}).json()[
+            'access_token'
+        ]
         bearer = {'Authorization': f'Bearer {token}'}
         for email in ('victim@example.com\x00.evil', 'moc.elpmaxe@\u202eevil'):
             _assert_refused(client.patch('/auth/me', headers=bearer, json={'email': email}), field='email')
@@ -123,8 +123,9 @@ def test_an_exact_float_survives_update_over_http(people: httpx.Client) -> None:
 # -- careless views: filters ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize('value', [{'$ne': None}, {'$gt': ''}, {'$regex': '.*'}, ['a@example.com'], {},
-                                   {'$in': ['a@example.com']}], ids=repr)
+@pytest.mark.parametrize(
+    'value', [{'$ne': None}, {'$gt': ''}, {'$regex': '.*'}, ['a@example.com'], {}, {'$in': ['a@example.com']}], ids=repr
+)
 def test_an_operator_shaped_filter_value_matches_nothing_and_is_refused(people: httpx.Client, value) -> None:
     assert people.post('/people', json={'name': _name('op'), 'email': 'a@example.com'}).status_code == 200
     response = people.post('/people/search', json={'email': value})

@@ -29,7 +29,8 @@ def as_admin(server: ExampleServer, work: Callable[[type[ExampleUser]], Awaitabl
     settings = settings_module(
         SECRET_KEY=server.secret_key,
         DATABASE={'url': values.get('MONGODB_URL') or None, 'path': values['DB_PATH']},
-        REDIS={'url': values.get('REDIS_URL') or None}, USER_MODEL=ExampleUser,
+        REDIS={'url': values.get('REDIS_URL') or None},
+        USER_MODEL=ExampleUser,
     )
 
     async def run() -> Any:

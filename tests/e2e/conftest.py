@@ -34,12 +34,20 @@ def client(example_server: ExampleServer) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope='session', params=['embedded', 'mongodb', 'redis', 'workers2'])
 def mailing_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, smtp_server,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    smtp_server,
 ) -> Iterator[ExampleServer]:
     """The example project mailing through the test SMTP server: on each store, with Redis, and with two
     workers sharing the embedded store."""
     mongodb_url = request.getfixturevalue('mongodb_url') if request.param == 'mongodb' else None
     redis_url = request.getfixturevalue('redis_url') if request.param == 'redis' else None
     workers = 2 if request.param == 'workers2' else 1
-    yield from launch(tmp_path_factory, f'mail_{request.param}', mongodb_url=mongodb_url, redis_url=redis_url,
-                      workers=workers, extra_env=smtp_server.example_env())
+    yield from launch(
+        tmp_path_factory,
+        f'mail_{request.param}',
+        mongodb_url=mongodb_url,
+        redis_url=redis_url,
+        workers=workers,
+        extra_env=smtp_server.example_env(),
+    )

@@ -20,7 +20,10 @@ from tests.servers import fresh_database_url
 
 
 def launch_per_store_layout(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    **options: Any,
 ) -> Iterator[ExampleServer]:
     """Body of a fixture parametrized ``['embedded', 'mongodb-redis']``: the example project on that layout.
 
@@ -31,8 +34,9 @@ def launch_per_store_layout(
     if request.param == 'mongodb-redis':
         mongodb_url = fresh_database_url(request.getfixturevalue('mongodb_url'))
         redis_url = request.getfixturevalue('redis_url')
-    yield from launch(tmp_path_factory, f'{name}_{request.param}', mongodb_url=mongodb_url, redis_url=redis_url,
-                      **options)
+    yield from launch(
+        tmp_path_factory, f'{name}_{request.param}', mongodb_url=mongodb_url, redis_url=redis_url, **options
+    )
 
 
 @dataclass
@@ -81,8 +85,12 @@ def claims_for(user_id: str | None, **overrides: Any) -> dict[str, Any]:
     """The claims the framework puts in an access token, valid for an hour unless overridden."""
     now = int(time.time())
     claims: dict[str, Any] = {
-        'user_id': user_id, 'token_type': 'access', 'iat': now, 'exp': now + 3600,
-        'jti': uuid.uuid4().hex, 'sid': uuid.uuid4().hex,
+        'user_id': user_id,
+        'token_type': 'access',
+        'iat': now,
+        'exp': now + 3600,
+        'jti': uuid.uuid4().hex,
+        'sid': uuid.uuid4().hex,
     }
     claims.update(overrides)
     return {key: value for key, value in claims.items() if value is not None}

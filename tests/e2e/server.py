@@ -29,11 +29,28 @@ REPO = Path(__file__).resolve().parents[2]
 PROJECT_DIRS = ('configs', 'core', 'example_app')
 # Settings the example reads; an inherited value would win over the .env file (see load_env).
 ENV_SETTINGS = (
-    'SECRET_KEY', 'MONGODB_URL', 'DB_PATH', 'REDIS_URL', 'REDIS_SENTINELS', 'REDIS_SERVICE', 'REDIS_PASSWORD',
-    'REDIS_WAIT_REPLICAS', 'STORE_ROUND_TRIPS_HEADER',
-    'LOGIN_MAX_FAILURES', 'LOGIN_MAX_FAILURES_PER_ADDRESS', 'LOGIN_THROTTLE_WINDOW', 'TRUSTED_PROXIES',
-    'SMTP_HOST', 'SMTP_PORT', 'SMTP_TLS', 'SMTP_USERNAME', 'SMTP_PASSWORD', 'MAIL_FROM', 'MAIL_SHOW_TOKENS',
-    'RESET_URL', 'VERIFY_URL',
+    'SECRET_KEY',
+    'MONGODB_URL',
+    'DB_PATH',
+    'REDIS_URL',
+    'REDIS_SENTINELS',
+    'REDIS_SERVICE',
+    'REDIS_PASSWORD',
+    'REDIS_WAIT_REPLICAS',
+    'STORE_ROUND_TRIPS_HEADER',
+    'LOGIN_MAX_FAILURES',
+    'LOGIN_MAX_FAILURES_PER_ADDRESS',
+    'LOGIN_THROTTLE_WINDOW',
+    'TRUSTED_PROXIES',
+    'SMTP_HOST',
+    'SMTP_PORT',
+    'SMTP_TLS',
+    'SMTP_USERNAME',
+    'SMTP_PASSWORD',
+    'MAIL_FROM',
+    'MAIL_SHOW_TOKENS',
+    'RESET_URL',
+    'VERIFY_URL',
 )
 
 
@@ -80,8 +97,11 @@ class ExampleServer(UvicornProcess):
         args = ['--log-level', self.log_level]
         if self.workers > 1:
             args += ['--workers', str(self.workers)]
-        env = {key: value for key, value in os.environ.items()
-               if key not in ENV_SETTINGS and key not in ('PYTHONPATH', 'PANTHER_LIKE_CONFIGS')}
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ENV_SETTINGS and key not in ('PYTHONPATH', 'PANTHER_LIKE_CONFIGS')
+        }
         env.update(self.process_env)
 
         def ready() -> bool:
@@ -108,8 +128,11 @@ def _tcp_inode(*, local_port: int, remote_port: int) -> int | None:
                 for row in rows:
                     columns = row.split()
                     local, remote, inode = columns[1], columns[2], int(columns[9])
-                    if (int(local.rsplit(':', 1)[1], 16) == local_port
-                            and int(remote.rsplit(':', 1)[1], 16) == remote_port and inode):
+                    if (
+                        int(local.rsplit(':', 1)[1], 16) == local_port
+                        and int(remote.rsplit(':', 1)[1], 16) == remote_port
+                        and inode
+                    ):
                         return inode
         except OSError:
             continue
@@ -130,15 +153,22 @@ def _holds_socket(pid: int, inode: int) -> bool:
 
 
 def launch(
-    tmp_path_factory: pytest.TempPathFactory, name: str, *, mongodb_url: str | None = None,
-    redis_url: str | None = None, workers: int = 1, log_level: str = 'warning',
-    uvicorn_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    *,
+    mongodb_url: str | None = None,
+    redis_url: str | None = None,
+    workers: int = 1,
+    log_level: str = 'warning',
+    uvicorn_args: tuple[str, ...] = (),
+    extra_env: dict[str, str] | None = None,
     process_env: dict[str, str] | None = None,
 ) -> Iterator[ExampleServer]:
     directory = tmp_path_factory.mktemp(f'e2e_{name}')
     for project_dir in PROJECT_DIRS:
-        shutil.copytree(REPO / project_dir, directory / project_dir,
-                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+        shutil.copytree(
+            REPO / project_dir, directory / project_dir, ignore=shutil.ignore_patterns('__pycache__', '*.pyc')
+        )
     secret_key = random_secret()
     if mongodb_url:
         base = mongodb_url.rstrip('/')
@@ -153,9 +183,16 @@ def launch(
     }
     (directory / '.env').write_text(''.join(f'{key}={value}\n' for key, value in values.items()))
     server = ExampleServer(
-        name=name, directory=directory, port=free_port(), secret_key=secret_key, workers=workers,
-        log_file=directory / 'uvicorn.log', env_values=values, log_level=log_level,
-        uvicorn_args=tuple(uvicorn_args), process_env=dict(process_env or {}),
+        name=name,
+        directory=directory,
+        port=free_port(),
+        secret_key=secret_key,
+        workers=workers,
+        log_file=directory / 'uvicorn.log',
+        env_values=values,
+        log_level=log_level,
+        uvicorn_args=tuple(uvicorn_args),
+        process_env=dict(process_env or {}),
     )
     server.start()
     try:

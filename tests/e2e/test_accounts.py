@@ -21,8 +21,10 @@ PASSWORD = 'a long enough passphrase'
 
 
 def _cookies(response: httpx.Response) -> dict[str, str]:
-    return {value.split('=', 1)[0]: value.split(';', 1)[0].split('=', 1)[1]
-            for value in response.headers.get_list('set-cookie')}
+    return {
+        value.split('=', 1)[0]: value.split(';', 1)[0].split('=', 1)[1]
+        for value in response.headers.get_list('set-cookie')
+    }
 
 
 def test_lookalike_usernames_are_one_account(client: httpx.Client) -> None:
@@ -37,8 +39,9 @@ def test_lookalike_usernames_are_one_account(client: httpx.Client) -> None:
 
 def test_the_oauth2_password_form_logs_in(client: httpx.Client) -> None:
     username, password, _ = signup(client, 'form')
-    response = client.post('/auth/login', data={'grant_type': 'password', 'username': username,
-                                                'password': password, 'scope': ''})
+    response = client.post(
+        '/auth/login', data={'grant_type': 'password', 'username': username, 'password': password, 'scope': ''}
+    )
     assert response.status_code == 200, response.text
     assert response.json()['token_type'] == 'bearer'
 
@@ -50,9 +53,13 @@ def test_a_browser_session_uses_cookies_and_the_csrf_token(client: httpx.Client)
     session = f'access_token={jar["access_token"]}; csrftoken={jar["csrftoken"]}'
     assert client.get('/auth/me', headers={'Cookie': session}).json()['username'] == username
     assert client.post('/auth/logout', headers={'Cookie': session}).status_code == 403
-    refreshed = client.post('/auth/refresh', headers={
-        'Cookie': f'refresh_token={jar["refresh_token"]}; csrftoken={jar["csrftoken"]}',
-        'X-CSRFToken': jar['csrftoken']})
+    refreshed = client.post(
+        '/auth/refresh',
+        headers={
+            'Cookie': f'refresh_token={jar["refresh_token"]}; csrftoken={jar["csrftoken"]}',
+            'X-CSRFToken': jar['csrftoken'],
+        },
+    )
     assert refreshed.status_code == 200, refreshed.text
     new_session = f'access_token={_cookies(refreshed)["access_token"]}; csrftoken={jar["csrftoken"]}'
     out = client.post('/auth/logout', headers={'Cookie': new_session, 'X-CSRFToken': jar['csrftoken']})
@@ -62,8 +69,10 @@ def test_a_browser_session_uses_cookies_and_the_csrf_token(client: httpx.Client)
 
 def test_me_and_patch_me(client: httpx.Client) -> None:
     user = new_user(client, 'profile')
-    assert client.patch('/auth/me', headers=user.bearer, json={'email': 'p@example.com'}).json()['email'] == \
-        'p@example.com'
+    assert (
+        client.patch('/auth/me', headers=user.bearer, json={'email': 'p@example.com'}).json()['email']
+        == 'p@example.com'
+    )
     refused = client.patch('/auth/me', headers=user.bearer, json={'is_superuser': True})
     assert refused.status_code == 400 and 'is_superuser' in refused.json()['detail']
     assert client.get('/auth/me', headers=user.bearer).json()['is_superuser'] is False
@@ -72,8 +81,9 @@ def test_me_and_patch_me(client: httpx.Client) -> None:
 def test_password_change_ends_the_other_sessions(client: httpx.Client) -> None:
     user = new_user(client, 'pwchange')
     other = client.post('/auth/login', json={'username': user.username, 'password': user.password}).json()
-    response = client.post('/auth/password/change', headers=user.bearer,
-                           json={'current_password': user.password, 'new_password': PASSWORD})
+    response = client.post(
+        '/auth/password/change', headers=user.bearer, json={'current_password': user.password, 'new_password': PASSWORD}
+    )
     assert response.status_code == 200 and response.json()['ended'] == 1
     assert client.get('/auth/me', headers=user.bearer).status_code == 200
     assert_refused(client.get('/auth/me', headers={'Authorization': f'Bearer {other["access_token"]}'}))

@@ -141,10 +141,14 @@ def test_reused_refresh_token_is_401_and_revokes_the_new_pair(client: httpx.Clie
     pair = client.post('/auth/refresh', json={'refresh_token': user.refresh_token}).json()
     reuse = client.post('/auth/refresh', json={'refresh_token': user.refresh_token})
     assert_refused(reuse, credential=user.refresh_token, challenge=False)
-    assert_refused(client.get('/me', headers={'Authorization': f'Bearer {pair["access_token"]}'}),
-                   credential=pair['access_token'])
-    assert_refused(client.post('/auth/refresh', json={'refresh_token': pair['refresh_token']}),
-                   credential=pair['refresh_token'], challenge=False)
+    assert_refused(
+        client.get('/me', headers={'Authorization': f'Bearer {pair["access_token"]}'}), credential=pair['access_token']
+    )
+    assert_refused(
+        client.post('/auth/refresh', json={'refresh_token': pair['refresh_token']}),
+        credential=pair['refresh_token'],
+        challenge=False,
+    )
 
 
 def test_access_token_given_to_refresh_is_401(client: httpx.Client) -> None:

@@ -148,12 +148,27 @@ def test_a_valid_token_is_accepted_by_the_same_checks(client: httpx.Client, exam
     assert response.json() == {'id': user.id, 'username': user.username}
 
 
-@pytest.mark.parametrize('claim, value', [
-    ('exp', '9999999999'), ('exp', True), ('exp', 10 ** 400), ('exp', [9999999999]),
-    ('iat', '1700000000'), ('iat', True), ('iat', None), ('nbf', '0'), ('nbf', False), ('nbf', 10 ** 400),
-], ids=lambda value: repr(value)[:16])
+@pytest.mark.parametrize(
+    'claim, value',
+    [
+        ('exp', '9999999999'),
+        ('exp', True),
+        ('exp', 10**400),
+        ('exp', [9999999999]),
+        ('iat', '1700000000'),
+        ('iat', True),
+        ('iat', None),
+        ('nbf', '0'),
+        ('nbf', False),
+        ('nbf', 10**400),
+    ],
+    ids=lambda value: repr(value)[:16],
+)
 def test_a_time_claim_that_is_not_a_number_is_refused_every_time(
-    client: httpx.Client, example_server: ExampleServer, claim: str, value: object,
+    client: httpx.Client,
+    example_server: ExampleServer,
+    claim: str,
+    value: object,
 ) -> None:
     """Signed with the real key: a string, a boolean or a huge integer is a 401, on the first and every later use."""
     user = new_user(client, 'timeclaim')

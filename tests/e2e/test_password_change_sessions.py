@@ -35,8 +35,9 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     mongodb_url = request.getfixturevalue('mongodb_url') if request.param == 'mongodb' else None
     redis_url = request.getfixturevalue('redis_url') if request.param == 'redis' else None
     workers = 1 if request.param == 'mongodb' else 2
-    yield from launch(tmp_path_factory, f'pwchange_{request.param}', mongodb_url=mongodb_url, redis_url=redis_url,
-                      workers=workers)
+    yield from launch(
+        tmp_path_factory, f'pwchange_{request.param}', mongodb_url=mongodb_url, redis_url=redis_url, workers=workers
+    )
 
 
 def set_password_elsewhere(server: ExampleServer, user_id: str, new_password: str, *, through: str) -> None:
@@ -70,7 +71,8 @@ def refresh(server: ExampleServer, refresh_token: str) -> httpx.Response:
 
 @pytest.mark.parametrize('through', ['set_password', 'update'])
 def test_every_access_token_of_before_the_change_is_refused_by_every_worker(
-    server: ExampleServer, through: str,
+    server: ExampleServer,
+    through: str,
 ) -> None:
     with server.client() as client:
         user = new_user(client, 'pwchange')
@@ -125,8 +127,9 @@ def test_a_login_right_after_the_change_works_with_the_new_password_only(server:
     set_password_elsewhere(server, user.id, 'a new password 5', through='set_password')
     with server.client() as client:
         fresh = login(client, user.username, 'a new password 5')
-        assert client.post('/auth/login', json={'username': user.username, 'password': user.password}
-                           ).status_code == 401
+        assert (
+            client.post('/auth/login', json={'username': user.username, 'password': user.password}).status_code == 401
+        )
     me_on_fresh_connections(server, fresh['access_token'], expected=200)
     time.sleep(MAX_REVOCATION_TTL)
     me_on_fresh_connections(server, fresh['access_token'], expected=200)
@@ -139,8 +142,11 @@ def test_the_change_route_keeps_the_callers_session_and_ends_every_other_one(ser
         other = login(client, user.username, user.password)
     sessionid = session_cookie(server, user)
     with server.client() as client:
-        response = client.post('/auth/password/change', headers=user.bearer, json={
-            'current_password': user.password, 'new_password': 'a new password 6'})
+        response = client.post(
+            '/auth/password/change',
+            headers=user.bearer,
+            json={'current_password': user.password, 'new_password': 'a new password 6'},
+        )
         assert response.status_code == 200, response.text
         assert response.json()['ended'] == 1
     assert session_me(server, sessionid).status_code == 401

@@ -38,7 +38,8 @@ def token_from_mail(smtp_server: SMTPServer, to: str, kind: str, count: int = 1)
 
 
 def test_a_forgotten_password_is_reset_with_the_link_from_the_mail(
-    mailing_server: ExampleServer, smtp_server: SMTPServer,
+    mailing_server: ExampleServer,
+    smtp_server: SMTPServer,
 ) -> None:
     with mailing_server.client() as client:
         username, password, email = signup_with_address(client)
@@ -57,7 +58,8 @@ def test_a_forgotten_password_is_reset_with_the_link_from_the_mail(
 
 
 def test_an_unknown_user_gets_the_same_answer_and_no_mail(
-    mailing_server: ExampleServer, smtp_server: SMTPServer,
+    mailing_server: ExampleServer,
+    smtp_server: SMTPServer,
 ) -> None:
     with mailing_server.client() as client:
         username, _, email = signup_with_address(client)
@@ -68,7 +70,8 @@ def test_an_unknown_user_gets_the_same_answer_and_no_mail(
 
 
 def test_an_address_is_verified_with_the_link_from_the_mail(
-    mailing_server: ExampleServer, smtp_server: SMTPServer,
+    mailing_server: ExampleServer,
+    smtp_server: SMTPServer,
 ) -> None:
     with mailing_server.client() as client:
         username, password, email = signup_with_address(client)

@@ -28,11 +28,16 @@ ADDRESS = '127.0.7.3'  # this test's own, so no other test's failures count agai
 
 
 @pytest.fixture(scope='module', params=['embedded', 'mongodb'])
-def real_hash_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                     ) -> Iterator[ExampleServer]:
+def real_hash_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ExampleServer]:
     mongodb_url = request.getfixturevalue('mongodb_url') if request.param == 'mongodb' else None
-    yield from launch(tmp_path_factory, f'realhash_{request.param}', mongodb_url=mongodb_url,
-                      process_env={'PANTHER_LIKE_FAST_PASSWORD_HASH': '0'})
+    yield from launch(
+        tmp_path_factory,
+        f'realhash_{request.param}',
+        mongodb_url=mongodb_url,
+        process_env={'PANTHER_LIKE_FAST_PASSWORD_HASH': '0'},
+    )
 
 
 def _seconds_per_wrong_login(server: ExampleServer, username: str) -> float:

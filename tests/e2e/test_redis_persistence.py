@@ -43,7 +43,8 @@ def durable_server(tmp_path_factory: pytest.TempPathFactory, durable_redis: Serv
 
 
 def test_the_server_refuses_to_start_on_a_redis_without_persistence(
-    forgetful_redis: ServerHandle, tmp_path: Path,
+    forgetful_redis: ServerHandle,
+    tmp_path: Path,
 ) -> None:
     require_a_tier('uvicorn')
     for project_dir in PROJECT_DIRS:
@@ -51,11 +52,20 @@ def test_the_server_refuses_to_start_on_a_redis_without_persistence(
     (tmp_path / '.env').write_text(
         f'SECRET_KEY={random_secret()}\nDB_PATH={tmp_path / "db.sqlite3"}\nREDIS_URL={forgetful_redis.url}\n'
     )
-    command = [sys.executable, '-m', 'uvicorn', 'example_app.main:app', '--host', '127.0.0.1',
-               '--port', str(free_port())]
+    command = [
+        sys.executable,
+        '-m',
+        'uvicorn',
+        'example_app.main:app',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        str(free_port()),
+    ]
     try:
-        finished = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=START_TIMEOUT,
-                                  stdin=subprocess.DEVNULL)
+        finished = subprocess.run(
+            command, cwd=tmp_path, capture_output=True, text=True, timeout=START_TIMEOUT, stdin=subprocess.DEVNULL
+        )
     except subprocess.TimeoutExpired:  # subprocess.run has killed it
         pytest.fail(f'the server was still running after {START_TIMEOUT} s: it started on a forgetful Redis')
     output = finished.stdout + finished.stderr
@@ -66,7 +76,8 @@ def test_the_server_refuses_to_start_on_a_redis_without_persistence(
 
 
 def test_a_spent_refresh_token_stays_spent_across_a_redis_restart(
-    durable_server: ExampleServer, durable_redis: ServerHandle,
+    durable_server: ExampleServer,
+    durable_redis: ServerHandle,
 ) -> None:
     with durable_server.client() as client:
         user = new_user(client, 'restart')

@@ -146,8 +146,9 @@ def test_refresh_token_is_good_once_across_workers(multiworker_server: ExampleSe
         served_by(server, pid=second) as other,
         concurrent.futures.ThreadPoolExecutor(2) as pool,
     ):
-        futures = [pool.submit(c.post, '/auth/refresh', json={'refresh_token': user.refresh_token})
-                   for c in (one, other)]
+        futures = [
+            pool.submit(c.post, '/auth/refresh', json={'refresh_token': user.refresh_token}) for c in (one, other)
+        ]
         responses: list[httpx.Response] = [future.result() for future in futures]
         assert {server.serving_pid(r) for r in responses} == {first, second}
     assert sorted(r.status_code for r in responses) == [200, 401], [r.text for r in responses]
@@ -163,8 +164,10 @@ def deactivate_from_another_process(server: ExampleServer, user_id: str) -> None
     """What an admin tool or a third worker on the same stores does: ``user.update(is_active=False)``."""
     values = server.env_values
     settings = settings_module(
-        SECRET_KEY=server.secret_key, DATABASE={'path': values['DB_PATH']},
-        REDIS={'url': values['REDIS_URL'] or None}, USER_MODEL=_ExampleUser,
+        SECRET_KEY=server.secret_key,
+        DATABASE={'path': values['DB_PATH']},
+        REDIS={'url': values['REDIS_URL'] or None},
+        USER_MODEL=_ExampleUser,
     )
 
     async def deactivate() -> None:

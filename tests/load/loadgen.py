@@ -108,8 +108,7 @@ class Load:
             for _ in range(max(self.clients, 20)):
                 await self._login(setup)
         started = time.monotonic()
-        clients = [httpx.AsyncClient(base_url=self.base_url, timeout=30.0, limits=limits)
-                   for _ in range(self.clients)]
+        clients = [httpx.AsyncClient(base_url=self.base_url, timeout=30.0, limits=limits) for _ in range(self.clients)]
         try:
             await asyncio.gather(*(self._client(client) for client in clients))
         finally:
@@ -136,8 +135,9 @@ class Load:
             else:
                 await self._me(client, self.random.choice(self.live))
 
-    async def _send(self, client: httpx.AsyncClient, method: str, path: str, **kwargs) -> tuple[httpx.Response | None,
-                                                                                                   float, float]:
+    async def _send(
+        self, client: httpx.AsyncClient, method: str, path: str, **kwargs
+    ) -> tuple[httpx.Response | None, float, float]:
         sent = time.monotonic()
         try:
             response = await client.request(method, path, **kwargs)
@@ -152,8 +152,9 @@ class Load:
 
     async def _login(self, client: httpx.AsyncClient) -> None:
         username, password = self.random.choice(self.accounts)
-        response, _, _ = await self._send(client, 'POST', '/auth/login',
-                                          json={'username': username, 'password': password})
+        response, _, _ = await self._send(
+            client, 'POST', '/auth/login', json={'username': username, 'password': password}
+        )
         if response is None:
             return
         if response.status_code != 200:
@@ -166,8 +167,9 @@ class Load:
         session = self.live.pop(self.random.randrange(len(self.live)))
         session.logout_sent = time.monotonic()
         self.revoked.append(session)
-        response, _, done = await self._send(client, 'POST', '/auth/logout',
-                                             headers={'Authorization': f'Bearer {session.token}'})
+        response, _, done = await self._send(
+            client, 'POST', '/auth/logout', headers={'Authorization': f'Bearer {session.token}'}
+        )
         if response is None:
             return
         if response.status_code != 200:
@@ -225,16 +227,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--max-seconds', type=float, default=300.0)
     args = parser.parse_args(argv)
     if args.port:
-        report = run_load(f'http://127.0.0.1:{args.port}', clients=args.clients, requests=args.requests,
-                          max_seconds=args.max_seconds)
+        report = run_load(
+            f'http://127.0.0.1:{args.port}', clients=args.clients, requests=args.requests, max_seconds=args.max_seconds
+        )
     else:
         from tests.e2e.server import launch
 
         servers = launch(_TempDirs(), 'load', redis_url=args.redis, workers=args.workers)  # type: ignore[arg-type]
         server = next(servers)
         try:
-            print(f'example on {server.url} with {args.workers} workers, revocations in '
-                  f'{"Redis" if args.redis else "the embedded store"}', flush=True)
+            print(
+                f'example on {server.url} with {args.workers} workers, revocations in '
+                f'{"Redis" if args.redis else "the embedded store"}',
+                flush=True,
+            )
             report = run_load(server.url, clients=args.clients, requests=args.requests, max_seconds=args.max_seconds)
         finally:
             servers.close()

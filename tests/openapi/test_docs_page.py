@@ -16,7 +16,7 @@ def test_docs_page_is_html_with_an_authorize_capable_swagger_ui(client):
     response = client.get('/docs')
     assert response.status_code == 200
     assert response.headers['content-type'].startswith('text/html')
-    assert 'script-src \'self\'' in response.headers['content-security-policy']
+    assert "script-src 'self'" in response.headers['content-security-policy']
     assert '/docs/static/swagger-ui-bundle.js' in response.text
     assert 'data-spec-url="/openapi.json"' in response.text
     assert 'http' not in response.text.replace('http-equiv', '')  # no CDN, no absolute URL
@@ -45,11 +45,19 @@ def raw_status(port: int, target: bytes) -> int:
 
 
 @pytest.mark.server
-@pytest.mark.parametrize('target', [
-    b'/docs/static/../../pyproject.toml', b'/docs/static/..%2F..%2Fpyproject.toml', b'/docs/static/%2e%2e%2fREADME.md',
-    b'/docs/static/swagger-ui-bundle.js.map', b'/docs/static/index.html', b'/docs/static/..',
-    b'/docs/static//etc/passwd', b'/docs/static/%00',
-])
+@pytest.mark.parametrize(
+    'target',
+    [
+        b'/docs/static/../../pyproject.toml',
+        b'/docs/static/..%2F..%2Fpyproject.toml',
+        b'/docs/static/%2e%2e%2fREADME.md',
+        b'/docs/static/swagger-ui-bundle.js.map',
+        b'/docs/static/index.html',
+        b'/docs/static/..',
+        b'/docs/static//etc/passwd',
+        b'/docs/static/%00',
+    ],
+)
 def test_static_route_serves_nothing_outside_its_allowlist(secured_server, target):
     assert raw_status(secured_server.port, target) == 404
 

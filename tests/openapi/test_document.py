@@ -55,8 +55,10 @@ def test_two_instances_of_one_class_get_distinct_scheme_names(document):
     schemes = document['components']['securitySchemes']
     basics = {name: scheme for name, scheme in schemes.items() if name.startswith('Basic_')}
     assert len(basics) == 2
-    assert {scheme['description'] for scheme in basics.values()} == {'HTTP Basic, realm "api"',
-                                                                       'HTTP Basic, realm "admin area"'}
+    assert {scheme['description'] for scheme in basics.values()} == {
+        'HTTP Basic, realm "api"',
+        'HTTP Basic, realm "admin area"',
+    }
     assert operation(document, '/basic')['security'] != operation(document, '/basic-realm')['security']
 
 
@@ -135,8 +137,9 @@ def test_custom_responses_of_two_schemes_merge_with_one_of():
     document = build_document(app.router.routes, app.config.openapi)
     validate(document)
     schema = document['paths']['/x']['get']['responses']['401']['content']['application/json']['schema']
-    assert schema == {'oneOf': [{'$ref': '#/components/schemas/Problem'},
-                                {'$ref': '#/components/schemas/AuthErrorResponse'}]}
+    assert schema == {
+        'oneOf': [{'$ref': '#/components/schemas/Problem'}, {'$ref': '#/components/schemas/AuthErrorResponse'}]
+    }
 
 
 def test_empty_openapi_responses_documents_no_401():
@@ -153,7 +156,7 @@ def test_empty_openapi_responses_documents_no_401():
 
 
 def test_openapi_setting_is_checked_at_build():
-    with pytest.raises(ConfigError, match="OPENAPI"):
+    with pytest.raises(ConfigError, match='OPENAPI'):
         Panther(settings_module(URLS={'x': API()(lambda request: {})}, OPENAPI={'titel': 'typo'}))
 
 
@@ -179,18 +182,28 @@ def test_example_document_is_valid_and_documents_the_jwt_classes(example_documen
     schemes = example_document['components']['securitySchemes']
     assert schemes['JWTAuthentication'] == {'type': 'http', 'scheme': 'bearer', 'bearerFormat': 'JWT'}
     assert schemes['CookieJWTAuthentication'] == {
-        'type': 'apiKey', 'in': 'cookie', 'name': 'access_token',
-        'description': "An access JWT; POST, PUT, PATCH and DELETE also need header X-CSRFToken equal to cookie "
-                       "'csrftoken'"}
+        'type': 'apiKey',
+        'in': 'cookie',
+        'name': 'access_token',
+        'description': 'An access JWT; POST, PUT, PATCH and DELETE also need header X-CSRFToken equal to cookie '
+        "'csrftoken'",
+    }
     # The example mounts the account routes, whose login is an OAuth2 token endpoint: a bearer JWT
     # may also come from /docs' password flow.
     assert example_document['paths']['/whoami']['get']['security'] == [
-        {'JWTAuthentication': []}, {'OAuth2PasswordBearer': []}, {'CookieJWTAuthentication': []}]
+        {'JWTAuthentication': []},
+        {'OAuth2PasswordBearer': []},
+        {'CookieJWTAuthentication': []},
+    ]
 
 
 def test_query_param_jwt_class_is_documented_as_an_api_key_in_query():
     from panther_like.auth.authentication_classes import QueryParamJWTAuthentication
     from panther_like.openapi.document import describe
 
-    assert describe(QueryParamJWTAuthentication) == [('QueryParamJWTAuthentication', {
-        'type': 'apiKey', 'in': 'query', 'name': 'authorization', 'description': 'An access JWT'})]
+    assert describe(QueryParamJWTAuthentication) == [
+        (
+            'QueryParamJWTAuthentication',
+            {'type': 'apiKey', 'in': 'query', 'name': 'authorization', 'description': 'An access JWT'},
+        )
+    ]

@@ -36,11 +36,26 @@ def test_example_api_survives_schemathesis(fuzz_server, tmp_path):
         user = new_user(http, 'fuzz')
     st = Path(sys.executable).parent / 'st'
     command = [
-        str(st), 'run', f'{fuzz_server.url}/openapi.json', '--checks', CHECKS, '--max-examples', '15',
-        '--seed', '20260101', '--generation-database', 'none', '--request-timeout', '10', '--no-color',
-        '--exclude-path', '/auth/logout',  # it would revoke the token the other operations use
-        '--exclude-path', '/auth/logout-all',  # so would this one
-        '-H', f'Authorization: Bearer {user.access_token}',
+        str(st),
+        'run',
+        f'{fuzz_server.url}/openapi.json',
+        '--checks',
+        CHECKS,
+        '--max-examples',
+        '15',
+        '--seed',
+        '20260101',
+        '--generation-database',
+        'none',
+        '--request-timeout',
+        '10',
+        '--no-color',
+        '--exclude-path',
+        '/auth/logout',  # it would revoke the token the other operations use
+        '--exclude-path',
+        '/auth/logout-all',  # so would this one
+        '-H',
+        f'Authorization: Bearer {user.access_token}',
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

@@ -59,8 +59,13 @@ def mail_settings(smtp_server: SMTPServer, **overrides: Any) -> dict[str, Any]:
         'SECRET_KEY': KEY,
         'AUTHENTICATION': 'panther_like.authentications.JWTAuthentication',
         'USER_MODEL': MailUser,
-        'MAILER': {'class': 'panther_like.mail.SMTPMailer', 'host': smtp_server.host, 'port': smtp_server.port,
-                   'tls': 'none', 'sender': 'accounts@example.com'},
+        'MAILER': {
+            'class': 'panther_like.mail.SMTPMailer',
+            'host': smtp_server.host,
+            'port': smtp_server.port,
+            'tls': 'none',
+            'sender': 'accounts@example.com',
+        },
         'ACCOUNT_EMAILS': {'reset_url': RESET_URL, 'verify_url': VERIFY_URL},
     }
     settings.update(overrides)

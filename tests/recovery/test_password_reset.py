@@ -101,13 +101,16 @@ async def test_an_expired_token_is_a_400_and_the_password_stays(app, client, smt
     assert await (await reload(user)).verify_password(PASSWORD)
 
 
-@pytest.mark.parametrize('forge', [
-    lambda token: secrets.token_urlsafe(32),
-    lambda token: token[:-1] + ('A' if token[-1] != 'A' else 'B'),
-    lambda token: token.upper() if token.upper() != token else token.lower(),
-    lambda token: token + 'A',
-    lambda token: token[:42],
-])
+@pytest.mark.parametrize(
+    'forge',
+    [
+        lambda token: secrets.token_urlsafe(32),
+        lambda token: token[:-1] + ('A' if token[-1] != 'A' else 'B'),
+        lambda token: token.upper() if token.upper() != token else token.lower(),
+        lambda token: token + 'A',
+        lambda token: token[:42],
+    ],
+)
 async def test_a_forged_token_is_a_400_and_the_real_one_still_works(app, client, smtp_server, user, forge):
     token = await reset_token(app, client, smtp_server, user)
     assert (await reset(client, forge(token))).status_code == 400
@@ -116,7 +119,10 @@ async def test_a_forged_token_is_a_400_and_the_real_one_still_works(app, client,
 
 
 async def test_a_verification_token_does_not_reset_a_password_and_stays_good_for_verifying(
-    app, client, smtp_server, user,
+    app,
+    client,
+    smtp_server,
+    user,
 ):
     token = await verify_token(app, client, smtp_server, user)
     assert (await reset(client, token)).status_code == 400
@@ -214,11 +220,19 @@ async def test_forgot_is_throttled_per_client_address(app, client):
 
 
 async def test_mail_that_cannot_be_delivered_still_answers_202_and_is_in_the_audit_log(
-    stores, smtp_server, caplog,
+    stores,
+    smtp_server,
+    caplog,
 ):
     caplog.set_level(logging.INFO, logger='panther_like.audit')
-    dead = {'class': 'panther_like.mail.SMTPMailer', 'host': '127.0.0.1', 'port': free_port(), 'tls': 'none',
-            'sender': 'accounts@example.com', 'timeout': 2}
+    dead = {
+        'class': 'panther_like.mail.SMTPMailer',
+        'host': '127.0.0.1',
+        'port': free_port(),
+        'tls': 'none',
+        'sender': 'accounts@example.com',
+        'timeout': 2,
+    }
     app = build_app(mail_settings(smtp_server, **stores, MAILER=dead))
     async with client_from_own_address(app) as client:
         user = await new_user(app)
@@ -275,8 +289,7 @@ async def test_without_a_reset_url_the_mail_carries_the_code_alone(stores, smtp_
 
 
 async def test_a_model_without_an_email_field_mails_a_username_that_is_an_address(tmp_path, smtp_server):
-    app = build_app(mail_settings(smtp_server, DATABASE={'path': str(tmp_path / 'plain.sqlite3')},
-                                  USER_MODEL=BaseUser))
+    app = build_app(mail_settings(smtp_server, DATABASE={'path': str(tmp_path / 'plain.sqlite3')}, USER_MODEL=BaseUser))
     async with client_from_own_address(app) as client:
         user = await BaseUser.insert_one(username=address(), password=PASSWORD)
         plain = await BaseUser.insert_one(username='plain-name', password=PASSWORD)

@@ -25,10 +25,21 @@ BAD_BODIES: list[tuple[str, bytes]] = [
     ('nested operator', b'{"username": {"$ne": null}, "token": {"$gt": ""}}'),
     ('number fields', b'{"username": 42, "token": 42, "new_password": 42}'),
     ('list fields', b'{"username": ["a"], "token": ["a"], "new_password": ["a"]}'),
-    ('oversized fields', b'{"username": "' + b'a' * 5000 + b'", "token": "' + b'a' * 5000
-     + b'", "new_password": "' + b'a' * 5000 + b'"}'),
-    ('unknown field', b'{"username": "ann", "token": "' + TOKEN.encode() + b'", "new_password": "long-enough-1",'
-     b' "is_superuser": true}'),
+    (
+        'oversized fields',
+        b'{"username": "'
+        + b'a' * 5000
+        + b'", "token": "'
+        + b'a' * 5000
+        + b'", "new_password": "'
+        + b'a' * 5000
+        + b'"}',
+    ),
+    (
+        'unknown field',
+        b'{"username": "ann", "token": "' + TOKEN.encode() + b'", "new_password": "long-enough-1",'
+        b' "is_superuser": true}',
+    ),
     ('both names', b'{"username": "ann", "email": "ann@example.com"}'),
     ('a nul byte', b'{"username": "an\\u0000n", "token": "A\\u0000", "new_password": "x\\u0000"}'),
 ]
@@ -37,8 +48,6 @@ BAD_BODIES: list[tuple[str, bytes]] = [
 @pytest.fixture
 def app(tmp_path, smtp_server):
     return build_app(mail_settings(smtp_server, DATABASE={'path': str(tmp_path / 'faults.sqlite3')}))
-
-
 
 
 @pytest.mark.parametrize('route', ROUTES)
@@ -115,9 +124,11 @@ async def test_mongodb_down_is_a_503_and_no_mail_then_it_recovers(tmp_path, smtp
         async with client_from_own_address(app) as client:
             user = await new_user(app, email=address())
             mongodb.stop()
-            for route, body in (('/auth/password/forgot', {'username': user.username}),
-                                ('/auth/password/reset', {'token': TOKEN, 'new_password': 'long-enough-1'}),
-                                ('/auth/verify', {'token': TOKEN})):
+            for route, body in (
+                ('/auth/password/forgot', {'username': user.username}),
+                ('/auth/password/reset', {'token': TOKEN, 'new_password': 'long-enough-1'}),
+                ('/auth/verify', {'token': TOKEN}),
+            ):
                 response = await client.post(route, json=body)
                 assert response.status_code == 503, (route, response.text)
                 assert 'MongoDB' in response.json()['detail']

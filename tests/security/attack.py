@@ -219,27 +219,39 @@ class Attacker:
 
     def http_request(self, category: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = self.http.request(method, path, **kwargs)
-        self._check(category, response.status_code, response.headers.get('content-type', ''), response.content,
-                    f'{method} {path[:200]} {_short(kwargs)}')
+        self._check(
+            category,
+            response.status_code,
+            response.headers.get('content-type', ''),
+            response.content,
+            f'{method} {path[:200]} {_short(kwargs)}',
+        )
         return response
 
     def raw_request(self, category: str, request: bytes, *, head_only: bool = False) -> RawResponse:
         response = self.raw.exchange(request, head_only=head_only)
-        self._check(category, response.status, response.header('content-type') or '', response.body,
-                    repr(request[:300]))
+        self._check(
+            category, response.status, response.header('content-type') or '', response.body, repr(request[:300])
+        )
         return response
 
     def protected(self, category: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """A hostile request to a protected route: refused with a JSON detail, the handler never ran."""
         response = self.http_request(category, method, path, **kwargs)
-        self.assert_refused(category, response.status_code, response.headers.get('content-type', ''),
-                            response.content, f'{method} {path[:200]} {_short(kwargs)}')
+        self.assert_refused(
+            category,
+            response.status_code,
+            response.headers.get('content-type', ''),
+            response.content,
+            f'{method} {path[:200]} {_short(kwargs)}',
+        )
         return response
 
     def raw_protected(self, category: str, request: bytes) -> RawResponse:
         response = self.raw_request(category, request)
-        self.assert_refused(category, response.status, response.header('content-type') or '', response.body,
-                            repr(request[:300]))
+        self.assert_refused(
+            category, response.status, response.header('content-type') or '', response.body, repr(request[:300])
+        )
         return response
 
     def raw_get_protected(self, category: str, path: str, headers: list[tuple[bytes, bytes]]) -> RawResponse:
@@ -257,13 +269,25 @@ class Attacker:
         else:  # only uvicorn itself answers in plain text: a request it could not even parse
             assert status in (400, 431), (status, content_type, what)
 
-    def websocket_handshake(self, category: str, target: bytes, headers: list[tuple[bytes, bytes]] | None = None,
-                            *, key: bytes | None = None, timeout: float = 10.0) -> int:
+    def websocket_handshake(
+        self,
+        category: str,
+        target: bytes,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        *,
+        key: bytes | None = None,
+        timeout: float = 10.0,
+    ) -> int:
         """A raw websocket handshake on a new connection; returns the HTTP status (101 = accepted)."""
         key = key if key is not None else base64.b64encode(b'0123456789abcdef')
-        lines = [b'GET ' + target + b' HTTP/1.1', f'Host: 127.0.0.1:{self.port}'.encode(),
-                 b'Upgrade: websocket', b'Connection: Upgrade', b'Sec-WebSocket-Key: ' + key,
-                 b'Sec-WebSocket-Version: 13']
+        lines = [
+            b'GET ' + target + b' HTTP/1.1',
+            f'Host: 127.0.0.1:{self.port}'.encode(),
+            b'Upgrade: websocket',
+            b'Connection: Upgrade',
+            b'Sec-WebSocket-Key: ' + key,
+            b'Sec-WebSocket-Version: 13',
+        ]
         lines += [name + b': ' + value for name, value in headers or ()]
         connection = RawConnection(self.port, timeout)
         try:
@@ -272,8 +296,7 @@ class Attacker:
                 response.body = connection._read_exactly(int(response.header('content-length')))
         finally:
             connection.close()
-        self._check(category, response.status, response.header('content-type') or '', response.body,
-                    repr(target[:300]))
+        self._check(category, response.status, response.header('content-type') or '', response.body, repr(target[:300]))
         return response.status
 
 

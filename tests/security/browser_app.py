@@ -126,8 +126,10 @@ def _query_route(name: str):
 
 settings = types.ModuleType('browser_settings')
 settings.SECRET_KEY = os.environ['BROWSER_SECRET_KEY']
-settings.DATABASE = {'url': os.environ.get('BROWSER_MONGODB_URL') or None,
-                     'path': os.environ.get('BROWSER_DB_PATH') or None}
+settings.DATABASE = {
+    'url': os.environ.get('BROWSER_MONGODB_URL') or None,
+    'path': os.environ.get('BROWSER_DB_PATH') or None,
+}
 settings.REDIS = {'url': os.environ.get('BROWSER_REDIS_URL') or None}
 settings.USER_MODEL = User
 settings.AUTHENTICATION = 'panther_like.authentications.JWTAuthentication'

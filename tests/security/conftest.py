@@ -63,7 +63,10 @@ class Victims:
 def hostile_server(tmp_path_factory: pytest.TempPathFactory, smtp_server: SMTPServer) -> Iterator[ExampleServer]:
     """Mail (reset and verification links) goes to the test SMTP server, where the attacks read their tokens."""
     yield from launch(
-        tmp_path_factory, 'hostile', log_level='info', uvicorn_args=('--log-config', 'configs/logging.json'),
+        tmp_path_factory,
+        'hostile',
+        log_level='info',
+        uvicorn_args=('--log-config', 'configs/logging.json'),
         extra_env=smtp_server.example_env(),
     )
 

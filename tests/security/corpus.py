@@ -39,8 +39,12 @@ def b64url_decode(segment: str) -> bytes:
 def claims_for(user_id: Any, **overrides: Any) -> dict[str, Any]:
     now = int(time.time())
     claims: dict[str, Any] = {
-        'user_id': user_id, 'token_type': 'access', 'iat': now, 'exp': now + 3600,
-        'jti': uuid.uuid4().hex, 'sid': uuid.uuid4().hex,
+        'user_id': user_id,
+        'token_type': 'access',
+        'iat': now,
+        'exp': now + 3600,
+        'jti': uuid.uuid4().hex,
+        'sid': uuid.uuid4().hex,
     }
     claims.update(overrides)
     return claims
@@ -73,13 +77,21 @@ def key_for(algorithm: str, secret: str) -> Any:
         return secret
     if algorithm.startswith(('RS', 'PS')):
         return keys['rsa']
-    return {'ES256': keys['P-256'], 'ES256K': keys['secp256k1'], 'ES384': keys['P-384'],
-            'ES512': keys['P-521'], 'ES521': keys['P-521'], 'EdDSA': keys['ed25519']}.get(algorithm)
+    return {
+        'ES256': keys['P-256'],
+        'ES256K': keys['secp256k1'],
+        'ES384': keys['P-384'],
+        'ES512': keys['P-521'],
+        'ES521': keys['P-521'],
+        'EdDSA': keys['ed25519'],
+    }.get(algorithm)
 
 
 def public_pem(kind: str = 'rsa') -> bytes:
-    return private_keys()[kind].public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    return (
+        private_keys()[kind]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
 
 
@@ -99,8 +111,10 @@ def key_confusion_tokens(claims: dict[str, Any]) -> dict[str, str]:
         pem = public_pem(kind)
         tokens[f'hs256-with-{kind}-public-pem'] = hs_sign(header, payload, pem)
         tokens[f'hs256-with-{kind}-public-pem-stripped'] = hs_sign(header, payload, pem.strip())
-        der = private_keys()[kind].public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        der = (
+            private_keys()[kind]
+            .public_key()
+            .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         )
         tokens[f'hs256-with-{kind}-public-der'] = hs_sign(header, payload, der)
     jwk = jwt.algorithms.RSAAlgorithm.to_jwk(private_keys()['rsa'].public_key())
@@ -109,8 +123,13 @@ def key_confusion_tokens(claims: dict[str, Any]) -> dict[str, str]:
     rs = jwt.encode(claims, private_keys()['rsa'], algorithm='RS256', headers={'jwk': json.loads(jwk)})
     tokens['rs256-with-embedded-jwk'] = rs
     tokens['rs256-header-hs256-signature'] = hs_sign(embedded, payload, public_pem())
-    for header_name, value in (('jku', 'http://127.0.0.1:1/jwks.json'), ('x5u', 'http://127.0.0.1:1/cert.pem'),
-                               ('kid', '../../../../dev/null'), ('kid', "' OR '1'='1"), ('kid', '')):
+    for header_name, value in (
+        ('jku', 'http://127.0.0.1:1/jwks.json'),
+        ('x5u', 'http://127.0.0.1:1/cert.pem'),
+        ('kid', '../../../../dev/null'),
+        ('kid', "' OR '1'='1"),
+        ('kid', ''),
+    ):
         tokens[f'rs256-with-{header_name}-{value[:8]}'] = jwt.encode(
             claims, private_keys()['rsa'], algorithm='RS256', headers={header_name: value}
         )
@@ -123,8 +142,11 @@ def key_confusion_tokens(claims: dict[str, Any]) -> dict[str, str]:
 # -- hypothesis strategies ---------------------------------------------------------------------
 
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=40),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=40),
 )
 json_values = st.recursive(
     json_scalars,
@@ -138,8 +160,9 @@ def _claim_value(name: str, good: Any) -> st.SearchStrategy[Any]:
     now = int(time.time())
     near: dict[str, st.SearchStrategy[Any]] = {
         'user_id': st.sampled_from(['', ' ', 'ffffffffffffffffffffffff', '0', 'null', '{"$ne": null}']),
-        'token_type': st.sampled_from(['refresh', 'Access', 'ACCESS', ' access', 'access ', 'access\x00', '',
-                                       'id', 'bearer']),
+        'token_type': st.sampled_from(
+            ['refresh', 'Access', 'ACCESS', ' access', 'access ', 'access\x00', '', 'id', 'bearer']
+        ),
         'iat': st.sampled_from([now + 3600, now - 10**9, 0, -1, now * 1000]),
         'exp': st.sampled_from([now - 1, now - 3600, 0, -1, 2**63, 10**20, float(now - 5)]),
         'jti': st.sampled_from(['', 0]),
@@ -157,9 +180,13 @@ def forged_claims(draw: st.DrawFn, user_ids: list[str]) -> dict[str, Any]:
         if draw(st.integers(0, 5)) == 0:
             continue  # absent
         claims[name] = draw(_claim_value(name, base[name]))
-    extras = draw(st.dictionaries(
-        st.sampled_from(['nbf', 'aud', 'iss', 'sub', 'admin', 'role', 'scope']), json_values, max_size=2,
-    ))
+    extras = draw(
+        st.dictionaries(
+            st.sampled_from(['nbf', 'aud', 'iss', 'sub', 'admin', 'role', 'scope']),
+            json_values,
+            max_size=2,
+        )
+    )
     claims.update(extras)
     return claims
 
@@ -168,13 +195,23 @@ def token_mutations(token: str) -> st.SearchStrategy[str]:
     """Mangled forms of a real token: edited characters, segments dropped, swapped, repeated, padded."""
     segments = token.split('.')
     edit = st.tuples(st.integers(0, len(token) - 1), st.sampled_from(list(B64_ALPHABET + '.=+/ %\x00é')))
-    edited = edit.map(lambda e: token[:e[0]] + e[1] + token[e[0] + 1:])
+    edited = edit.map(lambda e: token[: e[0]] + e[1] + token[e[0] + 1 :])
     truncated = st.integers(0, len(token) - 1).map(lambda n: token[:n])
-    rearranged = st.lists(st.sampled_from([*segments, '', 'e30', 'eyJhbGciOiJub25lIn0']), min_size=1,
-                          max_size=5).map('.'.join)
+    rearranged = st.lists(st.sampled_from([*segments, '', 'e30', 'eyJhbGciOiJub25lIn0']), min_size=1, max_size=5).map(
+        '.'.join
+    )
     wrapped = st.tuples(st.text(max_size=4), st.text(max_size=4)).map(lambda ab: ab[0] + token + ab[1])
-    padded = st.sampled_from([token + '=', token + '==', token.replace('.', '=.'), token + '.', '.' + token,
-                              token.replace('.', '..'), token + '.' + segments[2]])
+    padded = st.sampled_from(
+        [
+            token + '=',
+            token + '==',
+            token.replace('.', '=.'),
+            token + '.',
+            '.' + token,
+            token.replace('.', '..'),
+            token + '.' + segments[2],
+        ]
+    )
     return st.one_of(edited, truncated, rearranged, wrapped, padded)
 
 

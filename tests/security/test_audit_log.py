@@ -24,12 +24,16 @@ SECRET = 'audit-test-secret-key-0123456789-abcdefghijklmnop'
 
 @pytest.fixture
 async def client(tmp_path) -> AsyncIterator[TestClient]:
-    app = Panther(settings_module(
-        SECRET_KEY=SECRET, URLS=url_routing, USER_MODEL='example_app.models.User',
-        AUTHENTICATION='panther_like.authentications.JWTAuthentication',
-        WS_AUTHENTICATION='panther_like.authentications.QueryParamJWTAuthentication',
-        DATABASE={'path': str(tmp_path / 'audit.sqlite3')},
-    ))
+    app = Panther(
+        settings_module(
+            SECRET_KEY=SECRET,
+            URLS=url_routing,
+            USER_MODEL='example_app.models.User',
+            AUTHENTICATION='panther_like.authentications.JWTAuthentication',
+            WS_AUTHENTICATION='panther_like.authentications.QueryParamJWTAuthentication',
+            DATABASE={'path': str(tmp_path / 'audit.sqlite3')},
+        )
+    )
     async with TestClient(app) as http:
         yield http
 
@@ -164,8 +168,15 @@ def test_redaction_masks_anything_shaped_like_a_jwt() -> None:
 def test_redaction_keeps_uvicorn_access_lines_formatted() -> None:
     from uvicorn.logging import AccessFormatter
 
-    record = logging.LogRecord('uvicorn.access', logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                               ('127.0.0.1:5', 'GET', '/me?token=eyJa.eyJb.c', '1.1', 401), None)
+    record = logging.LogRecord(
+        'uvicorn.access',
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ('127.0.0.1:5', 'GET', '/me?token=eyJa.eyJb.c', '1.1', 401),
+        None,
+    )
     RedactCredentials().filter(record)
     line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(record)
     assert line == '127.0.0.1:5 - "GET /me?token=*** HTTP/1.1" 401 Unauthorized'

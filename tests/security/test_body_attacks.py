@@ -30,27 +30,73 @@ pytestmark = pytest.mark.server
 
 #: What a required string field is sent instead of a string (None is a wrong type only where required).
 WRONG_VALUES: tuple[Any, ...] = (
-    123, -1, 0, 1.5, 1e308, True, False, [], ['a'], {}, {'$ne': None}, {'$gt': ''}, {'$regex': '.*'},
-    '', 'x' * 20_000, [[[[[[[[[[[[[[[[[[[[[[[[[[[[[['deep']]]]]]]]]]]]]]]]]]]]]]]]]]]]]],
-    list(range(5000)), {'nested': {'object': [1, 2, {'$where': 'sleep(1000)'}]}}, 2 ** 63, -0.0, {'$in': []},
+    123,
+    -1,
+    0,
+    1.5,
+    1e308,
+    True,
+    False,
+    [],
+    ['a'],
+    {},
+    {'$ne': None},
+    {'$gt': ''},
+    {'$regex': '.*'},
+    '',
+    'x' * 20_000,
+    [[[[[[[[[[[[[[[[[[[[[[[[[[[[[['deep']]]]]]]]]]]]]]]]]]]]]]]]]]]]]],
+    list(range(5000)),
+    {'nested': {'object': [1, 2, {'$where': 'sleep(1000)'}]}},
+    2**63,
+    -0.0,
+    {'$in': []},
     ['\u202e', None],
 )
-NON_OBJECTS: tuple[Any, ...] = ([], [{'username': 'a'}], 0, 1.5, -7, 'username=a&password=b', True, False,
-                                '\uff42\uff4f\uff42', '\u202e')
+NON_OBJECTS: tuple[Any, ...] = (
+    [],
+    [{'username': 'a'}],
+    0,
+    1.5,
+    -7,
+    'username=a&password=b',
+    True,
+    False,
+    '\uff42\uff4f\uff42',
+    '\u202e',
+)
 #: Strings that are valid text but strange: where a field is missing, they fill the others.
-ODD_TEXT = ('\u202egnp.exe', '\ufeffbob', 'e\u0301\u0301\u0301', '\U0001d41b\U0001d428\U0001d41b', 'a\u200bb',
-            '\u0000nul', '\uffff', '\U0010ffff', '🙂' * 50, 'İı', 'ß' * 10, '\t\n ')
+ODD_TEXT = (
+    '\u202egnp.exe',
+    '\ufeffbob',
+    'e\u0301\u0301\u0301',
+    '\U0001d41b\U0001d428\U0001d41b',
+    'a\u200bb',
+    '\u0000nul',
+    '\uffff',
+    '\U0010ffff',
+    '🙂' * 50,
+    'İı',
+    'ß' * 10,
+    '\t\n ',
+)
 #: Field names a forbidding model refuses: privilege fields, operators, odd unicode, empty, huge.
 EXTRA_FIELDS = ('is_superuser', '$where', 'ünïcödé', '', 'k' * 1000, '__proto__', 'password\u0000', 'id')
 #: JSON text that does not parse (a lone surrogate, a trailing comma, NaN, a truncated document).
-BROKEN = (b'{"username": "\\ud800", "password": "x"}', b'{"username": "a",}', b'{"password": NaN}',
-          b'{"username": "a", "password": ', b'\xff\xfe{}', b'{"a": 1} {"b": 2}')
+BROKEN = (
+    b'{"username": "\\ud800", "password": "x"}',
+    b'{"username": "a",}',
+    b'{"password": NaN}',
+    b'{"username": "a", "password": ',
+    b'\xff\xfe{}',
+    b'{"a": 1} {"b": 2}',
+)
 
 
 @dataclass(frozen=True)
 class Target:
     path: str
-    fields: dict[str, str]       # a plausible value for each field the model declares
+    fields: dict[str, str]  # a plausible value for each field the model declares
     required: tuple[str, ...]
     forbids_extra: bool
     authenticated: bool = False
@@ -58,17 +104,34 @@ class Target:
 
 
 TARGETS = (
-    Target('/auth/signup', {'username': 'hostilename', 'password': 'hostile passphrase 1'},
-           ('username', 'password'), forbids_extra=False),
-    Target('/auth/login', {'username': 'hostilename', 'password': 'hostile passphrase 1'},
-           ('username', 'password'), forbids_extra=False),
+    Target(
+        '/auth/signup',
+        {'username': 'hostilename', 'password': 'hostile passphrase 1'},
+        ('username', 'password'),
+        forbids_extra=False,
+    ),
+    Target(
+        '/auth/login',
+        {'username': 'hostilename', 'password': 'hostile passphrase 1'},
+        ('username', 'password'),
+        forbids_extra=False,
+    ),
     Target('/auth/refresh', {'refresh_token': 'not-a-token'}, (), forbids_extra=True),
     Target('/auth/password/forgot', {'username': 'hostilename', 'email': 'a@example.com'}, (), forbids_extra=True),
-    Target('/auth/password/reset', {'token': 'a' * 43, 'new_password': 'hostile passphrase 2'},
-           ('token', 'new_password'), forbids_extra=True),
+    Target(
+        '/auth/password/reset',
+        {'token': 'a' * 43, 'new_password': 'hostile passphrase 2'},
+        ('token', 'new_password'),
+        forbids_extra=True,
+    ),
     Target('/auth/verify', {'token': 'a' * 43}, ('token',), forbids_extra=True),
-    Target('/auth/password/change', {'current_password': 'wrong passphrase 0', 'new_password': 'hostile passphrase 3'},
-           ('current_password', 'new_password'), forbids_extra=True, authenticated=True),
+    Target(
+        '/auth/password/change',
+        {'current_password': 'wrong passphrase 0', 'new_password': 'hostile passphrase 3'},
+        ('current_password', 'new_password'),
+        forbids_extra=True,
+        authenticated=True,
+    ),
 )
 
 
@@ -109,8 +172,12 @@ CASES = tuple(cases())
 @pytest.fixture(scope='module', params=['embedded', 'mongodb'])
 def body_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleServer]:
     mongodb_url = fresh_database_url(request.getfixturevalue('mongodb_url')) if request.param == 'mongodb' else None
-    yield from launch(tmp_path_factory, f'bodies_{request.param}', mongodb_url=mongodb_url,
-                      extra_env={'LOGIN_MAX_FAILURES_PER_ADDRESS': '1000000'})
+    yield from launch(
+        tmp_path_factory,
+        f'bodies_{request.param}',
+        mongodb_url=mongodb_url,
+        extra_env={'LOGIN_MAX_FAILURES_PER_ADDRESS': '1000000'},
+    )
 
 
 def test_the_suite_sends_enough_varied_bodies() -> None:
@@ -129,8 +196,9 @@ def test_bodies_that_violate_input_models_are_refused_with_their_field_errors(bo
             if case.target.authenticated:
                 headers['Authorization'] = f'Bearer {victim.access_token}'
             content = case.raw if case.raw is not None else orjson.dumps(case.body)
-            response = attacker.http_request('body.model-violation', case.target.method, case.target.path,
-                                             content=content, headers=headers)
+            response = attacker.http_request(
+                'body.model-violation', case.target.method, case.target.path, content=content, headers=headers
+            )
             statuses[response.status_code] += 1
             where = (case.target.path, case.what, response.text[:300])
             assert response.status_code in BODY_REFUSALS, where

@@ -52,8 +52,7 @@ EVIL = 'https://evil.example'
 
 
 @pytest.fixture(scope='module', params=['embedded', 'mongodb', 'redis'])
-def browser_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                   ) -> Iterator[UvicornServer]:
+def browser_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornServer]:
     """Embedded store; MongoDB; the embedded store with revocations in Redis."""
     directory = tmp_path_factory.mktemp(f'browser_{request.param}')
     env = {'BROWSER_SECRET_KEY': secrets.token_urlsafe(40), 'BROWSER_DB_PATH': str(directory / 'db.sqlite3')}
@@ -72,8 +71,10 @@ def attacker(browser_server: UvicornServer) -> Iterator[Attacker]:
 
 
 def _set_cookies(response: httpx.Response) -> dict[str, str]:
-    return {value.split('=', 1)[0]: value.split(';', 1)[0].split('=', 1)[1]
-            for value in response.headers.get_list('set-cookie')}
+    return {
+        value.split('=', 1)[0]: value.split(';', 1)[0].split('=', 1)[1]
+        for value in response.headers.get_list('set-cookie')
+    }
 
 
 @dataclass
@@ -122,8 +123,12 @@ def other(browser_server: UvicornServer) -> Victim:
 
 # -- 4. cross-site websocket hijacking -------------------------------------------------------------
 
-COOKIE_SOCKETS = {'jwt': '/ws/jwt', 'session': '/ws/session', 'key': '/ws/key-cookie',
-                  'key-no-csrf': '/ws/key-cookie-no-csrf'}
+COOKIE_SOCKETS = {
+    'jwt': '/ws/jwt',
+    'session': '/ws/session',
+    'key': '/ws/key-cookie',
+    'key-no-csrf': '/ws/key-cookie-no-csrf',
+}
 
 
 def _socket_cookie(victim: Victim, socket: str) -> str:
@@ -194,8 +199,9 @@ def test_a_query_token_handshake_from_a_foreign_origin_is_greeted(browser_server
 NOTES = {'jwt': '/jwt/note', 'session': '/session/note', 'key': '/key-cookie/note'}
 
 
-def note(server: UvicornServer, method: str, kind: str, cookie: str, token: str | None,
-         origin: str | None = None) -> httpx.Response:
+def note(
+    server: UvicornServer, method: str, kind: str, cookie: str, token: str | None, origin: str | None = None
+) -> httpx.Response:
     headers = {'Cookie': cookie}
     if token is not None:
         headers['X-CSRFToken'] = token
@@ -256,8 +262,10 @@ def test_the_jwt_csrf_token_stays_the_same_across_refreshes(browser_server) -> N
     victim = log_in(browser_server, 'refresher')
     token = victim.jwt['csrftoken']
     with browser_server.client() as client:
-        refreshed = client.post('/auth/refresh', headers={
-            'Cookie': f'refresh_token={victim.jwt["refresh_token"]}; csrftoken={token}', 'X-CSRFToken': token})
+        refreshed = client.post(
+            '/auth/refresh',
+            headers={'Cookie': f'refresh_token={victim.jwt["refresh_token"]}; csrftoken={token}', 'X-CSRFToken': token},
+        )
     assert refreshed.status_code == 200, refreshed.text
     cookies = _set_cookies(refreshed)
     assert cookies['csrftoken'] == token
@@ -269,8 +277,13 @@ def test_a_planted_csrftoken_cannot_spend_the_refresh_cookie(browser_server) -> 
     victim = log_in(browser_server, 'refreshplant')
     planted = secrets.token_urlsafe(32)
     with browser_server.client() as client:
-        refused = client.post('/auth/refresh', headers={
-            'Cookie': f'refresh_token={victim.jwt["refresh_token"]}; csrftoken={planted}', 'X-CSRFToken': planted})
+        refused = client.post(
+            '/auth/refresh',
+            headers={
+                'Cookie': f'refresh_token={victim.jwt["refresh_token"]}; csrftoken={planted}',
+                'X-CSRFToken': planted,
+            },
+        )
         assert refused.status_code == 403, refused.text
         # The refresh token was never spent.
         assert client.post('/auth/refresh', json={'refresh_token': victim.jwt['refresh_token']}).status_code == 200
@@ -318,16 +331,43 @@ def test_the_configured_param_name_of_an_api_key_query_is_masked(browser_server)
 
 def _foreign_origins(port: int) -> list[bytes]:
     here = f'127.0.0.1:{port}'
-    return [origin.encode('latin-1') for origin in (
-        EVIL, 'null', '', ' ', f'https://{here}', f'ws://{here}', f'http://{here}.evil.example',
-        f'http://evil.example/{here}', f'http://evil.example?{here}', f'http://evil.example#{here}',
-        f'http://evil@{here}', f'http://{here}@evil.example', 'http://127.0.0.1', f'http://127.0.0.1:{port + 1}',
-        f'http://localhost:{port}', f'http://[::1]:{port}', 'https://partner.example', 'https://evilpartner.example',
-        'https://x.partner.example:8443', 'http://x.partner.example', 'https://app.trusted.example.evil.example',
-        'https://app.trusted.example:444', 'http://app.trusted.example', 'file://', 'chrome-extension://abcdef',
-        'https://' + 'a' * 3000, f'http://{here}:80', 'https://app.trusted.example/', f'HTTP://EVIL.EXAMPLE:{port}',
-        '\xff\xfe', 'https://xn--80ak6aa92e.com', f'http://{here} http://evil.example',
-    )]
+    return [
+        origin.encode('latin-1')
+        for origin in (
+            EVIL,
+            'null',
+            '',
+            ' ',
+            f'https://{here}',
+            f'ws://{here}',
+            f'http://{here}.evil.example',
+            f'http://evil.example/{here}',
+            f'http://evil.example?{here}',
+            f'http://evil.example#{here}',
+            f'http://evil@{here}',
+            f'http://{here}@evil.example',
+            'http://127.0.0.1',
+            f'http://127.0.0.1:{port + 1}',
+            f'http://localhost:{port}',
+            f'http://[::1]:{port}',
+            'https://partner.example',
+            'https://evilpartner.example',
+            'https://x.partner.example:8443',
+            'http://x.partner.example',
+            'https://app.trusted.example.evil.example',
+            'https://app.trusted.example:444',
+            'http://app.trusted.example',
+            'file://',
+            'chrome-extension://abcdef',
+            'https://' + 'a' * 3000,
+            f'http://{here}:80',
+            'https://app.trusted.example/',
+            f'HTTP://EVIL.EXAMPLE:{port}',
+            '\xff\xfe',
+            'https://xn--80ak6aa92e.com',
+            f'http://{here} http://evil.example',
+        )
+    ]
 
 
 def test_forged_origins_never_open_a_cookie_socket(browser_server, attacker, victim) -> None:
@@ -336,25 +376,40 @@ def test_forged_origins_never_open_a_cookie_socket(browser_server, attacker, vic
     good = browser_server.url.encode()
     for socket, origin in itertools.product(COOKIE_SOCKETS, origins):
         cookie = _socket_cookie(victim, socket).encode()
-        status = attacker.websocket_handshake('browser.ws-origin', COOKIE_SOCKETS[socket].encode(),
-                                              [(b'Origin', origin), (b'Cookie', cookie)])
+        status = attacker.websocket_handshake(
+            'browser.ws-origin', COOKIE_SOCKETS[socket].encode(), [(b'Origin', origin), (b'Cookie', cookie)]
+        )
         assert status == 403, (socket, origin)
     for socket, (first, second) in itertools.product(COOKIE_SOCKETS, [(good, EVIL.encode()), (EVIL.encode(), good)]):
-        status = attacker.websocket_handshake('browser.ws-origin', COOKIE_SOCKETS[socket].encode(), [
-            (b'Origin', first), (b'Origin', second), (b'Cookie', _socket_cookie(victim, socket).encode())])
+        status = attacker.websocket_handshake(
+            'browser.ws-origin',
+            COOKIE_SOCKETS[socket].encode(),
+            [(b'Origin', first), (b'Origin', second), (b'Cookie', _socket_cookie(victim, socket).encode())],
+        )
         assert status in (400, 403), (socket, first, second)  # the websockets library refuses a repeated Origin
     # Control: the same raw handshake from this site opens.
     for socket in COOKIE_SOCKETS:
-        status = attacker.websocket_handshake('control.ws-origin', COOKIE_SOCKETS[socket].encode(),
-                                              [(b'Origin', good), (b'Cookie', _socket_cookie(victim, socket).encode())])
+        status = attacker.websocket_handshake(
+            'control.ws-origin',
+            COOKIE_SOCKETS[socket].encode(),
+            [(b'Origin', good), (b'Cookie', _socket_cookie(victim, socket).encode())],
+        )
         assert status == 101, socket
 
 
 def _planted_tokens(victim: Victim, other: Victim, kind: str) -> list[str]:
     token = victim.credentials(kind)[1]
     return [
-        secrets.token_urlsafe(32), secrets.token_urlsafe(32)[:43], 'a' * 43, token[:-1], token + 'A', token.upper(),
-        token.lower(), token[::-1], f'"{token}"', other.credentials(kind)[1],
+        secrets.token_urlsafe(32),
+        secrets.token_urlsafe(32)[:43],
+        'a' * 43,
+        token[:-1],
+        token + 'A',
+        token.upper(),
+        token.lower(),
+        token[::-1],
+        f'"{token}"',
+        other.credentials(kind)[1],
         *(other.credentials(k)[1] for k in NOTES if k != kind),  # a real token bound to something else
         victim.credentials('session' if kind == 'jwt' else 'jwt')[1],
     ]
@@ -367,12 +422,20 @@ def test_planted_csrf_tokens_never_pass(browser_server, attacker, victim, other)
         for planted in _planted_tokens(victim, other, kind):
             if planted == token:
                 continue
-            response = attacker.http_request('browser.csrf-planted', method, NOTES[kind], headers=[
-                ('Cookie', f'{credential}; csrftoken={planted}'), ('X-CSRFToken', planted)])
+            response = attacker.http_request(
+                'browser.csrf-planted',
+                method,
+                NOTES[kind],
+                headers=[('Cookie', f'{credential}; csrftoken={planted}'), ('X-CSRFToken', planted)],
+            )
             assert response.status_code == 403, (kind, method, planted, response.text)
         # The planted cookie with the victim's header (what a page that read the old cookie sends).
-        response = attacker.http_request('browser.csrf-planted', method, NOTES[kind], headers=[
-            ('Cookie', f'{credential}; csrftoken={secrets.token_urlsafe(32)}'), ('X-CSRFToken', token)])
+        response = attacker.http_request(
+            'browser.csrf-planted',
+            method,
+            NOTES[kind],
+            headers=[('Cookie', f'{credential}; csrftoken={secrets.token_urlsafe(32)}'), ('X-CSRFToken', token)],
+        )
         assert response.status_code == 403, (kind, method, response.text)
 
 
@@ -380,17 +443,37 @@ def test_foreign_origins_never_pass_an_unsafe_cookie_request(browser_server, att
     origins = [o for o in _foreign_origins(browser_server.port) if o.strip() and o.isascii()]
     for kind, method, origin in itertools.product(NOTES, UNSAFE, origins):
         credential, token = victim.credentials(kind)
-        response = attacker.http_request('browser.csrf-origin', method, NOTES[kind], headers=[
-            ('Cookie', f'{credential}; csrftoken={token}'), ('X-CSRFToken', token), ('Origin', origin.decode())])
+        response = attacker.http_request(
+            'browser.csrf-origin',
+            method,
+            NOTES[kind],
+            headers=[
+                ('Cookie', f'{credential}; csrftoken={token}'),
+                ('X-CSRFToken', token),
+                ('Origin', origin.decode()),
+            ],
+        )
         assert response.status_code == 403, (kind, method, origin, response.text)
 
 
 def _name_spellings(name: str) -> list[str]:
     """Ways a client may spell a query parameter name; all decode to a credential name."""
     encoded_all = ''.join(f'%{byte:02X}' for byte in name.encode())
-    return sorted({name, name.upper(), name.lower(), encoded_all, encoded_all.lower(), name.replace('_', '%5F'),
-                   name.replace('-', '%2D'), name.replace('-', '+'), name.replace('-', '%20'),
-                   name.replace('_', '-'), name.replace('-', '_')})
+    return sorted(
+        {
+            name,
+            name.upper(),
+            name.lower(),
+            encoded_all,
+            encoded_all.lower(),
+            name.replace('_', '%5F'),
+            name.replace('-', '%2D'),
+            name.replace('-', '+'),
+            name.replace('-', '%20'),
+            name.replace('_', '-'),
+            name.replace('-', '_'),
+        }
+    )
 
 
 def test_query_string_keys_in_every_spelling_stay_out_of_the_log(browser_server, attacker) -> None:

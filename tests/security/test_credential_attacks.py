@@ -34,8 +34,8 @@ from tests.security.attack import TALLY, Attacker
 pytestmark = pytest.mark.server
 
 PASSWORD = 'hostile credentials passphrase'
-LOGIN_LIMIT = 5            # the example's LOGIN_THROTTLE max_failures
-ADDRESS_LIMIT = 50         # and max_failures_per_address
+LOGIN_LIMIT = 5  # the example's LOGIN_THROTTLE max_failures
+ADDRESS_LIMIT = 50  # and max_failures_per_address
 _addresses = (f'203.0.113.{n}' for n in itertools.count(1))
 
 
@@ -58,17 +58,25 @@ def from_address(address: str, **headers: str) -> dict[str, str]:
 
 def new_account(attacker: Attacker, category: str) -> tuple[str, dict]:
     username = unique_username('cred')
-    response = attacker.http_request(f'control.{category}', 'POST', '/auth/signup',
-                                     headers=from_address(next(_addresses)),
-                                     json={'username': username, 'password': PASSWORD})
+    response = attacker.http_request(
+        f'control.{category}',
+        'POST',
+        '/auth/signup',
+        headers=from_address(next(_addresses)),
+        json={'username': username, 'password': PASSWORD},
+    )
     assert response.status_code == 201, response.text
     return username, response.json()
 
 
 def login(attacker: Attacker, category: str, username: str, password: str = PASSWORD) -> dict:
-    response = attacker.http_request(f'control.{category}', 'POST', '/auth/login',
-                                     headers=from_address(next(_addresses)),
-                                     json={'username': username, 'password': password})
+    response = attacker.http_request(
+        f'control.{category}',
+        'POST',
+        '/auth/login',
+        headers=from_address(next(_addresses)),
+        json={'username': username, 'password': password},
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -81,8 +89,24 @@ def assert_429(response) -> None:
 
 # -- Basic brute force --------------------------------------------------------------------------
 
-GUESSES = ['wrong', '', ':', 'a:b:c', PASSWORD.upper(), PASSWORD + ' ', 'пароль', '密码', '\t', 'x' * 300,
-           'null', '%00', '" or 1=1 --', 'admin', '123456', PASSWORD[:-1]]
+GUESSES = [
+    'wrong',
+    '',
+    ':',
+    'a:b:c',
+    PASSWORD.upper(),
+    PASSWORD + ' ',
+    'пароль',
+    '密码',
+    '\t',
+    'x' * 300,
+    'null',
+    '%00',
+    '" or 1=1 --',
+    'admin',
+    '123456',
+    PASSWORD[:-1],
+]
 
 
 def test_basic_brute_force_is_refused_with_429_on_the_basic_route_and_at_login(
@@ -94,21 +118,36 @@ def test_basic_brute_force_is_refused_with_429_on_the_basic_route_and_at_login(
             username, _ = new_account(attacker, 'credentials.basic')
             address = next(_addresses)
             for attempt, guess in enumerate(itertools.islice(itertools.cycle(GUESSES), 20)):
-                response = attacker.http_request('credentials.basic', 'GET', '/basic/me',
-                                                 headers=from_address(address, **basic(username, guess)))
+                response = attacker.http_request(
+                    'credentials.basic', 'GET', '/basic/me', headers=from_address(address, **basic(username, guess))
+                )
                 if attempt < LOGIN_LIMIT:
                     assert response.status_code == 401, response.text
                     assert response.headers['www-authenticate'].startswith('Basic')
                 else:
                     assert_429(response)
             # The right password from the guessing address: still 429, on Basic and at login.
-            assert_429(attacker.http_request('credentials.basic', 'GET', '/basic/me',
-                                             headers=from_address(address, **basic(username, PASSWORD))))
-            assert_429(attacker.http_request('credentials.basic', 'POST', '/auth/login', headers=from_address(address),
-                                             json={'username': username, 'password': PASSWORD}))
+            assert_429(
+                attacker.http_request(
+                    'credentials.basic', 'GET', '/basic/me', headers=from_address(address, **basic(username, PASSWORD))
+                )
+            )
+            assert_429(
+                attacker.http_request(
+                    'credentials.basic',
+                    'POST',
+                    '/auth/login',
+                    headers=from_address(address),
+                    json={'username': username, 'password': PASSWORD},
+                )
+            )
             # The owner, elsewhere, gets in.
-            owner = attacker.http_request('control.credentials.basic', 'GET', '/basic/me',
-                                          headers=from_address(next(_addresses), **basic(username, PASSWORD)))
+            owner = attacker.http_request(
+                'control.credentials.basic',
+                'GET',
+                '/basic/me',
+                headers=from_address(next(_addresses), **basic(username, PASSWORD)),
+            )
             assert owner.status_code == 200, owner.text
 
 
@@ -125,43 +164,75 @@ def test_every_earlier_session_is_refused_after_a_password_change(
             current = login(attacker, 'credentials.after-change', username)
             other = login(attacker, 'credentials.after-change', username)
             spent = other['refresh_token']
-            rotated = attacker.http_request('control.credentials.after-change', 'POST', '/auth/refresh',
-                                            json={'refresh_token': spent}).json()
-            session = attacker.http_request('control.credentials.after-change', 'POST', '/session/login',
-                                            headers=from_address(next(_addresses), **basic(username, PASSWORD)))
+            rotated = attacker.http_request(
+                'control.credentials.after-change', 'POST', '/auth/refresh', json={'refresh_token': spent}
+            ).json()
+            session = attacker.http_request(
+                'control.credentials.after-change',
+                'POST',
+                '/session/login',
+                headers=from_address(next(_addresses), **basic(username, PASSWORD)),
+            )
             sessionid = session.cookies['sessionid']
             new_password = f'{PASSWORD} {number}'
             changed = attacker.http_request(
-                'control.credentials.after-change', 'POST', '/auth/password/change',
+                'control.credentials.after-change',
+                'POST',
+                '/auth/password/change',
                 headers={'Authorization': f'Bearer {current["access_token"]}'},
-                json={'current_password': PASSWORD, 'new_password': new_password})
+                json={'current_password': PASSWORD, 'new_password': new_password},
+            )
             assert changed.status_code == 200, changed.text
             for token in (rotated['refresh_token'], spent, rotated['refresh_token']):
                 attacker.protected('credentials.after-change', 'POST', '/auth/refresh', json={'refresh_token': token})
             for token in (other['access_token'], rotated['access_token']):
-                attacker.protected('credentials.after-change', 'GET', '/me',
-                                   headers={'Authorization': f'Bearer {token}'})
-                attacker.protected('credentials.after-change', 'GET', '/whoami',
-                                   headers={'Cookie': f'access_token={token}'})
-            attacker.protected('credentials.after-change', 'GET', '/session/me',
-                               headers={'Cookie': f'sessionid={sessionid}'})
-            attacker.protected('credentials.after-change', 'POST', '/auth/login',
-                               json={'username': username, 'password': PASSWORD})
+                attacker.protected(
+                    'credentials.after-change', 'GET', '/me', headers={'Authorization': f'Bearer {token}'}
+                )
+                attacker.protected(
+                    'credentials.after-change', 'GET', '/whoami', headers={'Cookie': f'access_token={token}'}
+                )
+            attacker.protected(
+                'credentials.after-change', 'GET', '/session/me', headers={'Cookie': f'sessionid={sessionid}'}
+            )
+            attacker.protected(
+                'credentials.after-change', 'POST', '/auth/login', json={'username': username, 'password': PASSWORD}
+            )
             # The session that made the change goes on; the new password logs in.
-            mine = attacker.http_request('control.credentials.after-change', 'GET', '/me',
-                                         headers={'Authorization': f'Bearer {current["access_token"]}'})
+            mine = attacker.http_request(
+                'control.credentials.after-change',
+                'GET',
+                '/me',
+                headers={'Authorization': f'Bearer {current["access_token"]}'},
+            )
             assert mine.status_code == 200, mine.text
             login(attacker, 'credentials.after-change', username, new_password)
 
 
 # -- time claims --------------------------------------------------------------------------------
 
-NOT_NUMBERS = ['9999999999', '1e10', ' 9999999999', '0x2540BE3FF', True, False, None, [9999999999],
-               {'$numberLong': '9999999999'}, 10 ** 400, -(10 ** 400), 2 ** 63, 1e300, -1e300]
+NOT_NUMBERS = [
+    '9999999999',
+    '1e10',
+    ' 9999999999',
+    '0x2540BE3FF',
+    True,
+    False,
+    None,
+    [9999999999],
+    {'$numberLong': '9999999999'},
+    10**400,
+    -(10**400),
+    2**63,
+    1e300,
+    -1e300,
+]
 
 
 def test_time_claims_that_are_not_numbers_are_refused_every_time(
-    attacker: Attacker, secret_key: str, victims,
+    attacker: Attacker,
+    secret_key: str,
+    victims,
 ) -> None:
     with sending('credentials.time-claims', 3 * len(NOT_NUMBERS) * 3):
         for claim in ('exp', 'iat', 'nbf'):
@@ -170,25 +241,38 @@ def test_time_claims_that_are_not_numbers_are_refused_every_time(
                 claims[claim] = value
                 token = corpus.hs_sign(b'{"alg":"HS256","typ":"JWT"}', json.dumps(claims).encode(), secret_key.encode())
                 for _ in range(2):
-                    attacker.protected('credentials.time-claims', 'GET', '/me',
-                                       headers={'Authorization': f'Bearer {token}'})
+                    attacker.protected(
+                        'credentials.time-claims', 'GET', '/me', headers={'Authorization': f'Bearer {token}'}
+                    )
                 refresh_claims = {**claims, 'token_type': 'refresh'}
-                refresh = corpus.hs_sign(b'{"alg":"HS256","typ":"JWT"}', json.dumps(refresh_claims).encode(),
-                                         secret_key.encode())
+                refresh = corpus.hs_sign(
+                    b'{"alg":"HS256","typ":"JWT"}', json.dumps(refresh_claims).encode(), secret_key.encode()
+                )
                 attacker.protected('credentials.time-claims', 'POST', '/auth/refresh', json={'refresh_token': refresh})
 
 
 def test_time_claims_that_are_finite_numbers_are_accepted(
-    attacker: Attacker, secret_key: str, victims,
+    attacker: Attacker,
+    secret_key: str,
+    victims,
 ) -> None:
     with sending('control.credentials.time-claims', 8):
         now = time.time()
-        for overrides in ({'exp': now + 3600.5}, {'iat': now - 0.25}, {'nbf': now - 10}, {'nbf': int(now) - 1},
-                          {'exp': int(now) + 60, 'iat': int(now)}, {'iat': 0}, {'nbf': -5}, {'exp': 2 ** 40}):
+        for overrides in (
+            {'exp': now + 3600.5},
+            {'iat': now - 0.25},
+            {'nbf': now - 10},
+            {'nbf': int(now) - 1},
+            {'exp': int(now) + 60, 'iat': int(now)},
+            {'iat': 0},
+            {'nbf': -5},
+            {'exp': 2**40},
+        ):
             claims = claims_for(victims.alice.id, **overrides)
             token = corpus.hs_sign(b'{"alg":"HS256","typ":"JWT"}', json.dumps(claims).encode(), secret_key.encode())
-            response = attacker.http_request('control.credentials.time-claims', 'GET', '/me',
-                                             headers={'Authorization': f'Bearer {token}'})
+            response = attacker.http_request(
+                'control.credentials.time-claims', 'GET', '/me', headers={'Authorization': f'Bearer {token}'}
+            )
             assert response.status_code == 200, (overrides, response.text)
 
 
@@ -202,17 +286,32 @@ def test_signup_of_taken_usernames_is_throttled_per_address(attacker: Attacker) 
         spellings = itertools.cycle([str.upper, str.title, str.lower, lambda name: name.replace('c', '\uff43', 1)])
         for attempt in range(ADDRESS_LIMIT + 10):
             name = next(spellings)(taken[attempt % len(taken)])
-            response = attacker.http_request('credentials.signup', 'POST', '/auth/signup',
-                                             headers=from_address(address),
-                                             json={'username': name, 'password': PASSWORD})
+            response = attacker.http_request(
+                'credentials.signup',
+                'POST',
+                '/auth/signup',
+                headers=from_address(address),
+                json={'username': name, 'password': PASSWORD},
+            )
             if attempt < ADDRESS_LIMIT:
                 assert response.status_code == 409, response.text
             else:
                 assert_429(response)
         # Refused for any name now, a new one included; another address is not.
-        assert_429(attacker.http_request('credentials.signup', 'POST', '/auth/signup', headers=from_address(address),
-                                         json={'username': unique_username('fresh'), 'password': PASSWORD}))
-        other = attacker.http_request('credentials.signup', 'POST', '/auth/signup',
-                                      headers=from_address(next(_addresses)),
-                                      json={'username': taken[0], 'password': PASSWORD})
+        assert_429(
+            attacker.http_request(
+                'credentials.signup',
+                'POST',
+                '/auth/signup',
+                headers=from_address(address),
+                json={'username': unique_username('fresh'), 'password': PASSWORD},
+            )
+        )
+        other = attacker.http_request(
+            'credentials.signup',
+            'POST',
+            '/auth/signup',
+            headers=from_address(next(_addresses)),
+            json={'username': taken[0], 'password': PASSWORD},
+        )
         assert other.status_code == 409, other.text

@@ -34,16 +34,24 @@ pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope='module', params=['embedded', 'mongodb', 'redis'])
-def throttled_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                     ) -> Iterator[ExampleServer]:
+def throttled_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ExampleServer]:
     """Counters in the embedded store, in MongoDB (users there too), or in Redis (users in the embedded store)."""
     redis_url = request.getfixturevalue('redis_url') if request.param == 'redis' else None
     mongodb_url = request.getfixturevalue('mongodb_url') if request.param == 'mongodb' else None
-    yield from launch(tmp_path_factory, f'basic_throttle_{request.param}', redis_url=redis_url,
-                      mongodb_url=mongodb_url, workers=2,
-                      extra_env={'LOGIN_MAX_FAILURES': str(MAX_FAILURES),
-                                 'LOGIN_MAX_FAILURES_PER_ADDRESS': str(MAX_PER_ADDRESS),
-                                 'LOGIN_THROTTLE_WINDOW': str(WINDOW)})
+    yield from launch(
+        tmp_path_factory,
+        f'basic_throttle_{request.param}',
+        redis_url=redis_url,
+        mongodb_url=mongodb_url,
+        workers=2,
+        extra_env={
+            'LOGIN_MAX_FAILURES': str(MAX_FAILURES),
+            'LOGIN_MAX_FAILURES_PER_ADDRESS': str(MAX_PER_ADDRESS),
+            'LOGIN_THROTTLE_WINDOW': str(WINDOW),
+        },
+    )
 
 
 def get(client: Client, path: str, username: str, password: str) -> httpx.Response:

@@ -45,11 +45,32 @@ def start_durable_redis(tmpdir: Path) -> ServerHandle:
     tmpdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     handle = ServerHandle(
-        name='redis-server (aof)', url=f'redis://127.0.0.1:{port}/0', port=port,
-        pid_file=tmpdir / 'redis.pid', log_file=tmpdir / 'redis.log',
-        command=[binary, '--port', str(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes',
-                 '--appendfsync', 'always', '--daemonize', 'yes', '--pidfile', str(tmpdir / 'redis.pid'),
-                 '--logfile', str(tmpdir / 'redis.log'), '--dir', str(tmpdir)],
+        name='redis-server (aof)',
+        url=f'redis://127.0.0.1:{port}/0',
+        port=port,
+        pid_file=tmpdir / 'redis.pid',
+        log_file=tmpdir / 'redis.log',
+        command=[
+            binary,
+            '--port',
+            str(port),
+            '--bind',
+            '127.0.0.1',
+            '--save',
+            '',
+            '--appendonly',
+            'yes',
+            '--appendfsync',
+            'always',
+            '--daemonize',
+            'yes',
+            '--pidfile',
+            str(tmpdir / 'redis.pid'),
+            '--logfile',
+            str(tmpdir / 'redis.log'),
+            '--dir',
+            str(tmpdir),
+        ],
     )
     handle.start()
     return handle

@@ -24,9 +24,12 @@ header_bytes = st.binary(max_size=300).map(lambda b: b.replace(b'\r', b'').repla
 
 
 def test_two_authorization_headers_are_refused_even_when_both_are_valid(attacker: Attacker, victims: Victims) -> None:
-    for first, second in ((victims.alice.access_token, victims.alice.access_token),
-                          (victims.alice.access_token, victims.bob.access_token),
-                          ('junk', victims.alice.access_token), (victims.alice.access_token, 'junk')):
+    for first, second in (
+        (victims.alice.access_token, victims.alice.access_token),
+        (victims.alice.access_token, victims.bob.access_token),
+        ('junk', victims.alice.access_token),
+        (victims.alice.access_token, 'junk'),
+    ):
         headers = [('Authorization', f'Bearer {first}'), ('Authorization', f'Bearer {second}')]
         attacker.protected('header.duplicate-authorization', 'GET', '/me', headers=headers)
         attacker.protected('header.duplicate-authorization', 'GET', '/whoami', headers=headers)
@@ -37,9 +40,11 @@ def test_arbitrary_authorization_bytes_are_refused(attacker: Attacker, value: by
     attacker.raw_get_protected('header.authorization-bytes', '/me', [(b'Authorization', value)])
 
 
-@given(scheme=st.sampled_from(['Bearer', 'bearer', 'BEARER', 'Basic', 'Token', 'JWT', '', 'Bearer:', 'Bearer,']),
-       separator=st.sampled_from([' ', '  ', '\t', ' \t ', '', ',', '=']),
-       suffix=st.sampled_from(['', ' ', ' extra', ',', ' Bearer x', '\t']))
+@given(
+    scheme=st.sampled_from(['Bearer', 'bearer', 'BEARER', 'Basic', 'Token', 'JWT', '', 'Bearer:', 'Bearer,']),
+    separator=st.sampled_from([' ', '  ', '\t', ' \t ', '', ',', '=']),
+    suffix=st.sampled_from(['', ' ', ' extra', ',', ' Bearer x', '\t']),
+)
 def test_bearer_framing_variants_are_refused(
     attacker: Attacker, victims: Victims, scheme: str, separator: str, suffix: str
 ) -> None:
@@ -77,11 +82,28 @@ def test_arbitrary_cookie_headers_are_refused(attacker: Attacker, cookie: bytes)
     attacker.raw_get_protected('cookie.bytes', '/whoami', [(b'Cookie', cookie)])
 
 
-@given(pairs=st.lists(st.tuples(st.sampled_from(['access_token', 'refresh_token', 'Access_Token', ' access_token',
-                                                 'access_token ', '', '=', 'sessionid']),
-                                st.sampled_from(['', '""', '"', '=', 'a.b.c', 'null', 'undefined', ';']),
-                                st.sampled_from([';', '; ', ';;', ',', ' ', '\t;'])),
-                      min_size=1, max_size=6))
+@given(
+    pairs=st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    'access_token',
+                    'refresh_token',
+                    'Access_Token',
+                    ' access_token',
+                    'access_token ',
+                    '',
+                    '=',
+                    'sessionid',
+                ]
+            ),
+            st.sampled_from(['', '""', '"', '=', 'a.b.c', 'null', 'undefined', ';']),
+            st.sampled_from([';', '; ', ';;', ',', ' ', '\t;']),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_odd_cookie_syntax_is_refused(attacker: Attacker, pairs) -> None:
     cookie = ''.join(f'{name}={value}{sep}' for name, value, sep in pairs)
     attacker.raw_get_protected('cookie.syntax', '/whoami', [(b'Cookie', cookie.encode())])
@@ -89,24 +111,35 @@ def test_odd_cookie_syntax_is_refused(attacker: Attacker, pairs) -> None:
 
 def test_a_refresh_cookie_or_a_junk_first_access_cookie_is_refused(attacker: Attacker, victims: Victims) -> None:
     token = victims.alice.access_token
-    for cookie in (f'refresh_token={victims.alice.refresh_token}', f'access_token=junk; access_token={token}',
-                   f'access_token=; access_token={token}', f'access_token="{token}', f'access_token={token}"',
-                   f'access_token={victims.alice.refresh_token}'):
+    for cookie in (
+        f'refresh_token={victims.alice.refresh_token}',
+        f'access_token=junk; access_token={token}',
+        f'access_token=; access_token={token}',
+        f'access_token="{token}',
+        f'access_token={token}"',
+        f'access_token={victims.alice.refresh_token}',
+    ):
         attacker.protected('cookie.confusion', 'GET', '/whoami', headers={'Cookie': cookie})
 
 
 @given(body=st.binary(max_size=400))
 def test_broken_json_bodies_to_login_are_refused(attacker: Attacker, body: bytes) -> None:
-    response = attacker.http_request('body.binary-login', 'POST', '/auth/login', content=body,
-                                     headers={'Content-Type': 'application/json'})
+    response = attacker.http_request(
+        'body.binary-login', 'POST', '/auth/login', content=body, headers={'Content-Type': 'application/json'}
+    )
     assert response.status_code in (400, 401, 422, 429), response.text  # some bytes are JSON of the wrong shape
 
 
 json_documents = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(
-        st.sampled_from(['username', 'password', 'refresh_token', '$where', '$ne', 'email']) | st.text(max_size=8),
-        children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(['username', 'password', 'refresh_token', '$where', '$ne', 'email']) | st.text(max_size=8),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=10,
 )
 
@@ -125,8 +158,9 @@ def test_wrongly_shaped_json_to_refresh_gets_no_tokens(attacker: Attacker, docum
 
 @pytest.mark.parametrize('username', [{'$ne': None}, {'$gt': ''}, {'$regex': '.*'}, ['alice'], 0, None, True])
 def test_operator_injection_in_login_is_a_422(attacker: Attacker, victims: Victims, username) -> None:
-    response = attacker.http_request('body.injection', 'POST', '/auth/login',
-                                     json={'username': username, 'password': {'$ne': None}})
+    response = attacker.http_request(
+        'body.injection', 'POST', '/auth/login', json={'username': username, 'password': {'$ne': None}}
+    )
     assert response.status_code == 422, response.text
     assert 'password' in {error['loc'][0] for error in response.json()['errors']}
 
@@ -144,14 +178,23 @@ def test_bodies_over_the_limit_are_413(attacker: Attacker) -> None:
     assert response.status_code == 413, response.text
 
 
-@given(method=st.text(alphabet='ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&\'*+-.^_`|~0123456789',
-                      min_size=1, max_size=20))
+@given(
+    method=st.text(
+        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&'*+-.^_`|~0123456789",
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_unknown_methods_never_reach_the_handler(attacker: Attacker, victims: Victims, method: str) -> None:
     if method in ('GET', 'HEAD'):
         return
     attacker.protected('method.unknown', method, '/me')
-    attacker.protected('method.unknown-with-token', method, '/me', headers={
-        'Authorization': f'Bearer {victims.alice.access_token}'} if method not in ('GET', 'HEAD') else {})
+    attacker.protected(
+        'method.unknown-with-token',
+        method,
+        '/me',
+        headers={'Authorization': f'Bearer {victims.alice.access_token}'} if method not in ('GET', 'HEAD') else {},
+    )
 
 
 def test_head_without_a_token_is_refused(attacker: Attacker) -> None:
@@ -159,10 +202,30 @@ def test_head_without_a_token_is_refused(attacker: Attacker) -> None:
     assert response.status_code == 401 and response.content == b''
 
 
-@given(path=st.sampled_from(['/me', '/me/', '//me', '/me//', '/./me', '/x/../me', '/ME', '/me%2f', '/%6de',
-                             '/me%00', '/me;x', '/me?x=1', '/users/1/', '/users/../me', '/users/%2e%2e/me',
-                             '/whoami', '/users/' + 'a' * 5000 + '/']),
-       junk=st.text(alphabet='abc/%.;?#&=', max_size=10))
+@given(
+    path=st.sampled_from(
+        [
+            '/me',
+            '/me/',
+            '//me',
+            '/me//',
+            '/./me',
+            '/x/../me',
+            '/ME',
+            '/me%2f',
+            '/%6de',
+            '/me%00',
+            '/me;x',
+            '/me?x=1',
+            '/users/1/',
+            '/users/../me',
+            '/users/%2e%2e/me',
+            '/whoami',
+            '/users/' + 'a' * 5000 + '/',
+        ]
+    ),
+    junk=st.text(alphabet='abc/%.;?#&=', max_size=10),
+)
 def test_path_variants_of_protected_routes_are_refused(attacker: Attacker, path: str, junk: str) -> None:
     target = path + junk
     if '#' in target:
@@ -172,11 +235,11 @@ def test_path_variants_of_protected_routes_are_refused(attacker: Attacker, path:
 
 
 RAW_REQUESTS = [
-    b'GET /me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\n b.c\r\n\r\n',              # obs-fold
-    b'GET /me HTTP/1.1\r\nHost: x\r\nAuthorization : Bearer a.b.c\r\n\r\n',                # space before colon
-    b'GET /me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a.b\rc\r\n\r\n',                 # bare CR
-    b'GET /me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \x00.\x00.\x00\r\n\r\n',          # NUL
-    b'GET /me HTTP/1.1\r\nHost: x\r\nAuthorization\r\n\r\n',                                # no colon
+    b'GET /me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\n b.c\r\n\r\n',  # obs-fold
+    b'GET /me HTTP/1.1\r\nHost: x\r\nAuthorization : Bearer a.b.c\r\n\r\n',  # space before colon
+    b'GET /me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a.b\rc\r\n\r\n',  # bare CR
+    b'GET /me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \x00.\x00.\x00\r\n\r\n',  # NUL
+    b'GET /me HTTP/1.1\r\nHost: x\r\nAuthorization\r\n\r\n',  # no colon
     b'GET /me HTTP/1.1\r\nHost: x\r\nAuthorization: \xff\xfe\xfd\r\n\r\n',
     b'GET /me HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n',
     b'GET /me HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n',
@@ -194,7 +257,7 @@ RAW_REQUESTS = [
     b'GET http://evil/me HTTP/1.1\r\nHost: x\r\n\r\n',
     b'GET /me HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n',
     b'GET /me HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n',
-    b'\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03' + b'\x00' * 40 + b'\r\n\r\n',          # a TLS ClientHello
+    b'\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03' + b'\x00' * 40 + b'\r\n\r\n',  # a TLS ClientHello
 ]
 
 
@@ -218,13 +281,15 @@ def test_random_request_lines_never_error(attacker: Attacker, garbage: bytes) ->
 
 
 @given(username=st.text(max_size=140), password=st.text(max_size=140), email=st.none() | st.text(max_size=20))
-def test_hostile_signups_are_created_or_refused_never_an_error(attacker: Attacker, username: str, password: str,
-                                                                email: str | None) -> None:
+def test_hostile_signups_are_created_or_refused_never_an_error(
+    attacker: Attacker, username: str, password: str, email: str | None
+) -> None:
     """Any text (NUL and lone surrogates JSON-escaped, control characters, RTL marks, very long or empty
     names) is either a new user or a 400/409/422 (429 once this address got too many 409s), and the hash
     never comes back."""
-    response = attacker.http_request('body.signup', 'POST', '/auth/signup',
-                                     json={'username': username, 'password': password, 'email': email})
+    response = attacker.http_request(
+        'body.signup', 'POST', '/auth/signup', json={'username': username, 'password': password, 'email': email}
+    )
     assert response.status_code in (201, 400, 409, 422, 429), response.text
     if response.status_code == 201:
         assert 'password' not in response.json()

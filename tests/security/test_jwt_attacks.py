@@ -167,6 +167,7 @@ def test_mangled_refresh_tokens_get_no_new_pair(attacker: Attacker, victims: Vic
 
 
 def test_access_tokens_get_no_new_pair(attacker: Attacker, victims: Victims) -> None:
-    response = attacker.http_request('jwt.access-as-refresh', 'POST', '/auth/refresh',
-                                     json={'refresh_token': victims.alice.access_token})
+    response = attacker.http_request(
+        'jwt.access-as-refresh', 'POST', '/auth/refresh', json={'refresh_token': victims.alice.access_token}
+    )
     assert response.status_code == 401, response.text

@@ -33,22 +33,29 @@ KEY_MAKERS = {
 
 
 def pem(private_key) -> tuple[str, bytes]:
-    private = private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption()).decode()
-    public = private_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+    private = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return private, public
 
 
 @pytest.fixture(params=sorted(KEY_MAKERS))
 async def asymmetric(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[tuple[TestClient, str, bytes]]:
     private, public = pem(KEY_MAKERS[request.param]())
-    app = Panther(settings_module(
-        SECRET_KEY='unused-hmac-secret-0123456789-abcdefghijklmnopqrstuvwxyz', URLS=url_routing,
-        USER_MODEL='example_app.models.User', AUTHENTICATION='panther_like.authentications.JWTAuthentication',
-        WS_AUTHENTICATION='panther_like.authentications.QueryParamJWTAuthentication',
-        JWTConfig={'key': private, 'algorithm': request.param}, DATABASE={'path': str(tmp_path / 'k.sqlite3')},
-    ))
+    app = Panther(
+        settings_module(
+            SECRET_KEY='unused-hmac-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
+            URLS=url_routing,
+            USER_MODEL='example_app.models.User',
+            AUTHENTICATION='panther_like.authentications.JWTAuthentication',
+            WS_AUTHENTICATION='panther_like.authentications.QueryParamJWTAuthentication',
+            JWTConfig={'key': private, 'algorithm': request.param},
+            DATABASE={'path': str(tmp_path / 'k.sqlite3')},
+        )
+    )
     async with TestClient(app) as client:
         assert (await client.post('/auth/signup', json={'username': 'ann', 'password': 'pw-123456'})).status_code == 201
         tokens = (await client.post('/auth/login', json={'username': 'ann', 'password': 'pw-123456'})).json()
@@ -60,13 +67,15 @@ def confused(real_token: str, public: bytes) -> dict[str, str]:
     claims = jwt.decode(real_token, options={'verify_signature': False})
     payload = json.dumps(claims).encode()
     der = serialization.load_pem_public_key(public).public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     forgeries = {}
     for alg, digest in (('HS256', 'sha256'), ('HS384', 'sha384'), ('HS512', 'sha512')):
         header = json.dumps({'alg': alg, 'typ': 'JWT'}).encode()
         forgeries[f'{alg}-public-pem'] = corpus.hs_sign(header, payload, public, getattr(hashlib, digest))
-        forgeries[f'{alg}-public-pem-stripped'] = corpus.hs_sign(header, payload, public.strip(),
-                                                                  getattr(hashlib, digest))
+        forgeries[f'{alg}-public-pem-stripped'] = corpus.hs_sign(
+            header, payload, public.strip(), getattr(hashlib, digest)
+        )
         forgeries[f'{alg}-public-der'] = corpus.hs_sign(header, payload, der, getattr(hashlib, digest))
     forgeries['none'] = corpus.sign_with('none', claims, '')
     head, body, _ = real_token.split('.')

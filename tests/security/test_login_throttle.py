@@ -39,13 +39,21 @@ _addresses = (f'127.0.{n // 250}.{n % 250 + 2}' for n in itertools.count(10))
 
 
 @pytest.fixture(scope='module', params=['database', 'redis'])
-def throttled_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                     ) -> Iterator[ExampleServer]:
+def throttled_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ExampleServer]:
     redis_url = request.getfixturevalue('redis_url') if request.param == 'redis' else None
-    yield from launch(tmp_path_factory, f'throttle_{request.param}', redis_url=redis_url, workers=2, extra_env={
-        'LOGIN_MAX_FAILURES': str(MAX_FAILURES), 'LOGIN_MAX_FAILURES_PER_ADDRESS': str(MAX_PER_ADDRESS),
-        'LOGIN_THROTTLE_WINDOW': str(WINDOW),
-    })
+    yield from launch(
+        tmp_path_factory,
+        f'throttle_{request.param}',
+        redis_url=redis_url,
+        workers=2,
+        extra_env={
+            'LOGIN_MAX_FAILURES': str(MAX_FAILURES),
+            'LOGIN_MAX_FAILURES_PER_ADDRESS': str(MAX_PER_ADDRESS),
+            'LOGIN_THROTTLE_WINDOW': str(WINDOW),
+        },
+    )
 
 
 class Client:
@@ -240,7 +248,11 @@ def test_concurrent_guesses_from_many_addresses_get_no_more_checks_than_the_free
 
 def test_the_setting_defaults_when_absent() -> None:
     assert settings_from(None) == ThrottleSettings(
-        max_failures=5, max_failures_per_address=50, window=300, slow_down_after=10, max_delay=30,
+        max_failures=5,
+        max_failures_per_address=50,
+        window=300,
+        slow_down_after=10,
+        max_delay=30,
         known_address_ttl=30 * 24 * 3600,
     )
 
@@ -250,8 +262,9 @@ def test_the_setting_false_turns_throttling_off() -> None:
 
 
 def test_the_setting_accepts_timedeltas_for_durations() -> None:
-    value = settings_from({'window': timedelta(minutes=1), 'max_delay': timedelta(seconds=20),
-                           'known_address_ttl': timedelta(days=7)})
+    value = settings_from(
+        {'window': timedelta(minutes=1), 'max_delay': timedelta(seconds=20), 'known_address_ttl': timedelta(days=7)}
+    )
     assert (value.window, value.max_delay, value.known_address_ttl) == (60, 20, 7 * 24 * 3600)
 
 
@@ -259,11 +272,24 @@ def test_the_setting_known_address_ttl_0_remembers_no_address() -> None:
     assert settings_from({'known_address_ttl': 0}).known_address_ttl == 0
 
 
-@pytest.mark.parametrize('value', [{'max_failures': 0}, {'max_failures': -1}, {'window': '300'},
-                                   {'max_failures_per_address': True}, {'window': timedelta(seconds=0.5)},
-                                   {'slow_down_after': 0}, {'max_delay': 0}, {'max_delay': 3601},
-                                   {'known_address_ttl': -1}, {'known_address_ttl': None},
-                                   {'max_failure': 5}, 'strict', 5])
+@pytest.mark.parametrize(
+    'value',
+    [
+        {'max_failures': 0},
+        {'max_failures': -1},
+        {'window': '300'},
+        {'max_failures_per_address': True},
+        {'window': timedelta(seconds=0.5)},
+        {'slow_down_after': 0},
+        {'max_delay': 0},
+        {'max_delay': 3601},
+        {'known_address_ttl': -1},
+        {'known_address_ttl': None},
+        {'max_failure': 5},
+        'strict',
+        5,
+    ],
+)
 def test_a_wrong_setting_is_a_config_error_naming_it(value) -> None:
     with pytest.raises(ConfigError, match='LOGIN_THROTTLE'):
         settings_from(value)

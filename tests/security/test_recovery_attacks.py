@@ -100,15 +100,20 @@ TOKENS = st.one_of(st.from_regex(r'[A-Za-z0-9_-]{43}', fullmatch=True), st.text(
 
 @given(token=TOKENS)
 def test_forged_reset_tokens_are_refused(attacker: Attacker, token: str) -> None:
-    response = attacker.http_request('recovery: forged reset token', 'POST', '/auth/password/reset',
-                                     json={'token': token, 'new_password': 'attacker-chosen-password'})
+    response = attacker.http_request(
+        'recovery: forged reset token',
+        'POST',
+        '/auth/password/reset',
+        json={'token': token, 'new_password': 'attacker-chosen-password'},
+    )
     assert response.status_code in (400, 422)  # 422: a token longer than any the server issues
 
 
 @given(token=TOKENS)
 def test_forged_verification_tokens_are_refused(attacker: Attacker, token: str) -> None:
-    response = attacker.http_request('recovery: forged verification token', 'POST', '/auth/verify',
-                                     json={'token': token})
+    response = attacker.http_request(
+        'recovery: forged verification token', 'POST', '/auth/verify', json={'token': token}
+    )
     assert response.status_code in (400, 422)  # 422: a token longer than any the server issues
 
 
@@ -117,14 +122,23 @@ JSON = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=12,
 )
-FIELDS = st.fixed_dictionaries({}, optional={
-    'username': JSON, 'email': JSON, 'token': JSON, 'new_password': JSON, 'is_superuser': JSON,
-})
+FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        'username': JSON,
+        'email': JSON,
+        'token': JSON,
+        'new_password': JSON,
+        'is_superuser': JSON,
+    },
+)
 
 
 @given(route=st.sampled_from(ROUTES), document=st.one_of(JSON, FIELDS))
 def test_hostile_bodies_to_the_recovery_routes_are_answered_never_an_error(
-    attacker: Attacker, route: str, document,
+    attacker: Attacker,
+    route: str,
+    document,
 ) -> None:
     response = attacker.http_request('recovery: hostile body', 'POST', route, json=document)
     allowed = {202, 400, 422, 429} if route.endswith('forgot') else {400, 422}
@@ -135,23 +149,34 @@ def test_hostile_bodies_to_the_recovery_routes_are_answered_never_an_error(
 
 
 def test_a_spent_reset_token_never_works_again(
-    attacker: Attacker, hostile_server: ExampleServer, smtp_server: SMTPServer,
+    attacker: Attacker,
+    hostile_server: ExampleServer,
+    smtp_server: SMTPServer,
 ) -> None:
     with own_address(hostile_server) as client:
         account = sign_up(client)
         token = reset_token_for(client, smtp_server, account)
-        assert client.post('/auth/password/reset',
-                           json={'token': token, 'new_password': 'owner-new-password-1'}).status_code == 204
+        assert (
+            client.post(
+                '/auth/password/reset', json={'token': token, 'new_password': 'owner-new-password-1'}
+            ).status_code
+            == 204
+        )
     for attempt in range(100):
-        response = attacker.http_request('recovery: spent token', 'POST', '/auth/password/reset',
-                                         json={'token': token, 'new_password': f'attacker-password-{attempt}'})
+        response = attacker.http_request(
+            'recovery: spent token',
+            'POST',
+            '/auth/password/reset',
+            json={'token': token, 'new_password': f'attacker-password-{attempt}'},
+        )
         assert response.status_code == 400
     with own_address(hostile_server) as client:
         assert can_log_in(client, account, 'owner-new-password-1')
 
 
 def test_racing_one_token_from_twenty_connections_wins_once(
-    hostile_server: ExampleServer, smtp_server: SMTPServer,
+    hostile_server: ExampleServer,
+    smtp_server: SMTPServer,
 ) -> None:
     with own_address(hostile_server) as client:
         account = sign_up(client)
@@ -160,8 +185,12 @@ def test_racing_one_token_from_twenty_connections_wins_once(
     def use(index: int) -> int:
         attacker = Attacker(hostile_server.url, hostile_server.port)
         try:
-            return attacker.http_request('recovery: token race', 'POST', '/auth/password/reset',
-                                         json={'token': token, 'new_password': f'racing-password-{index}'}).status_code
+            return attacker.http_request(
+                'recovery: token race',
+                'POST',
+                '/auth/password/reset',
+                json={'token': token, 'new_password': f'racing-password-{index}'},
+            ).status_code
         finally:
             attacker.close()
 
@@ -173,33 +202,51 @@ def test_racing_one_token_from_twenty_connections_wins_once(
 
 
 def test_a_token_of_one_purpose_never_serves_the_other(
-    attacker: Attacker, hostile_server: ExampleServer, smtp_server: SMTPServer,
+    attacker: Attacker,
+    hostile_server: ExampleServer,
+    smtp_server: SMTPServer,
 ) -> None:
     with own_address(hostile_server) as client:
         account = sign_up(client)
         reset = reset_token_for(client, smtp_server, account)
         verify = verify_token_for(client, smtp_server, account)
     for _ in range(50):
-        assert attacker.http_request('recovery: wrong purpose', 'POST', '/auth/verify',
-                                     json={'token': reset}).status_code == 400
-        assert attacker.http_request('recovery: wrong purpose', 'POST', '/auth/password/reset',
-                                     json={'token': verify, 'new_password': 'attacker-password-1'}).status_code == 400
+        assert (
+            attacker.http_request('recovery: wrong purpose', 'POST', '/auth/verify', json={'token': reset}).status_code
+            == 400
+        )
+        assert (
+            attacker.http_request(
+                'recovery: wrong purpose',
+                'POST',
+                '/auth/password/reset',
+                json={'token': verify, 'new_password': 'attacker-password-1'},
+            ).status_code
+            == 400
+        )
     with own_address(hostile_server) as client:  # both still do what they were issued for
         assert client.post('/auth/verify', json={'token': verify}).status_code == 204
-        assert client.post('/auth/password/reset',
-                           json={'token': reset, 'new_password': 'owner-new-password-2'}).status_code == 204
+        assert (
+            client.post(
+                '/auth/password/reset', json={'token': reset, 'new_password': 'owner-new-password-2'}
+            ).status_code
+            == 204
+        )
 
 
 def test_another_users_verification_token_verifies_nobody(
-    attacker: Attacker, hostile_server: ExampleServer, smtp_server: SMTPServer,
+    attacker: Attacker,
+    hostile_server: ExampleServer,
+    smtp_server: SMTPServer,
 ) -> None:
     with own_address(hostile_server) as client:
         owner, mallory = sign_up(client), sign_up(client)
         token = verify_token_for(client, smtp_server, owner)
         as_mallory = bearer(client, mallory)
     for _ in range(20):
-        response = attacker.http_request('recovery: another user\'s token', 'POST', '/auth/verify',
-                                         json={'token': token}, headers=as_mallory)
+        response = attacker.http_request(
+            "recovery: another user's token", 'POST', '/auth/verify', json={'token': token}, headers=as_mallory
+        )
         assert response.status_code == 400
     with own_address(hostile_server) as client:
         # Mallory is still unverified (she may ask for a link), the owner's link still works.
@@ -217,7 +264,8 @@ def probe(client: httpx.Client, name: str) -> tuple[httpx.Response, float]:
 
 
 def test_probes_for_existing_and_unknown_accounts_get_identical_answers(
-    attacker: Attacker, hostile_server: ExampleServer,
+    attacker: Attacker,
+    hostile_server: ExampleServer,
 ) -> None:
     with own_address(hostile_server) as client:
         accounts = [sign_up(client) for _ in range(20)]
@@ -226,8 +274,13 @@ def test_probes_for_existing_and_unknown_accounts_get_identical_answers(
             known, _ = probe(client, account.username)
             unknown, _ = probe(client, f'ghost_{uuid.uuid4().hex[:12]}')
         for response in (known, unknown):
-            attacker._check('recovery: account probe', response.status_code, response.headers['content-type'],
-                            response.content, f'probe {index}')
+            attacker._check(
+                'recovery: account probe',
+                response.status_code,
+                response.headers['content-type'],
+                response.content,
+                f'probe {index}',
+            )
         assert (known.status_code, known.content) == (unknown.status_code, unknown.content) == (202, known.content)
         assert sorted(known.headers) == sorted(unknown.headers)
 
@@ -240,7 +293,7 @@ def test_probes_for_existing_and_unknown_accounts_take_about_as_long(hostile_ser
     for batch in range(0, 60, 10):  # 21 requests per address: under its limit (30 by default)
         with own_address(hostile_server) as client:
             probe(client, 'warm-up-' + uuid.uuid4().hex)
-            for account in accounts[batch:batch + 10]:
+            for account in accounts[batch : batch + 10]:
                 known_times.append(probe(client, account.username)[1])
                 unknown_times.append(probe(client, f'ghost_{uuid.uuid4().hex[:12]}')[1])
     known, unknown = statistics.median(known_times), statistics.median(unknown_times)

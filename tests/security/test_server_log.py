@@ -28,8 +28,9 @@ def stored_password_hashes(server: ExampleServer) -> list[str]:
         for (table,) in rows:
             if 'user' not in table.lower():
                 continue
-            hashes += [row[0] for row in db.execute(f"SELECT json_extract(data, '$.password') FROM \"{table}\"")
-                       if row[0]]
+            hashes += [
+                row[0] for row in db.execute(f'SELECT json_extract(data, \'$.password\') FROM "{table}"') if row[0]
+            ]
     return hashes
 
 
@@ -68,4 +69,4 @@ def test_no_password_or_password_hash_appears_in_the_log(hostile_server: Example
 
 def test_no_traceback_appears_in_the_log(hostile_server: ExampleServer) -> None:
     log = hostile_server.log()
-    assert 'Traceback' not in log, log[log.index('Traceback') - 500:][:3000]
+    assert 'Traceback' not in log, log[log.index('Traceback') - 500 :][:3000]

@@ -29,16 +29,22 @@ _forged = (f'192.0.2.{n}' for n in itertools.count(1))
 
 @pytest.fixture(scope='module')
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleServer]:
-    yield from launch(tmp_path_factory, 'trusted_proxies', extra_env={
-        'TRUSTED_PROXIES': PROXY, 'LOGIN_MAX_FAILURES': str(MAX_FAILURES),
-    })
+    yield from launch(
+        tmp_path_factory,
+        'trusted_proxies',
+        extra_env={
+            'TRUSTED_PROXIES': PROXY,
+            'LOGIN_MAX_FAILURES': str(MAX_FAILURES),
+        },
+    )
 
 
 def login(url: str, source: str, username: str, password: str, forwarded_for: str | None = None) -> int:
     headers = {'X-Forwarded-For': forwarded_for} if forwarded_for else {}
     with httpx.Client(base_url=url, transport=httpx.HTTPTransport(local_address=source), timeout=10.0) as client:
-        return client.post('/auth/login', json={'username': username, 'password': password}, headers=headers
-                           ).status_code
+        return client.post(
+            '/auth/login', json={'username': username, 'password': password}, headers=headers
+        ).status_code
 
 
 def account(url: str) -> tuple[str, str]:
@@ -86,8 +92,10 @@ def test_run_gives_uvicorn_the_trusted_proxies_instead_of_its_default(tmp_path) 
     port = free_port()
     process, lines = start_run(project, '--port', str(port))
     try:
-        assert any(line.strip() == f'proxies         {PROXY} (TRUSTED_PROXIES: whose X-Forwarded-For is believed)'
-                   for line in lines), lines
+        assert any(
+            line.strip() == f'proxies         {PROXY} (TRUSTED_PROXIES: whose X-Forwarded-For is believed)'
+            for line in lines
+        ), lines
         url = f'http://127.0.0.1:{port}'
         # uvicorn alone would believe 127.0.0.1; here it is an ordinary client, counted as itself.
         assert run_failures_until_refused(url, '127.0.0.1', 6) == [401] * 5 + [429]

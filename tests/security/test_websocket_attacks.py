@@ -27,7 +27,7 @@ pytestmark = pytest.mark.server
 
 REFUSED_HANDSHAKE = frozenset({400, 403, 404, 414, 426, 431})
 query_bytes = st.binary(max_size=200).map(
-    lambda b: bytes(c for c in b if c > 0x20 and c not in (0x7f, ord('#'))).replace(b'\r', b'')
+    lambda b: bytes(c for c in b if c > 0x20 and c not in (0x7F, ord('#'))).replace(b'\r', b'')
 )
 
 
@@ -36,8 +36,9 @@ def handshake_refused(attacker: Attacker, category: str, query: bytes, valid_tok
     values = [v for k, v in parse_qsl(query.decode('latin-1'), keep_blank_values=True) if k == 'authorization']
     # The token alone, or 'Bearer <token>' (Panther's documented form; the scheme is case-insensitive).
     scheme, _, rest = values[0].partition(' ') if len(values) == 1 else ('', '', '')
-    legitimate = len(values) == 1 and (values[0] in valid_tokens
-                                       or (scheme.lower() == 'bearer' and rest in valid_tokens))
+    legitimate = len(values) == 1 and (
+        values[0] in valid_tokens or (scheme.lower() == 'bearer' and rest in valid_tokens)
+    )
     if status == 101 and not legitimate:
         TALLY.websocket_accepted_hostile += 1
         raise AssertionError(f'{category}: hostile handshake accepted: {query[:300]!r}')
@@ -66,11 +67,28 @@ def test_mangled_tokens_in_the_query_are_refused(attacker: Attacker, victims: Vi
     handshake_refused(attacker, 'ws.mangled-token', query, {original})
 
 
-@given(extra=st.lists(st.sampled_from(['authorization=', 'authorization=x.y.z', 'Authorization=TOKEN',
-                                       'authorization=TOKEN', 'authorization[]=TOKEN', 'authorization%00=TOKEN',
-                                       '&', '&&', ';authorization=TOKEN', 'authorization=TOKEN%00',
-                                       'authorization=Bearer%20TOKEN', 'authorization=%22TOKEN%22']),
-                      min_size=1, max_size=4))
+@given(
+    extra=st.lists(
+        st.sampled_from(
+            [
+                'authorization=',
+                'authorization=x.y.z',
+                'Authorization=TOKEN',
+                'authorization=TOKEN',
+                'authorization[]=TOKEN',
+                'authorization%00=TOKEN',
+                '&',
+                '&&',
+                ';authorization=TOKEN',
+                'authorization=TOKEN%00',
+                'authorization=Bearer%20TOKEN',
+                'authorization=%22TOKEN%22',
+            ]
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_query_parameter_confusion_is_refused(attacker: Attacker, victims: Victims, extra: list[str]) -> None:
     """Repeated, renamed, quoted or prefixed ``authorization`` parameters never open the socket ambiguously."""
     query = '&'.join(extra).replace('TOKEN', victims.alice.access_token).encode()
@@ -79,8 +97,9 @@ def test_query_parameter_confusion_is_refused(attacker: Attacker, victims: Victi
 
 def test_the_token_twice_is_refused(attacker: Attacker, victims: Victims) -> None:
     token = victims.alice.access_token
-    status = attacker.websocket_handshake('ws.duplicate', f'/ws/echo?authorization={token}&authorization={token}'
-                                          .encode())
+    status = attacker.websocket_handshake(
+        'ws.duplicate', f'/ws/echo?authorization={token}&authorization={token}'.encode()
+    )
     assert status == 403
 
 
@@ -96,8 +115,9 @@ def wsproto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Example
 
 
 @pytest.mark.parametrize('size', [9000, 16 * 1024, 64 * 1024])
-def test_websocket_request_lines_over_8_kib_are_answered_under_wsproto(wsproto_server: ExampleServer,
-                                                                      size: int) -> None:
+def test_websocket_request_lines_over_8_kib_are_answered_under_wsproto(
+    wsproto_server: ExampleServer, size: int
+) -> None:
     attacker = Attacker(wsproto_server.url, wsproto_server.port)
     try:
         status = attacker.websocket_handshake('ws.oversized', b'/ws/echo?authorization=' + b'A' * size)
@@ -127,13 +147,16 @@ def test_websocket_request_lines_over_8_kib_under_the_default_implementation_beh
         attacker.close()
 
 
-@pytest.mark.parametrize('headers', [
-    [(b'Authorization', b'Bearer a.b.c')],
-    [(b'Sec-WebSocket-Protocol', b'\xff\xfe')],
-    [(b'Sec-WebSocket-Extensions', b'permessage-deflate; client_max_window_bits=99')],
-    [(b'Origin', b'null')],
-    [(b'Cookie', b'access_token=a.b.c')],
-])
+@pytest.mark.parametrize(
+    'headers',
+    [
+        [(b'Authorization', b'Bearer a.b.c')],
+        [(b'Sec-WebSocket-Protocol', b'\xff\xfe')],
+        [(b'Sec-WebSocket-Extensions', b'permessage-deflate; client_max_window_bits=99')],
+        [(b'Origin', b'null')],
+        [(b'Cookie', b'access_token=a.b.c')],
+    ],
+)
 def test_hostile_handshake_headers_do_not_open_the_socket(attacker: Attacker, headers) -> None:
     status = attacker.websocket_handshake('ws.headers', b'/ws/echo', headers)
     assert status in REFUSED_HANDSHAKE
@@ -142,6 +165,8 @@ def test_hostile_handshake_headers_do_not_open_the_socket(attacker: Attacker, he
 @pytest.mark.parametrize('key', [b'', b'short', b'!!!!', b'\xff' * 24])
 def test_broken_websocket_keys_do_not_open_the_socket(attacker: Attacker, victims: Victims, key: bytes) -> None:
     status = attacker.websocket_handshake(
-        'ws.bad-key', f'/ws/echo?authorization={victims.alice.access_token}'.encode(), key=key,
+        'ws.bad-key',
+        f'/ws/echo?authorization={victims.alice.access_token}'.encode(),
+        key=key,
     )
     assert status in REFUSED_HANDSHAKE

@@ -43,8 +43,11 @@ def client(secured_server: UvicornServer) -> Iterator[httpx.Client]:
 def default_auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornServer]:
     """The same app with ``DEFAULT_AUTH`` set to its header key."""
     directory = tmp_path_factory.mktemp('secobj_default_auth')
-    yield from serve(APP, directory, {'SECOBJ_SECRET_KEY': SECRET_KEY, 'SECOBJ_DEFAULT_AUTH': '1',
-                                      'SECOBJ_DB_PATH': str(directory / 'db.sqlite3')})
+    yield from serve(
+        APP,
+        directory,
+        {'SECOBJ_SECRET_KEY': SECRET_KEY, 'SECOBJ_DEFAULT_AUTH': '1', 'SECOBJ_DB_PATH': str(directory / 'db.sqlite3')},
+    )
 
 
 from tests.e2e.conftest import example_server  # noqa: E402, F401  (the example project under uvicorn)

@@ -32,15 +32,22 @@ class UvicornServer(UvicornProcess):
     def start(self) -> None:
         env = {key: value for key, value in os.environ.items() if key != 'PANTHER_LIKE_CONFIGS'}
         env.update(self.env, PYTHONPATH=str(REPO))
-        self.launch(self.app, ['--log-level', self.log_level], cwd=REPO, env=env,
-                    ready=lambda: httpx.get(self.url + '/openapi.json', timeout=1.0).status_code == 200)
+        self.launch(
+            self.app,
+            ['--log-level', self.log_level],
+            cwd=REPO,
+            env=env,
+            ready=lambda: httpx.get(self.url + '/openapi.json', timeout=1.0).status_code == 200,
+        )
 
 
-def serve(app: str, directory: Path, env: dict[str, str], *, name: str | None = None,
-          log_level: str = 'warning') -> Iterator[UvicornServer]:
+def serve(
+    app: str, directory: Path, env: dict[str, str], *, name: str | None = None, log_level: str = 'warning'
+) -> Iterator[UvicornServer]:
     """Start, yield, stop; then fail if the server logged a traceback (every failure we provoke is a 4xx)."""
-    server = UvicornServer(name=name or app, app=app, port=free_port(), log_file=directory / 'uvicorn.log', env=env,
-                           log_level=log_level)
+    server = UvicornServer(
+        name=name or app, app=app, port=free_port(), log_file=directory / 'uvicorn.log', env=env, log_level=log_level
+    )
     server.start()
     try:
         yield server

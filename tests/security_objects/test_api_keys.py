@@ -107,8 +107,9 @@ def test_websocket_without_key_is_refused_during_the_handshake(secured_server):
 def test_websocket_cookie_key_from_a_foreign_origin_is_refused(secured_server):
     headers = {'Cookie': f'key={SECRET}'}
     with pytest.raises(InvalidStatus):
-        asyncio.run(_greeting(secured_server.ws_url + '/ws/cookie', additional_headers=headers,
-                              origin='http://evil.example'))
+        asyncio.run(
+            _greeting(secured_server.ws_url + '/ws/cookie', additional_headers=headers, origin='http://evil.example')
+        )
 
 
 def test_websocket_cookie_key_from_the_same_origin_is_accepted(secured_server):

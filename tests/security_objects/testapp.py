@@ -175,7 +175,9 @@ class SessionAPI(GenericAPI):
 async def make_user(request: Request):
     data = request.data or {}
     user = await User.insert_one(
-        username=data['username'], password='x' * 12, is_staff=bool(data.get('is_staff')),
+        username=data['username'],
+        password='x' * 12,
+        is_staff=bool(data.get('is_staff')),
         is_superuser=bool(data.get('is_superuser')),
     )
     return {'id': user.id, **(await user.login())}
@@ -275,8 +277,10 @@ url_routing = {
 def _settings() -> types.ModuleType:
     settings = types.ModuleType('secobj_settings')
     settings.SECRET_KEY = os.environ.get('SECOBJ_SECRET_KEY', 'a-test-secret-key-that-is-long-enough')
-    settings.DATABASE = {'url': os.environ.get('SECOBJ_MONGODB_URL') or None,
-                         'path': os.environ.get('SECOBJ_DB_PATH') or None}
+    settings.DATABASE = {
+        'url': os.environ.get('SECOBJ_MONGODB_URL') or None,
+        'path': os.environ.get('SECOBJ_DB_PATH') or None,
+    }
     settings.AUTHENTICATION = 'panther_like.authentications.JWTAuthentication'
     settings.USER_MODEL = f'{__name__}.User'
     settings.OPENAPI = {'title': 'Security objects under test', 'version': '1.0.0'}
