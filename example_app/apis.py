@@ -24,6 +24,13 @@ async def whoami(request: Request):
 
 @API(auth=True, methods=['GET'])
 async def user_detail(request: Request, user_id: str):
+    """A user's account, for its owner and for superusers.
+
+    Anyone else gets the answer an unknown id gets, so walking ids tells
+    nobody which accounts exist, nor their e-mail, flags or last login.
+    """
+    if request.user.id != user_id and not request.user.is_superuser:
+        raise NotFoundAPIError('User not found')
     user = await User.find_one(id=user_id)
     if user is None:
         raise NotFoundAPIError('User not found')

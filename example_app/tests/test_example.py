@@ -5,6 +5,7 @@ Each test gets its own empty store (``panther_app``), so they run in any order.
 
 import pytest
 
+from example_app.models import User
 from panther_like.testing import WebsocketRefused
 
 
@@ -41,6 +42,20 @@ async def test_user_detail_never_shows_the_password_hash(client, user):
     client.force_authenticate(user)
     response = await client.get(f'/users/{user.id}/')
     assert 'password' not in response.json()
+
+
+async def test_user_detail_of_another_user_answers_as_an_unknown_id(client, user):
+    other = await User.insert_one(username='other', password='another passphrase')
+    client.force_authenticate(user)
+    response = await client.get(f'/users/{other.id}/')
+    assert (response.status_code, response.json()) == (404, {'detail': 'User not found'})
+
+
+async def test_user_detail_of_another_user_is_shown_to_a_superuser(client, user):
+    admin = await User.insert_one(username='admin', password='admin passphrase', is_superuser=True)
+    client.force_authenticate(admin)
+    response = await client.get(f'/users/{user.id}/')
+    assert response.json()['username'] == 'testuser'
 
 
 async def test_logout_revokes_the_token(client, user):
