@@ -81,46 +81,29 @@ def session_ref(session_id: str) -> str:
 
 # -- keeping credentials out of the server log ------------------------------------------------
 
-# Query parameter names that carry a credential, compared after percent-decoding, lower-cased, with
-# '-', ' ' and '.' read as '_' (so ``X-API-Key``, ``api+key``, ``access%5Ftoken`` all match). Every
-# `APIKeyQuery` adds its own name when it is created (`register_credential_param`).
-CREDENTIAL_PARAMS = frozenset(
+# Which query parameter names carry a credential: a rule, not a list, so that ``accessToken``,
+# ``reset_token``, ``new_password`` or ``private_key`` are caught as well as ``token`` itself. A name
+# is percent-decoded, split into words at camelCase humps and at '_', '-', ' ' and '.', and masked
+# when any of its words belongs to a credential family below. Every `APIKeyQuery` adds its own name
+# when it is created (`register_credential_param`), and projects may add theirs the same way.
+CREDENTIAL_WORDS = frozenset(
     {
-        'authorization',
-        'auth',
-        'access_token',
-        'refresh_token',
-        'id_token',
-        'token',
-        'jwt',
-        'password',
-        'passwd',
-        'secret',
-        'client_secret',
-        'api_key',
-        'apikey',
-        'x_api_key',
-        'key',
-        'api_token',
-        'sessionid',
-        'session',
-        'csrftoken',
-        'csrf_token',
-        'code',
-        'signature',
-        'sig',
+        'authorization', 'auth', 'bearer', 'token', 'jwt', 'credential', 'credentials',
+        'password', 'passwd', 'pwd', 'pass', 'passphrase', 'secret', 'otp', 'code',
+        'key', 'apikey', 'sessionid', 'session', 'csrftoken', 'signature', 'sig',
     }
-)
+)  # fmt: skip
 _registered_params: set[str] = set()
 # name=value where name starts a query (after '?', '&' or ';') or a logged word; value up to '&' or a blank.
 _PARAM = re.compile(r'(?:(?<=[?&;\s"])|^)([^=&;?\s"]{1,200})=([^&\s"]*)')
 _SEPARATORS = str.maketrans({'-': '_', ' ': '_', '.': '_'})
+_HUMP = re.compile(r'(?<=[a-z0-9])(?=[A-Z])')
 _JWT = re.compile(r'eyJ[A-Za-z0-9_\-%]*\.[A-Za-z0-9_\-%]*\.?[A-Za-z0-9_\-%]*')
 REDACTED = '***'
 
 
 def _normalized(name: str) -> str:
-    return unquote_plus(name).strip().lower().translate(_SEPARATORS)
+    return _HUMP.sub('_', unquote_plus(name).strip()).lower().translate(_SEPARATORS)
 
 
 def register_credential_param(name: str) -> None:
@@ -129,8 +112,9 @@ def register_credential_param(name: str) -> None:
 
 
 def is_credential_param(name: str) -> bool:
+    """Whether a parameter of this name is masked: one of its words is a credential's, or it was registered."""
     normalized = _normalized(name)
-    return normalized in CREDENTIAL_PARAMS or normalized in _registered_params
+    return normalized in _registered_params or not CREDENTIAL_WORDS.isdisjoint(normalized.split('_'))
 
 
 def _mask(match: re.Match[str]) -> str:

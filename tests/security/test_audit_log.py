@@ -15,7 +15,7 @@ import pytest
 
 from core.urls import url_routing
 from panther_like import Panther
-from panther_like.audit import RedactCredentials, redact
+from panther_like.audit import RedactCredentials, redact, register_credential_param
 from panther_like.testing import TestClient
 from tests.settings import settings_module
 
@@ -159,6 +159,25 @@ async def test_audit_lines_are_one_json_object_each(client, audit) -> None:
 def test_redaction_masks_credential_query_values() -> None:
     line = '127.0.0.1:1 - "WebSocket /ws/echo?x=1&authorization=abc.def.ghi&y=2" 403'
     assert redact(line) == '127.0.0.1:1 - "WebSocket /ws/echo?x=1&authorization=***&y=2" 403'
+
+
+@pytest.mark.parametrize(
+    'name',
+    ['accessToken', 'refreshToken', 'reset_token', 'verification_token', 'otp', 'pwd', 'pass', 'access_key',
+     'bearer', 'private_key', 'new_password', 'current_password', 'X-API-Key', 'api%5Fkey', 'idToken', 'SessionId'],
+)  # fmt: skip
+def test_redaction_masks_every_parameter_named_like_a_credential(name: str) -> None:
+    assert redact(f'GET /x?a=1&{name}=s3cr3t&b=2 HTTP/1.1') == f'GET /x?a=1&{name}=***&b=2 HTTP/1.1'
+
+
+@pytest.mark.parametrize('name', ['page', 'keyword', 'monkey', 'passage', 'q', 'sort_by', 'user_id'])
+def test_redaction_keeps_parameters_whose_names_only_resemble_a_credential(name: str) -> None:
+    assert redact(f'GET /x?{name}=visible HTTP/1.1') == f'GET /x?{name}=visible HTTP/1.1'
+
+
+def test_redaction_masks_a_parameter_name_a_project_registers() -> None:
+    register_credential_param('X-Tenant-Seal')
+    assert redact('GET /x?x_tenant_seal=v HTTP/1.1') == 'GET /x?x_tenant_seal=*** HTTP/1.1'
 
 
 def test_redaction_masks_anything_shaped_like_a_jwt() -> None:
