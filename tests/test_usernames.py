@@ -64,3 +64,46 @@ def test_a_too_long_name_is_refused():
 def test_a_username_that_is_not_a_string_is_refused(value):
     with pytest.raises(InvalidUsername, match='string'):
         username_key(value)
+
+
+@pytest.mark.parametrize(
+    'username',
+    [
+        '\u0430dmin',  # Cyrillic a
+        'adm\u0456n',  # Cyrillic i
+        'p\u0430yp\u0430l',  # Cyrillic a twice
+        'r\u03bfot',  # Greek omicron
+    ],
+)
+def test_a_name_mixing_scripts_is_refused(username: str):
+    with pytest.raises(InvalidUsername, match='mixes letters of several scripts'):
+        username_key(username)
+
+
+@pytest.mark.parametrize(
+    'username',
+    [
+        '\u0251dmin',  # Latin alpha
+        'a\u0301dmin',  # a with a combining acute accent
+        '\u00e1dmin',  # a precomposed a with an acute accent
+        'admi\u0307n',  # a combining dot above the i
+    ],
+)
+def test_a_look_alike_of_an_ascii_name_within_one_script_is_the_same_account(username: str):
+    assert username_key(username) == 'admin'
+
+
+def test_a_name_written_all_in_cyrillic_whose_letters_look_latin_is_the_latin_name():
+    assert username_key('\u0430\u0440\u0435') == 'ape'  # Cyrillic a, er, ie
+
+
+@pytest.mark.parametrize(
+    'username', ['\u0438\u0432\u0430\u043d', '\u5c71\u7530\u305f\u308d\u3046', 'Yamada\u592a\u90ce']
+)
+def test_names_in_one_writing_system_are_accepted(username: str):
+    assert username_key(username)
+
+
+def test_ascii_characters_are_never_merged_with_each_other():
+    names = ('user1', 'userl', 'userI', 'rnoney', 'money')
+    assert [username_key(name) for name in names] == ['user1', 'userl', 'useri', 'rnoney', 'money']

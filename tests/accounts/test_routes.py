@@ -23,6 +23,21 @@ async def test_usernames_that_only_look_different_are_one_account(accounts_clien
         assert response.json() == {'detail': 'username already exists'}
 
 
+async def test_a_look_alike_from_another_script_beside_latin_letters_is_400(accounts_client: TestClient):
+    await signup(accounts_client, 'admin')
+    for username in ('\u0430dmin', 'adm\u0456n'):  # Cyrillic a, Cyrillic i
+        response = await accounts_client.post('/auth/signup', json={'username': username, 'password': PASSWORD})
+        assert response.status_code == 400, (username, response.text)
+        assert 'scripts' in response.json()['detail']
+
+
+async def test_a_look_alike_within_one_script_is_the_same_account(accounts_client: TestClient):
+    await signup(accounts_client, 'admin')
+    for username in ('\u0251dmin', 'a\u0301dmin', 'admi\u0307n'):  # Latin alpha, combining marks
+        response = await accounts_client.post('/auth/signup', json={'username': username, 'password': PASSWORD})
+        assert response.status_code == 409, (username, response.text)
+
+
 async def test_invisible_and_control_characters_and_outer_whitespace_are_400(accounts_client: TestClient):
     for username in ('bob ', ' bob', 'bo\x00b', 'bo\u200bb', 'b\u202eob', 'bob\u00a0x', '\u3164bob', 'bob\ufe0f'):
         response = await accounts_client.post('/auth/signup', json={'username': username, 'password': PASSWORD})
