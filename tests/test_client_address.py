@@ -18,7 +18,12 @@ from uvicorn.middleware.proxy_headers import _TrustedHosts
 
 from panther_like import API, Panther, Request
 from panther_like.exceptions import ConfigError
-from panther_like.http.client_address import DEFAULT_TRUSTED_PROXIES, TrustedProxies, address_group
+from panther_like.http.client_address import (
+    DEFAULT_TRUSTED_PROXIES,
+    TrustedProxies,
+    address_group,
+    wider_address_group,
+)
 from panther_like.settings.deployment import trusted_proxies as setting
 from panther_like.testing import TestClient, WebsocketRefused
 from tests.settings import settings_module
@@ -210,8 +215,36 @@ def test_uvicorn_is_given_the_same_list() -> None:
         ('198.51.100.4', '198.51.100.4'),
         ('2001:db8:1:2:aaaa::1', '2001:db8:1:2::/64'),
         ('::ffff:198.51.100.4', '198.51.100.4'),
-        ('unknown', 'unknown'),
+        ('unknown', 'not-an-ip-address'),
     ],
 )
 def test_a_per_address_count_keys_ipv6_clients_by_their_64_network(host: str, group: str) -> None:
     assert address_group(host) == group
+
+
+@pytest.mark.parametrize(
+    ('spelling', 'group'),
+    [
+        ('09.9.9.9', '9.9.9.9'),
+        ('009.009.009.009', '9.9.9.9'),
+        (' 9.9.9.9 ', '9.9.9.9'),
+        ('fe80::1%eth0', 'fe80::/64'),
+        ('FE80::1', 'fe80::/64'),
+        ('0:0:0:0:0:ffff:909:909', '9.9.9.9'),
+    ],
+)
+def test_every_spelling_of_one_address_counts_as_that_address(spelling: str, group: str) -> None:
+    assert address_group(spelling) == group
+
+
+@pytest.mark.parametrize('junk', ['unknown', '999.1.1.1', '1.2.3', 'x' * 300, '1.2.3.4.5'])
+def test_hosts_that_are_no_ip_address_share_one_count(junk: str) -> None:
+    assert address_group(junk) == 'not-an-ip-address'
+
+
+def test_an_ipv6_client_also_counts_in_its_48() -> None:
+    assert wider_address_group('2001:db8:1:2:aaaa::1') == wider_address_group('2001:db8:1:ffff::9') == '2001:db8:1::/48'
+
+
+def test_an_ipv4_client_has_no_wider_group() -> None:
+    assert wider_address_group('198.51.100.4') is None

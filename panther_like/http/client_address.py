@@ -156,21 +156,62 @@ def _port(text: str, default: int | None = 0) -> int | None:
         return default
 
 
+#: What every host that is no IP address at all shares as its per-address count (see `address_group`).
+UNPARSABLE_GROUP = 'not-an-ip-address'
+
+
+def canonical_address(host: str) -> IPAddress | None:
+    """The IP address `host` spells, whatever the spelling; None when it spells none.
+
+    A trusted proxy may forward an address as its client wrote it, and one
+    address has many spellings: an IPv6 zone id (``fe80::1%eth0``), IPv4
+    octets with leading zeros (``09.9.9.9``, read as decimal, as ``inet_pton``
+    style parsers that accept them do), upper or lower case hex, or an
+    IPv4-mapped IPv6 form. Counting by the spelling would give each one a
+    budget of its own.
+    """
+    text = host.strip().split('%', 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        octets = text.split('.')
+        if len(octets) != 4 or not all(octet.isdigit() and len(octet) <= 3 for octet in octets):
+            return None
+        try:
+            address = ipaddress.IPv4Address('.'.join(str(int(octet)) for octet in octets))
+        except ValueError:
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
 def address_group(host: str) -> str:
     """What a per-address count keys on: the address itself, or for IPv6 its /64 network.
 
     Why /64: one IPv6 subscriber is usually given a whole /64 and can pick a
     fresh address from it for every request; counting single addresses would
-    give such a client 2**64 budgets. An IPv4-mapped IPv6 address counts as
-    the IPv4 address. A host that is not an IP address (what a misconfigured
-    proxy may forward) is used as it is, cut to 64 characters.
+    give such a client 2**64 budgets. Every spelling of one address counts
+    as that address (`canonical_address`). A host that is no IP address
+    (what a misconfigured proxy may forward) shares one count with every
+    other such host, so junk cannot buy fresh budgets.
     """
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host[:64]
+    address = canonical_address(host)
+    if address is None:
+        return UNPARSABLE_GROUP
     if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((address, 64), strict=False))
     return str(address)
+
+
+def wider_address_group(host: str) -> str | None:
+    """For an IPv6 client, its /48: the block a site or a customer is commonly given; None otherwise.
+
+    A client holding a /48 could otherwise move across its 65,536 /64s and get
+    a fresh per-address budget in each; counting the /48 as well, with its own
+    limit, bounds that.
+    """
+    address = canonical_address(host)
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    return str(ipaddress.IPv6Network((address, 48), strict=False))
