@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from panther_like.exceptions import BadRequestAPIError
+from panther_like.exceptions import DomainError
 
 #: Longest username accepted, in characters (before normalisation).
 MAX_USERNAME_LENGTH = 150
@@ -54,12 +54,12 @@ def _invisible(character: str) -> bool:
     return any(low <= code <= high for low, high in _INVISIBLE)
 
 
-class InvalidUsername(BadRequestAPIError):
-    """400: a username that could be mistaken for another one, or that cannot be shown."""
+class InvalidUsername(DomainError):
+    """A username that could be mistaken for another one, or that cannot be shown; the app answers 400."""
 
 
 def username_key(username: object) -> str:
-    """The canonical key of `username`; raise `InvalidUsername` (400) with the reason when it is refused."""
+    """The canonical key of `username`; raise `InvalidUsername` with the reason when it is refused."""
     if not isinstance(username, str):
         raise InvalidUsername('The username must be a string')
     if not username:

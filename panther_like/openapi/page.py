@@ -27,7 +27,7 @@ from panther_like.exceptions import NotFoundAPIError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
 from panther_like.openapi.document import build_document
-from panther_like.routing.api import HTTPEndpoint
+from panther_like.routing.endpoint import HTTPEndpoint
 from panther_like.settings.checks import OpenAPISettings
 
 OPENAPI_PATH = 'openapi.json'
