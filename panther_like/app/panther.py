@@ -132,7 +132,10 @@ class Panther:
         urls = self.config.urls if urls is None else urls
         if urls is None:
             raise ConfigError('URLS', None, 'no routes: set URLS in the settings module or pass Panther(urls=...)')
-        return config_module.import_setting('URLS', urls, expect=(Mapping, Group), kind='a dict of routes')
+        routes: Mapping[str, Any] = config_module.import_setting(
+            'URLS', urls, expect=(Mapping, Group), kind='a dict of routes'
+        )
+        return routes
 
     def _default_auth(self) -> Any:
         """``DEFAULT_AUTH``, checked once here so a mistake names the setting rather than a route."""

@@ -162,8 +162,8 @@ def contract(
 
     def mark(method: Callable[..., Any]) -> Callable[..., Any]:
         target = method.__func__ if isinstance(method, classmethod | staticmethod) else method
-        target.__panther_contract__ = MappingProxyType(declared)
-        target.__panther_guard__ = MappingProxyType(guarded)
+        setattr(target, '__panther_contract__', MappingProxyType(declared))  # noqa: B010 (read by GenericAPI)
+        setattr(target, '__panther_guard__', MappingProxyType(guarded))  # noqa: B010
         return method
 
     return mark

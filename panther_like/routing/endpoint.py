@@ -121,12 +121,9 @@ class HTTPEndpoint:
         scopes = tuple(getattr(target, 'scopes', None) or ())
         operations = dict(operations or {})
         for method in handlers:
-            operations.setdefault(
-                method,
-                operations.get('GET')
-                if method == 'HEAD' and 'GET' in operations
-                else Operation(guard, DEFAULT_CONTRACT, target, scopes),
-            )
+            if method not in operations:
+                get = operations.get('GET') if method == 'HEAD' else None
+                operations[method] = get or Operation(guard, DEFAULT_CONTRACT, target, scopes)
         self.operations = operations
         self.guards = {method: operation.guard for method, operation in operations.items()}
 
