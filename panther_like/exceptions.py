@@ -1,10 +1,13 @@
 """Every error the framework raises on purpose.
 
-Two families live here. `ConfigError` is raised while the app is built and
+Three families live here. `ConfigError` is raised while the app is built and
 never reaches a client. `APIError` and its subclasses are raised while a
 request is handled; the app turns each into a JSON response whose body is
 ``{"detail": ...}`` with the error's status code, so a handler, a model or
 an authentication class can stop a request from anywhere by raising.
+`DomainError` and its subclasses are raised by the layers that know nothing
+of HTTP (the stores, the username rules); the app maps each to a status in
+one place (`panther_like.app.dispatch`).
 """
 
 from __future__ import annotations
@@ -178,21 +181,32 @@ class ValidationAPIError(APIError):
         return {'detail': self.detail, 'errors': self.errors}
 
 
-class DuplicateKeyError(APIError):
-    """A unique field already holds this value (a taken username, say): 409."""
+class DomainError(Exception):
+    """A rule below the web layer was broken: a taken unique key, a store that does not answer, a bad username.
 
-    status_code = status.HTTP_409_CONFLICT
+    Not an `APIError`: the stores and the username rules know nothing of
+    HTTP. The app gives each one its status in one place
+    (`panther_like.app.dispatch`); the response body is ``{"detail": detail}``.
+    """
+
+    def __init__(self, detail: str) -> None:
+        #: What went wrong, in a sentence a client or an operator may read (never a secret).
+        self.detail = detail
+        super().__init__(detail)
+
+
+class DuplicateKeyError(DomainError):
+    """A unique field already holds this value (a taken username, say); the app answers 409."""
 
     def __init__(self, field: str) -> None:
         self.field = field
-        super().__init__(detail=f'{field} already exists')
+        super().__init__(f'{field} already exists')
 
 
-class StoreUnavailableError(APIError):
-    """The database or Redis did not answer in time: 503, and the process stays up."""
-
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+class StoreUnavailableError(DomainError):
+    """The database or Redis did not answer in time; the app answers 503, and the process stays up."""
 
     def __init__(self, store: str, reason: str = 'unreachable') -> None:
         self.store = store
-        super().__init__(detail=f'{store} is unavailable ({reason}); try again shortly')
+        self.reason = reason
+        super().__init__(f'{store} is unavailable ({reason}); try again shortly')

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from panther_like import API, GenericAPI, Panther
 from panther_like.db.models import BaseUser
 from panther_like.exceptions import ConfigError
-from panther_like.routing.api import contract
+from panther_like.routing.contract import contract
 from panther_like.routing.websocket import GenericWebsocket
 from panther_like.testing import TestClient
 from tests.settings import settings_module

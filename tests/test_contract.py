@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from panther_like import API, GenericAPI, Panther
-from panther_like.routing.api import Contract, contract
+from panther_like.routing.contract import Contract, contract
 from panther_like.testing import TestClient
 
 

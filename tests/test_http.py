@@ -8,7 +8,14 @@ import pytest
 
 from panther_like import API, GenericAPI, Panther, Request, Response, status
 from panther_like.db.models import BaseUser
-from panther_like.exceptions import APIError, AuthorizationAPIError
+from panther_like.db.usernames import InvalidUsername
+from panther_like.exceptions import (
+    APIError,
+    AuthorizationAPIError,
+    DomainError,
+    DuplicateKeyError,
+    StoreUnavailableError,
+)
 from panther_like.testing import TestClient
 from tests.settings import settings_module
 
@@ -237,3 +244,65 @@ async def test_an_unknown_method_is_405_not_500(client):
     response = await client.request('BREW', '/echo')
     assert response.status_code == 405
     assert response.headers['allow'] == 'POST'
+
+
+async def test_a_content_type_given_as_a_list_is_sent_as_its_one_value():
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    response = Response({'a': 1}, headers={'Content-Type': ['text/plain', 'application/problem+json']})
+    await response.send(send, response.body)
+    headers = dict(sent[0]['headers'])
+    assert headers[b'content-type'] == b'application/problem+json'
+    assert [name for name, _ in sent[0]['headers']].count(b'content-type') == 1
+
+
+# -- domain errors: the app gives each its status -------------------------------------------------------
+
+
+def test_the_store_and_username_errors_are_domain_errors_not_http_errors():
+    for error in (DuplicateKeyError('username'), StoreUnavailableError('MongoDB'), InvalidUsername('no')):
+        assert isinstance(error, DomainError) and not isinstance(error, APIError)
+
+
+@pytest.mark.parametrize(
+    ('error', 'status_code'),
+    [
+        (DuplicateKeyError('username'), 409),
+        (StoreUnavailableError('MongoDB', 'timed out'), 503),
+        (InvalidUsername('The username must not be empty'), 400),
+    ],
+    ids=['duplicate', 'unavailable', 'username'],
+)
+async def test_a_domain_error_left_uncaught_becomes_its_status_and_detail(tmp_path, error, status_code):
+    @API()
+    async def failing(request):
+        raise error
+
+    app = Panther(
+        configs=settings_module(SECRET_KEY='s' * 64, URLS={'f': failing}, DATABASE={'path': str(tmp_path / 'd.db')})
+    )
+    async with TestClient(app) as client:
+        response = await client.get('/f')
+    assert response.status_code == status_code
+    assert response.json() == {'detail': error.detail}
+
+
+async def test_an_exception_handler_for_api_errors_also_receives_a_mapped_domain_error(tmp_path):
+    @API()
+    async def failing(request):
+        raise DuplicateKeyError('email')
+
+    def handle(request, exc):
+        return Response({'handled': exc.detail, 'status': exc.status_code}, 418)
+
+    app = Panther(
+        configs=settings_module(SECRET_KEY='s' * 64, URLS={'f': failing}, DATABASE={'path': str(tmp_path / 'd.db')}),
+        exception_handlers={APIError: handle},
+    )
+    async with TestClient(app) as client:
+        response = await client.get('/f')
+    assert response.status_code == 418
+    assert response.json() == {'handled': 'email already exists', 'status': 409}

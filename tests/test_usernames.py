@@ -50,7 +50,6 @@ def test_a_single_inner_space_is_kept():
 def test_names_that_could_impersonate_are_refused_with_the_reason(username: str, reason: str):
     with pytest.raises(InvalidUsername) as refused:
         username_key(username)
-    assert refused.value.status_code == 400
     assert reason in refused.value.detail
 
 

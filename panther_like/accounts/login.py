@@ -14,7 +14,7 @@ from panther_like import audit
 from panther_like.accounts.account_auth import AccountAuthentication
 from panther_like.accounts.cookies import REFRESH_COOKIE, delete_session_cookies, set_session_cookies
 from panther_like.accounts.schemas import Detail, LoginInput, RefreshInput, SessionsEnded, TokenResponse
-from panther_like.db.usernames import username_key
+from panther_like.db.usernames import InvalidUsername, username_key
 from panther_like.exceptions import AuthenticationAPIError, AuthorizationAPIError, BadRequestAPIError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
@@ -66,7 +66,7 @@ async def login(request: Request) -> Response:
     model = request.app.config.user_model
     try:
         key: str | None = username_key(data.username)
-    except BadRequestAPIError:
+    except InvalidUsername:
         key = None  # cannot exist: answered like any unknown username
     throttle = request.app.login_throttle
     await throttle.check(request, key or data.username)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 
-from panther_like.db.usernames import username_key
+from panther_like.db.usernames import InvalidUsername, username_key
 from panther_like.exceptions import BadRequestAPIError
 from panther_like.settings.accounts import AccountsSettings
 
@@ -43,5 +43,5 @@ def check_new_password(password: str, username: str, settings: AccountsSettings)
 def _key(text: str) -> str | None:
     try:
         return username_key(text)
-    except BadRequestAPIError:
+    except InvalidUsername:
         return None

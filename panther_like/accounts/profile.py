@@ -18,7 +18,8 @@ from panther_like.db.usernames import username_key
 from panther_like.exceptions import BadRequestAPIError, DuplicateKeyError, ValidationAPIError
 from panther_like.http.request import Request
 from panther_like.login_state.tokens import changing_password
-from panther_like.routing.api import API, GenericAPI, contract
+from panther_like.routing.api import API, GenericAPI
+from panther_like.routing.contract import contract
 
 
 def _editable(model: type, fields: dict[str, Any]) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from panther_like.auth.guard import Guard
 from panther_like.exceptions import StoreUnavailableError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
-from panther_like.routing.api import HTTPEndpoint
+from panther_like.routing.endpoint import HTTPEndpoint
 from panther_like.settings.deployment import HealthSettings
 
 logger = logging.getLogger('panther_like')

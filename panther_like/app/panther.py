@@ -10,29 +10,24 @@ websocket goes the same way up to its guard, then is accepted or refused.
 
 from __future__ import annotations
 
-import gc
-import logging
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
-from pydantic import ValidationError
-
-from panther_like.app.health import Drain, count_round_trips, mount_health
+from panther_like.app import lifespan
+from panther_like.app.dispatch import ExceptionHandler, serve
+from panther_like.app.health import Drain, mount_health
 from panther_like.audit import install_log_redaction
 from panther_like.auth.authentication_classes import BaseAuthentication
 from panther_like.auth.chain import build_authenticator
 from panther_like.auth.guard import AuthOverride
 from panther_like.common.clock import SYSTEM_CLOCK, Clock
-from panther_like.common.concurrency import as_async
+from panther_like.common.concurrency import off_the_loop
 from panther_like.common.context import bind_app
 from panther_like.common.sentinel import UNSET
 from panther_like.db.connection import open_database
 from panther_like.db.models import BaseUser
-from panther_like.exceptions import APIError, ConfigError, NotFoundAPIError, StoreUnavailableError
-from panther_like.http.request import Request, announces_body, read_body
-from panther_like.http.response import Response
-from panther_like.http.validation import invalid
+from panther_like.exceptions import ConfigError
 from panther_like.login_state.change_feed import ChangeFeed, DatabaseChangeFeed, RedisChangeFeed
 from panther_like.login_state.one_time_tokens import OneTimeTokens
 from panther_like.login_state.redis_connection import RedisConnection
@@ -42,14 +37,11 @@ from panther_like.login_state.throttle import LoginThrottle
 from panther_like.login_state.tokens import TokenService
 from panther_like.mail import ConsoleMailer, Mailer, Outbox
 from panther_like.openapi.page import mount_docs
-from panther_like.routing.api import HTTPEndpoint
+from panther_like.routing.endpoint import HTTPEndpoint
 from panther_like.routing.router import Group, Router
-from panther_like.routing.websocket import WebsocketEndpoint, is_websocket_class, refuse
+from panther_like.routing.websocket import WebsocketEndpoint, is_websocket_class
 from panther_like.settings import config as config_module
 from panther_like.settings.config import Config, redact_url, require_subclass
-
-logger = logging.getLogger('panther_like')
-INTERNAL_ERROR = {'detail': 'Internal server error'}
 
 
 class Panther:
@@ -88,13 +80,15 @@ class Panther:
         self.config: Config = config_module.load(configs)
         self.clock = clock
         _check_setting_classes(self.config)
-        self.exception_handlers = {cls: as_async(handler) for cls, handler in (exception_handlers or {}).items()}
+        self.exception_handlers: dict[type[BaseException], ExceptionHandler] = {
+            cls: off_the_loop(handler) for cls, handler in (exception_handlers or {}).items()
+        }
         self.router = Router.build(self._urls(urls), self._endpoint, default_auth=self._default_auth())
         mount_docs(self.router, self.config.openapi)
         mount_health(self.router, self.config.health)
         #: What SIGTERM does (`panther-like run --drain-seconds`); ``drain.draining`` turns readiness off.
         self.drain = Drain()
-        self._count_round_trips = self.config.health.enabled and self.config.health.round_trips
+        self.count_round_trips = self.config.health.enabled and self.config.health.round_trips
         try:
             self.database = open_database(self.config.database)
         except ValueError as exc:  # a MongoDB URL that does not parse; the message hides any password
@@ -138,7 +132,10 @@ class Panther:
         urls = self.config.urls if urls is None else urls
         if urls is None:
             raise ConfigError('URLS', None, 'no routes: set URLS in the settings module or pass Panther(urls=...)')
-        return config_module.import_setting('URLS', urls, expect=(Mapping, Group), kind='a dict of routes')
+        routes: Mapping[str, Any] = config_module.import_setting(
+            'URLS', urls, expect=(Mapping, Group), kind='a dict of routes'
+        )
+        return routes
 
     def _default_auth(self) -> Any:
         """``DEFAULT_AUTH``, checked once here so a mistake names the setting rather than a route."""
@@ -156,91 +153,8 @@ class Panther:
             return WebsocketEndpoint.build(path, target, self.config, default_auth)
         return HTTPEndpoint.build(path, target, self.config, default_auth)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """The ASGI entry point. HTTP is served here, not in a method of its own: one coroutine fewer per request."""
-        scope['app'] = self
-        if scope['type'] != 'http':
-            if scope['type'] == 'websocket':
-                self.trusted_proxies.apply(scope)
-                await self._websocket(scope, receive, send)
-            elif scope['type'] == 'lifespan':
-                await self._lifespan(receive, send)
-            return
-        self.trusted_proxies.apply(scope)
-        if self._count_round_trips:
-            send = count_round_trips(self, send)
-        method = scope['method']
-        request = None
-        try:
-            match = self.router.resolve(scope['path'])
-            if match is None or not isinstance(match[0], HTTPEndpoint):
-                raise NotFoundAPIError()
-            endpoint, params = match
-            handler = endpoint.handler_for(method)
-            guard = endpoint.guards[method]
-            request = Request(scope)
-            request.path_params = params
-            if not guard.admits_everyone:
-                await guard.admit(request, self.auth_override)
-            if announces_body(scope):  # read only once the caller is let through
-                request.body = await read_body(receive)
-            result = await handler(request, **params)
-            response = result if isinstance(result, Response) else Response(result)
-            body = response.body
-        except Exception as exc:
-            response, body = await self._error_response(exc, request, method, scope['path'])
-        await response.send(send, body if method != 'HEAD' else b'', content_length=len(body))
-
-    async def _error_response(
-        self, exc: Exception, request: Request | None, method: str, path: str
-    ) -> tuple[Response, bytes]:
-        """The response for what a request raised: its exception handler's, an API error's, else a logged 500.
-
-        A pydantic `ValidationError` from anywhere in the request path (a model a handler builds,
-        a model write) is the client's input failing a model: the 422 with the field errors, as
-        for a body. A handler breaking its own output model raises `OutputContractError` instead,
-        which stays a 500.
-        """
-        handler = self._exception_handler(exc) if self.exception_handlers else None
-        if handler is None and isinstance(exc, ValidationError):
-            exc = invalid(exc, 'input')
-            handler = self._exception_handler(exc) if self.exception_handlers else None
-        if handler is not None:
-            return await self._handled(handler, request, exc, method, path)
-        if isinstance(exc, APIError):
-            response = Response(exc.body(), exc.status_code, exc.headers)
-        else:
-            logger.exception('Unhandled error while serving %s %s', method, path)
-            response = Response(INTERNAL_ERROR, 500)
-        return response, response.body
-
-    def _exception_handler(self, exc: Exception) -> Callable[[Any, Any], Any] | None:
-        for cls in type(exc).__mro__:
-            handler = self.exception_handlers.get(cls)
-            if handler is not None:
-                return handler
-        return None
-
-    async def _handled(
-        self, handler: Callable[[Any, Any], Any], request: Any, exc: Exception, method: str, path: str
-    ) -> tuple[Response, bytes]:
-        try:
-            result = await handler(request, exc)
-            response = result if isinstance(result, Response) else Response(result)
-            return response, response.body
-        except Exception:
-            logger.exception('Exception handler %r failed while serving %s %s', handler, method, path)
-            response = Response(INTERNAL_ERROR, 500)
-            return response, response.body
-
-    async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        match = self.router.resolve(scope['path'])
-        if match is None or not isinstance(match[0], WebsocketEndpoint):
-            if (await receive())['type'] == 'websocket.connect':
-                await send(refuse('Not found'))
-            return
-        endpoint, params = match
-        await endpoint.serve(scope, receive, send, params, self.auth_override)
+    #: The ASGI entry point (`panther_like.app.dispatch`); a class attribute, so serving a request awaits no wrapper.
+    __call__ = serve
 
     async def password_changed(self, user_id: str) -> None:
         """Every earlier session of the user ends: `SessionAuth` ones at once, JWT ones within the revocation bound."""
@@ -249,68 +163,12 @@ class Panther:
             await self.tokens.password_changed(user_id)
 
     async def startup(self) -> None:
-        """Connect the store; an unreachable one is logged, not fatal: requests get 503 until it is back.
-
-        A store whose users predate canonical usernames is refused with a `ConfigError` that says
-        how to migrate it: serving it would let ``Bob`` sign up next to ``bob``, and would not find
-        those users at login.
-        """
-        if self.redis is not None:
-            await self.redis.check_persistence()  # a Redis that forgets logouts on restart is refused
-        try:
-            await self.database.connect()
-            legacy = await self.config.user_model.count_without_username_key()
-        except StoreUnavailableError as exc:
-            logger.warning('store not reachable at start-up: %s', exc.detail)
-            return
-        if legacy:
-            model = self.config.user_model
-            raise ConfigError(
-                'USER_MODEL',
-                f'{model.__module__}.{model.__qualname__}',
-                f'{legacy} stored user(s) have no canonical username key (they were created before usernames '
-                'were normalised); run `panther-like migrate-usernames` once, then start again',
-            )
+        """Connect the stores (`panther_like.app.lifespan.startup`); a server's lifespan calls it."""
+        await lifespan.startup(self)
 
     async def shutdown(self) -> None:
-        await self.outbox.drain()
-        if self.redis is not None:
-            await self.redis.close()
-        await self.database.close()
-
-    async def _lifespan(self, receive: Any, send: Any) -> None:
-        while True:
-            message = await receive()
-            if message['type'] == 'lifespan.startup':
-                try:
-                    self.drain.install()
-                    await self.startup()
-                except Exception as exc:
-                    await send({'type': 'lifespan.startup.failed', 'message': f'{type(exc).__name__}: {exc}'})
-                    return
-                _freeze_startup_objects()
-                await send({'type': 'lifespan.startup.complete'})
-            elif message['type'] == 'lifespan.shutdown':
-                try:
-                    await self.shutdown()
-                finally:
-                    await send({'type': 'lifespan.shutdown.complete'})
-                return
-
-
-def _freeze_startup_objects() -> None:
-    """Keep what the worker built at start-up out of every later garbage collection.
-
-    A serving worker holds tens of thousands of objects from start-up
-    (modules, classes, the router, the settings) that live as long as it
-    does, and every full collection used to walk all of them: a pause of
-    about 20 ms, several times a second under load, which every request in
-    flight waits out. Frozen (`gc.freeze`), they are skipped; objects made
-    later are collected as before. Done once, when a server starts the app
-    (the ASGI lifespan), never by tests that start apps themselves.
-    """
-    gc.collect()
-    gc.freeze()
+        """Drain the outbox and close the stores (`panther_like.app.lifespan.shutdown`)."""
+        await lifespan.shutdown(self)
 
 
 def _check_setting_classes(config: Config) -> None:

@@ -93,7 +93,7 @@ def _permission(item: Any, where: str) -> Permission:
             )
         static = inspect.getattr_static(item, 'authorization', None)
         if isinstance(static, classmethod | staticmethod):
-            function = item.authorization
+            function = getattr(item, 'authorization')  # noqa: B009 (a class, typed as type)
         else:
             try:
                 function = item().authorization

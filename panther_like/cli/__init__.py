@@ -23,7 +23,7 @@ from panther_like.cli.describe import format_table, route_rows
 from panther_like.cli.limits import DEFAULT_LIMITS
 from panther_like.cli.serve import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_TIMEOUT_KEEP_ALIVE, cmd_run
 from panther_like.cli.users import cmd_createuser, cmd_migrate_usernames, cmd_token
-from panther_like.exceptions import APIError, ConfigError
+from panther_like.exceptions import APIError, ConfigError, DomainError
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -182,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f'panther-like: {exc}', file=sys.stderr)
         return EXIT_FAILURE
-    except APIError as exc:  # a taken username (409), a store that is down (503), ...
+    except (APIError, DomainError) as exc:  # a taken username, a store that is down, ...
         print(f'panther-like: {exc.detail}', file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:

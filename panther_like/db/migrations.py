@@ -14,8 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from panther_like.db.backend import Database
-from panther_like.db.usernames import username_key
-from panther_like.exceptions import APIError
+from panther_like.db.usernames import InvalidUsername, username_key
 
 
 @dataclass
@@ -37,7 +36,7 @@ async def migrate_usernames(database: Database, collection: str, *, dry_run: boo
         username, user_id = document.get('username'), str(document['_id'])
         try:
             key = username_key(username)
-        except APIError as exc:
+        except InvalidUsername as exc:
             report.problems.append(f'{username!r} (id {user_id}): {exc.detail}')
             continue
         owners.setdefault(key, []).append(f'{username!r} (id {user_id})')

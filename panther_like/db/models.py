@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, Val
 from panther_like.common.context import current_app
 from panther_like.crypto.passwords import hash_password, verify_password, verify_password_dummy
 from panther_like.db.backend import Collection, Database
-from panther_like.db.usernames import username_key
+from panther_like.db.usernames import InvalidUsername, username_key
 from panther_like.db.values import check_document, find_problems, problem, refuse
 from panther_like.exceptions import APIError, ConfigError, DuplicateKeyError
 from panther_like.http.validation import invalid
@@ -423,7 +423,7 @@ class BaseUser(Model):
         """The user whose canonical key is that of `username` (``Bob`` finds ``bob``); None when absent or refused."""
         try:
             key = username_key(username)
-        except APIError:
+        except InvalidUsername:
             return None
         return await cls.find_one(username_key=key)
 

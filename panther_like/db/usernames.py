@@ -40,7 +40,7 @@ from functools import lru_cache
 
 from confusable_homoglyphs import categories, confusables
 
-from panther_like.exceptions import BadRequestAPIError
+from panther_like.exceptions import DomainError
 
 #: Longest username accepted, in characters (before normalisation).
 MAX_USERNAME_LENGTH = 150
@@ -75,8 +75,8 @@ def _invisible(character: str) -> bool:
     return any(low <= code <= high for low, high in _INVISIBLE)
 
 
-class InvalidUsername(BadRequestAPIError):
-    """400: a username that could be mistaken for another one, or that cannot be shown."""
+class InvalidUsername(DomainError):
+    """A username that could be mistaken for another one, or that cannot be shown; the app answers 400."""
 
 
 # Scripts that carry no letters of their own, and the mixes of scripts that one writing system uses.
@@ -114,7 +114,7 @@ def _skeleton(key: str) -> str:
 
 
 def username_key(username: object) -> str:
-    """The canonical key of `username`; raise `InvalidUsername` (400) with the reason when it is refused."""
+    """The canonical key of `username`; raise `InvalidUsername` with the reason when it is refused."""
     if not isinstance(username, str):
         raise InvalidUsername('The username must be a string')
     if not username:

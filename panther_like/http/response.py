@@ -138,8 +138,9 @@ class Response:
         for name, value in self.headers.items():
             lowered = name.lower()
             if lowered in ('content-length', 'content-type'):
-                if lowered == 'content-type':
-                    raw_headers[0] = (b'content-type', value.encode('latin-1'))
+                if lowered == 'content-type' and value:  # one value: a list's last, as a later header would win
+                    chosen = value if isinstance(value, str) else value[-1]
+                    raw_headers[0] = (b'content-type', chosen.encode('latin-1'))
                 continue
             if isinstance(value, list | tuple):  # several values: WWW-Authenticate challenges
                 raw_headers.extend((lowered.encode('latin-1'), item.encode('latin-1')) for item in value)

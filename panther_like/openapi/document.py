@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -39,7 +40,9 @@ from pydantic import BaseModel, TypeAdapter
 
 from panther_like.exceptions import ConfigError
 from panther_like.http.request import FORM_CONTENT_TYPE
-from panther_like.routing.api import BODY_METHODS, Contract, FunctionAPI, HTTPEndpoint, Operation
+from panther_like.routing.api import FunctionAPI
+from panther_like.routing.contract import BODY_METHODS, Contract
+from panther_like.routing.endpoint import HTTPEndpoint, Operation
 from panther_like.routing.router import PARAMETER
 from panther_like.security.base import AuthErrorResponse, SecurityObject
 from panther_like.settings.checks import OpenAPISettings
@@ -231,102 +234,160 @@ def _operations(endpoint: HTTPEndpoint) -> list[tuple[str, Operation]]:
 
 
 def build_document(routes: list[tuple[str, Any]], settings: OpenAPISettings) -> dict[str, Any]:
-    """The OpenAPI document of `routes` (the router's ``(path, endpoint)`` pairs)."""
-    names = _SchemeNames()
-    schemas = _Schemas()
-    endpoints = [
+    """The OpenAPI document of `routes` (the router's ``(path, endpoint)`` pairs).
+
+    In phases: the documented endpoints, their security schemes, each
+    operation (which collects the schemas it refers to), then the assembled
+    document.
+    """
+    endpoints = _documented(routes)
+    builder = _DocumentBuilder(_schemes(endpoints), _token_path(endpoints))
+    paths = {_openapi_path(path): builder.path_item(path, endpoint) for path, endpoint in endpoints}
+    document: dict[str, Any] = {
+        'openapi': OPENAPI_VERSION,
+        'info': _info(settings),
+        'paths': {path: item for path, item in paths.items() if item},
+    }
+    components = builder.components()
+    if components:
+        document['components'] = components
+    return document
+
+
+def _documented(routes: list[tuple[str, Any]]) -> list[tuple[str, HTTPEndpoint]]:
+    return [
         (path, endpoint)
         for path, endpoint in routes
         if isinstance(endpoint, HTTPEndpoint) and getattr(endpoint.target, 'include_in_schema', True)
     ]
-    described: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+
+
+@dataclass
+class _Schemes:
+    """The wire schemes of each guard (by its id), and their unique names."""
+
+    names: _SchemeNames
+    by_guard: dict[int, list[tuple[str, dict[str, Any]]]]
+
+
+def _schemes(endpoints: list[tuple[str, HTTPEndpoint]]) -> _Schemes:
+    names = _SchemeNames()
+    by_guard: dict[int, list[tuple[str, dict[str, Any]]]] = {}
     for _, endpoint in endpoints:
         for _, operation in _operations(endpoint):
-            if id(operation.guard) in described:
+            if id(operation.guard) in by_guard:
                 continue
             authenticator = operation.guard.authenticator
             entries = [
                 entry for source in (authenticator.sources if authenticator else ()) for entry in describe(source)
             ]
-            described[id(operation.guard)] = entries
+            by_guard[id(operation.guard)] = entries
             for base, scheme in entries:
                 names.add(base, scheme)
+    return _Schemes(names, by_guard)
 
-    token_path = next(
-        (
-            path
-            for path, endpoint in endpoints
-            if any(
-                getattr(operation.source, 'openapi_oauth2_token_endpoint', False)
-                for _, operation in _operations(endpoint)
-            )
-        ),
-        None,
-    )
-    all_scopes: set[str] = set()
-    paths: dict[str, Any] = {}
+
+def _token_path(endpoints: list[tuple[str, HTTPEndpoint]]) -> str | None:
+    """The path of the OAuth2 token endpoint, if a route is one."""
     for path, endpoint in endpoints:
+        for _, operation in _operations(endpoint):
+            if getattr(operation.source, 'openapi_oauth2_token_endpoint', False):
+                return path
+    return None
+
+
+def _info(settings: OpenAPISettings) -> dict[str, Any]:
+    info: dict[str, Any] = {'title': settings.title, 'version': settings.version}
+    if settings.description:
+        info['description'] = settings.description
+    return info
+
+
+class _DocumentBuilder:
+    """Documents operations one by one, collecting the schemas and scopes they use for the components."""
+
+    def __init__(self, schemes: _Schemes, token_path: str | None) -> None:
+        self.schemes = schemes
+        self.token_path = token_path
+        self.schemas = _Schemas()
+        self.scopes: set[str] = set()
+
+    def path_item(self, path: str, endpoint: HTTPEndpoint) -> dict[str, Any]:
         parameters = [
             {'name': name, 'in': 'path', 'required': True, 'schema': {'type': 'string'}}
             for name in PARAMETER.findall(path)
         ]
-        tag = path.split('/', 1)[0]
-        operations: dict[str, Any] = {}
-        for method, declared in _operations(endpoint):
-            authenticator = declared.guard.authenticator
-            scopes = list(declared.scopes)
-            all_scopes.update(scopes)
-            security: list[dict[str, list[str]]] = []
-            for base, scheme in described[id(declared.guard)]:
-                requirement = {names.name(base, scheme): scopes}
-                if requirement not in security:
-                    security.append(requirement)
-                if token_path is not None and _is_bearer_jwt(scheme) and {OAUTH2_SCHEME: scopes} not in security:
-                    security.append({OAUTH2_SCHEME: scopes})
-            errors: dict[int, list[dict[str, Any]]] = {}
-            if authenticator is not None:
-                for source in authenticator.sources:
-                    for status_code, model in auth_responses(source).items():
-                        if authenticator.optional and status_code == 401:
-                            continue  # optional: a failed credential means anonymous, never a 401
-                        errors.setdefault(int(status_code), []).append(schemas.ref(model))
-            if declared.guard.permissions:  # permissions and scopes are both refused with 403
-                errors.setdefault(403, []).append(schemas.ref(AuthErrorResponse))
-            contract = declared.contract
-            if contract.input is not None:
-                errors.setdefault(400, []).append(schemas.ref(AuthErrorResponse))
-                errors.setdefault(422, []).append(schemas.ref(ValidationErrorResponse))
-            for status_code in contract.responses:
-                errors.setdefault(int(status_code), []).append(schemas.ref(AuthErrorResponse))
-            operation: dict[str, Any] = {
-                'operationId': _operation_id(method, path),
-                'summary': _summary(endpoint, method),
-                'responses': {**_success(contract, schemas), **_merge_responses(errors, contract.responses)},
-            }
-            if tag and '<' not in tag:
-                operation['tags'] = [tag]
-            if parameters:
-                operation['parameters'] = parameters
-            if method in BODY_METHODS or contract.input is not None:
-                operation['requestBody'] = _request_body(contract, schemas)
-            if authenticator is not None and security:
-                operation['security'] = [*security, {}] if authenticator.optional else security
-            operations[method.lower()] = operation
-        if operations:
-            paths[_openapi_path(path)] = operations
+        return {
+            method.lower(): self.operation(path, endpoint, method, declared, parameters)
+            for method, declared in _operations(endpoint)
+        }
 
-    info: dict[str, Any] = {'title': settings.title, 'version': settings.version}
-    if settings.description:
-        info['description'] = settings.description
-    components: dict[str, Any] = {}
-    schemes = names.components()
-    if token_path is not None:
-        schemes[OAUTH2_SCHEME] = _oauth2_scheme(token_path, all_scopes)
-    if schemes:
-        components['securitySchemes'] = schemes
-    if schemas.components:
-        components['schemas'] = schemas.components
-    document: dict[str, Any] = {'openapi': OPENAPI_VERSION, 'info': info, 'paths': paths}
-    if components:
-        document['components'] = components
-    return document
+    def operation(
+        self, path: str, endpoint: HTTPEndpoint, method: str, declared: Operation, parameters: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The Operation Object of `method` on `path`."""
+        authenticator = declared.guard.authenticator
+        scopes = list(declared.scopes)
+        self.scopes.update(scopes)
+        security = self._security(declared, scopes)
+        contract = declared.contract
+        entry: dict[str, Any] = {
+            'operationId': _operation_id(method, path),
+            'summary': _summary(endpoint, method),
+            'responses': {
+                **_success(contract, self.schemas),
+                **_merge_responses(self._errors(declared), contract.responses),
+            },
+        }
+        tag = path.split('/', 1)[0]
+        if tag and '<' not in tag:
+            entry['tags'] = [tag]
+        if parameters:
+            entry['parameters'] = parameters
+        if method in BODY_METHODS or contract.input is not None:
+            entry['requestBody'] = _request_body(contract, self.schemas)
+        if authenticator is not None and security:
+            entry['security'] = [*security, {}] if authenticator.optional else security
+        return entry
+
+    def _security(self, declared: Operation, scopes: list[str]) -> list[dict[str, list[str]]]:
+        """Alternatives (an OR), each with the route's scopes; the OAuth2 flow beside a bearer JWT."""
+        security: list[dict[str, list[str]]] = []
+        for base, scheme in self.schemes.by_guard[id(declared.guard)]:
+            requirement = {self.schemes.names.name(base, scheme): scopes}
+            if requirement not in security:
+                security.append(requirement)
+            if self.token_path is not None and _is_bearer_jwt(scheme) and {OAUTH2_SCHEME: scopes} not in security:
+                security.append({OAUTH2_SCHEME: scopes})
+        return security
+
+    def _errors(self, declared: Operation) -> dict[int, list[dict[str, Any]]]:
+        """The error responses by status: the auth sources', 403 of permissions, 400/422 of a body, declared ones."""
+        errors: dict[int, list[dict[str, Any]]] = {}
+        authenticator = declared.guard.authenticator
+        if authenticator is not None:
+            for source in authenticator.sources:
+                for status_code, model in auth_responses(source).items():
+                    if authenticator.optional and status_code == 401:
+                        continue  # optional: a failed credential means anonymous, never a 401
+                    errors.setdefault(int(status_code), []).append(self.schemas.ref(model))
+        if declared.guard.permissions:  # permissions and scopes are both refused with 403
+            errors.setdefault(403, []).append(self.schemas.ref(AuthErrorResponse))
+        contract = declared.contract
+        if contract.input is not None:
+            errors.setdefault(400, []).append(self.schemas.ref(AuthErrorResponse))
+            errors.setdefault(422, []).append(self.schemas.ref(ValidationErrorResponse))
+        for status_code in contract.responses:
+            errors.setdefault(int(status_code), []).append(self.schemas.ref(AuthErrorResponse))
+        return errors
+
+    def components(self) -> dict[str, Any]:
+        components: dict[str, Any] = {}
+        schemes = self.schemes.names.components()
+        if self.token_path is not None:
+            schemes[OAUTH2_SCHEME] = _oauth2_scheme(self.token_path, self.scopes)
+        if schemes:
+            components['securitySchemes'] = schemes
+        if self.schemas.components:
+            components['schemas'] = self.schemas.components
+        return components

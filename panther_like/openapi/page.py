@@ -20,14 +20,14 @@ import html
 from pathlib import Path
 from typing import Any, ClassVar
 
-import swagger_ui_bundle
+import swagger_ui_bundle  # type: ignore[import-untyped]
 
 from panther_like.auth.guard import Guard
 from panther_like.exceptions import NotFoundAPIError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
 from panther_like.openapi.document import build_document
-from panther_like.routing.api import HTTPEndpoint
+from panther_like.routing.endpoint import HTTPEndpoint
 from panther_like.settings.checks import OpenAPISettings
 
 OPENAPI_PATH = 'openapi.json'

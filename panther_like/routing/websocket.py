@@ -20,7 +20,8 @@ query string or a header is not sent by a browser on its own.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -29,6 +30,7 @@ from pydantic import ValidationError
 from panther_like import audit, status
 from panther_like.auth.chain import Authenticator
 from panther_like.auth.guard import AuthOverride, Guard
+from panther_like.common.concurrency import off_the_loop
 from panther_like.common.sentinel import UNSET
 from panther_like.exceptions import APIError
 from panther_like.http.origins import origin_allowed
@@ -92,19 +94,41 @@ class GenericWebsocket(HTTPConnection):
         self.closed = True
         await self._asgi_send({'type': 'websocket.close', 'code': code, 'reason': _close_reason(reason)})
 
-    async def serve(self) -> None:
-        """Run `connect`, then feed messages to `receive` until either side closes."""
-        await self.connect()
+    async def serve(self, hooks: Hooks | None = None) -> None:
+        """Run `connect`, then feed messages to `receive` until either side closes.
+
+        `hooks`: the class's hooks adapted once (`Hooks.of`), as the endpoint passes them.
+        """
+        hooks = hooks or Hooks.of(type(self))
+        await hooks.connect(self)
         if not self.accepted:
             await self.close(status.WS_1008_POLICY_VIOLATION, 'Connection was not accepted')
         while not self.closed:
             message = await self._asgi_receive()
             kind = message['type']
             if kind == 'websocket.receive':
-                await self.receive(_decode(message))
+                await hooks.receive(self, _decode(message))
             elif kind == 'websocket.disconnect':
                 self.closed = True
-                await self.disconnect(message.get('code', status.WS_1000_NORMAL_CLOSURE))
+                await hooks.disconnect(self, message.get('code', status.WS_1000_NORMAL_CLOSURE))
+
+
+@dataclass(frozen=True, slots=True)
+class Hooks:
+    """A class's ``connect``, ``receive`` and ``disconnect``, each adapted once by `off_the_loop`.
+
+    A sync hook runs in a worker thread, like every sync piece of user code;
+    it cannot await `send` there, but may return its awaitable
+    (``return self.send(data)``), which is awaited on the loop.
+    """
+
+    connect: Callable[..., Awaitable[Any]]
+    receive: Callable[..., Awaitable[Any]]
+    disconnect: Callable[..., Awaitable[Any]]
+
+    @classmethod
+    def of(cls, target: type[GenericWebsocket]) -> Hooks:
+        return cls(off_the_loop(target.connect), off_the_loop(target.receive), off_the_loop(target.disconnect))
 
 
 def _decode(message: Mapping[str, Any]) -> Any:
@@ -117,15 +141,21 @@ def _decode(message: Mapping[str, Any]) -> Any:
         return text
 
 
+def _only_api_errors(exc: BaseException) -> APIError | None:
+    """What a websocket served outside an app maps: `APIError` alone."""
+    return exc if isinstance(exc, APIError) else None
+
+
 class WebsocketEndpoint:
     """A websocket route as the app serves it."""
 
-    __slots__ = ('guard', 'origin_cookies', 'path', 'target')
+    __slots__ = ('guard', 'hooks', 'origin_cookies', 'path', 'target')
 
     def __init__(self, path: str, target: type[GenericWebsocket], guard: Guard) -> None:
         self.path = path
         self.target = target
         self.guard = guard
+        self.hooks = Hooks.of(target)
         #: The cookies the authentication reads (``ANY_COOKIE``: some, unnamed; empty: none): a handshake
         #: carrying one must come from no foreign Origin.
         self.origin_cookies = cookies_read_by(guard.authenticator)
@@ -148,8 +178,13 @@ class WebsocketEndpoint:
         send: Any,
         params: dict[str, str],
         override: AuthOverride | None = None,
+        as_api_error: Callable[[BaseException], APIError | None] = _only_api_errors,
     ) -> None:
-        """Admit the handshake through the route's guard (refusing it before accepting), then run the socket."""
+        """Admit the handshake through the route's guard (refusing it before accepting), then run the socket.
+
+        `as_api_error`: the app's mapping of what was raised to an HTTP error (an `APIError` itself, a
+        domain error's status); what it maps closes with its detail, anything else with 1011.
+        """
         first = await receive()
         if first['type'] != 'websocket.connect':
             return
@@ -163,22 +198,21 @@ class WebsocketEndpoint:
             return
         try:
             await self.guard.admit(connection, override)
-        except APIError as exc:
-            await connection.close(_close_code(exc), exc.detail)
-            return
-        except Exception:  # a custom authenticator's own error: refuse, log, never leave the handshake hanging
-            logger.exception('websocket %s: authentication failed with an error', self.path)
-            await connection.close(status.WS_1011_INTERNAL_ERROR, 'Internal error')
+        except Exception as exc:  # a custom authenticator's own error: refuse, log, never leave the handshake hanging
+            error = as_api_error(exc)
+            if error is None:
+                logger.exception('websocket %s: authentication failed with an error', self.path)
+            await _close_for(connection, error)
             return
         try:
-            await connection.serve()
+            await connection.serve(self.hooks)
         except ValidationError as exc:  # a message that fails a model: the client's mistake, said in the reason
             await connection.close(status.WS_1008_POLICY_VIOLATION, invalid(exc, 'input').detail)
-        except APIError as exc:
-            await connection.close(_close_code(exc), exc.detail)
-        except Exception:
-            logger.exception('websocket %s failed', self.path)
-            await connection.close(status.WS_1011_INTERNAL_ERROR, 'Internal error')
+        except Exception as exc:
+            error = as_api_error(exc)
+            if error is None:
+                logger.exception('websocket %s failed', self.path)
+            await _close_for(connection, error)
 
     def _carries_a_credential_cookie(self, connection: HTTPConnection) -> bool:
         if 'cookie' not in connection.headers:
@@ -206,6 +240,14 @@ def cookies_read_by(authenticator: Authenticator | None) -> frozenset[str]:
         name = getattr(reader, 'param_name', None) if getattr(reader, 'openapi_in', None) == 'cookie' else None
         names.add(name if isinstance(name, str) and name else ANY_COOKIE)
     return frozenset(names)
+
+
+async def _close_for(connection: GenericWebsocket, error: APIError | None) -> None:
+    """Close with the HTTP error's detail, or 1011 for an error that is not the client's."""
+    if error is None:
+        await connection.close(status.WS_1011_INTERNAL_ERROR, 'Internal error')
+    else:
+        await connection.close(_close_code(error), error.detail)
 
 
 def _close_code(exc: APIError) -> int:

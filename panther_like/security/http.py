@@ -18,8 +18,8 @@ from __future__ import annotations
 import binascii
 from typing import Any, ClassVar
 
-from panther_like.db.usernames import username_key
-from panther_like.exceptions import APIError, AuthenticationAPIError
+from panther_like.db.usernames import InvalidUsername, username_key
+from panther_like.exceptions import AuthenticationAPIError
 from panther_like.http.request import HTTPConnection
 from panther_like.security.base import SecurityObject
 from panther_like.security.challenges import REALM, bearer_challenge, quoted
@@ -189,5 +189,5 @@ def throttle_subject(username: str) -> str:
     """What the login throttle counts a username as: its canonical key, as ``/auth/login`` does."""
     try:
         return username_key(username)
-    except APIError:
+    except InvalidUsername:
         return username  # a name no account can have: counted as typed, like an unknown one at login

@@ -15,7 +15,7 @@ from panther_like.exceptions import StoreUnavailableError
 from tests.servers import ServerUnavailable, free_port, start_mongo_wire, unavailable
 
 
-async def test_mongodb_down_raises_503_quickly_without_the_password() -> None:
+async def test_mongodb_down_raises_store_unavailable_quickly_without_the_password() -> None:
     database = MongoDatabase(f'mongodb://admin:hunter2@127.0.0.1:{free_port()}/app')
     assert 'hunter2' not in repr(database)
     started = time.monotonic()
@@ -25,7 +25,7 @@ async def test_mongodb_down_raises_503_quickly_without_the_password() -> None:
         await database.collection('c').insert_one({'_id': 'x'})
     assert time.monotonic() - started < 10
     for error in (caught.value, caught_insert.value):
-        assert error.status_code == 503
+        assert error.store == 'MongoDB'
         assert 'MongoDB' in error.detail
         assert 'hunter2' not in error.detail and 'admin' not in error.detail
     await database.close()
@@ -71,12 +71,12 @@ async def test_mongodb_killed_mid_run_then_restarted_on_the_same_port(tmp_path: 
         server.stop()
 
 
-async def test_embedded_store_that_cannot_open_raises_503(tmp_path: Path) -> None:
+async def test_embedded_store_that_cannot_open_raises_store_unavailable(tmp_path: Path) -> None:
     (tmp_path / 'not-a-directory').write_text('')
     database = EmbeddedDatabase(tmp_path / 'not-a-directory' / 'store.sqlite3')
     with pytest.raises(StoreUnavailableError) as caught:
         await database.collection('c').find_one({'_id': 'x'})
-    assert caught.value.status_code == 503
+    assert caught.value.store == 'embedded store'
     assert 'embedded store' in caught.value.detail
     await database.close()
 
