@@ -141,19 +141,19 @@ def _host_and_port(hop: str) -> tuple[str, int]:
         host, bracket, rest = hop[1:].partition(']')
         if not bracket or (rest and not rest.startswith(':')):
             return hop, 0
-        return host, _port(rest[1:])
+        return host, _port(rest[1:]) or 0
     if hop.count(':') == 1:
         host, _, port = hop.partition(':')
-        number = _port(port, None)
+        number = _port(port)
         return (hop, 0) if number is None else (host, number)
     return hop, 0
 
 
-def _port(text: str, default: int | None = 0) -> int | None:
+def _port(text: str) -> int | None:
     try:
         return int(text)
     except ValueError:
-        return default
+        return None
 
 
 def address_group(host: str) -> str:

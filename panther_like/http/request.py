@@ -148,7 +148,8 @@ class HTTPConnection:
 
     @property
     def path(self) -> str:
-        return self.scope['path']
+        path: str = self.scope['path']
+        return path
 
     @property
     def headers(self) -> Headers:
@@ -201,7 +202,8 @@ class Request(HTTPConnection):
 
     @property
     def method(self) -> str:
-        return self.scope['method']
+        method: str = self.scope['method']
+        return method
 
     @property
     def content_type(self) -> str:

@@ -58,8 +58,7 @@ def isolated_settings(configs: str | types.ModuleType, store_path: Path) -> type
     for name in dir(module):
         if not name.startswith('_'):
             setattr(copy, name, getattr(module, name))
-    copy.DATABASE = {'path': str(store_path)}
-    copy.REDIS = None
+    vars(copy).update(DATABASE={'path': str(store_path)}, REDIS=None)
     return copy
 
 
