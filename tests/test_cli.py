@@ -83,7 +83,7 @@ def test_check_bad_authentication_path_prints_the_config_error(tmp_path):
     result = run_check(tmp_path, '--configs', 'bad_settings')
     assert (
         "Invalid 'AUTHENTICATION': cannot import 'panther_like.authentications.Nope' "
-        "(module 'panther_like.auth.authentication_classes' has no attribute 'Nope')"
+        "(module 'panther_like.authentications' has no attribute 'Nope')"
     ) in result.stderr
     assert 'OK' not in result.stdout
 
