@@ -22,7 +22,8 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Iterable
-from typing import Any
+
+from panther_like.http.asgi import Scope
 
 #: Trusted when the setting is absent: what uvicorn trusts by default.
 DEFAULT_TRUSTED_PROXIES = ('127.0.0.1', '::1')
@@ -113,7 +114,7 @@ class TrustedProxies:
                 return host, port
         return _host_and_port(hops[0])  # every hop is one of ours: the first one asked
 
-    def apply(self, scope: dict[str, Any]) -> None:
+    def apply(self, scope: Scope) -> None:
         """Put the real client (and scheme) into an HTTP or websocket `scope` sent by a trusted peer."""
         client = scope.get('client')
         if not self.trusts(client[0] if client else None):
