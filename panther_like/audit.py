@@ -34,10 +34,13 @@ import logging
 import re
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 import orjson
+
+if TYPE_CHECKING:
+    from panther_like.http.request import HTTPConnection
 
 logger = logging.getLogger('panther_like.audit')
 
@@ -51,7 +54,12 @@ def _short(value: Any) -> Any:
 
 
 def log_event(
-    event: str, *, request: Any = None, reason: str | None = None, user_id: str | None = None, **fields: Any
+    event: str,
+    *,
+    request: HTTPConnection | None = None,
+    reason: str | None = None,
+    user_id: str | None = None,
+    **fields: Any,
 ) -> None:
     """Write one audit line; `request` (HTTP request or websocket) gives client, method and path."""
     if not logger.isEnabledFor(logging.INFO):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from panther_like.crypto.passwords import use_fast_hashes_for_tests
 from tests.mail_server import SMTPServer, start_smtp
 from tests.servers import (
     ServerHandle,
@@ -20,7 +21,9 @@ from tests.servers import (
 
 pytest_plugins = ['tests.tiers']  # plain pytest runs the in-process tier; --all-tiers runs every tier
 
-# Cheap argon2 parameters: the suite creates many users (see panther_like.crypto.passwords).
+# Cheap argon2 parameters: the suite creates many users (see panther_like.crypto.passwords). The variable
+# asks the servers the tests start for them too (tests/fast_hash_uvicorn.py); the framework never reads it.
+use_fast_hashes_for_tests()
 os.environ['PANTHER_LIKE_FAST_PASSWORD_HASH'] = '1'
 
 

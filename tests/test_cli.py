@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import panther_like
+
 pytestmark = pytest.mark.server
 
 CLI = Path(sys.executable).with_name('panther-like')
@@ -81,7 +83,7 @@ def test_check_bad_authentication_path_prints_the_config_error(tmp_path):
     result = run_check(tmp_path, '--configs', 'bad_settings')
     assert (
         "Invalid 'AUTHENTICATION': cannot import 'panther_like.authentications.Nope' "
-        "(module 'panther_like.auth.authentication_classes' has no attribute 'Nope')"
+        "(module 'panther_like.authentications' has no attribute 'Nope')"
     ) in result.stderr
     assert 'OK' not in result.stdout
 
@@ -109,3 +111,9 @@ def test_check_reads_settings_module_from_environment(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert 'env_settings' in result.stdout
+
+
+def test_version_prints_the_package_version(tmp_path):
+    result = subprocess.run([str(CLI), '--version'], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f'panther-like {panther_like.__version__}'

@@ -609,6 +609,11 @@ def test_user_model_defaults_to_base_user():
     assert config_module.load(settings_module()).user_model is BaseUser
 
 
+def test_user_model_none_means_the_default_base_user():
+    """Like every other class setting, None reads as unset; it never leaves the app without a user model."""
+    assert config_module.load(settings_module(USER_MODEL=None)).user_model is BaseUser
+
+
 def test_user_model_dotted_path_is_imported():
     config = config_module.load(settings_module(USER_MODEL='panther_like.db.models.BaseUser'))
     assert config.user_model is BaseUser

@@ -50,10 +50,13 @@ USER_FIELDS = """
 """
 
 
-def run_pytest(directory: Path) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key not in ('PANTHER_LIKE_CONFIGS', 'PYTHONPATH')}
+def run_pytest(directory: Path, *args: str, **env_values: str) -> subprocess.CompletedProcess[str]:
+    """A user's ``pytest``; this suite's own choice of password hashes (the variable) is not passed on."""
+    dropped = ('PANTHER_LIKE_CONFIGS', 'PYTHONPATH', 'PANTHER_LIKE_FAST_PASSWORD_HASH')
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
+    env.update(env_values)
     return subprocess.run(
-        [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', '-q'],
+        [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', '-q', *args],
         cwd=directory,
         env=env,
         capture_output=True,
@@ -85,3 +88,26 @@ def test_overriding_user_fields_creates_the_user_with_them(tmp_path):
     result = run_pytest(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert '1 passed' in result.stdout
+
+
+HASH_PARAMETERS = """
+    from panther_like.crypto.passwords import hash_password
+
+    def test_the_hash_parameters():
+        print('HASHED', hash_password('pw'))
+"""
+
+
+def test_the_plugin_gives_the_projects_tests_cheap_password_hashes(tmp_path):
+    write_project(tmp_path, **{'test_user.py': HASH_PARAMETERS})
+    result = run_pytest(tmp_path, '-s')
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'm=1024,t=1,p=1' in result.stdout
+
+
+def test_the_fast_hash_variable_at_0_keeps_real_password_hashes_in_the_projects_tests(tmp_path):
+    write_project(tmp_path, **{'test_user.py': HASH_PARAMETERS})
+    result = run_pytest(tmp_path, '-s', PANTHER_LIKE_FAST_PASSWORD_HASH='0')
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'HASHED $argon2id$' in result.stdout
+    assert 'm=1024,t=1,p=1' not in result.stdout

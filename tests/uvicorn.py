@@ -22,6 +22,8 @@ from tests.servers import ServerUnavailable, terminate, wait_until_serving
 from tests.tiers import require_a_tier
 
 START_TIMEOUT = 20.0
+#: uvicorn's command line, with cheap password hashes when the environment asks for them.
+BOOT = Path(__file__).with_name('fast_hash_uvicorn.py')
 
 
 @dataclass(kw_only=True)
@@ -52,10 +54,11 @@ class UvicornProcess:
         return httpx.Client(base_url=self.url, timeout=10.0, **kwargs)
 
     def launch(self, app: str, args: list[str], *, cwd: Path, env: dict[str, str], ready: Callable[[], bool]) -> None:
-        """Run ``python -m uvicorn app`` on our port and wait until `ready()` says it serves."""
+        """Run uvicorn with `app` on our port and wait until `ready()` says it serves."""
         require_a_tier('uvicorn')
-        command = [sys.executable, '-m', 'uvicorn', app, '--host', '127.0.0.1', '--port', str(self.port), *args]
-        # Cheap password hashes unless the caller asks for real ones (``PANTHER_LIKE_FAST_PASSWORD_HASH=0``).
+        command = [sys.executable, '-P', str(BOOT), app, '--host', '127.0.0.1', '--port', str(self.port), *args]
+        # Cheap password hashes unless the caller asks for real ones (``PANTHER_LIKE_FAST_PASSWORD_HASH=0``):
+        # BOOT switches them on in uvicorn and in each of its workers.
         env = {'PANTHER_LIKE_FAST_PASSWORD_HASH': '1', **env, 'PYTHONUNBUFFERED': '1'}
         with open(self.log_file, 'ab') as log:
             self.process = subprocess.Popen(

@@ -174,8 +174,9 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return args.handler(args)
+        return handler(args)
     except ConfigError as exc:
         print(f'panther-like: configuration error: {exc}', file=sys.stderr)
         return EXIT_CONFIG_ERROR

@@ -36,6 +36,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     # -- the connection --------------------------------------------------------------------------
 
+    # uvicorn narrows BaseProtocol's transport to asyncio.Transport, and so does its override we extend.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_head_timer()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from panther_like.app import Panther
+    from panther_like.http.asgi import ASGIApp
 
 EXIT_FAILURE = 1
 EXIT_CONFIG_ERROR = 2
@@ -39,7 +40,7 @@ def build(configs: str | None) -> Panther:
     return Panther(configs=configs)
 
 
-def load_app(target: str | None, configs: str | None = None) -> Any:
+def load_app(target: str | None, configs: str | None = None) -> Panther | ASGIApp:
     """The APP ``module:attribute`` names, else the app built from the settings."""
     from uvicorn.importer import ImportFromStringError, import_from_string
 
@@ -47,9 +48,10 @@ def load_app(target: str | None, configs: str | None = None) -> Any:
         return build(configs)
     _project_on_path()
     try:
-        return import_from_string(target)
+        app: ASGIApp = import_from_string(target)  # whatever the project names, taken to be an ASGI app
     except ImportFromStringError as exc:
         raise CommandError(f'cannot load the app {target!r}: {exc}') from None
+    return app
 
 
 def _with_store(app: Panther, work: Callable[[], Awaitable[int]]) -> int:

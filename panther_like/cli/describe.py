@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from panther_like.app import Panther
+    from panther_like.routing.api import HTTPEndpoint
 
 from panther_like.cli.common import dotted
 
@@ -41,9 +42,9 @@ def route_rows(app: Panther) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _declared_auth(endpoint: object, method: str) -> object:
+def _declared_auth(endpoint: HTTPEndpoint, method: str) -> object:
     """What the route's code said for `method`'s ``auth`` (True means the AUTHENTICATION setting)."""
-    source = endpoint.operations[method].source  # type: ignore[attr-defined]
+    source = endpoint.operations[method].source
     guard_of = getattr(source, 'guard_of', None)
     return guard_of(method)['auth'] if callable(guard_of) else getattr(source, 'auth', None)
 

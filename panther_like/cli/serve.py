@@ -14,6 +14,7 @@ from panther_like.exceptions import StoreUnavailableError
 
 if TYPE_CHECKING:
     from panther_like.app import Panther
+    from panther_like.http.asgi import ASGIApp
 
 from panther_like.cli.common import CommandError, _project_on_path, load_app
 from panther_like.cli.describe import summary
@@ -28,7 +29,7 @@ DEFAULT_LIMIT_CONCURRENCY = 1000
 DEFAULT_TIMEOUT_KEEP_ALIVE = 5.0  # uvicorn's
 
 
-def served_app() -> Any:
+def served_app() -> Panther | ASGIApp:
     """What each worker of ``panther-like run`` serves (a uvicorn factory): its APP, with the drain delay set."""
     from panther_like.app import Panther
 

@@ -138,7 +138,7 @@ def _prepare(algorithm: str, key: Any, setting: str, *, private: bool) -> Any:
     if private and not has_private_half:
         raise ConfigError(setting, '<hidden>', f'must be a private key: {algorithm} signs with it')
     public = prepared.public_key() if has_private_half else prepared
-    size = getattr(public, 'key_size', None)
-    if algorithm.startswith(('RS', 'PS')) and size is not None and size < MINIMUM_RSA_BITS:
-        raise ConfigError(setting, '<hidden>', f'is a {size}-bit RSA key; use at least {MINIMUM_RSA_BITS} bits')
+    bits: int | None = getattr(public, 'key_size', None)
+    if algorithm.startswith(('RS', 'PS')) and bits is not None and bits < MINIMUM_RSA_BITS:
+        raise ConfigError(setting, '<hidden>', f'is a {bits}-bit RSA key; use at least {MINIMUM_RSA_BITS} bits')
     return prepared if private else public

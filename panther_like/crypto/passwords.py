@@ -10,52 +10,63 @@ dummy hash, so the time a wrong password takes does not tell such an
 account apart from any other (nor from a username that does not exist,
 see `verify_password_dummy`).
 
-``PANTHER_LIKE_FAST_PASSWORD_HASH=1`` in the environment switches new hashes
-to a deliberately weak parameter set (time_cost=1, memory_cost=1 MiB,
-parallelism=1). It exists only so test suites that create hundreds of users
-run in seconds; never set it in production.
+The parameters are one process-wide choice, argon2-cffi's defaults (RFC
+9106's low-memory profile) unless something calls `use_password_hasher`.
+A test suite that creates hundreds of users calls `use_fast_hashes_for_tests`
+(the pytest plugin does) for a deliberately weak set (time_cost=1,
+memory_cost=1 MiB, parallelism=1) that hashes in microseconds; never call it
+in production. Nothing here reads the environment: how a process hashes
+passwords is decided by code, never by a variable a deployment might carry.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
-from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-FAST_HASH_ENV = 'PANTHER_LIKE_FAST_PASSWORD_HASH'
+#: The parameters `use_fast_hashes_for_tests` selects: cheap on purpose, for test suites only.
+FAST_TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+_hasher = PasswordHasher()
+#: The hasher the dummy hash was made with, and the hash (made on first use: hashing at import slows every start).
+_dummy: tuple[PasswordHasher, str] | None = None
 
 
-@lru_cache(maxsize=2)
-def _hasher(fast: bool) -> PasswordHasher:
-    if fast:
-        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    return PasswordHasher()
+def use_password_hasher(hasher: PasswordHasher | None = None) -> None:
+    """Hash new passwords with `hasher`'s parameters from now on; None: argon2-cffi's defaults again.
+
+    Existing hashes keep verifying whatever is chosen, since each carries its own parameters.
+    """
+    global _hasher
+    _hasher = PasswordHasher() if hasher is None else hasher
 
 
-def _fast() -> bool:
-    # Read the variable on every call (cheap) so a test suite can set it after import.
-    return os.environ.get(FAST_HASH_ENV, '') == '1'
+def use_fast_hashes_for_tests() -> None:
+    """Switch this process to `FAST_TEST_HASHER`, so tests that create many users run in seconds."""
+    use_password_hasher(FAST_TEST_HASHER)
 
 
-def _current_hasher() -> PasswordHasher:
-    return _hasher(_fast())
+def password_hasher() -> PasswordHasher:
+    """The hasher new passwords are hashed with in this process."""
+    return _hasher
 
 
-@lru_cache(maxsize=2)
-def _dummy_hash(fast: bool) -> str:
-    """A real hash of a random password, made on first use (hashing at import would slow every start)."""
-    return _hasher(fast).hash(secrets.token_urlsafe(16))
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A real hash of a random password under `hasher`'s parameters, so checking it costs what a real check costs."""
+    global _dummy
+    if _dummy is None or _dummy[0] is not hasher:
+        _dummy = (hasher, hasher.hash(secrets.token_urlsafe(16)))
+    return _dummy[1]
 
 
 def hash_password(raw: str) -> str:
     """Return a salted argon2id hash of `raw`, parameters included."""
     if not isinstance(raw, str):
         raise TypeError('a password must be a str')
-    return _current_hasher().hash(raw)
+    return _hasher.hash(raw)
 
 
 def verify_password(stored_hash: str | None, raw: str) -> bool:
@@ -73,7 +84,7 @@ def verify_password(stored_hash: str | None, raw: str) -> bool:
         verify_password_dummy('')
         return False
     try:
-        return _current_hasher().verify(stored_hash, raw)
+        return _hasher.verify(stored_hash, raw)
     except VerifyMismatchError:
         return False
     except (VerificationError, InvalidHashError, ValueError, TypeError, UnicodeError):
@@ -88,6 +99,7 @@ def verify_password_dummy(raw: object) -> bool:
     that neither answers faster than a wrong password would.
     """
     text = raw if isinstance(raw, str) else ''
+    hasher = _hasher
     with contextlib.suppress(VerificationError, InvalidHashError, ValueError, TypeError, UnicodeError):
-        _current_hasher().verify(_dummy_hash(_fast()), text)
+        hasher.verify(_dummy_hash(hasher), text)
     return False

@@ -16,8 +16,11 @@ into strings and the two backends would then disagree.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
-Filter = dict
+#: A stored document: decoded JSON-like values, always with a str ``_id``.
+Document = dict[str, Any]
+Filter = dict[str, Any]
 Sort = list[tuple[str, int]]
 
 
@@ -27,19 +30,19 @@ class Collection(ABC):
     name: str
 
     @abstractmethod
-    async def insert_one(self, document: dict) -> None:
+    async def insert_one(self, document: Document) -> None:
         """Store `document` (which has a str ``_id``); a unique clash raises DuplicateKeyError(field)."""
 
     @abstractmethod
-    async def find_one(self, filter: Filter) -> dict | None:
+    async def find_one(self, filter: Filter) -> Document | None:
         """The first matching document, with its ``_id``, or None."""
 
     @abstractmethod
-    async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0) -> list[dict]:
+    async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0) -> list[Document]:
         """Every matching document; `limit` 0 means no limit."""
 
     @abstractmethod
-    async def update_one(self, filter: Filter, values: dict) -> bool:
+    async def update_one(self, filter: Filter, values: Document) -> bool:
         """``$set`` `values` on the first match; True if a document matched."""
 
     @abstractmethod

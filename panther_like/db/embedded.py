@@ -41,7 +41,7 @@ from typing import Any, TypeVar
 import neosqlite
 from neosqlite._sqlite import sqlite3 as neo_sqlite3  # pysqlite3 when installed, else the stdlib
 
-from panther_like.db.backend import Collection, Database, Filter, Sort
+from panther_like.db.backend import Collection, Database, Document, Filter, Sort
 from panther_like.db.values import check_document, check_filter
 from panther_like.exceptions import DuplicateKeyError, StoreUnavailableError
 
@@ -89,19 +89,19 @@ class EmbeddedCollection(Collection):
 
         return await self._database.run(call)
 
-    async def insert_one(self, document: dict) -> None:
+    async def insert_one(self, document: Document) -> None:
         check_document(document)
         await self._run(lambda c: c.insert_one(document))
 
-    async def find_one(self, filter: Filter) -> dict | None:
+    async def find_one(self, filter: Filter) -> Document | None:
         check_filter(filter)
         return await self._run(lambda c: c.find_one(filter))
 
-    async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0) -> list[dict]:
+    async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0) -> list[Document]:
         check_filter(filter)
         return await self._run(lambda c: list(c.find(filter, sort=sort or None, limit=limit or None)))
 
-    async def update_one(self, filter: Filter, values: dict) -> bool:
+    async def update_one(self, filter: Filter, values: Document) -> bool:
         """``$set`` done as read, merge and replace in one transaction.
 
         neosqlite's own ``$set`` goes through SQLite's ``json_set``, which
@@ -133,16 +133,19 @@ class EmbeddedCollection(Collection):
     async def delete_one(self, filter: Filter) -> bool:
         check_filter(filter)
         result = await self._run(lambda c: c.delete_one(filter))
-        return result.deleted_count > 0
+        deleted: int = result.deleted_count
+        return deleted > 0
 
     async def delete_many(self, filter: Filter) -> int:
         check_filter(filter)
         result = await self._run(lambda c: c.delete_many(filter))
-        return result.deleted_count
+        deleted: int = result.deleted_count
+        return deleted
 
     async def count(self, filter: Filter) -> int:
         check_filter(filter)
-        return await self._run(lambda c: c.count_documents(filter))
+        matching: int = await self._run(lambda c: c.count_documents(filter))
+        return matching
 
     async def create_unique_index(self, field: str) -> None:
         self._unique_fields.add(field)

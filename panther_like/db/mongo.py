@@ -28,10 +28,12 @@ from typing import Any
 
 from pymongo import AsyncMongoClient, WriteConcern
 from pymongo import errors as mongo_errors
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.server_type import SERVER_TYPE
 from pymongo.uri_parser import parse_uri
 
-from panther_like.db.backend import Collection, Database, Filter, Sort
+from panther_like.db.backend import Collection, Database, Document, Filter, Sort
 from panther_like.db.values import check_document, check_filter
 from panther_like.exceptions import DuplicateKeyError, StoreUnavailableError
 
@@ -61,7 +63,7 @@ def _redact(text: str, secret: str | None) -> str:
     return text
 
 
-def _unavailable_reason(exc: Exception) -> str | None:
+def _unavailable_reason(exc: mongo_errors.PyMongoError) -> str | None:
     """A short, credential-free reason if `exc` means the server cannot be reached, else None."""
     if isinstance(exc, mongo_errors.ServerSelectionTimeoutError):
         return 'no server answered in time'
@@ -92,7 +94,7 @@ def _duplicate_field(exc: mongo_errors.DuplicateKeyError, collection: str, known
     for key in ('keyPattern', 'keyValue'):
         value = details.get(key)
         if isinstance(value, dict) and value:
-            return next(iter(value))
+            return str(next(iter(value)))
     message = str(details.get('errmsg') or exc)
     match = re.search(r'index: (\S+?)_-?1\b', message)
     if match:
@@ -138,7 +140,7 @@ class MongoCollection(Collection):
         self.durable = durable
         self._unique_fields: set[str] = set()
 
-    def _raw(self) -> Any:
+    def _raw(self) -> AsyncCollection[Document]:
         return self._database.raw_database()[self.name]
 
     @property
@@ -146,7 +148,7 @@ class MongoCollection(Collection):
         """``majority`` for a durable collection unless the server is standalone; None: the server's default."""
         return MAJORITY if self.durable and not self._database.standalone() else None
 
-    def _writer(self) -> Any:
+    def _writer(self) -> AsyncCollection[Document]:
         concern = self.write_concern
         raw = self._raw()
         return raw if concern is None else raw.with_options(write_concern=concern)
@@ -164,23 +166,23 @@ class MongoCollection(Collection):
                 raise
             raise StoreUnavailableError(STORE_NAME, reason) from None
 
-    async def insert_one(self, document: dict) -> None:
+    async def insert_one(self, document: Document) -> None:
         check_document(document)
         with self._errors():
             await self._writer().insert_one(document)
 
-    async def find_one(self, filter: Filter) -> dict | None:
+    async def find_one(self, filter: Filter) -> Document | None:
         check_filter(filter)
         with self._errors():
             return await self._raw().find_one(filter)
 
-    async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0) -> list[dict]:
+    async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0) -> list[Document]:
         check_filter(filter)
         with self._errors():
             cursor = self._raw().find(filter, sort=sort or None, limit=limit)
             return await cursor.to_list(None)
 
-    async def update_one(self, filter: Filter, values: dict) -> bool:
+    async def update_one(self, filter: Filter, values: Document) -> bool:
         """``$set`` `values` on the first match, and make sure the server kept its floats exactly.
 
         MongoDB does. A wire-compatible server may not: nx-27017 (MongoDB on
@@ -212,7 +214,7 @@ class MongoCollection(Collection):
                 await self._replace_exactly(written, values)
         return True
 
-    async def _replace_exactly(self, current: dict, values: dict) -> None:
+    async def _replace_exactly(self, current: Document, values: Document) -> None:
         """Replace `current` with `values` applied, unless the document changed since it was read.
 
         The guard holds every scalar field as read (a server without multi-document
@@ -226,9 +228,10 @@ class MongoCollection(Collection):
             if result.matched_count:
                 return
             with self._errors():
-                current = await self._raw().find_one({'_id': current['_id']})
-            if current is None:
+                fresh = await self._raw().find_one({'_id': current['_id']})
+            if fresh is None:
                 return  # deleted meanwhile: nothing left to update
+            current = fresh
         raise StoreUnavailableError(STORE_NAME, 'the document kept changing while it was updated')
 
     async def delete_one(self, filter: Filter) -> bool:
@@ -273,14 +276,14 @@ class MongoDatabase(Database):
                 raise ValueError(f'invalid MongoDB URL: {_redact(str(exc), None)}') from None
             self._password = parsed.get('password')
         self._url = url
-        self._client: AsyncMongoClient | None = None
+        self._client: AsyncMongoClient[Document] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._collections: dict[tuple[str, bool], MongoCollection] = {}
 
     def __repr__(self) -> str:
         return f'MongoDatabase({_redact(self._url, self._password)!r})'
 
-    def _current_client(self) -> AsyncMongoClient:
+    def _current_client(self) -> AsyncMongoClient[Document]:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             # The old client (if any) is tied to a loop that is gone or not ours; it cannot
@@ -289,7 +292,7 @@ class MongoDatabase(Database):
             self._loop = loop
         return self._client
 
-    def raw_database(self) -> Any:
+    def raw_database(self) -> AsyncDatabase[Document]:
         """The `AsyncDatabase` for the running loop (escape hatch for backend-specific needs)."""
         return self._current_client().get_default_database(default=DEFAULT_DATABASE)
 

@@ -1,4 +1,4 @@
-"""The ASGI types every callable of the framework is annotated with."""
+"""The ASGI interface's types, named once (the ASGI 3.0 specification)."""
 
 from __future__ import annotations
 

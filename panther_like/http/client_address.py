@@ -22,7 +22,8 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Iterable
-from typing import Any
+
+from panther_like.http.asgi import Scope
 
 #: Trusted when the setting is absent: what uvicorn trusts by default.
 DEFAULT_TRUSTED_PROXIES = ('127.0.0.1', '::1')
@@ -113,7 +114,7 @@ class TrustedProxies:
                 return host, port
         return _host_and_port(hops[0])  # every hop is one of ours: the first one asked
 
-    def apply(self, scope: dict[str, Any]) -> None:
+    def apply(self, scope: Scope) -> None:
         """Put the real client (and scheme) into an HTTP or websocket `scope` sent by a trusted peer."""
         client = scope.get('client')
         if not self.trusts(client[0] if client else None):
@@ -141,19 +142,19 @@ def _host_and_port(hop: str) -> tuple[str, int]:
         host, bracket, rest = hop[1:].partition(']')
         if not bracket or (rest and not rest.startswith(':')):
             return hop, 0
-        return host, _port(rest[1:])
+        return host, _port(rest[1:]) or 0
     if hop.count(':') == 1:
         host, _, port = hop.partition(':')
-        number = _port(port, None)
+        number = _port(port)
         return (hop, 0) if number is None else (host, number)
     return hop, 0
 
 
-def _port(text: str, default: int | None = 0) -> int | None:
+def _port(text: str) -> int | None:
     try:
         return int(text)
     except ValueError:
-        return default
+        return None
 
 
 #: What every host that is no IP address at all shares as its per-address count (see `address_group`).

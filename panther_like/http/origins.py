@@ -23,10 +23,13 @@ a public host name a proxy rewrites away from ``Host``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from panther_like.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from panther_like.http.request import HTTPConnection
 
 DEFAULT_PORTS = {'http': 80, 'https': 443}
 _BROWSER_SCHEMES = {'http': 'http', 'https': 'https', 'ws': 'http', 'wss': 'https'}
@@ -73,7 +76,7 @@ def _host_port(authority: str, scheme: str) -> Origin | None:
     return scheme, host, port
 
 
-def request_origin(scope: Any, host_header: str | None) -> Origin | None:
+def request_origin(scope: Mapping[str, Any], host_header: str | None) -> Origin | None:
     """The origin a browser addressed to make this request (HTTP or websocket `scope`)."""
     scheme = _BROWSER_SCHEMES.get(str(scope.get('scheme') or 'http').lower(), 'http')
     if not host_header:
@@ -135,7 +138,7 @@ def trusted_origins_setting(value: Any) -> TrustedOrigins:
         raise ConfigError('TRUSTED_ORIGINS', value, str(exc)) from None
 
 
-def origin_allowed(connection: Any, trusted: TrustedOrigins | None = None) -> bool:
+def origin_allowed(connection: HTTPConnection, trusted: TrustedOrigins | None = None) -> bool:
     """True when `connection` sends no ``Origin``, or exactly one naming this site or a trusted origin."""
     origins = connection.headers.getlist('origin')
     if not origins:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from panther_like.exceptions import BadRequestAPIError, PayloadTooLargeAPIError
+from panther_like.http.asgi import Receive, Scope
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 #: The path parameters of a route that has none: one shared, read-only mapping instead of a dict per request.
@@ -125,7 +126,7 @@ class HTTPConnection:
 
     __slots__ = ('_cookies', '_headers', '_query_params', '_state', 'auth', 'path_params', 'scope', 'user')
 
-    def __init__(self, scope: Mapping[str, Any]) -> None:
+    def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.path_params: Mapping[str, str] = NO_PATH_PARAMS
         self.user: Any = None
@@ -148,7 +149,8 @@ class HTTPConnection:
 
     @property
     def path(self) -> str:
-        return self.scope['path']
+        path: str = self.scope['path']
+        return path
 
     @property
     def headers(self) -> Headers:
@@ -183,7 +185,7 @@ class Request(HTTPConnection):
     __slots__ = ('_data', 'body', 'validated')
     _UNPARSED = object()
 
-    def __init__(self, scope: Mapping[str, Any], body: bytes = b'') -> None:
+    def __init__(self, scope: Scope, body: bytes = b'') -> None:
         super().__init__(scope)
         self.body = body
         self._data: Any = self._UNPARSED
@@ -201,7 +203,8 @@ class Request(HTTPConnection):
 
     @property
     def method(self) -> str:
-        return self.scope['method']
+        method: str = self.scope['method']
+        return method
 
     @property
     def content_type(self) -> str:
@@ -261,7 +264,7 @@ def announces_body(scope: Mapping[str, Any], limit: int = DEFAULT_MAX_BODY_SIZE)
     return announced
 
 
-async def read_body(receive: Any, limit: int = DEFAULT_MAX_BODY_SIZE) -> bytes:
+async def read_body(receive: Receive, limit: int = DEFAULT_MAX_BODY_SIZE) -> bytes:
     """Read the whole body, refusing (413) anything larger than `limit` before buffering it."""
     chunks: list[bytes] = []
     size = 0

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from panther_like.common.concurrency import off_the_loop
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.http.request import HTTPConnection
+from panther_like.settings.config import Config
 
 
 class AuthErrorResponse(BaseModel):
@@ -86,7 +87,7 @@ class SecurityObject:
 
     # -- what the framework calls ---------------------------------------------------------
 
-    def bind(self, config: Any) -> None:
+    def bind(self, config: Config) -> None:
         """Called once per route when the app is built, with its `Config` (see `SessionAuth`)."""
 
     def authenticate_arguments(self, credential: Any) -> tuple[Any, ...]:

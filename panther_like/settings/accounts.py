@@ -65,7 +65,7 @@ class MailerSetting:
     which also checks that it is a mailer: the settings cannot import it.
     """
 
-    cls: Any = DEFAULT_MAILER
+    cls: str | type = DEFAULT_MAILER
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 

@@ -165,7 +165,7 @@ def load(configs: str | ModuleType | None = None) -> Config:
         urls=urls,
         authentication=import_class('AUTHENTICATION', settings.get('AUTHENTICATION'), AUTHENTICATION_BASE),
         ws_authentication=import_class('WS_AUTHENTICATION', settings.get('WS_AUTHENTICATION'), AUTHENTICATION_BASE),
-        user_model=import_class('USER_MODEL', settings.get('USER_MODEL', DEFAULT_USER_MODEL), USER_MODEL_BASE),
+        user_model=import_required_class('USER_MODEL', settings.get('USER_MODEL'), DEFAULT_USER_MODEL, USER_MODEL_BASE),
         jwt=checks.jwt_settings(settings.get('JWTConfig'), secret_key),
         database=deployment.database_setting(settings.get('DATABASE')),
         redis=deployment.redis_setting(settings.get('REDIS')),
@@ -234,6 +234,14 @@ def import_class(setting: str, value: Any, base: str) -> type | None:
     settings depend on nothing above them.
     """
     return None if value is None else import_setting(setting, value, expect=type, kind=f'a subclass of {base}')
+
+
+def import_required_class(setting: str, value: Any, default: str, base: str) -> type:
+    """Like `import_class`, for a setting that always names a class: unset (or None) is `default`."""
+    found: type = import_setting(
+        setting, default if value is None else value, expect=type, kind=f'a subclass of {base}'
+    )
+    return found
 
 
 def require_subclass(setting: str, value: type | None, base: type, *, shown: Any = None) -> None:

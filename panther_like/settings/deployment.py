@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
 
 from panther_like.exceptions import ConfigError
 from panther_like.http.client_address import DEFAULT_TRUSTED_PROXIES, TrustedProxies
@@ -195,8 +195,12 @@ def _sentinel_nodes(sentinels: Any) -> tuple[tuple[str, int], ...]:
     return tuple(nodes)
 
 
-def redact_url(url: Any) -> Any:
-    """Hide a password in a URL before it goes into an error message."""
+@overload
+def redact_url(url: str) -> str: ...
+@overload
+def redact_url(url: object) -> object: ...
+def redact_url(url: object) -> object:
+    """Hide a password in a URL before it goes into an error message (anything but a str is given back as is)."""
     if not isinstance(url, str) or '@' not in url or '://' not in url:
         return url
     scheme, _, rest = url.partition('://')

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 _BOOLEANS = {'true': True, 'false': False}
 
 
-def load_env(path: str | os.PathLike[str], *, override: bool = False) -> dict[str, Any]:
+def load_env(path: str | os.PathLike[str], *, override: bool = False) -> dict[str, str | bool]:
     """Read a ``.env`` file of ``KEY=VALUE`` lines and return the values.
 
     Why the details: a settings module reads secrets from here, so it must be
@@ -24,7 +23,7 @@ def load_env(path: str | os.PathLike[str], *, override: bool = False) -> dict[st
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f'load_env: {str(file)!r} does not exist (copy .env.example to .env?)')
-    values: dict[str, Any] = {}
+    values: dict[str, str | bool] = {}
     for number, raw_line in enumerate(file.read_text(encoding='utf-8').splitlines(), start=1):
         line = raw_line.strip()
         if not line or line.startswith('#'):

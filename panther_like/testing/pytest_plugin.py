@@ -19,8 +19,12 @@ Fixtures (async ones need pytest-asyncio; ``asyncio_mode = "auto"`` is simplest)
       def user_fields():
           return {'email': 'test@example.com'}
 
-Loading the plugin sets ``PANTHER_LIKE_FAST_PASSWORD_HASH=1`` (unless already set), so
-tests that create users hash passwords in microseconds instead of ~50 ms.
+Loading the plugin switches the test process to cheap password hashes
+(`panther_like.crypto.passwords.use_fast_hashes_for_tests`), so tests that create users hash
+passwords in microseconds instead of ~50 ms. It also sets ``PANTHER_LIKE_FAST_PASSWORD_HASH=1``
+(unless already set) for the processes the tests start: the framework never reads that
+variable, but a server started by a test can honour it with `use_fast_hashes_if_asked`.
+``PANTHER_LIKE_FAST_PASSWORD_HASH=0`` keeps the real parameters, for a test that measures them.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import pytest
 import pytest_asyncio
 
 from panther_like.app import Panther
-from panther_like.crypto.passwords import FAST_HASH_ENV
+from panther_like.crypto.passwords import use_fast_hashes_for_tests
 from panther_like.exceptions import ValidationAPIError
 from panther_like.http.validation import summary
 from panther_like.settings.config import CONFIGS_ENV_VAR
@@ -45,10 +49,25 @@ from panther_like.testing.client import TestClient
 
 TEST_USERNAME = 'testuser'
 TEST_PASSWORD = 'test-password'
+#: How a test run tells the processes it starts to use cheap password hashes ('1') or real ones ('0').
+FAST_HASH_ENV = 'PANTHER_LIKE_FAST_PASSWORD_HASH'
+
+
+def use_fast_hashes_if_asked() -> bool:
+    """Cheap password hashes in this process if ``PANTHER_LIKE_FAST_PASSWORD_HASH`` is ``1``; True if switched.
+
+    For test code only: a server a test starts in another process (its settings module, or the script
+    that starts it) calls this, since the framework itself never looks at the variable.
+    """
+    if os.environ.get(FAST_HASH_ENV) != '1':
+        return False
+    use_fast_hashes_for_tests()
+    return True
 
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(FAST_HASH_ENV, '1')
+    use_fast_hashes_if_asked()
 
 
 def isolated_settings(configs: str | types.ModuleType, store_path: Path) -> types.ModuleType:
@@ -58,8 +77,7 @@ def isolated_settings(configs: str | types.ModuleType, store_path: Path) -> type
     for name in dir(module):
         if not name.startswith('_'):
             setattr(copy, name, getattr(module, name))
-    copy.DATABASE = {'path': str(store_path)}
-    copy.REDIS = None
+    vars(copy).update(DATABASE={'path': str(store_path)}, REDIS=None)
     return copy
 
 

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from panther_like.http.asgi import ASGIApp, Message, Scope
+
 DEFAULT_TIMEOUT = 5.0
 
 
@@ -44,7 +46,7 @@ class WebsocketTestSession:
 
     def __init__(
         self,
-        app: Any,
+        app: ASGIApp,
         url: str,
         *,
         params: Mapping[str, str] | None = None,
@@ -58,7 +60,7 @@ class WebsocketTestSession:
         if params:
             query = '&'.join(q for q in (query, urlencode(dict(params))) if q)
         items = headers.items() if isinstance(headers, Mapping) else (headers or ())
-        self.scope: dict[str, Any] = {
+        self.scope: Scope = {
             'type': 'websocket',
             'asgi': {'version': '3.0'},
             'scheme': 'ws',
@@ -79,8 +81,8 @@ class WebsocketTestSession:
         self.close_code: int | None = None
         self.close_reason = ''
         self._app = app
-        self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._to_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._client_closed = False
 
@@ -107,12 +109,13 @@ class WebsocketTestSession:
             # The app returned: whoever waits for a message must not wait forever.
             await self._from_app.put({'type': '_app.finished'})
 
-    async def _next(self) -> dict[str, Any]:
+    async def _next(self) -> Message:
         message = await asyncio.wait_for(self._from_app.get(), self.timeout)
         if message['type'] == '_app.finished':
             assert self._task is not None
-            if self._task.done() and self._task.exception() is not None:
-                raise self._task.exception()  # type: ignore[misc]
+            error = self._task.exception() if self._task.done() else None
+            if error is not None:
+                raise error
             return {'type': 'websocket.close', 'code': 1006, 'reason': 'the app returned without closing'}
         return message
 
