@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from panther_like.app import Panther
-    from panther_like.routing.api import HTTPEndpoint
+    from panther_like.routing.endpoint import HTTPEndpoint
 
 from panther_like.cli.common import dotted
 

@@ -20,7 +20,7 @@ import html
 from pathlib import Path
 from typing import Any, ClassVar
 
-import swagger_ui_bundle  # type: ignore[import-untyped]
+import swagger_ui_bundle
 
 from panther_like.auth.guard import Guard
 from panther_like.exceptions import NotFoundAPIError

@@ -33,6 +33,7 @@ from panther_like.auth.guard import AuthOverride, Guard
 from panther_like.common.concurrency import off_the_loop
 from panther_like.common.sentinel import UNSET
 from panther_like.exceptions import APIError
+from panther_like.http.asgi import Receive, Scope, Send
 from panther_like.http.origins import origin_allowed
 from panther_like.http.request import HTTPConnection
 from panther_like.http.response import render
@@ -54,7 +55,7 @@ class GenericWebsocket(HTTPConnection):
     permissions: Sequence[Any] | None = None
     scopes: Sequence[str] | None = None
 
-    def __init__(self, scope: Mapping[str, Any], receive: Any, send: Any) -> None:
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         super().__init__(scope)
         self._asgi_receive = receive
         self._asgi_send = send
@@ -173,9 +174,9 @@ class WebsocketEndpoint:
 
     async def serve(
         self,
-        scope: Mapping[str, Any],
-        receive: Any,
-        send: Any,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
         params: dict[str, str],
         override: AuthOverride | None = None,
         as_api_error: Callable[[BaseException], APIError | None] = _only_api_errors,

@@ -16,7 +16,7 @@ import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType, ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from panther_like.common.imports import import_string
 from panther_like.exceptions import ConfigError
@@ -84,6 +84,9 @@ __all__ = [
     'resolve_module',
 ]
 CONFIGS_ENV_VAR = 'PANTHER_LIKE_CONFIGS'
+
+
+T = TypeVar('T')
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,11 +247,14 @@ def import_required_class(setting: str, value: Any, default: str, base: str) -> 
     return found
 
 
-def require_subclass(setting: str, value: type | None, base: type, *, shown: Any = None) -> None:
-    """A `ConfigError` unless `value` (a class a setting named, or None) extends `base`."""
-    if value is not None and not issubclass(value, base):
+def require_subclass(setting: str, value: type | None, base: type[T], *, shown: Any = None) -> type[T] | None:
+    """`value` (a class a setting named, or None) as a subclass of `base`; a `ConfigError` when it is not one."""
+    if value is None:
+        return None
+    if not issubclass(value, base):
         shown = f'{value.__module__}.{value.__qualname__}' if shown is None else shown
         raise ConfigError(setting, shown, f'{shown!r} is not a subclass of {base.__module__}.{base.__qualname__}')
+    return value
 
 
 def did_you_mean(dotted_path: str) -> str:
