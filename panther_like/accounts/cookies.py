@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from panther_like.http.request import Request
 from panther_like.http.response import Response
+from panther_like.login_state.services import services_of
 from panther_like.security.csrf import CSRF_COOKIE, csrf_token, jwt_binding
 
 ACCESS_COOKIE = 'access_token'
@@ -41,7 +42,7 @@ def refresh_path(request: Request, route: str) -> str:
 
 def set_session_cookies(response: Response, request: Request, route: str, pair: dict[str, str]) -> None:
     """Set the three cookies for `pair`; ``csrftoken`` is the login session's, so open pages go on working."""
-    config = request.app.config
+    config = services_of(request).config
     secure = config.accounts.cookie_secure
     access_life = int(config.jwt.life_time.total_seconds())
     refresh_life = int(config.jwt.refresh_life_time.total_seconds())
@@ -62,7 +63,7 @@ def set_session_cookies(response: Response, request: Request, route: str, pair: 
 
 
 def delete_session_cookies(response: Response, request: Request, route: str) -> None:
-    secure = request.app.config.accounts.cookie_secure
+    secure = services_of(request).config.accounts.cookie_secure
     response.delete_cookie(ACCESS_COOKIE, secure=secure)
     response.delete_cookie(REFRESH_COOKIE, path=refresh_path(request, route), secure=secure, samesite='strict')
     response.delete_cookie(CSRF_COOKIE, secure=secure, httponly=False)

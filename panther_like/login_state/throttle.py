@@ -52,11 +52,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from panther_like import audit, status
-from panther_like.common.clock import SYSTEM_CLOCK, Clock
 from panther_like.exceptions import APIError
 from panther_like.http.client_address import address_group
 from panther_like.http.request import HTTPConnection
-from panther_like.login_state.redis_connection import RedisConnection
 from panther_like.login_state.throttle_stores import (
     THROTTLE_COLLECTION,
     DatabaseThrottleStore,
@@ -167,25 +165,12 @@ class _Keys:
 
 
 class LoginThrottle:
-    """The app's throttle (``request.app.login_throttle``); see the module docstring."""
+    """The app's throttle (``Services.throttle``); see the module docstring."""
 
     def __init__(self, settings: ThrottleSettings | None, store: ThrottleStore) -> None:
         self.settings = settings
         self.store = store
         self.login_limit = ActionLimit.for_login(settings) if settings is not None else None
-
-    @classmethod
-    def build(
-        cls,
-        settings: ThrottleSettings | None,
-        database: Any,
-        redis: RedisConnection | None,
-        *,
-        clock: Clock = SYSTEM_CLOCK,
-    ) -> LoginThrottle:
-        if redis is not None:
-            return cls(settings, RedisThrottleStore(redis, clock=clock))
-        return cls(settings, DatabaseThrottleStore(database, clock=clock))
 
     async def check(self, request: HTTPConnection, username: str) -> None:
         """Reserve one attempt for `username` from this client, or raise 429 (`TooManyAttemptsAPIError`)."""
@@ -344,19 +329,25 @@ def _wait(hit: Hit, limit: ActionLimit) -> float:
 class _RequestThrottle:
     """``login_throttle``: the throttle of the app serving the request, for views to call."""
 
+    @staticmethod
+    def _of(request: HTTPConnection) -> LoginThrottle:
+        from panther_like.login_state.services import services_of  # that module builds this one's class
+
+        return services_of(request).throttle
+
     async def check(self, request: HTTPConnection, username: str) -> None:
-        await request.app.login_throttle.check(request, username)
+        await self._of(request).check(request, username)
 
     async def record_failure(self, request: HTTPConnection, username: str, *, user_id: str | None = None) -> None:
-        await request.app.login_throttle.record_failure(request, username, user_id=user_id)
+        await self._of(request).record_failure(request, username, user_id=user_id)
 
     async def reset(self, request: HTTPConnection, username: str) -> None:
-        await request.app.login_throttle.reset(request, username)
+        await self._of(request).reset(request, username)
 
     async def limit(
         self, request: HTTPConnection, action: str, subject: str, limit: ActionLimit = ActionLimit()
     ) -> None:
-        await request.app.login_throttle.limit(request, action, subject, limit)
+        await self._of(request).limit(request, action, subject, limit)
 
 
 login_throttle = _RequestThrottle()
