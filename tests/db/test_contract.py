@@ -18,9 +18,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from panther_like.db.model import bind_models
 from panther_like.db import BaseUser, Database, Model, Operators, open_database
 from panther_like.db.backend import Collection
+from panther_like.db.model import bind_models
 from panther_like.exceptions import APIError, DuplicateKeyError, ValidationAPIError
 
 
