@@ -69,7 +69,7 @@ async def login(request: Request) -> Response:
 
 
 # /docs' Authorize button logs in here with the OAuth2 password flow (see panther_like.openapi.document).
-login.openapi_oauth2_token_endpoint = True
+login.openapi_oauth2_token_endpoint = True  # type: ignore[attr-defined]
 
 
 @API(

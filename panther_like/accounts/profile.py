@@ -14,6 +14,7 @@ from panther_like import audit, status
 from panther_like.accounts.account_auth import AccountAuthentication
 from panther_like.accounts.policy import check_new_password
 from panther_like.accounts.schemas import PasswordChangeInput, ProfileUpdate, PublicUser, SessionsEnded, SignupInput
+from panther_like.db.user import BaseUser
 from panther_like.db.usernames import username_key
 from panther_like.exceptions import BadRequestAPIError, DuplicateKeyError, ValidationAPIError
 from panther_like.http.request import Request
@@ -21,7 +22,7 @@ from panther_like.login_state.services import services_of
 from panther_like.routing.api import API, GenericAPI, contract
 
 
-def _editable(model: type, fields: dict[str, Any]) -> dict[str, Any]:
+def _editable(model: type[BaseUser], fields: dict[str, Any]) -> dict[str, Any]:
     refused = sorted(set(fields) - set(model.editable_fields))
     if refused:
         allowed = ', '.join(sorted(model.editable_fields)) or 'none'

@@ -137,7 +137,7 @@ async def forgot_password(request: Request) -> Response:
     """Ask for a password reset link: always 202, whether or not the account exists."""
     data: ForgotPasswordInput = request.validated
     model = services_of(request).config.user_model
-    field, value = ('username', data.username) if data.username is not None else ('email', data.email)
+    field, value = ('username', data.username) if data.username is not None else ('email', data.email or '')
     if field == 'email' and 'email' not in model.model_fields:
         raise BadRequestAPIError('Accounts here have no e-mail field: send {"username": ...}')
     await services_of(request).throttle.limit(request, PASSWORD_RESET, _throttle_subject(field, value))

@@ -8,6 +8,7 @@ import getpass
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from panther_like.cli.common import CommandError, _with_store, build
 from panther_like.cli.describe import describe_store
@@ -67,11 +68,15 @@ def cmd_createuser(args: argparse.Namespace) -> int:
             raise CommandError(
                 f'{exc.detail}; nothing was created (--no-password-policy creates the user anyway)'
             ) from None
-    fields.update(is_superuser=args.superuser, is_active=not args.inactive, is_verified=args.verified)
+    account: dict[str, Any] = {
+        'is_superuser': args.superuser,
+        'is_active': not args.inactive,
+        'is_verified': args.verified,
+    }
 
     async def create() -> int:
         try:
-            user = await model.insert_one(**fields, username=username, password=password)
+            user = await model.insert_one(**fields, **account, username=username, password=password)
         except DuplicateKeyError:
             raise CommandError(f'a user named {username!r} already exists; choose another --username') from None
         except ValidationAPIError as exc:  # a wrong type, or a value no store keeps (a control character...)

@@ -50,6 +50,8 @@ def _in_database(config: Config, database: Database, clock: Clock) -> FastState:
 
 
 def _in_redis(config: Config, database: Database, clock: Clock) -> FastState:
+    if config.redis is None:
+        raise ValueError('the redis fast state needs the REDIS setting')
     redis = RedisConnection(config.redis)
     return FastState(
         REDIS,

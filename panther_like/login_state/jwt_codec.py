@@ -137,7 +137,7 @@ def is_time(value: Any) -> bool:
     """
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
-    return -MAX_TIME_CLAIM <= value <= MAX_TIME_CLAIM  # NaN compares False: refused too
+    return bool(-MAX_TIME_CLAIM <= value <= MAX_TIME_CLAIM)  # NaN compares False: refused too
 
 
 def _reason(exc: Exception) -> str:

@@ -49,7 +49,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, cast
 
 from panther_like import audit, status
 from panther_like.exceptions import APIError
@@ -136,7 +136,7 @@ class ActionLimit:
         """Seconds the next request must wait after the latest, when `earlier` were made within the hour."""
         if earlier < self.per_subject:
             return 0
-        return min(2 ** min(earlier - self.per_subject, 31), self.max_delay)
+        return int(min(2 ** min(earlier - self.per_subject, 31), self.max_delay))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +185,7 @@ class LoginThrottle:
             noun='username',
             known_addresses=self.settings.known_address_ttl > 0,
         )
-        request.scope.setdefault('state', {})[_ATTEMPT] = taken
+        _state(request)[_ATTEMPT] = taken
 
     async def check_signup(self, request: HTTPConnection) -> None:
         """Reserve one signup for this client's address, or raise 429; `signup_succeeded` gives it back."""
@@ -207,7 +207,7 @@ class LoginThrottle:
                 what='signups of taken usernames',
                 reason='too many signups of taken usernames from this address',
             )
-        request.scope.setdefault('state', {})[_SIGNUP] = taken
+        _state(request)[_SIGNUP] = taken
 
     async def signup_succeeded(self, request: HTTPConnection) -> None:
         """The signup created an account (or was refused for a reason that tells nothing): not counted."""
@@ -315,6 +315,13 @@ class LoginThrottle:
             await self.store.clear(keys.pair)
         if keys.known is not None and self.settings.known_address_ttl > 0:
             await self.store.remember(keys.known, self.settings.known_address_ttl)
+
+
+def _state(request: HTTPConnection) -> dict[str, Any]:
+    """The connection's ASGI ``state`` dict, where a reserved attempt waits for its outcome."""
+    scope = cast(dict[str, Any], request.scope)  # an ASGI scope is a dict; `HTTPConnection` only reads it
+    state: dict[str, Any] = scope.setdefault('state', {})
+    return state
 
 
 def _wait(hit: Hit, limit: ActionLimit) -> float:

@@ -160,7 +160,9 @@ async def login_session(response: Response, user: Any, *, max_age: int = DEFAULT
 async def logout_session(request: HTTPConnection, response: Response | None = None) -> bool:
     """End the session of `request` (True if there was one) and, given `response`, clear its cookies."""
     key = request.cookies.get(SESSION_COOKIE)
-    deleted = bool(key) and await _collection(services_of(request).database).delete_one({'_id': _hash(key)})
+    deleted = False
+    if key:
+        deleted = await _collection(services_of(request).database).delete_one({'_id': _hash(key)})
     if response is not None:
         response.delete_cookie(SESSION_COOKIE)
         response.delete_cookie(CSRF_COOKIE, httponly=False)
