@@ -1,13 +1,16 @@
-"""The token service: this name keeps working; the code lives in `panther_like.login_state.tokens`."""
+"""The token names: they keep working; the code lives in `panther_like.login_state.jwt_codec` and `.sessions`."""
 
 from panther_like.login_state.tokens import (
     ACCESS,
+    CREDENTIAL_VERSION,
     JWT_SHAPE,
     MAX_TIME_CLAIM,
     MAX_TOKEN_LENGTH,
     REFRESH,
     REQUIRED_CLAIMS,
     TIME_CLAIMS,
+    JWTCodec,
+    LoginSessions,
     PasswordChange,
     TokenService,
     changing_password,
@@ -16,12 +19,15 @@ from panther_like.login_state.tokens import (
 
 __all__ = [
     'ACCESS',
+    'CREDENTIAL_VERSION',
     'JWT_SHAPE',
     'MAX_TIME_CLAIM',
     'MAX_TOKEN_LENGTH',
     'REFRESH',
     'REQUIRED_CLAIMS',
     'TIME_CLAIMS',
+    'JWTCodec',
+    'LoginSessions',
     'PasswordChange',
     'TokenService',
     'changing_password',

@@ -14,6 +14,7 @@ from typing import Any
 
 from panther_like.auth.authentication_classes import BaseAuthentication, CookieJWTAuthentication, JWTAuthentication
 from panther_like.http.request import HTTPConnection
+from panther_like.login_state.services import services_of
 
 
 class AccountAuthentication(BaseAuthentication):
@@ -23,7 +24,7 @@ class AccountAuthentication(BaseAuthentication):
 
     @classmethod
     async def authentication(cls, request: HTTPConnection) -> Any:
-        cookies_on = request.app.config.accounts.cookies
+        cookies_on = services_of(request).config.accounts.cookies
         if cookies_on and 'authorization' not in request.headers and request.cookies.get('access_token'):
             return await CookieJWTAuthentication.authentication(request)
         return await JWTAuthentication.authentication(request)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from panther_like.http.request import Request
 from panther_like.http.response import Response
+from panther_like.login_state.services import services_of
 from panther_like.security.csrf import CSRF_COOKIE, csrf_token, jwt_binding
 
 ACCESS_COOKIE = 'access_token'
@@ -41,10 +42,10 @@ def refresh_path(request: Request, route: str) -> str:
 
 def set_session_cookies(response: Response, request: Request, route: str, pair: dict[str, str]) -> None:
     """Set the three cookies for `pair`; ``csrftoken`` is the login session's, so open pages go on working."""
-    config = request.app.config
-    secure = config.accounts.cookie_secure
-    access_life = int(config.jwt.life_time.total_seconds())
-    refresh_life = int(config.jwt.refresh_life_time.total_seconds())
+    services = services_of(request)
+    secure = services.config.accounts.cookie_secure
+    codec = services.login_sessions.codec
+    access_life, refresh_life = codec.life, codec.refresh_life
     response.set_cookie(ACCESS_COOKIE, pair['access_token'], max_age=access_life, secure=secure, samesite='lax')
     response.set_cookie(
         REFRESH_COOKIE,
@@ -57,12 +58,12 @@ def set_session_cookies(response: Response, request: Request, route: str, pair: 
     binding = jwt_binding(pair['access_token'])
     if binding is None:  # never: the token service always writes the session into the token
         raise RuntimeError('an access token without a login session (sid)')
-    csrf = csrf_token(config, binding)
+    csrf = csrf_token(services.config, binding)
     response.set_cookie(CSRF_COOKIE, csrf, max_age=refresh_life, secure=secure, httponly=False, samesite='lax')
 
 
 def delete_session_cookies(response: Response, request: Request, route: str) -> None:
-    secure = request.app.config.accounts.cookie_secure
+    secure = services_of(request).config.accounts.cookie_secure
     response.delete_cookie(ACCESS_COOKIE, secure=secure)
     response.delete_cookie(REFRESH_COOKIE, path=refresh_path(request, route), secure=secure, samesite='strict')
     response.delete_cookie(CSRF_COOKIE, secure=secure, httponly=False)

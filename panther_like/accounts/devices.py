@@ -14,6 +14,7 @@ from panther_like.accounts.schemas import SessionInfo
 from panther_like.exceptions import NotFoundAPIError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
+from panther_like.login_state.services import services_of
 from panther_like.routing.api import API
 
 MAX_SID_LENGTH = 64
@@ -23,7 +24,12 @@ MAX_SID_LENGTH = 64
 async def sessions(request: Request) -> Any:
     """The user's live sessions, oldest first; ``current`` marks the one making this request."""
     current = (request.user._token_claims or {}).get('sid')
-    return [session.public(current_sid=current) for session in await request.app.tokens.sessions_of(request.user.id)]
+    return [
+        session.public(current_sid=current)
+        for session in await services_of(request).login_sessions.sessions_of(
+            request.user.id, request.user.credential_version
+        )
+    ]
 
 
 @API(
@@ -34,7 +40,7 @@ async def sessions(request: Request) -> Any:
 )
 async def session_detail(request: Request, sid: str) -> Response:
     """End one of the user's sessions (a lost phone, say); its tokens stop working in every worker."""
-    tokens = request.app.tokens
+    tokens = services_of(request).login_sessions
     session = await tokens.sessions.get(sid) if len(sid) <= MAX_SID_LENGTH else None
     if session is None or session.user_id != request.user.id:
         raise NotFoundAPIError('Session not found')

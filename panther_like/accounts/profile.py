@@ -14,15 +14,16 @@ from panther_like import audit, status
 from panther_like.accounts.account_auth import AccountAuthentication
 from panther_like.accounts.policy import check_new_password
 from panther_like.accounts.schemas import PasswordChangeInput, ProfileUpdate, PublicUser, SessionsEnded, SignupInput
+from panther_like.db.user import BaseUser
 from panther_like.db.usernames import username_key
 from panther_like.exceptions import BadRequestAPIError, DuplicateKeyError, ValidationAPIError
 from panther_like.http.request import Request
-from panther_like.login_state.tokens import changing_password
+from panther_like.login_state.services import services_of
 from panther_like.routing.api import API, GenericAPI
 from panther_like.routing.contract import contract
 
 
-def _editable(model: type, fields: dict[str, Any]) -> dict[str, Any]:
+def _editable(model: type[BaseUser], fields: dict[str, Any]) -> dict[str, Any]:
     refused = sorted(set(fields) - set(model.editable_fields))
     if refused:
         allowed = ', '.join(sorted(model.editable_fields)) or 'none'
@@ -45,11 +46,11 @@ def _editable(model: type, fields: dict[str, Any]) -> dict[str, Any]:
 async def signup(request: Request) -> Any:
     """Create an account: 201 with the user; 409 when the canonical username is taken (throttled per address)."""
     data: SignupInput = request.validated
-    model = request.app.config.user_model
+    model = services_of(request).config.user_model
     extra = _editable(model, dict(data.model_extra or {}))
     username_key(data.username)  # 400 with the reason, before any work
-    check_new_password(data.password, data.username, request.app.config.accounts)
-    throttle = request.app.login_throttle
+    check_new_password(data.password, data.username, services_of(request).config.accounts)
+    throttle = services_of(request).throttle
     await throttle.check_signup(request)  # 429 once this address got too many 409s
     try:
         user = await model.insert_one(**extra, username=data.username, password=data.password)
@@ -96,8 +97,8 @@ async def password_change(request: Request) -> Any:
     """Change the password; every other session of the user ends (`SessionAuth` ones too), this one goes on."""
     data: PasswordChangeInput = request.validated
     user = request.user
-    check_new_password(data.new_password, user.username, request.app.config.accounts)
-    throttle = request.app.login_throttle
+    check_new_password(data.new_password, user.username, services_of(request).config.accounts)
+    throttle = services_of(request).throttle
     subject = user.username_key or user.username
     await throttle.check(request, subject)
     if not await user.verify_password(data.current_password):
@@ -105,6 +106,6 @@ async def password_change(request: Request) -> Any:
         raise BadRequestAPIError('The current password is incorrect')
     await throttle.reset(request, subject)
     # Without claims (a test's force_authenticate), there is no current session to keep.
-    with changing_password(keep=(user._token_claims or {}).get('sid')) as change:
-        await user.set_password(data.new_password)  # ends the user's sessions (`SessionAuth` ones too)
-    return {'detail': 'Password changed; every other session has ended', 'ended': change.ended}
+    keep = (user._token_claims or {}).get('sid')
+    ended = await services_of(request).accounts.change_password(user, data.new_password, keep=keep)
+    return {'detail': 'Password changed; every other session has ended', 'ended': ended}

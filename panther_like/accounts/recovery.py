@@ -34,7 +34,7 @@ from panther_like.exceptions import BadRequestAPIError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
 from panther_like.login_state.one_time_tokens import PASSWORD_RESET, VERIFY_EMAIL, Grant
-from panther_like.login_state.tokens import changing_password
+from panther_like.login_state.services import services_of
 from panther_like.mail import Message, is_address
 from panther_like.routing.api import API
 from panther_like.security.optional import OptionalAuth
@@ -136,16 +136,16 @@ def _refuse(request: Request, event: str, reason: str, grant: Grant | None) -> B
 async def forgot_password(request: Request) -> Response:
     """Ask for a password reset link: always 202, whether or not the account exists."""
     data: ForgotPasswordInput = request.validated
-    model = request.app.config.user_model
-    field, value = ('username', data.username) if data.username is not None else ('email', data.email)
+    model = services_of(request).config.user_model
+    field, value = ('username', data.username) if data.username is not None else ('email', data.email or '')
     if field == 'email' and 'email' not in model.model_fields:
         raise BadRequestAPIError('Accounts here have no e-mail field: send {"username": ...}')
-    await request.app.login_throttle.limit(request, PASSWORD_RESET, _throttle_subject(field, value))
+    await services_of(request).throttle.limit(request, PASSWORD_RESET, _throttle_subject(field, value))
     # A username is found by its canonical form (``Bob`` and its fullwidth twin are one account); an address as
     # given.
     user = await (model.find_by_username(value) if field == 'username' else model.find_one(email=value))
     address = mail_address(user) if user is not None and user.is_active else None
-    store, settings = request.app.one_time_tokens, request.app.config.account_emails
+    store, settings = services_of(request).one_time_tokens, services_of(request).config.account_emails
     if user is None or address is None:
         await store.issue_nothing(PASSWORD_RESET, binding=_NOBODY)
         reason = 'no such account' if user is None else 'account inactive or without an address'
@@ -166,7 +166,7 @@ async def forgot_password(request: Request) -> Response:
             life_time=settings.reset_life_time,
             ignore='If you did not ask for it, ignore this message: your password stays as it is.',
         )
-        request.app.outbox.post(message, kind=PASSWORD_RESET, user_id=user.id, request=request)
+        services_of(request).outbox.post(message, kind=PASSWORD_RESET, user_id=user.id, request=request)
         audit.log_event('password_reset.requested', request=request, user_id=user.id)
     return Response({'detail': RESET_ON_ITS_WAY}, status.HTTP_202_ACCEPTED)
 
@@ -180,21 +180,19 @@ async def forgot_password(request: Request) -> Response:
 async def reset_password(request: Request) -> Response:
     """Set a new password with the token from the mail; every session of the user ends."""
     data: ResetPasswordInput = request.validated
-    store = request.app.one_time_tokens
+    store = services_of(request).one_time_tokens
     grant = await store.find(data.token, PASSWORD_RESET)
     if grant is None:
         raise _refuse(request, 'password_reset.failure', 'unknown, spent or expired token', None)
-    user = await request.app.config.user_model.find_one(id=grant.user_id)
+    user = await services_of(request).config.user_model.find_one(id=grant.user_id)
     address = mail_address(user) if user is not None else None
     if user is None or not user.is_active or address is None or not grant.binds(_reset_binding(user, address)):
         raise _refuse(request, 'password_reset.failure', 'the account changed since the token was issued', grant)
     # Refused: the token still works with a better password.
-    check_new_password(data.new_password, user.username, request.app.config.accounts)
+    check_new_password(data.new_password, user.username, services_of(request).config.accounts)
     if not await store.spend(grant):
         raise _refuse(request, 'password_reset.failure', 'token already used', grant)
-    with changing_password() as change:
-        await user.set_password(data.new_password)  # ends every session of the user
-    ended = change.ended
+    ended = await services_of(request).accounts.reset_password(user, data.new_password)  # every session ends
     await store.discard(user.id, PASSWORD_RESET)
     audit.log_event('password_reset', request=request, user_id=user.id, sessions_ended=ended)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -214,9 +212,9 @@ async def request_verification(request: Request) -> Response:
         raise BadRequestAPIError('This account has no e-mail address to verify')
     if user.is_verified:
         raise BadRequestAPIError('This account is already verified')
-    await request.app.login_throttle.limit(request, VERIFY_EMAIL, f'user:{user.id}')
-    settings = request.app.config.account_emails
-    token = await request.app.one_time_tokens.issue(
+    await services_of(request).throttle.limit(request, VERIFY_EMAIL, f'user:{user.id}')
+    settings = services_of(request).config.account_emails
+    token = await services_of(request).one_time_tokens.issue(
         user.id, VERIFY_EMAIL, binding=address, life_time=settings.verify_life_time.total_seconds()
     )
     message = _message(
@@ -228,7 +226,7 @@ async def request_verification(request: Request) -> Response:
         life_time=settings.verify_life_time,
         ignore='If you did not create an account, ignore this message.',
     )
-    request.app.outbox.post(message, kind=VERIFY_EMAIL, user_id=user.id, request=request)
+    services_of(request).outbox.post(message, kind=VERIFY_EMAIL, user_id=user.id, request=request)
     return Response({'detail': VERIFY_ON_ITS_WAY}, status.HTTP_202_ACCEPTED)
 
 
@@ -242,13 +240,13 @@ async def request_verification(request: Request) -> Response:
 async def verify_email(request: Request) -> Response:
     """Mark the address verified with the token from the mail (logged in or not: the token names the user)."""
     data: VerifyInput = request.validated
-    store = request.app.one_time_tokens
+    store = services_of(request).one_time_tokens
     grant = await store.find(data.token, VERIFY_EMAIL)
     if grant is None:
         raise _refuse(request, 'verify.failure', 'unknown, spent or expired token', None)
     if request.user is not None and request.user.id != grant.user_id:
         raise _refuse(request, 'verify.failure', "another user's token", grant)
-    user = await request.app.config.user_model.find_one(id=grant.user_id)
+    user = await services_of(request).config.user_model.find_one(id=grant.user_id)
     address = mail_address(user) if user is not None else None
     if user is None or address is None or not grant.binds(address):
         raise _refuse(request, 'verify.failure', 'the address changed since the token was issued', grant)

@@ -26,6 +26,7 @@ from panther_like.http.asgi import Receive, Scope, Send
 from panther_like.http.request import Request, announces_body, read_body
 from panther_like.http.response import Response
 from panther_like.http.validation import invalid
+from panther_like.login_state.services import SCOPE_KEY as SERVICES
 from panther_like.routing.endpoint import HTTPEndpoint
 from panther_like.routing.websocket import WebsocketEndpoint, refuse
 
@@ -61,6 +62,7 @@ def as_api_error(exc: BaseException) -> APIError | None:
 async def serve(app: Panther, scope: Scope, receive: Receive, send: Send) -> None:
     """The ASGI entry point (`Panther.__call__`). HTTP is served here, in one coroutine per request."""
     scope['app'] = app
+    scope[SERVICES] = app.services
     if scope['type'] != 'http':
         if scope['type'] == 'websocket':
             app.trusted_proxies.apply(scope)
@@ -70,7 +72,7 @@ async def serve(app: Panther, scope: Scope, receive: Receive, send: Send) -> Non
         return
     app.trusted_proxies.apply(scope)
     if app.count_round_trips:
-        send = count_round_trips(app, send)
+        send = count_round_trips(app.services, send)
     method = scope['method']
     request = None
     try:

@@ -35,6 +35,7 @@ from panther_like.auth.guard import Guard
 from panther_like.exceptions import StoreUnavailableError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
+from panther_like.login_state.services import Services, services_of
 from panther_like.routing.endpoint import HTTPEndpoint
 from panther_like.settings.deployment import HealthSettings
 
@@ -100,11 +101,12 @@ async def _answers(name: str, ping: Callable[[], Awaitable[Any]], timeout: float
     return None
 
 
-async def store_problems(app: Any, timeout: float) -> list[str]:
+async def store_problems(services: Services, timeout: float) -> list[str]:
     """Why the app's stores are not ready (empty when every store answered in time)."""
-    checks = [_answers(app.database.store_name, app.database.ping, timeout)]
-    if app.redis is not None:
-        checks.append(_answers('Redis', lambda: app.redis.run('ping'), timeout))
+    database, redis = services.database, services.fast_state.redis
+    checks = [_answers(database.store_name, database.ping, timeout)]
+    if redis is not None:
+        checks.append(_answers('Redis', lambda: redis.run('ping'), timeout))
     return [problem for problem in await asyncio.gather(*checks) if problem]
 
 
@@ -122,7 +124,7 @@ def mount_health(router: Any, settings: HealthSettings) -> None:
         app = request.app
         if app.drain.draining:
             return Response({'detail': 'shutting down'}, status.HTTP_503_SERVICE_UNAVAILABLE)
-        problems = await store_problems(app, settings.timeout)
+        problems = await store_problems(services_of(request), settings.timeout)
         if problems:
             return Response({'detail': '; '.join(problems)}, status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response({'status': 'ready'})
@@ -133,13 +135,15 @@ def mount_health(router: Any, settings: HealthSettings) -> None:
             router.add(path, HTTPEndpoint(path, target, {'GET': handler}, PUBLIC), listed=settings.openapi)
 
 
-def count_round_trips(app: Any, send: Callable[[dict[str, Any]], Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+def count_round_trips(
+    services: Services, send: Callable[[dict[str, Any]], Awaitable[None]]
+) -> Callable[..., Awaitable[None]]:
     """`send` that adds ``Store-Round-Trips: database=N, redis=M``: what this worker asked its stores meanwhile.
 
     The counts are the worker's, not the request's: with requests served
     concurrently they include the others' round trips (measure one at a time).
     """
-    database, redis = app.database, app.redis
+    database, redis = services.database, services.fast_state.redis
     before = (database.operations, redis.operations if redis is not None else 0)
 
     async def counted(message: dict[str, Any]) -> None:

@@ -23,18 +23,11 @@ from panther_like.auth.chain import build_authenticator
 from panther_like.auth.guard import AuthOverride
 from panther_like.common.clock import SYSTEM_CLOCK, Clock
 from panther_like.common.concurrency import off_the_loop
-from panther_like.common.context import bind_app
 from panther_like.common.sentinel import UNSET
 from panther_like.db.connection import open_database
 from panther_like.db.models import BaseUser
 from panther_like.exceptions import ConfigError
-from panther_like.login_state.change_feed import ChangeFeed, DatabaseChangeFeed, RedisChangeFeed
-from panther_like.login_state.one_time_tokens import OneTimeTokens
-from panther_like.login_state.redis_connection import RedisConnection
-from panther_like.login_state.revocation import DatabaseRevocationStore, RedisRevocationStore, RevocationStore
-from panther_like.login_state.session_registry import SessionRegistry, end_web_sessions
-from panther_like.login_state.throttle import LoginThrottle
-from panther_like.login_state.tokens import TokenService
+from panther_like.login_state.services import Services, build_services
 from panther_like.mail import ConsoleMailer, Mailer, Outbox
 from panther_like.openapi.page import mount_docs
 from panther_like.routing.endpoint import HTTPEndpoint
@@ -89,43 +82,18 @@ class Panther:
         #: What SIGTERM does (`panther-like run --drain-seconds`); ``drain.draining`` turns readiness off.
         self.drain = Drain()
         self.count_round_trips = self.config.health.enabled and self.config.health.round_trips
-        try:
-            self.database = open_database(self.config.database)
-        except ValueError as exc:  # a MongoDB URL that does not parse; the message hides any password
-            raise ConfigError(
-                "DATABASE['url']",
-                redact_url(self.config.database.get('url')),
-                f'{exc}; expected a URL such as mongodb://user:password@host:27017/dbname',
-            ) from None
-        self.redis = RedisConnection(self.config.redis) if self.config.redis else None
-        self.revocations: RevocationStore
-        self.changes: ChangeFeed
-        if self.redis is not None:
-            self.revocations = RedisRevocationStore(self.redis, clock=clock)
-            self.changes = RedisChangeFeed(self.redis, clock=clock)
-        else:
-            self.revocations = DatabaseRevocationStore(self.database, clock=clock)
-            self.changes = DatabaseChangeFeed(self.database, clock=clock)
-        self.tokens = (
-            TokenService(
-                self.config.jwt,
-                self.revocations,
-                self.config.user_model,
-                self.config.auth_cache,
-                changes=self.changes,
-                sessions=SessionRegistry(self.database, clock=clock),
-                clock=clock,
-            )
-            if self.config.jwt
-            else None
-        )
-        self.login_throttle = LoginThrottle.build(self.config.login_throttle, self.database, self.redis, clock=clock)
+        self.services = _build_services(self.config, clock)
+        # The services under the names the app has always shown them (scripts, tests, start-up and shutdown).
+        self.database = self.services.database
+        self.redis = self.services.fast_state.redis
+        self.revocations = self.services.fast_state.revocations
+        self.changes = self.services.fast_state.changes
+        self.tokens = self.services.sessions
+        self.login_throttle = self.services.throttle
+        self.one_time_tokens = self.services.one_time_tokens
+        self.outbox = self.services.outbox
+        self.mailer: Mailer = self.outbox.mailer
         self.trusted_proxies = self.config.trusted_proxies
-        self.one_time_tokens = OneTimeTokens(self.database, self.revocations, clock=clock)
-        mailer_class = self.config.mailer or ConsoleMailer
-        self.mailer: Mailer = mailer_class.from_options(self.config.mailer_options)
-        self.outbox = Outbox(self.mailer)
-        bind_app(self)
         install_log_redaction()
 
     def _urls(self, urls: Mapping[str, Any] | str | None) -> Mapping[str, Any]:
@@ -156,12 +124,6 @@ class Panther:
     #: The ASGI entry point (`panther_like.app.dispatch`); a class attribute, so serving a request awaits no wrapper.
     __call__ = serve
 
-    async def password_changed(self, user_id: str) -> None:
-        """Every earlier session of the user ends: `SessionAuth` ones at once, JWT ones within the revocation bound."""
-        await end_web_sessions(self.database, user_id)
-        if self.tokens is not None:
-            await self.tokens.password_changed(user_id)
-
     async def startup(self) -> None:
         """Connect the stores (`panther_like.app.lifespan.startup`); a server's lifespan calls it."""
         await lifespan.startup(self)
@@ -169,6 +131,20 @@ class Panther:
     async def shutdown(self) -> None:
         """Drain the outbox and close the stores (`panther_like.app.lifespan.shutdown`)."""
         await lifespan.shutdown(self)
+
+
+def _build_services(config: Config, clock: Clock) -> Services:
+    """Open the store and build every service the app hands down (and bind the models to them)."""
+    try:
+        database = open_database(config.database)
+    except ValueError as exc:  # a MongoDB URL that does not parse; the message hides any password
+        raise ConfigError(
+            "DATABASE['url']",
+            redact_url(config.database.get('url')),
+            f'{exc}; expected a URL such as mongodb://user:password@host:27017/dbname',
+        ) from None
+    mailer_class = config.mailer or ConsoleMailer
+    return build_services(config, database, Outbox(mailer_class.from_options(config.mailer_options)), clock=clock)
 
 
 def _check_setting_classes(config: Config) -> None:

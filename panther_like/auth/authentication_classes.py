@@ -8,16 +8,17 @@ per-route security objects (`panther_like.security`): each names, in
 ``WWW-Authenticate`` challenge, so a Bearer header is parsed by one parser
 and challenged by one writer whichever kind of ``auth=`` a route uses.
 Verifying the token, checking revocation and finding the user is the
-app's `TokenService` (``request.app.tokens``).
+app's login-session service (`panther_like.login_state.services.services_of`).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from panther_like.common.context import current_app
+from panther_like.db.user import bound_sessions
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.http.request import HTTPConnection
+from panther_like.login_state.services import services_of
 from panther_like.security.apikey import CSRF_COOKIE, CSRF_HEADER, APIKeyCookie, APIKeyQuery
 from panther_like.security.base import SecurityObject
 from panther_like.security.challenges import bearer_challenge
@@ -57,14 +58,14 @@ class _AccessToken(SecurityObject):
     """
 
     async def authenticate(self, request: HTTPConnection, token: str) -> Any:
-        return await request.app.tokens.authenticate(token, request)
+        return await services_of(request).login_sessions.authenticate(token, request)
 
     async def resolve(self, request: HTTPConnection) -> Any:
         token = self.get_credential(request)
         if token is None:
             raise self.missing()
         try:
-            return await request.app.tokens.authenticate(token, request)
+            return await services_of(request).login_sessions.authenticate(token, request)
         except AuthenticationAPIError as exc:
             raise self.challenged(exc) from None
 
@@ -153,12 +154,12 @@ class BaseJWTAuthentication(BaseAuthentication):
 
     @classmethod
     async def refresh(cls, refresh_token: str) -> dict[str, str]:
-        """Exchange a refresh token (good once) for a new pair; see `TokenService.refresh`."""
-        return await current_app().tokens.refresh(refresh_token)
+        """Exchange a refresh token (good once) for a new pair; see `LoginSessions.refresh`."""
+        return await bound_sessions().refresh(refresh_token)
 
     @classmethod
     async def login(cls, user: Any) -> dict[str, str]:
-        return await current_app().tokens.login(user)
+        return await bound_sessions().login(user)
 
 
 class JWTAuthentication(BaseJWTAuthentication):

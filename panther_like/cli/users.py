@@ -8,10 +8,10 @@ import getpass
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from panther_like.cli.common import CommandError, _with_store, build
 from panther_like.cli.describe import describe_store
-from panther_like.exceptions import ConfigError
 
 
 def _read_credentials(args: argparse.Namespace) -> tuple[str, str]:
@@ -53,7 +53,8 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     from panther_like.exceptions import DuplicateKeyError, ValidationAPIError
 
     app = build(args.configs)
-    model = app.config.user_model
+    config = app.services.config
+    model = config.user_model
     fields = _extra_fields(args.field)
     try:  # before any password is asked for: a typo in a field name would otherwise be lost silently
         model.refuse_unknown_fields(fields)
@@ -62,16 +63,20 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     username, password = _read_credentials(args)
     if not args.no_password_policy:
         try:
-            check_new_password(password, username, app.config.accounts)
+            check_new_password(password, username, config.accounts)
         except WeakPassword as exc:
             raise CommandError(
                 f'{exc.detail}; nothing was created (--no-password-policy creates the user anyway)'
             ) from None
-    fields.update(is_superuser=args.superuser, is_active=not args.inactive, is_verified=args.verified)
+    account: dict[str, Any] = {
+        'is_superuser': args.superuser,
+        'is_active': not args.inactive,
+        'is_verified': args.verified,
+    }
 
     async def create() -> int:
         try:
-            user = await model.insert_one(**fields, username=username, password=password)
+            user = await model.insert_one(**fields, **account, username=username, password=password)
         except DuplicateKeyError:
             raise CommandError(f'a user named {username!r} already exists; choose another --username') from None
         except ValidationAPIError as exc:  # a wrong type, or a value no store keeps (a control character...)
@@ -93,8 +98,11 @@ def cmd_migrate_usernames(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         try:  # not app.startup(): it refuses the very store this command repairs
-            await app.database.connect()
-            report = await migrate_usernames(app.database, app.config.user_model.collection_name, dry_run=args.dry_run)
+            database = app.services.database
+            await database.connect()
+            report = await migrate_usernames(
+                database, app.services.config.user_model.collection_name, dry_run=args.dry_run
+            )
         finally:
             await app.shutdown()
         if report.problems:
@@ -109,9 +117,9 @@ def cmd_migrate_usernames(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     app = build(args.configs)
-    if app.tokens is None:
-        raise ConfigError('JWTConfig', None, "no JWT key is configured: set SECRET_KEY or JWTConfig['key']")
-    model = app.config.user_model
+    services = app.services
+    services.login_sessions  # noqa: B018 - a ConfigError before the store is opened, when there is no JWT key
+    model = services.config.user_model
 
     async def issue() -> int:
         user = await model.find_by_username(args.username)
@@ -120,7 +128,7 @@ def cmd_token(args: argparse.Namespace) -> int:
                 f'no user {args.username!r} in {model.__name__}; '
                 f'create one with: panther-like createuser --username {args.username}'
             )
-        tokens = await user.login()
+        tokens = await services.accounts.login(user)
         print(tokens['access_token'] if args.access else json.dumps(tokens, indent=2))
         return 0
 

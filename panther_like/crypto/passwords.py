@@ -103,3 +103,14 @@ def verify_password_dummy(raw: object) -> bool:
     with contextlib.suppress(VerificationError, InvalidHashError, ValueError, TypeError, UnicodeError):
         hasher.verify(_dummy_hash(hasher), text)
     return False
+
+
+def password_needs_rehash(stored_hash: str) -> bool:
+    """True when `stored_hash` was made with other parameters than new hashes get (a login then rewrites it).
+
+    An unreadable hash is False: there is nothing a login could verify, so nothing to rewrite.
+    """
+    try:
+        return password_hasher().check_needs_rehash(stored_hash)
+    except (InvalidHashError, ValueError, TypeError):
+        return False

@@ -147,7 +147,8 @@ class OneTimeTokens:
     async def discard(self, user_id: str, purpose: str) -> int:
         """Forget every token of `user_id` for `purpose` (the links already mailed stop working)."""
         _check_purpose(purpose)
-        return await (await self._rows()).delete_many({'user_id': user_id, 'purpose': purpose})
+        deleted: int = await (await self._rows()).delete_many({'user_id': user_id, 'purpose': purpose})
+        return deleted
 
 
 def _check_purpose(purpose: str) -> None:

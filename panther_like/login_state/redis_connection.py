@@ -84,7 +84,7 @@ class RedisConnection:
 
         # One retry, at once: it replaces a pooled connection the server has closed (an idle timeout, a failover);
         # redis-py's default (ten, with back-off) would hold a request for seconds before its 503.
-        options = {
+        options: dict[str, Any] = {
             'socket_timeout': self._timeout,
             'socket_connect_timeout': self._timeout,
             'retry': Retry(NoBackoff(), 1),
@@ -98,7 +98,7 @@ class RedisConnection:
             **options,
         )
         client = sentinel.master_for(
-            settings.service_name,
+            settings.service_name or '',
             username=settings.username,
             password=settings.password,
             db=settings.db,
@@ -151,7 +151,8 @@ class RedisConnection:
             async with client.pipeline(transaction=False) as pipe:
                 getattr(pipe, command)(*args, **kwargs)
                 pipe.wait(wanted, int(self.settings.wait_timeout * 1000))
-                return await pipe.execute()
+                results: list[Any] = await pipe.execute()
+                return results
 
         result, confirmed = await self._call(write_and_wait)
         if confirmed < wanted:
@@ -165,9 +166,11 @@ class RedisConnection:
             async with client.pipeline(transaction=True) as pipe:
                 for name, *args in commands:
                     getattr(pipe, name)(*args)
-                return await pipe.execute()
+                results: list[Any] = await pipe.execute()
+                return results
 
-        return await self._call(multi_exec)
+        done: list[Any] = await self._call(multi_exec)
+        return done
 
     async def check_persistence(self) -> None:
         """Refuse (`ConfigError`) a Redis that keeps nothing on disk, or warn; see the module docstring."""

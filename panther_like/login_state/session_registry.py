@@ -8,8 +8,9 @@ that all of them, or all but the current one, can be ended, and so that a
 user can see where they are signed in. It always lives in the database:
 it is read only by those account operations, never on the request path.
 
-A row holds no token: ``{_id: sid, user_id, created_at, last_used,
-expires_at, user_agent, client}``. The user agent and address are what
+A row holds no token: ``{_id: sid, user_id, cv, created_at, last_used,
+expires_at, user_agent, client}``; ``cv`` is the user's credential version
+the session holds (`panther_like.login_state.sessions`). The user agent and address are what
 the client sent when it logged in or last refreshed, shortened.
 
 The server-side sessions of `panther_like.security.SessionAuth` live in
@@ -41,6 +42,7 @@ class LoginSession:
     expires_at: float
     user_agent: str | None
     client: str | None
+    credential_version: str = ''
 
     def public(self, *, current_sid: str | None = None) -> dict[str, Any]:
         """What the session list shows its owner (epoch seconds; never a token)."""
@@ -70,7 +72,14 @@ class SessionRegistry:
         return rows
 
     async def start(
-        self, sid: str, user_id: str, *, expires_at: float, user_agent: str | None, client: str | None
+        self,
+        sid: str,
+        user_id: str,
+        *,
+        expires_at: float,
+        user_agent: str | None,
+        client: str | None,
+        credential_version: str = '',
     ) -> None:
         now = self._clock.time()
         rows = await self._rows()
@@ -78,6 +87,7 @@ class SessionRegistry:
             {
                 '_id': sid,
                 'user_id': user_id,
+                'cv': credential_version,
                 'created_at': now,
                 'last_used': now,
                 'expires_at': expires_at,
@@ -101,6 +111,10 @@ class SessionRegistry:
                 'client': client,
             },
         )
+
+    async def set_credential_version(self, sid: str, credential_version: str) -> None:
+        """The session goes on through a password change: it now holds `credential_version`."""
+        await (await self._rows()).update_one({'_id': sid}, {'cv': credential_version})
 
     async def of_user(self, user_id: str) -> list[LoginSession]:
         """The user's sessions that have not ended or expired, oldest first."""
@@ -134,4 +148,5 @@ def _session(row: dict[str, Any]) -> LoginSession:
         expires_at=row['expires_at'],
         user_agent=row.get('user_agent'),
         client=row.get('client'),
+        credential_version=row.get('cv', ''),
     )

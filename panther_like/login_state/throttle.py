@@ -49,14 +49,12 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, cast
 
 from panther_like import audit, status
-from panther_like.common.clock import SYSTEM_CLOCK, Clock
 from panther_like.exceptions import APIError
 from panther_like.http.client_address import address_group
 from panther_like.http.request import HTTPConnection
-from panther_like.login_state.redis_connection import RedisConnection
 from panther_like.login_state.throttle_stores import (
     THROTTLE_COLLECTION,
     DatabaseThrottleStore,
@@ -138,7 +136,7 @@ class ActionLimit:
         """Seconds the next request must wait after the latest, when `earlier` were made within the hour."""
         if earlier < self.per_subject:
             return 0
-        return min(2 ** min(earlier - self.per_subject, 31), self.max_delay)
+        return int(min(2 ** min(earlier - self.per_subject, 31), self.max_delay))
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,25 +165,12 @@ class _Keys:
 
 
 class LoginThrottle:
-    """The app's throttle (``request.app.login_throttle``); see the module docstring."""
+    """The app's throttle (``Services.throttle``); see the module docstring."""
 
     def __init__(self, settings: ThrottleSettings | None, store: ThrottleStore) -> None:
         self.settings = settings
         self.store = store
         self.login_limit = ActionLimit.for_login(settings) if settings is not None else None
-
-    @classmethod
-    def build(
-        cls,
-        settings: ThrottleSettings | None,
-        database: Any,
-        redis: RedisConnection | None,
-        *,
-        clock: Clock = SYSTEM_CLOCK,
-    ) -> LoginThrottle:
-        if redis is not None:
-            return cls(settings, RedisThrottleStore(redis, clock=clock))
-        return cls(settings, DatabaseThrottleStore(database, clock=clock))
 
     async def check(self, request: HTTPConnection, username: str) -> None:
         """Reserve one attempt for `username` from this client, or raise 429 (`TooManyAttemptsAPIError`)."""
@@ -200,7 +185,7 @@ class LoginThrottle:
             noun='username',
             known_addresses=self.settings.known_address_ttl > 0,
         )
-        request.scope.setdefault('state', {})[_ATTEMPT] = taken
+        _state(request)[_ATTEMPT] = taken
 
     async def check_signup(self, request: HTTPConnection) -> None:
         """Reserve one signup for this client's address, or raise 429; `signup_succeeded` gives it back."""
@@ -222,7 +207,7 @@ class LoginThrottle:
                 what='signups of taken usernames',
                 reason='too many signups of taken usernames from this address',
             )
-        request.scope.setdefault('state', {})[_SIGNUP] = taken
+        _state(request)[_SIGNUP] = taken
 
     async def signup_succeeded(self, request: HTTPConnection) -> None:
         """The signup created an account (or was refused for a reason that tells nothing): not counted."""
@@ -332,6 +317,13 @@ class LoginThrottle:
             await self.store.remember(keys.known, self.settings.known_address_ttl)
 
 
+def _state(request: HTTPConnection) -> dict[str, Any]:
+    """The connection's ASGI ``state`` dict, where a reserved attempt waits for its outcome."""
+    scope = cast(dict[str, Any], request.scope)  # an ASGI scope is a dict; `HTTPConnection` only reads it
+    state: dict[str, Any] = scope.setdefault('state', {})
+    return state
+
+
 def _wait(hit: Hit, limit: ActionLimit) -> float:
     """How much longer the subject's `hit` should have waited after the latest other one (0: not at all)."""
     delay = limit.delay(hit.count - 1)
@@ -344,19 +336,25 @@ def _wait(hit: Hit, limit: ActionLimit) -> float:
 class _RequestThrottle:
     """``login_throttle``: the throttle of the app serving the request, for views to call."""
 
+    @staticmethod
+    def _of(request: HTTPConnection) -> LoginThrottle:
+        from panther_like.login_state.services import services_of  # that module builds this one's class
+
+        return services_of(request).throttle
+
     async def check(self, request: HTTPConnection, username: str) -> None:
-        await request.app.login_throttle.check(request, username)
+        await self._of(request).check(request, username)
 
     async def record_failure(self, request: HTTPConnection, username: str, *, user_id: str | None = None) -> None:
-        await request.app.login_throttle.record_failure(request, username, user_id=user_id)
+        await self._of(request).record_failure(request, username, user_id=user_id)
 
     async def reset(self, request: HTTPConnection, username: str) -> None:
-        await request.app.login_throttle.reset(request, username)
+        await self._of(request).reset(request, username)
 
     async def limit(
         self, request: HTTPConnection, action: str, subject: str, limit: ActionLimit = ActionLimit()
     ) -> None:
-        await request.app.login_throttle.limit(request, action, subject, limit)
+        await self._of(request).limit(request, action, subject, limit)
 
 
 login_throttle = _RequestThrottle()

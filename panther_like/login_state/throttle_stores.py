@@ -96,8 +96,9 @@ class DatabaseThrottleStore(ThrottleStore):
             self._index_ready = True
         return rows
 
-    async def _live(self, rows: Any, key: str, now: float) -> list[dict]:
-        return await rows.find({'key': key, 'until': {'$gt': now}}, sort=[('at', 1)])
+    async def _live(self, rows: Any, key: str, now: float) -> list[dict[str, Any]]:
+        live: list[dict[str, Any]] = await rows.find({'key': key, 'until': {'$gt': now}}, sort=[('at', 1)])
+        return live
 
     async def hit(self, key: str, window: float) -> Hit:
         rows = await self._rows()

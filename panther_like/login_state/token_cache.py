@@ -44,7 +44,7 @@ from panther_like.settings.checks import AuthCacheSettings
 logger = logging.getLogger('panther_like')
 
 
-class BoundedCache(dict):
+class BoundedCache(dict[Any, Any]):
     """A dict that forgets its oldest entry when full; 0 entries means it never keeps anything."""
 
     def __init__(self, max_entries: int) -> None:

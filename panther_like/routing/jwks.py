@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from panther_like.http.request import Request
 from panther_like.http.response import Response
+from panther_like.login_state.services import services_of
 from panther_like.routing.api import API
 
 
 @API(methods=['GET'])
 async def jwks(request: Request) -> Response:
-    return Response(request.app.tokens.jwks(), headers={'Cache-Control': 'public, max-age=300'})
+    return Response(services_of(request).login_sessions.codec.jwks(), headers={'Cache-Control': 'public, max-age=300'})

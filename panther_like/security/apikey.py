@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from panther_like.audit import register_credential_param
-from panther_like.common.context import current_app
 from panther_like.exceptions import ConfigError
 from panther_like.http.request import HTTPConnection
+from panther_like.login_state.services import bound_services
 from panther_like.security.base import AuthErrorResponse, SecurityObject
 from panther_like.security.csrf import (
     CSRF_COOKIE,
@@ -135,7 +135,7 @@ class APIKeyCookie(APIKeyBase):
         binding = self.csrf_binding(key)
         if binding is None:
             raise ValueError('this credential names no session to bind a CSRF token to')
-        return csrf_token(config if config is not None else current_app().config, binding)
+        return csrf_token(config if config is not None else bound_services().config, binding)
 
     def openapi_scheme(self) -> dict[str, Any]:
         scheme = super().openapi_scheme()

@@ -38,6 +38,7 @@ import orjson
 from panther_like.exceptions import AuthorizationAPIError
 from panther_like.http.origins import origin_allowed
 from panther_like.http.request import HTTPConnection
+from panther_like.login_state.services import services_of
 
 SAFE_METHODS = frozenset({'GET', 'HEAD', 'OPTIONS', 'TRACE'})
 CSRF_COOKIE = 'csrftoken'
@@ -123,7 +124,7 @@ def check_csrf(request: HTTPConnection, binding: str | None) -> None:
         raise AuthorizationAPIError(f'CSRF check failed: send header {CSRF_HEADER} equal to cookie {CSRF_COOKIE!r}')
     if binding is None:
         raise AuthorizationAPIError('CSRF check failed: the credential names no session')
-    expected = csrf_token(request.app.config, binding).encode('ascii')
+    expected = csrf_token(services_of(request).config, binding).encode('ascii')
     # compare_digest on str accepts ASCII only; bytes never raise. Both are compared, always.
     header_ok = hmac.compare_digest(expected, header[0].encode('utf-8', 'surrogateescape'))
     cookie_ok = hmac.compare_digest(expected, cookie.encode('utf-8', 'surrogateescape'))

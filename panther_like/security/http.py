@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from panther_like.db.usernames import InvalidUsername, username_key
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.http.request import HTTPConnection
+from panther_like.login_state.services import services_of
 from panther_like.security.base import SecurityObject
 from panther_like.security.challenges import REALM, bearer_challenge, quoted
 
@@ -153,7 +154,7 @@ class HttpBasicAuth(SecurityObject):
         if credential is None:
             raise self.missing()
         subject = throttle_subject(credential[0])
-        throttle = request.app.login_throttle
+        throttle = services_of(request).throttle
         await throttle.check(request, subject)  # 429 for this address, before any password is checked
         try:
             principal = await self._authenticate(request, *credential)

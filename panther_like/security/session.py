@@ -13,6 +13,10 @@ which users had sessions, but cannot replay one. A slow hash would add
 nothing, since the id is not guessable to begin with. Sessions expire after
 `max_age` seconds; an expired one is deleted when it is next presented, and
 each login purges the expired rest.
+
+A session holds the user's credential version of when it started
+(`panther_like.db.user`): once the password changes, however it is
+changed, the session is refused and deleted when next presented.
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ import secrets
 import time
 from typing import Any
 
-from panther_like.common.context import current_app
 from panther_like.exceptions import AuthorizationAPIError
 from panther_like.http.request import HTTPConnection
 from panther_like.http.response import Response
+from panther_like.login_state.services import bound_services, services_of
 from panther_like.login_state.session_registry import WEB_SESSIONS_COLLECTION
 from panther_like.security.apikey import APIKeyCookie
 from panther_like.security.base import AuthErrorResponse
@@ -72,7 +76,7 @@ class SessionAuth(APIKeyCookie):
     async def authenticate(self, request: HTTPConnection, key: str) -> Any:
         if len(key) > MAX_SESSION_ID_LENGTH:
             return None
-        collection = _collection(request.app.database)
+        collection = _collection(services_of(request).database)
         session = await collection.find_one({'_id': _hash(key)})
         if session is None:
             return None
@@ -81,6 +85,9 @@ class SessionAuth(APIKeyCookie):
             return None
         user = await self.user_model.find_one(id=session['user_id'])
         if user is None:
+            return None
+        if session.get('cv', '') != getattr(user, 'credential_version', ''):  # the password changed since
+            await collection.delete_one({'_id': session['_id']})
             return None
         return self.check_user(user)
 
@@ -127,20 +134,25 @@ async def login_session(response: Response, user: Any, *, max_age: int = DEFAULT
         raise ValueError('max_age must be a positive number of seconds')
     session_id = secrets.token_urlsafe(32)
     now = time.time()
-    app = current_app()
-    collection = _collection(app.database)
+    services = bound_services()
+    collection = _collection(services.database)
     await collection.delete_many({'expires_at': {'$lt': now}})
     await collection.insert_one(
         {
             '_id': _hash(session_id),
             'user_id': str(user.id),
+            'cv': getattr(user, 'credential_version', ''),
             'created_at': now,
             'expires_at': now + max_age,
         }
     )
     response.set_cookie(SESSION_COOKIE, session_id, max_age=max_age, secure=secure)
     response.set_cookie(
-        CSRF_COOKIE, csrf_token(app.config, session_binding(session_id)), max_age=max_age, secure=secure, httponly=False
+        CSRF_COOKIE,
+        csrf_token(services.config, session_binding(session_id)),
+        max_age=max_age,
+        secure=secure,
+        httponly=False,
     )
     return session_id
 
@@ -148,7 +160,9 @@ async def login_session(response: Response, user: Any, *, max_age: int = DEFAULT
 async def logout_session(request: HTTPConnection, response: Response | None = None) -> bool:
     """End the session of `request` (True if there was one) and, given `response`, clear its cookies."""
     key = request.cookies.get(SESSION_COOKIE)
-    deleted = bool(key) and await _collection(request.app.database).delete_one({'_id': _hash(key)})
+    deleted = False
+    if key:
+        deleted = await _collection(services_of(request).database).delete_one({'_id': _hash(key)})
     if response is not None:
         response.delete_cookie(SESSION_COOKIE)
         response.delete_cookie(CSRF_COOKIE, httponly=False)

@@ -92,9 +92,9 @@ class TestClient:
         self.refresh_token: str | None = None
         self._marker = object()
         self._started = False
-        httpx = _httpx()
-        self.http: httpx.AsyncClient = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=_marking(app, self._marker)),
+        client_module = _httpx()
+        self.http: httpx.AsyncClient = client_module.AsyncClient(
+            transport=client_module.ASGITransport(app=_marking(app, self._marker)),
             base_url=base_url,
             headers=dict(headers or {}),
         )
@@ -124,8 +124,13 @@ class TestClient:
     # -- authentication -----------------------------------------------------------------------
 
     async def login_as(self, user: Any) -> dict[str, str]:
-        """Log `user` in for real and send its access token from now on; returns the token pair."""
-        tokens = await user.login()
+        """Log `user` in for real and send its access token from now on; returns the token pair.
+
+        The user is read again first: a copy taken before its password changed holds a credential
+        version that no longer opens a session (`panther_like.db.user`).
+        """
+        stored = await type(user).find_one(id=user.id)
+        tokens = await self.app.services.accounts.login(stored if stored is not None else user)
         self.access_token, self.refresh_token = tokens['access_token'], tokens['refresh_token']
         self.http.headers['Authorization'] = f'Bearer {self.access_token}'
         return tokens

@@ -13,15 +13,14 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from panther_like.common.context import bind_app
 from panther_like.db import BaseUser, Database, Model, Operators, open_database
 from panther_like.db.backend import Collection
+from panther_like.db.model import bind_models
 from panther_like.db.usernames import InvalidUsername
 from panther_like.exceptions import DuplicateKeyError, ValidationAPIError
 
@@ -44,18 +43,13 @@ async def database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Da
         db = open_database({'url': _url_with_database(url, f't_{uuid.uuid4().hex}')})
     await db.connect()
 
-    # Models find their store through the app this process serves; these tests exercise the model
-    # layer alone, so the stand-in app holds only the real database (no tokens to tell about changes,
-    # no sessions for a password change to end).
-    async def no_sessions_to_end(user_id: str) -> None: ...
-
-    bind_app(
-        SimpleNamespace(config=None, database=db, tokens=None, login_throttle=None, password_changed=no_sessions_to_end)
-    )
+    # Models find their store through their binding; these tests exercise the model layer alone,
+    # so it holds only the real database (no login sessions to tell about changes).
+    bind_models(db)
     try:
         yield db
     finally:
-        bind_app(None)
+        bind_models(None)
         await db.close()
 
 

@@ -92,9 +92,9 @@ def test_default_embedded_path_is_in_the_working_directory(tmp_path: Path, monke
 
 
 async def test_a_model_used_before_any_app_is_built_is_a_clear_error() -> None:
-    from panther_like.common.context import bind_app
     from panther_like.db import BaseUser
+    from panther_like.db.model import bind_models
 
-    bind_app(None)
+    bind_models(None)
     with pytest.raises(RuntimeError, match='build Panther'):
         await BaseUser.find_one(username='anyone')

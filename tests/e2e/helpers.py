@@ -51,6 +51,12 @@ class User:
     def bearer(self) -> dict[str, str]:
         return {'Authorization': f'Bearer {self.access_token}'}
 
+    @property
+    def credential_version(self) -> str:
+        """The ``cv`` claim of the user's tokens: what a token forged for this user must carry to be accepted."""
+        cv: str = jwt.decode(self.access_token, options={'verify_signature': False})['cv']
+        return cv
+
 
 def unique_username(prefix: str = 'user') -> str:
     return f'{prefix}_{uuid.uuid4().hex[:12]}'

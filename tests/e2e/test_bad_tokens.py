@@ -142,7 +142,7 @@ def test_revoked_token(client: httpx.Client) -> None:
 def test_a_valid_token_is_accepted_by_the_same_checks(client: httpx.Client, example_server: ExampleServer) -> None:
     """The crafted tokens above fail for their one defect: the same recipe, correct, is accepted."""
     user = new_user(client, 'control')
-    token = sign(claims_for(user.id), example_server.secret_key)
+    token = sign(claims_for(user.id, cv=user.credential_version), example_server.secret_key)
     response = client.get('/me', headers={'Authorization': f'Bearer {token}'})
     assert response.status_code == 200, response.text
     assert response.json() == {'id': user.id, 'username': user.username}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -105,7 +106,9 @@ class _FailingWrites:
 
 async def test_a_token_that_could_not_be_stored_is_a_503_and_never_mailed(app, client, smtp_server):
     user = await new_user(app)
-    app.one_time_tokens = OneTimeTokens(TokenWritesFail(app.database), app.revocations)
+    app.services = dataclasses.replace(
+        app.services, one_time_tokens=OneTimeTokens(TokenWritesFail(app.database), app.revocations)
+    )
     response = await forgot(client, username=user.username)
     assert response.status_code == 503 and 'unavailable' in response.json()['detail']
     verify = await client.post('/auth/verify/request', headers=bearer(await user.login()))

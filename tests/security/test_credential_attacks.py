@@ -268,7 +268,7 @@ def test_time_claims_that_are_finite_numbers_are_accepted(
             {'nbf': -5},
             {'exp': 2**40},
         ):
-            claims = claims_for(victims.alice.id, **overrides)
+            claims = claims_for(victims.alice.id, cv=victims.alice.credential_version, **overrides)
             token = corpus.hs_sign(b'{"alg":"HS256","typ":"JWT"}', json.dumps(claims).encode(), secret_key.encode())
             response = attacker.http_request(
                 'control.credentials.time-claims', 'GET', '/me', headers={'Authorization': f'Bearer {token}'}

@@ -142,7 +142,8 @@ def test_the_configured_algorithm_with_the_server_key_is_accepted(
     attacker: Attacker, victims: Victims, secret_key: str
 ) -> None:
     """Control for the test above: the same recipe with the right algorithm and key works."""
-    token = corpus.sign_with(corpus.CONFIGURED_ALGORITHM, corpus.claims_for(victims.alice.id), secret_key)
+    claims = corpus.claims_for(victims.alice.id, cv=victims.alice.credential_version)
+    token = corpus.sign_with(corpus.CONFIGURED_ALGORITHM, claims, secret_key)
     response = attacker.http_request('control', 'GET', '/me', headers=bearer(token))
     assert response.status_code == 200, response.text
 

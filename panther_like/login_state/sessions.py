@@ -1,0 +1,254 @@
+"""Login sessions: start, authenticate, refresh, end; and the credential version each one holds.
+
+Every token belongs to a session (``sid``) that starts at `login`. Refresh
+keeps the session and rotates the pair; presenting a spent refresh token
+again means it was stolen or replayed, so the whole session is revoked.
+`logout` revokes the session: the access token of the request, the refresh
+token issued with it, and any earlier token of the same login.
+
+Every session also holds the user's credential version of when it started
+(the ``cv`` claim, and its row in the `SessionRegistry`). A password change
+replaces the user's version (`panther_like.db.user`), wherever it is made;
+from then on a token whose version differs is refused, on use and on
+refresh. Every worker hears of the changed user through the change feed
+within ``AUTH_CACHE['revocation_ttl']``, as of a logout. A session that a
+change through the account service keeps going (the one that asked for it)
+has its row moved to the new version first, and is accepted by that row.
+
+Why the caches: see `panther_like.login_state.token_cache`. Each request gets its own
+copy of the cached user (`copy_for_session`), so the token claims `logout`
+needs never reach another request.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from panther_like import audit
+from panther_like.common.clock import SYSTEM_CLOCK, Clock
+from panther_like.exceptions import AuthenticationAPIError
+from panther_like.http.request import HTTPConnection
+from panther_like.login_state.change_feed import SESSION, USER, ChangeFeed
+from panther_like.login_state.jwt_codec import ACCESS, CREDENTIAL_VERSION, REFRESH, JWTCodec
+from panther_like.login_state.revocation import RevocationStore
+from panther_like.login_state.session_registry import LoginSession, SessionRegistry
+from panther_like.login_state.token_cache import AuthCache, BoundedCache, session_key
+from panther_like.settings.checks import AuthCacheSettings
+
+#: What a token of a session that a password change ended is told.
+CREDENTIALS_CHANGED = 'Token has been revoked (the password changed)'
+
+
+class LoginSessions:
+    """The login sessions of one app; built once, with its codec and its fast state."""
+
+    def __init__(
+        self,
+        codec: JWTCodec,
+        revocations: RevocationStore,
+        user_model: Any,
+        cache: AuthCacheSettings | None = None,
+        *,
+        changes: ChangeFeed,
+        sessions: SessionRegistry,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.codec = codec
+        self.revocations = revocations
+        self.user_model = user_model
+        self.changes = changes
+        self.sessions = sessions
+        self.clock = clock
+        settings = cache or AuthCacheSettings()
+        self.cache = AuthCache(settings, revocations, changes, self._load_user, clock=clock)
+        #: sid -> the credential version its row was moved to by a change that kept it.
+        self._carried = BoundedCache(settings.max_entries)
+
+    async def _load_user(self, user_id: str) -> Any:
+        return await self.user_model.find_one(id=user_id)
+
+    # -- authenticating -----------------------------------------------------------------------
+
+    async def authenticate(self, token: str, connection: HTTPConnection | None = None) -> Any:
+        """The user an access token belongs to (a copy of its own, for `connection`), or a 401."""
+        now = self.clock.monotonic()  # the one clock read of a warm request
+        cached = self.cache.verified.get(token)
+        if cached is None or cached[1] <= now:
+            claims = self.codec.decode(token, ACCESS)
+            # Expiry as a monotonic deadline, so a cache hit needs no wall-clock read.
+            self.cache.verified.put(token, (claims, now + claims['exp'] - self.clock.time()))
+        else:
+            claims = cached[0]
+        cache = self.cache
+        try:
+            if not cache.known_live(claims['sid'], now):
+                await cache.ensure_session_live(claims['sid'], now)
+            user = cache.cached_user(claims['user_id'], now) or await cache.user(claims['user_id'], now)
+            if user is None:
+                raise AuthenticationAPIError('User not found')
+            if user.credential_version != claims[CREDENTIAL_VERSION]:
+                user = await self._current_credentials(claims, now)
+            if not user.can_authenticate():
+                raise AuthenticationAPIError('User account is disabled')
+        except AuthenticationAPIError as exc:
+            exc.user_id = claims['user_id']  # verified claims: the audit log may name the account
+            raise
+        return user.copy_for_session(claims, connection)
+
+    async def _current_credentials(self, claims: dict[str, Any], now: float) -> Any:
+        """The user, when the token's credential version is still good after all; else a 401.
+
+        Reached only on a mismatch: this worker's copy of the user may be older than the token (a
+        login on another worker right after a change), or the session was kept through a change.
+        """
+        sid, user_id = claims['sid'], claims['user_id']
+        self.cache.user_changed(user_id)  # re-read it: the copy may predate the token
+        user = await self.cache.user(user_id, now)
+        if user is None:
+            raise AuthenticationAPIError('User not found')
+        if user.credential_version == claims[CREDENTIAL_VERSION] or await self._carried_to(sid, user):
+            return user
+        self.cache.session_revoked(sid, self.clock.time() + self.codec.refresh_life + 1)
+        raise AuthenticationAPIError(CREDENTIALS_CHANGED)
+
+    async def _carried_to(self, sid: str, user: Any) -> bool:
+        """Whether a password change kept session `sid` going, at the user's current version."""
+        version = user.credential_version
+        if self._carried.get(sid) == version:
+            return True
+        session = await self.sessions.get(sid)
+        if session is None or session.credential_version != version:
+            return False
+        self._carried.put(sid, version)
+        return True
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    def issue_pair(
+        self,
+        user_id: str,
+        session_id: str | None = None,
+        *,
+        scopes: Sequence[str] | str | None = None,
+        credential_version: str = '',
+    ) -> dict[str, str]:
+        session_id = session_id or secrets.token_urlsafe(16)
+        scope = _scope_claim(scopes)
+        encode = self.codec.encode
+        return {
+            'access_token': encode(user_id, ACCESS, session_id, scope, credential_version=credential_version),
+            'refresh_token': encode(user_id, REFRESH, session_id, scope, credential_version=credential_version),
+        }
+
+    async def login(
+        self, user: Any, *, scopes: Sequence[str] | None = None, request: HTTPConnection | None = None
+    ) -> dict[str, str]:
+        """A new session for `user`, at the credential version `user` was read with.
+
+        `scopes` go into both tokens and survive refresh; `request`, when given, is where the
+        session's user agent and client address come from. A password change that happened since
+        `user` was read makes the session useless at once: its version is already stale.
+        """
+        session_id = secrets.token_urlsafe(16)
+        version = user.credential_version
+        pair = self.issue_pair(user.id, session_id, scopes=scopes, credential_version=version)
+        await self.sessions.start(
+            session_id, user.id, expires_at=self._session_end(), credential_version=version, **_origin(request)
+        )
+        await user.record_login(datetime.fromtimestamp(self.clock.time(), UTC))
+        audit.log_event('login', request=request, user_id=user.id, session=audit.session_ref(session_id))
+        return pair
+
+    async def refresh(self, refresh_token: str, *, request: HTTPConnection | None = None) -> dict[str, str]:
+        """A new pair for a refresh token that is valid and unused; reuse revokes the session."""
+        try:
+            return await self._refresh(refresh_token, request)
+        except AuthenticationAPIError as exc:
+            audit.log_event('refresh.failure', request=request, reason=exc.detail, user_id=exc.user_id)
+            raise
+
+    async def _refresh(self, refresh_token: str, request: HTTPConnection | None) -> dict[str, str]:
+        claims = self.codec.decode(refresh_token, REFRESH)
+        session_id = claims['sid']
+        if await self.revocations.is_revoked(session_key(session_id)):
+            raise AuthenticationAPIError('Token has been revoked')
+        if not await self.revocations.claim_once(f'used:{claims["jti"]}', until=claims['exp']):
+            await self.end_session(session_id)
+            raise AuthenticationAPIError('Refresh token was already used; the session has been revoked')
+        user = await self.user_model.find_one(id=claims['user_id'])
+        if user is None:
+            raise AuthenticationAPIError('User not found')
+        if user.credential_version != claims[CREDENTIAL_VERSION] and not await self._carried_to(session_id, user):
+            await self.end_session(session_id)
+            raise AuthenticationAPIError(CREDENTIALS_CHANGED)
+        if not user.can_authenticate():
+            raise AuthenticationAPIError('User account is disabled')
+        await self.sessions.touch(session_id, expires_at=self._session_end(), **_origin(request))
+        audit.log_event('refresh', request=request, user_id=claims['user_id'], session=audit.session_ref(session_id))
+        return self.issue_pair(
+            claims['user_id'], session_id, scopes=claims.get('scope'), credential_version=user.credential_version
+        )
+
+    async def logout(self, claims: dict[str, Any], *, request: HTTPConnection | None = None) -> None:
+        """End the session the claims belong to: every token of that login, in every worker."""
+        await self.end_session(claims['sid'])
+        audit.log_event('logout', request=request, user_id=claims['user_id'], session=audit.session_ref(claims['sid']))
+
+    async def end_session(self, session_id: str) -> None:
+        until = self._session_end()
+        await self.revocations.revoke(session_key(session_id), until=until)
+        self.cache.session_revoked(session_id, until)
+        await self.changes.publish(SESSION, session_id)
+        await self.sessions.end(session_id)
+
+    async def end_sessions(
+        self, user_id: str, *, keep: str | None = None, request: HTTPConnection | None = None
+    ) -> int:
+        """End every session of `user_id` except `keep` (the current one, say); returns how many ended."""
+        ended = 0
+        for session in await self.sessions.of_user(user_id):
+            if session.sid != keep:
+                await self.end_session(session.sid)
+                ended += 1
+        audit.log_event('logout.sessions', request=request, user_id=user_id, ended=ended, kept=keep is not None)
+        return ended
+
+    async def carry_session(self, session_id: str, credential_version: str) -> None:
+        """Session `session_id` goes on through a password change to `credential_version` (call it first)."""
+        await self.sessions.set_credential_version(session_id, credential_version)
+        self._carried.put(session_id, credential_version)
+
+    async def sessions_of(self, user_id: str, credential_version: str | None = None) -> list[LoginSession]:
+        """The user's live sessions; given the user's current version, only those a token of can still use."""
+        sessions = await self.sessions.of_user(user_id)
+        if credential_version is None:
+            return sessions
+        return [session for session in sessions if session.credential_version == credential_version]
+
+    async def user_changed(self, user_id: str) -> None:
+        """A user was updated or deleted: this worker forgets it now, every other one within the bound."""
+        self.cache.user_changed(user_id)
+        await self.changes.publish(USER, user_id)
+
+    def _session_end(self) -> float:
+        """Every token issued until now has expired by then."""
+        return self.clock.time() + self.codec.refresh_life + 1
+
+
+def _origin(request: HTTPConnection | None) -> dict[str, str | None]:
+    if request is None:
+        return {'user_agent': None, 'client': None}
+    client = request.client
+    return {'user_agent': request.headers.get('user-agent'), 'client': client[0] if client else None}
+
+
+def _scope_claim(scopes: Sequence[str] | str | None) -> str | None:
+    if scopes is None or isinstance(scopes, str):
+        return scopes or None
+    for scope in scopes:
+        if not isinstance(scope, str) or not scope or ' ' in scope or '"' in scope or '\\' in scope:
+            raise ValueError(f'{scope!r} is not a valid scope (RFC 6749 section 3.3)')
+    return ' '.join(scopes) or None
