@@ -22,7 +22,7 @@ class WeakPassword(BadRequestAPIError):
 
 @functools.cache
 def common_passwords() -> frozenset[str]:
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # type: ignore[import-untyped]
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
     return frozenset(FREQUENCY_LISTS['passwords'])
 

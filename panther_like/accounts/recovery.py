@@ -152,7 +152,7 @@ async def forgot_password(request: Request) -> Response:
         audit.log_event('password_reset.requested', request=request, reason=reason, user_id=user.id if user else None)
     else:
         token = await store.issue(
-            user.id,
+            user.saved_id,
             PASSWORD_RESET,
             binding=_reset_binding(user, address),
             life_time=settings.reset_life_time.total_seconds(),
@@ -193,7 +193,7 @@ async def reset_password(request: Request) -> Response:
     if not await store.spend(grant):
         raise _refuse(request, 'password_reset.failure', 'token already used', grant)
     ended = await services_of(request).accounts.reset_password(user, data.new_password)  # every session ends
-    await store.discard(user.id, PASSWORD_RESET)
+    await store.discard(user.saved_id, PASSWORD_RESET)
     audit.log_event('password_reset', request=request, user_id=user.id, sessions_ended=ended)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -253,7 +253,7 @@ async def verify_email(request: Request) -> Response:
     if not await store.spend(grant):
         raise _refuse(request, 'verify.failure', 'token already used', grant)
     await user.update(is_verified=True)
-    await store.discard(user.id, VERIFY_EMAIL)
+    await store.discard(user.saved_id, VERIFY_EMAIL)
     audit.log_event('verify', request=request, user_id=user.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -149,11 +149,11 @@ def _build_services(config: Config, clock: Clock) -> Services:
 
 def _check_setting_classes(config: Config) -> None:
     """Each class a setting names extends the base its layer defines; a JWT class has a key."""
-    authentication = require_subclass('AUTHENTICATION', config.authentication, BaseAuthentication)
-    ws_authentication = require_subclass('WS_AUTHENTICATION', config.ws_authentication, BaseAuthentication)
+    require_subclass('AUTHENTICATION', config.authentication, BaseAuthentication)
+    require_subclass('WS_AUTHENTICATION', config.ws_authentication, BaseAuthentication)
     require_subclass('USER_MODEL', config.user_model, BaseUser)
     require_subclass('MAILER', config.mailer, Mailer)
-    for setting, cls in (('AUTHENTICATION', authentication), ('WS_AUTHENTICATION', ws_authentication)):
+    for setting, cls in (('AUTHENTICATION', config.authentication), ('WS_AUTHENTICATION', config.ws_authentication)):
         if cls is not None and cls.uses_jwt and config.jwt is None:
             raise ConfigError(
                 setting,

@@ -349,6 +349,13 @@ class Model(BaseModel):
         collection = await cls._collection()
         return await collection.count(stored)
 
+    @property
+    def saved_id(self) -> str:
+        """The id of a document read from or written to the store (a `LookupError` for one never saved)."""
+        if self.id is None:
+            raise LookupError(f'this {type(self).__qualname__} has not been stored')
+        return self.id
+
     async def update(self, **fields: Any) -> None:
         """Validate `fields`, set them on this instance and ``$set`` them in the store."""
         if 'id' in fields:

@@ -16,7 +16,7 @@ import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType, ModuleType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from panther_like.common.imports import import_string
 from panther_like.exceptions import ConfigError
@@ -34,6 +34,11 @@ from panther_like.settings.checks import (
     ThrottleSettings,
 )
 from panther_like.settings.deployment import HealthSettings, RedisSettings, redact_url
+
+if TYPE_CHECKING:
+    from panther_like.auth.authentication_classes import BaseAuthentication
+    from panther_like.db.user import BaseUser
+    from panther_like.mail.base import Mailer
 
 KNOWN_SETTINGS = (
     'SECRET_KEY',
@@ -86,9 +91,6 @@ __all__ = [
 CONFIGS_ENV_VAR = 'PANTHER_LIKE_CONFIGS'
 
 
-T = TypeVar('T')
-
-
 @dataclass(frozen=True, slots=True)
 class Config:
     """Everything the app needs from the settings module, already imported and checked."""
@@ -96,9 +98,11 @@ class Config:
     module_name: str
     secret_key: str | None
     urls: Mapping[str, Any] | None
-    authentication: type | None
-    ws_authentication: type | None
-    user_model: type[Any]
+    # The classes settings name are imported here and checked against their bases by the app
+    # (`require_subclass`), whose layers define those bases; the types say what they are once checked.
+    authentication: type[BaseAuthentication] | None
+    ws_authentication: type[BaseAuthentication] | None
+    user_model: type[BaseUser]
     jwt: JWTSettings | None
     database: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     #: None when no Redis is configured: revocations, the change feed and the throttle use the database.
@@ -112,7 +116,7 @@ class Config:
     #: Peers whose X-Forwarded-For names the client (`panther_like.http.client_address`).
     trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
     #: The ``MAILER`` class (imported, not yet built: the app checks and builds it) and its options.
-    mailer: type | None = None
+    mailer: type[Mailer] | None = None
     mailer_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     account_emails: AccountEmailSettings = field(default_factory=AccountEmailSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
@@ -247,14 +251,11 @@ def import_required_class(setting: str, value: Any, default: str, base: str) -> 
     return found
 
 
-def require_subclass(setting: str, value: type | None, base: type[T], *, shown: Any = None) -> type[T] | None:
-    """`value` (a class a setting named, or None) as a subclass of `base`; a `ConfigError` when it is not one."""
-    if value is None:
-        return None
-    if not issubclass(value, base):
+def require_subclass(setting: str, value: type | None, base: type, *, shown: Any = None) -> None:
+    """A `ConfigError` unless `value` (a class a setting named, or None) extends `base`."""
+    if value is not None and not issubclass(value, base):
         shown = f'{value.__module__}.{value.__qualname__}' if shown is None else shown
         raise ConfigError(setting, shown, f'{shown!r} is not a subclass of {base.__module__}.{base.__qualname__}')
-    return value
 
 
 def did_you_mean(dotted_path: str) -> str:
