@@ -26,7 +26,7 @@ from panther_like import audit
 from panther_like.auth.authentication_classes import BaseAuthentication, BaseJWTAuthentication
 from panther_like.common.concurrency import off_the_loop
 from panther_like.common.imports import import_string
-from panther_like.common.introspection import accepts, describe
+from panther_like.common.introspection import accepts, qualified_name
 from panther_like.common.sentinel import UNSET
 from panther_like.exceptions import AuthenticationAPIError, ConfigError
 from panther_like.http.request import HTTPConnection
@@ -71,7 +71,7 @@ class Authenticator:
 
     def describe(self) -> str:
         """The sources' full names, for people (``panther-like routes``)."""
-        return ' | '.join(describe(source) for source in self.sources)
+        return ' | '.join(qualified_name(source) for source in self.sources)
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__} {self.describe()}{" (optional)" if self.optional else ""}>'
@@ -252,7 +252,7 @@ def _single(auth: Any, config: Config, *, where: str, websocket: bool) -> Authen
         if any(inspect.getattr_static(auth, 'authenticate') is unwritten for unwritten in _UNWRITTEN_AUTHENTICATE):
             raise ConfigError(
                 f'auth of {where}',
-                describe(auth),
+                qualified_name(auth),
                 f'{type(auth).__qualname__} has no authenticate method: subclass it and write '
                 f'authenticate(self, request, ...) returning the principal or None',
             )
@@ -270,8 +270,8 @@ def _single(auth: Any, config: Config, *, where: str, websocket: bool) -> Authen
         if not accepts(auth, 1):
             raise ConfigError(
                 f'auth of {where}',
-                describe(auth),
-                f'{describe(auth)} cannot be called with one argument: an auth function is called as '
+                qualified_name(auth),
+                f'{qualified_name(auth)} cannot be called with one argument: an auth function is called as '
                 'function(request) and returns the principal or None',
             )
         return CallableAuthenticator(auth)
@@ -287,7 +287,7 @@ def _class_authenticator(cls: type[BaseAuthentication], config: Config, *, setti
     if inspect.getattr_static(cls, 'authentication') is BaseAuthentication.__dict__['authentication']:
         raise ConfigError(
             setting,
-            describe(cls),
+            qualified_name(cls),
             f'{cls.__qualname__} (used by {where}) has no authentication(request) method: write '
             'async def authentication(cls, request) returning the user',
         )

@@ -16,7 +16,7 @@ from typing import Any
 
 from panther_like.common.concurrency import off_the_loop
 from panther_like.common.imports import import_string
-from panther_like.common.introspection import accepts, describe
+from panther_like.common.introspection import accepts, qualified_name
 from panther_like.exceptions import AuthorizationAPIError, ConfigError
 from panther_like.http.request import HTTPConnection
 
@@ -87,7 +87,7 @@ def _permission(item: Any, where: str) -> Permission:
         if not hasattr(item, 'authorization'):
             raise ConfigError(
                 setting,
-                describe(item),
+                qualified_name(item),
                 f'{item.__qualname__} is a class without an authorization(request) method; write '
                 'def authorization(cls, request) (a classmethod, sync or async) returning True to allow',
             )
@@ -100,7 +100,7 @@ def _permission(item: Any, where: str) -> Permission:
             except Exception as exc:
                 raise ConfigError(
                     setting,
-                    describe(item),
+                    qualified_name(item),
                     f'{item.__qualname__}() failed ({type(exc).__name__}: {exc}); make authorization a classmethod, '
                     'or give an instance',
                 ) from None
@@ -113,8 +113,8 @@ def _permission(item: Any, where: str) -> Permission:
     if not accepts(function, 1):
         raise ConfigError(
             setting,
-            describe(item),
-            f'{describe(function)} cannot be called with one argument: it is called with the request',
+            qualified_name(item),
+            f'{qualified_name(function)} cannot be called with one argument: it is called with the request',
         )
     check = off_the_loop(function)
 

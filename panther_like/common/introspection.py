@@ -20,7 +20,7 @@ def accepts(function: Callable[..., Any], count: int) -> bool:
     return True
 
 
-def describe(thing: Any) -> str:
+def qualified_name(thing: Any) -> str:
     """A name for people: ``module.qualname`` of a function or class, else of the object's class.
 
     A bound method is named by the class it is bound to (an inherited ``authorization`` of ``IsStaff``

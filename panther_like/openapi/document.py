@@ -71,7 +71,7 @@ class ValidationErrorResponse(BaseModel):
 # -- schemes ----------------------------------------------------------------------------------
 
 
-def describe(source: Any) -> list[tuple[str, dict[str, Any]]]:
+def security_schemes_of(source: Any) -> list[tuple[str, dict[str, Any]]]:
     """``(base name, Security Scheme Object)`` for each wire scheme `source` accepts; [] if unknown.
 
     A class or object may say what it accepts with ``openapi_scheme()``
@@ -80,7 +80,7 @@ def describe(source: Any) -> list[tuple[str, dict[str, Any]]]:
     """
     alternatives = getattr(source, 'openapi_security', None)
     if alternatives is not None:
-        return [entry for item in alternatives for entry in describe(item)]
+        return [entry for item in alternatives for entry in security_schemes_of(item)]
     name = source.__name__ if isinstance(source, type) else type(source).__name__
     if isinstance(source, SecurityObject):
         return [(name, source.openapi_scheme())]
@@ -279,7 +279,9 @@ def _schemes(endpoints: list[tuple[str, HTTPEndpoint]]) -> _Schemes:
                 continue
             authenticator = operation.guard.authenticator
             entries = [
-                entry for source in (authenticator.sources if authenticator else ()) for entry in describe(source)
+                entry
+                for source in (authenticator.sources if authenticator else ())
+                for entry in security_schemes_of(source)
             ]
             by_guard[id(operation.guard)] = entries
             for base, scheme in entries:

@@ -199,9 +199,9 @@ def test_example_document_is_valid_and_documents_the_jwt_classes(example_documen
 
 def test_query_param_jwt_class_is_documented_as_an_api_key_in_query():
     from panther_like.auth.authentication_classes import QueryParamJWTAuthentication
-    from panther_like.openapi.document import describe
+    from panther_like.openapi.document import security_schemes_of
 
-    assert describe(QueryParamJWTAuthentication) == [
+    assert security_schemes_of(QueryParamJWTAuthentication) == [
         (
             'QueryParamJWTAuthentication',
             {'type': 'apiKey', 'in': 'query', 'name': 'authorization', 'description': 'An access JWT'},
