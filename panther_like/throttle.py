@@ -1,10 +1,10 @@
-"""The login and e-mail throttles: this name keeps working; the code lives in `panther_like.login_state.throttle`."""
+"""The login and e-mail throttles: this name keeps working; the code lives in `panther_like.login_state`."""
 
+from panther_like.login_state.services import login_throttle
 from panther_like.login_state.throttle import (
     ActionLimit,
     LoginThrottle,
     TooManyAttemptsAPIError,
-    login_throttle,
 )
 
 __all__ = [

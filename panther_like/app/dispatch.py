@@ -12,26 +12,27 @@ HTTP error it maps to, wins over all of these.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from panther_like import status
 from panther_like.app.health import count_round_trips
-from panther_like.app.lifespan import run_lifespan
+from panther_like.app.lifespan import Startable, run_lifespan
+from panther_like.auth.guard import AuthOverride
 from panther_like.db.usernames import InvalidUsername
 from panther_like.exceptions import APIError, DomainError, DuplicateKeyError, NotFoundAPIError, StoreUnavailableError
 from panther_like.http.asgi import Receive, Scope, Send
+from panther_like.http.client_address import TrustedProxies
 from panther_like.http.request import Request, announces_body, read_body
 from panther_like.http.response import Response
 from panther_like.http.validation import invalid
 from panther_like.login_state.services import SCOPE_KEY as SERVICES
+from panther_like.login_state.services import Services
 from panther_like.routing.endpoint import HTTPEndpoint
+from panther_like.routing.router import Router
 from panther_like.routing.websocket import WebsocketEndpoint, refuse
-
-if TYPE_CHECKING:
-    from panther_like.app.panther import Panther
 
 logger = logging.getLogger('panther_like')
 INTERNAL_ERROR = {'detail': 'Internal server error'}
@@ -44,6 +45,17 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     StoreUnavailableError: status.HTTP_503_SERVICE_UNAVAILABLE,
     InvalidUsername: status.HTTP_400_BAD_REQUEST,
 }
+
+
+class Served(Startable, Protocol):
+    """What serving a connection reads of the app (`Panther` is one)."""
+
+    router: Router
+    services: Services
+    trusted_proxies: TrustedProxies
+    count_round_trips: bool
+    exception_handlers: Mapping[type[BaseException], ExceptionHandler]
+    auth_override: AuthOverride | None
 
 
 def as_api_error(exc: BaseException) -> APIError | None:
@@ -59,7 +71,7 @@ def as_api_error(exc: BaseException) -> APIError | None:
     return None
 
 
-async def serve(app: Panther, scope: Scope, receive: Receive, send: Send) -> None:
+async def serve(app: Served, scope: Scope, receive: Receive, send: Send) -> None:
     """The ASGI entry point (`Panther.__call__`). HTTP is served here, in one coroutine per request."""
     scope['app'] = app
     scope[SERVICES] = app.services
@@ -97,7 +109,7 @@ async def serve(app: Panther, scope: Scope, receive: Receive, send: Send) -> Non
 
 
 async def error_response(
-    handlers: dict[type[BaseException], ExceptionHandler],
+    handlers: Mapping[type[BaseException], ExceptionHandler],
     exc: Exception,
     request: Request | None,
     method: str,
@@ -125,7 +137,7 @@ async def error_response(
 
 
 def _exception_handler(
-    handlers: dict[type[BaseException], ExceptionHandler], exc: Exception
+    handlers: Mapping[type[BaseException], ExceptionHandler], exc: Exception
 ) -> ExceptionHandler | None:
     if not handlers:
         return None
@@ -149,7 +161,7 @@ async def _handled(
         return response, response.body
 
 
-async def _websocket(app: Panther, scope: Scope, receive: Receive, send: Send) -> None:
+async def _websocket(app: Served, scope: Scope, receive: Receive, send: Send) -> None:
     match = app.router.resolve(scope['path'])
     if match is None or not isinstance(match[0], WebsocketEndpoint):
         if (await receive())['type'] == 'websocket.connect':

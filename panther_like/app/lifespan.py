@@ -9,34 +9,45 @@ from __future__ import annotations
 
 import gc
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from panther_like.app.health import Drain
 from panther_like.exceptions import ConfigError, StoreUnavailableError
 from panther_like.http.asgi import Receive, Send
+from panther_like.login_state.services import Services
 
-if TYPE_CHECKING:
-    from panther_like.app.panther import Panther
+
+class Startable(Protocol):
+    """What the lifespan protocol drives: `Panther`, or anything that starts and stops the same way."""
+
+    drain: Drain
+
+    async def startup(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
 
 logger = logging.getLogger('panther_like')
 
 
-async def startup(app: Panther) -> None:
+async def startup(services: Services) -> None:
     """Connect the store; an unreachable one is logged, not fatal: requests get 503 until it is back.
 
     A store whose users predate canonical usernames is refused with a `ConfigError` that says
     how to migrate it: serving it would let ``Bob`` sign up next to ``bob``, and would not find
     those users at login.
     """
-    if app.redis is not None:
-        await app.redis.check_persistence()  # a Redis that forgets logouts on restart is refused
+    redis = services.fast_state.redis
+    if redis is not None:
+        await redis.check_persistence()  # a Redis that forgets logouts on restart is refused
     try:
-        await app.database.connect()
-        legacy = await app.config.user_model.count_without_username_key()
+        await services.database.connect()
+        legacy = await services.config.user_model.count_without_username_key()
     except StoreUnavailableError as exc:
         logger.warning('store not reachable at start-up: %s', exc.detail)
         return
     if legacy:
-        model = app.config.user_model
+        model = services.config.user_model
         raise ConfigError(
             'USER_MODEL',
             f'{model.__module__}.{model.__qualname__}',
@@ -45,15 +56,15 @@ async def startup(app: Panther) -> None:
         )
 
 
-async def shutdown(app: Panther) -> None:
+async def shutdown(services: Services) -> None:
     """Send what the outbox still holds, then close Redis and the store."""
-    await app.outbox.drain()
-    if app.redis is not None:
-        await app.redis.close()
-    await app.database.close()
+    await services.outbox.drain()
+    if services.fast_state.redis is not None:
+        await services.fast_state.redis.close()
+    await services.database.close()
 
 
-async def run_lifespan(app: Panther, receive: Receive, send: Send) -> None:
+async def run_lifespan(app: Startable, receive: Receive, send: Send) -> None:
     """The ASGI lifespan protocol: a failed start-up is reported to the server, which then exits."""
     while True:
         message = await receive()

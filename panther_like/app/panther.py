@@ -34,7 +34,7 @@ from panther_like.routing.endpoint import HTTPEndpoint
 from panther_like.routing.router import Group, Router
 from panther_like.routing.websocket import WebsocketEndpoint, is_websocket_class
 from panther_like.settings import config as config_module
-from panther_like.settings.config import Config, redact_url, require_subclass
+from panther_like.settings.config import Config, not_a_subclass, redact_url, require_subclass
 
 
 class Panther:
@@ -126,11 +126,11 @@ class Panther:
 
     async def startup(self) -> None:
         """Connect the stores (`panther_like.app.lifespan.startup`); a server's lifespan calls it."""
-        await lifespan.startup(self)
+        await lifespan.startup(self.services)
 
     async def shutdown(self) -> None:
         """Drain the outbox and close the stores (`panther_like.app.lifespan.shutdown`)."""
-        await lifespan.shutdown(self)
+        await lifespan.shutdown(self.services)
 
 
 def _build_services(config: Config, clock: Clock) -> Services:
@@ -143,17 +143,25 @@ def _build_services(config: Config, clock: Clock) -> Services:
             redact_url(config.database.get('url')),
             f'{exc}; expected a URL such as mongodb://user:password@host:27017/dbname',
         ) from None
-    mailer_class = config.mailer or ConsoleMailer
-    return build_services(config, database, Outbox(mailer_class.from_options(config.mailer_options)), clock=clock)
+    return build_services(
+        config, database, Outbox(_mailer_class(config).from_options(config.mailer_options)), clock=clock
+    )
+
+
+def _mailer_class(config: Config) -> type[Mailer]:
+    mailer = config.mailer or ConsoleMailer
+    if not issubclass(mailer, Mailer):
+        raise not_a_subclass('MAILER', mailer, Mailer)
+    return mailer
 
 
 def _check_setting_classes(config: Config) -> None:
     """Each class a setting names extends the base its layer defines; a JWT class has a key."""
-    require_subclass('AUTHENTICATION', config.authentication, BaseAuthentication)
-    require_subclass('WS_AUTHENTICATION', config.ws_authentication, BaseAuthentication)
+    authentication = require_subclass('AUTHENTICATION', config.authentication, BaseAuthentication)
+    ws_authentication = require_subclass('WS_AUTHENTICATION', config.ws_authentication, BaseAuthentication)
     require_subclass('USER_MODEL', config.user_model, BaseUser)
-    require_subclass('MAILER', config.mailer, Mailer)
-    for setting, cls in (('AUTHENTICATION', config.authentication), ('WS_AUTHENTICATION', config.ws_authentication)):
+    _mailer_class(config)
+    for setting, cls in (('AUTHENTICATION', authentication), ('WS_AUTHENTICATION', ws_authentication)):
         if cls is not None and cls.uses_jwt and config.jwt is None:
             raise ConfigError(
                 setting,

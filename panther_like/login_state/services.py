@@ -27,7 +27,7 @@ from panther_like.login_state.jwt_codec import JWTCodec
 from panther_like.login_state.one_time_tokens import OneTimeTokens
 from panther_like.login_state.session_registry import SessionRegistry
 from panther_like.login_state.sessions import LoginSessions
-from panther_like.login_state.throttle import LoginThrottle
+from panther_like.login_state.throttle import ActionLimit, LoginThrottle
 from panther_like.settings.config import Config
 
 if TYPE_CHECKING:
@@ -117,3 +117,32 @@ def services_of(connection: HTTPConnection) -> Services:
     """The services of the app serving `connection`."""
     services: Services = connection.scope[SCOPE_KEY]
     return services
+
+
+#: The limits `login_throttle.limit` applies unless it is given others.
+EVERY_ACTION = ActionLimit()
+
+
+class _RequestThrottle:
+    """``login_throttle``: the throttle of the app serving the request, for views to call."""
+
+    @staticmethod
+    def _of(request: HTTPConnection) -> LoginThrottle:
+        return services_of(request).throttle
+
+    async def check(self, request: HTTPConnection, username: str) -> None:
+        await self._of(request).check(request, username)
+
+    async def record_failure(self, request: HTTPConnection, username: str, *, user_id: str | None = None) -> None:
+        await self._of(request).record_failure(request, username, user_id=user_id)
+
+    async def reset(self, request: HTTPConnection, username: str) -> None:
+        await self._of(request).reset(request, username)
+
+    async def limit(
+        self, request: HTTPConnection, action: str, subject: str, limit: ActionLimit = EVERY_ACTION
+    ) -> None:
+        await self._of(request).limit(request, action, subject, limit)
+
+
+login_throttle = _RequestThrottle()

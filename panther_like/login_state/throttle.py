@@ -35,7 +35,7 @@ derived (``TRUSTED_PROXIES``); IPv6 clients count per /64 network.
 
 Use it in a login view::
 
-    from panther_like.login_state.throttle import login_throttle
+    from panther_like.throttle import login_throttle
 
     await login_throttle.check(request, username)          # 429 when over a limit
     if user is None or not await user.verify_password(password):
@@ -74,7 +74,6 @@ __all__ = [
     'RedisThrottleStore',
     'ThrottleStore',
     'TooManyAttemptsAPIError',
-    'login_throttle',
 ]
 _ATTEMPT = 'panther_like.login_attempt'
 _SIGNUP = 'panther_like.signup_attempt'
@@ -331,30 +330,3 @@ def _wait(hit: Hit, limit: ActionLimit) -> float:
         return 0.0
     wait = hit.latest_other + delay - hit.at
     return wait if wait > _EPSILON else 0.0
-
-
-class _RequestThrottle:
-    """``login_throttle``: the throttle of the app serving the request, for views to call."""
-
-    @staticmethod
-    def _of(request: HTTPConnection) -> LoginThrottle:
-        from panther_like.login_state.services import services_of  # that module builds this one's class
-
-        return services_of(request).throttle
-
-    async def check(self, request: HTTPConnection, username: str) -> None:
-        await self._of(request).check(request, username)
-
-    async def record_failure(self, request: HTTPConnection, username: str, *, user_id: str | None = None) -> None:
-        await self._of(request).record_failure(request, username, user_id=user_id)
-
-    async def reset(self, request: HTTPConnection, username: str) -> None:
-        await self._of(request).reset(request, username)
-
-    async def limit(
-        self, request: HTTPConnection, action: str, subject: str, limit: ActionLimit = ActionLimit()
-    ) -> None:
-        await self._of(request).limit(request, action, subject, limit)
-
-
-login_throttle = _RequestThrottle()

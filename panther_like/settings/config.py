@@ -16,7 +16,7 @@ import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType, ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from panther_like.common.imports import import_string
 from panther_like.exceptions import ConfigError
@@ -34,11 +34,6 @@ from panther_like.settings.checks import (
     ThrottleSettings,
 )
 from panther_like.settings.deployment import HealthSettings, RedisSettings, redact_url
-
-if TYPE_CHECKING:
-    from panther_like.auth.authentication_classes import BaseAuthentication
-    from panther_like.db.user import BaseUser
-    from panther_like.mail.base import Mailer
 
 KNOWN_SETTINGS = (
     'SECRET_KEY',
@@ -91,6 +86,9 @@ __all__ = [
 CONFIGS_ENV_VAR = 'PANTHER_LIKE_CONFIGS'
 
 
+T = TypeVar('T')
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Everything the app needs from the settings module, already imported and checked."""
@@ -98,11 +96,11 @@ class Config:
     module_name: str
     secret_key: str | None
     urls: Mapping[str, Any] | None
-    # The classes settings name are imported here and checked against their bases by the app
-    # (`require_subclass`), whose layers define those bases; the types say what they are once checked.
-    authentication: type[BaseAuthentication] | None
-    ws_authentication: type[BaseAuthentication] | None
-    user_model: type[BaseUser]
+    # The classes settings name are imported here; the app checks each against the base its layer
+    # defines (`require_subclass`), so the settings depend on nothing above them.
+    authentication: type | None
+    ws_authentication: type | None
+    user_model: type[Any]
     jwt: JWTSettings | None
     database: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     #: None when no Redis is configured: revocations, the change feed and the throttle use the database.
@@ -116,7 +114,7 @@ class Config:
     #: Peers whose X-Forwarded-For names the client (`panther_like.http.client_address`).
     trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
     #: The ``MAILER`` class (imported, not yet built: the app checks and builds it) and its options.
-    mailer: type[Mailer] | None = None
+    mailer: type | None = None
     mailer_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     account_emails: AccountEmailSettings = field(default_factory=AccountEmailSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
@@ -251,11 +249,19 @@ def import_required_class(setting: str, value: Any, default: str, base: str) -> 
     return found
 
 
-def require_subclass(setting: str, value: type | None, base: type, *, shown: Any = None) -> None:
-    """A `ConfigError` unless `value` (a class a setting named, or None) extends `base`."""
-    if value is not None and not issubclass(value, base):
-        shown = f'{value.__module__}.{value.__qualname__}' if shown is None else shown
-        raise ConfigError(setting, shown, f'{shown!r} is not a subclass of {base.__module__}.{base.__qualname__}')
+def require_subclass(setting: str, value: type | None, base: type[T], *, shown: Any = None) -> type[T] | None:
+    """`value` (a class a setting named, or None) as a subclass of `base`; a `ConfigError` when it is not one."""
+    if value is None:
+        return None
+    if not issubclass(value, base):
+        raise not_a_subclass(setting, value, base, shown=shown)
+    return value
+
+
+def not_a_subclass(setting: str, value: type, base: type, *, shown: Any = None) -> ConfigError:
+    """The error for a class a setting named that does not extend `base`."""
+    shown = f'{value.__module__}.{value.__qualname__}' if shown is None else shown
+    return ConfigError(setting, shown, f'{shown!r} is not a subclass of {base.__module__}.{base.__qualname__}')
 
 
 def did_you_mean(dotted_path: str) -> str:
