@@ -273,6 +273,11 @@ class Cluster:
             'TRUSTED_PROXIES': self.address('edge'),
         }
         (self.project / '.env').write_text(''.join(f'{key}={value}\n' for key, value in values.items()))
+        # The framework never reads PANTHER_LIKE_FAST_PASSWORD_HASH: the copied settings ask for cheap hashes
+        # (in every worker of `panther-like run`, which imports them), as a test project's own settings would.
+        settings = self.project / 'configs' / '__init__.py'
+        ask = 'from panther_like.testing.pytest_plugin import use_fast_hashes_if_asked\n\nuse_fast_hashes_if_asked()\n'
+        settings.write_text(settings.read_text() + '\n' + ask)
 
     def start_app_host(self, host: str) -> HostProcess:
         env = {
