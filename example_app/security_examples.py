@@ -7,6 +7,11 @@ either as ``Authorization: Bearer <token>`` (`ApiTokenBearer`, an
 Only the token's SHA-256 is stored, so a database leak does not leak
 usable tokens.
 
+Each ``authenticate`` returns the token's `User` and nothing more: the
+framework's `check_principal` refuses a deactivated user (``is_active=False``)
+with a 401, whichever scheme it came through, so no ``authenticate`` has to
+remember to. A token whose user is gone is None (401) here.
+
 `UserBasic` checks a username and password on every request (HTTP Basic),
 counted by the login throttle like a login; a server-side session
 (`SessionAuth`) starts with one Basic request to ``session/login``.
@@ -68,7 +73,7 @@ class UserBasic(HttpBasicAuth):
         if user is None:
             await User.verify_password_dummy(password)  # an unknown username costs what a wrong password does
             return None
-        return user if await user.verify_password(password) and user.is_active else None
+        return user if await user.verify_password(password) else None  # inactive: refused by check_principal
 
 
 @API(methods=['POST'])  # no auth here: the 'account/' group's default (auth=True) applies

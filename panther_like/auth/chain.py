@@ -10,6 +10,11 @@ authenticator(connection)`` returning the principal or raising a 401. The
 request path never asks what kind of ``auth=`` it was given, and a mistake
 in ``auth=`` is a `ConfigError` when the app is built.
 
+Whatever kind of ``auth=`` admits a deactivated account (``is_active=False``)
+refuses it with a 401: the JWT classes in the token service, security
+objects in their template (`SecurityObject.check_principal`), custom
+classes and callables here (`panther_like.security.base.refuse_disabled`).
+
 The template: `Authenticator.__call__` writes the audit line of a refusal,
 once, whatever the kind; subclasses only `authenticate`. A list calls its
 items' `authenticate`, not their ``__call__``, so a refused request is
@@ -31,7 +36,7 @@ from panther_like.common.sentinel import UNSET
 from panther_like.exceptions import AuthenticationAPIError, ConfigError
 from panther_like.http.request import HTTPConnection
 from panther_like.security.apikey import APIKeyBase
-from panther_like.security.base import SecurityObject
+from panther_like.security.base import SecurityObject, refuse_disabled
 from panther_like.security.http import HttpBasicAuth, HttpBearer
 from panther_like.security.optional import ANONYMOUS, OptionalAuth
 from panther_like.settings.config import Config
@@ -106,6 +111,7 @@ def _none_refused(method: Callable[[HTTPConnection], Awaitable[Any]]) -> Callabl
         user = await method(connection)
         if user is None:
             raise AuthenticationAPIError('Authentication credentials were not provided or are invalid')
+        refuse_disabled(user)
         return user
 
     return call
@@ -137,6 +143,7 @@ class CallableAuthenticator(Authenticator):
         principal = await self._call(connection)
         if principal is None:
             raise AuthenticationAPIError('Unauthorized')
+        refuse_disabled(principal)
         return principal
 
 

@@ -40,6 +40,8 @@ from panther_like.settings.checks import AuthCacheSettings
 
 #: What a token of a session that a password change ended is told.
 CREDENTIALS_CHANGED = 'Token has been revoked (the password changed)'
+#: What every credential of a deactivated account (``is_active=False``) is told, with a 401.
+ACCOUNT_DISABLED = 'User account is disabled'
 
 
 class LoginSessions:
@@ -92,7 +94,7 @@ class LoginSessions:
             if user.credential_version != claims[CREDENTIAL_VERSION]:
                 user = await self._current_credentials(claims, now)
             if not user.can_authenticate():
-                raise AuthenticationAPIError('User account is disabled')
+                raise AuthenticationAPIError(ACCOUNT_DISABLED)
         except AuthenticationAPIError as exc:
             exc.user_id = claims['user_id']  # verified claims: the audit log may name the account
             raise
@@ -185,7 +187,7 @@ class LoginSessions:
             await self.end_session(session_id)
             raise AuthenticationAPIError(CREDENTIALS_CHANGED)
         if not user.can_authenticate():
-            raise AuthenticationAPIError('User account is disabled')
+            raise AuthenticationAPIError(ACCOUNT_DISABLED)
         await self.sessions.touch(session_id, expires_at=self._session_end(), **_origin(request))
         audit.log_event('refresh', request=request, user_id=claims['user_id'], session=audit.session_ref(session_id))
         return self.issue_pair(

@@ -6,7 +6,14 @@ calls the ``authenticate`` you write. See docs/per-route-security.md.
 """
 
 from panther_like.security.apikey import APIKeyBase, APIKeyCookie, APIKeyHeader, APIKeyQuery
-from panther_like.security.base import AuthBase, AuthErrorResponse, CredentialsMissing, SecurityObject
+from panther_like.security.base import (
+    AuthBase,
+    AuthErrorResponse,
+    CredentialsMissing,
+    SecurityObject,
+    disabled_account,
+    refuse_disabled,
+)
 from panther_like.security.http import HttpBasicAuth, HttpBearer
 from panther_like.security.optional import ANONYMOUS, OptionalAuth
 from panther_like.security.session import (
@@ -33,6 +40,8 @@ __all__ = [
     'SessionAuth',
     'SessionAuthIsStaff',
     'SessionAuthSuperUser',
+    'disabled_account',
     'login_session',
     'logout_session',
+    'refuse_disabled',
 ]

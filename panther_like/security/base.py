@@ -13,10 +13,18 @@ principal and becomes ``request.auth``/``request.user``. Raising
 `AuthorizationAPIError` means "known but not allowed" (403) and stops a
 list of authenticators; raising `AuthenticationAPIError` lets the next one
 try; any other exception reaches the app's exception handlers.
+
+Whatever `authenticate` returns then goes through `check_principal`, in
+the template, so no subclass can forget it: a deactivated account
+(``is_active=False``, or `BaseUser.can_authenticate` False), returned
+itself or as the ``user`` of what is returned (an API-key row, say), is
+refused with the 401 its bearer tokens get. Override `check_principal` to
+refuse principals that are not users (a revoked machine key).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
 from typing import Any, ClassVar
@@ -26,6 +34,7 @@ from pydantic import BaseModel
 from panther_like.common.concurrency import off_the_loop
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.http.request import HTTPConnection
+from panther_like.login_state.sessions import ACCOUNT_DISABLED
 from panther_like.settings.config import Config
 
 
@@ -43,6 +52,35 @@ class CredentialsMissing(AuthenticationAPIError):
     """
 
     missing_credentials = True
+
+
+def disabled_account(principal: Any) -> Any:
+    """The deactivated account `principal` is, or holds as its ``user`` attribute; None when there is none.
+
+    An account is what has `can_authenticate` (`BaseUser`: ``is_active`` and whatever a subclass adds)
+    or, failing that, an ``is_active`` attribute, which must then be truthy. Anything else (a dict, a
+    string, a service object) is no account and is not refused here.
+    """
+    for candidate in (principal, getattr(principal, 'user', None)):
+        if candidate is None:
+            continue
+        can_authenticate = getattr(candidate, 'can_authenticate', None)
+        if callable(can_authenticate):
+            if not can_authenticate():
+                return candidate
+        elif hasattr(candidate, 'is_active') and not candidate.is_active:
+            return candidate
+    return None
+
+
+def refuse_disabled(principal: Any) -> None:
+    """Raise the 401 a deactivated account gets (see `disabled_account`); return when it may go on."""
+    account = disabled_account(principal)
+    if account is not None:
+        exc = AuthenticationAPIError(ACCOUNT_DISABLED)
+        user_id = getattr(account, 'id', None)
+        exc.user_id = user_id if isinstance(user_id, str) else None  # the audit line names the account
+        raise exc
 
 
 class SecurityObject:
@@ -85,6 +123,18 @@ class SecurityObject:
     def authenticate(self, request: HTTPConnection, credential: Any) -> Any:
         raise NotImplementedError(f'{type(self).__qualname__} must implement authenticate(request, ...)')
 
+    def check_principal(self, request: HTTPConnection, principal: Any) -> Awaitable[None] | None:
+        """Refuse `principal` (what `authenticate` returned) by raising; may be sync or async.
+
+        Called by the framework after every successful `authenticate`. The default refuses a
+        deactivated account with a 401 (`disabled_account`), as its bearer tokens are refused.
+        Override it to check principals that are not users, and call ``super()`` to keep that:
+        raise `AuthenticationAPIError` (401, the next authenticator of a list may try) or
+        `AuthorizationAPIError` (403, the request stops).
+        """
+        refuse_disabled(principal)
+        return None
+
     # -- what the framework calls ---------------------------------------------------------
 
     def bind(self, config: Config) -> None:
@@ -110,6 +160,16 @@ class SecurityObject:
             raise self.challenged(exc) from None
         if principal is None:
             raise self.invalid('Invalid credentials')
+        return await self.checked(request, principal)
+
+    async def checked(self, request: HTTPConnection, principal: Any) -> Any:
+        """`principal` once `check_principal` let it through; a 401 it raises carries this scheme's challenge."""
+        try:
+            pending = self.check_principal(request, principal)
+            if inspect.isawaitable(pending):
+                await pending
+        except AuthenticationAPIError as exc:
+            raise self.challenged(exc) from None
         return principal
 
     async def __call__(self, request: HTTPConnection) -> Any:

@@ -165,8 +165,8 @@ class HttpBasicAuth(SecurityObject):
         if principal is None:
             await throttle.record_failure(request, subject)
             raise self.invalid('Invalid credentials')
-        await throttle.reset(request, subject)
-        return principal
+        await throttle.reset(request, subject)  # the password held, even when the account is then refused
+        return await self.checked(request, principal)
 
     @property
     def challenge(self) -> str:

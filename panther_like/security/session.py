@@ -17,6 +17,11 @@ each login purges the expired rest.
 A session holds the user's credential version of when it started
 (`panther_like.db.user`): once the password changes, however it is
 changed, the session is refused and deleted when next presented.
+
+The user is read from the store on every request, never from a cache: a
+deactivated user (``is_active=False``) is refused with a 401 on the next
+request, in every worker, before the staff and superuser checks. The
+session is kept, so it works again if the account is reactivated.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from panther_like.http.response import Response
 from panther_like.login_state.services import bound_services, services_of
 from panther_like.login_state.session_registry import WEB_SESSIONS_COLLECTION
 from panther_like.security.apikey import APIKeyCookie
-from panther_like.security.base import AuthErrorResponse
+from panther_like.security.base import AuthErrorResponse, refuse_disabled
 from panther_like.security.csrf import CSRF_COOKIE, csrf_token, session_binding
 
 SESSION_COLLECTION = WEB_SESSIONS_COLLECTION  # the rows `sessions.end_web_sessions` deletes on a password change
@@ -89,6 +94,7 @@ class SessionAuth(APIKeyCookie):
         if session.get('cv', '') != getattr(user, 'credential_version', ''):  # the password changed since
             await collection.delete_one({'_id': session['_id']})
             return None
+        refuse_disabled(user)  # kept, not deleted: the session works again if the account is reactivated
         return self.check_user(user)
 
     def csrf_binding(self, key: str) -> str:
