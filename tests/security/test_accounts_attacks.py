@@ -277,9 +277,11 @@ _VICTIM_NAME = 'lookalikevictim'
 
 def _lookalike(choices: list[int], trick: str, position: int, extra: str) -> Lookalike:
     text = _same_key(_VICTIM_NAME, choices)
-    if trick == 'invisible':
+    if trick == 'invisible' and extra != ' ':  # one plain space between two characters is a valid name
         where = position % (len(text) + 1)
         return Lookalike(text[:where] + extra + text[where:], False)
+    if trick == 'invisible':
+        trick = 'edge'
     if trick == 'edge':
         return Lookalike(extra + text if position % 2 else text + extra, False)
     if trick == 'double':
