@@ -220,9 +220,15 @@ class BaseUser(Model):
     async def count_without_username_key(cls) -> int:
         """Users stored before canonical usernames existed (see ``panther-like migrate-usernames``).
 
-        Reads the collection directly: creating the unique index first could fail on such a store.
+        Reads the collection directly: creating the unique index first could fail on such a store. With an
+        ``email`` field, users stored with an address but before canonical addresses count too.
         """
-        return await model_binding().database.collection(cls.collection_name).count({'username_key': None})
+        rows = model_binding().database.collection(cls.collection_name)
+        legacy = await rows.count({'username_key': None})
+        if cls.has_email():
+            without = await rows.find({'email_key': None})
+            legacy += sum(1 for row in without if row.get('username_key') is not None and row.get('email') is not None)
+        return legacy
 
     async def delete(self) -> None:
         await super().delete()
