@@ -279,7 +279,9 @@ def _lookalike(choices: list[int], trick: str, position: int, extra: str) -> Loo
     text = _same_key(_VICTIM_NAME, choices)
     if trick == 'invisible':
         where = position % (len(text) + 1)
-        return Lookalike(text[:where] + extra + text[where:], False)
+        # One plain space between two letters makes a different, valid name: two of them never do.
+        inserted = '  ' if extra == ' ' else extra
+        return Lookalike(text[:where] + inserted + text[where:], False)
     if trick == 'edge':
         return Lookalike(extra + text if position % 2 else text + extra, False)
     if trick == 'double':
