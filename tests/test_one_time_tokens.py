@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+import uuid
 
 import pytest
 
@@ -70,7 +71,7 @@ async def test_a_token_is_43_url_safe_characters_of_256_random_bits(store) -> No
 
 
 async def test_a_spent_token_is_good_once(store) -> None:
-    token = await store.issue('u1', PASSWORD_RESET, binding='b', life_time=FIFTEEN_MINUTES)
+    token = await store.issue('u1', PASSWORD_RESET, binding=uuid.uuid4().hex, life_time=FIFTEEN_MINUTES)
     grant = await store.find(token, PASSWORD_RESET)
     assert await store.spend(grant) is True
     assert await store.spend(grant) is False
@@ -78,7 +79,7 @@ async def test_a_spent_token_is_good_once(store) -> None:
 
 
 async def test_of_many_concurrent_spends_exactly_one_wins(store) -> None:
-    token = await store.issue('u1', PASSWORD_RESET, binding='b', life_time=FIFTEEN_MINUTES)
+    token = await store.issue('u1', PASSWORD_RESET, binding=uuid.uuid4().hex, life_time=FIFTEEN_MINUTES)
     grant = await store.find(token, PASSWORD_RESET)
     outcomes = await asyncio.gather(*(store.spend(grant) for _ in range(20)))
     assert outcomes.count(True) == 1
@@ -86,7 +87,7 @@ async def test_of_many_concurrent_spends_exactly_one_wins(store) -> None:
 
 async def test_two_apps_on_one_store_spend_a_token_once_between_them(settings, clock, store) -> None:
     """Two workers: their own connections to the same database (and Redis), racing for one token."""
-    token = await store.issue('u1', PASSWORD_RESET, binding='b', life_time=FIFTEEN_MINUTES)
+    token = await store.issue('u1', PASSWORD_RESET, binding=uuid.uuid4().hex, life_time=FIFTEEN_MINUTES)
     other = Panther(settings_module(**settings), urls={}, clock=clock)
     async with TestClient(other):
         workers = [store, other.one_time_tokens]
@@ -97,8 +98,33 @@ async def test_two_apps_on_one_store_spend_a_token_once_between_them(settings, c
     assert outcomes.count(True) == 1
 
 
+async def test_of_two_reset_tokens_bound_alike_used_at_once_exactly_one_is_spent(store) -> None:
+    """Two links of one user for one password: spending either kills the other in the same atomic claim."""
+    user, binding = uuid.uuid4().hex, uuid.uuid4().hex
+    tokens = [await store.issue(user, PASSWORD_RESET, binding=binding, life_time=FIFTEEN_MINUTES) for _ in range(2)]
+    grants = [await store.find(token, PASSWORD_RESET) for token in tokens]
+    outcomes = await asyncio.gather(*(store.spend(grant) for grant in grants for _ in range(5)))
+    assert outcomes.count(True) == 1
+
+
+async def test_reset_tokens_bound_to_different_values_are_spent_independently(store) -> None:
+    user = uuid.uuid4().hex
+    tokens = [
+        await store.issue(user, PASSWORD_RESET, binding=uuid.uuid4().hex, life_time=FIFTEEN_MINUTES) for _ in range(2)
+    ]
+    grants = [await store.find(token, PASSWORD_RESET) for token in tokens]
+    assert [await store.spend(grant) for grant in grants] == [True, True]
+
+
+async def test_verification_tokens_bound_alike_are_each_good_once(store) -> None:
+    user, binding = uuid.uuid4().hex, uuid.uuid4().hex
+    tokens = [await store.issue(user, VERIFY_EMAIL, binding=binding, life_time=FIFTEEN_MINUTES) for _ in range(2)]
+    grants = [await store.find(token, VERIFY_EMAIL) for token in tokens]
+    assert [await store.spend(grant) for grant in grants] == [True, True]
+
+
 async def test_a_token_expires_after_its_lifetime(store, clock) -> None:
-    token = await store.issue('u1', PASSWORD_RESET, binding='b', life_time=FIFTEEN_MINUTES)
+    token = await store.issue('u1', PASSWORD_RESET, binding=uuid.uuid4().hex, life_time=FIFTEEN_MINUTES)
     clock.advance(FIFTEEN_MINUTES - 1)
     assert await store.find(token, PASSWORD_RESET) is not None
     clock.advance(2)

@@ -74,15 +74,40 @@ class Me(GenericAPI):
         """The authenticated user."""
         return request.user
 
-    @contract(input=ProfileUpdate, output=PublicUser, responses={409: 'The new username is taken'})
+    @contract(
+        input=ProfileUpdate,
+        output=PublicUser,
+        responses={
+            409: 'The new username, or the new e-mail address (in any case), belongs to another account',
+            429: 'Too many taken usernames or addresses from this address (Retry-After)',
+        },
+    )
     async def patch(self, request: Request) -> Any:
         """Change the fields the user model declares editable; any other field is a 400."""
         user = request.user
-        fields = _editable(type(user), dict(request.validated.model_extra or {}))
-        if 'email' in fields and fields['email'] != getattr(user, 'email', None):
-            fields['is_verified'] = False  # a new address is not verified until its owner answers the mail
-        if fields:
+        model = type(user)
+        fields = _editable(model, dict(request.validated.model_extra or {}))
+        if not fields:
+            return user
+        if 'email' in fields and model.has_email():
+            new_key = model.email_key_of(fields['email'])  # 400 with the reason, before any work
+            if new_key != user.email_key:
+                fields['is_verified'] = False  # a new mailbox is not verified until its owner answers the mail
+        if not set(fields) & {'username', 'email'}:
             await user.update(**fields)  # a field the model refuses is a 422 naming it
+            return user
+        # A 409 tells that a name or an address is someone's: counted like signup's, per client address.
+        throttle = services_of(request).throttle
+        await throttle.check_signup(request)
+        try:
+            await user.update(**fields)
+        except DuplicateKeyError:
+            audit.log_event('profile.taken', request=request, user_id=user.id)
+            raise  # 409, and it keeps counting
+        except Exception:
+            await throttle.signup_succeeded(request)  # a field error tells nothing about other accounts
+            raise
+        await throttle.signup_succeeded(request)
         return user
 
 

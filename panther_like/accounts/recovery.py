@@ -13,10 +13,21 @@ stored is never mailed: the store failing is a 503.
 for, and for ``verify`` with a logged-in caller, issued to them) before
 spending it, and answer every refusal with the same 400, leaving the
 token, the password and the sessions as they were. A reset ends every
-session of the user: whoever knew the old password is out.
+session of the user: whoever knew the old password is out. Of several
+reset links of one user, one can ever be used: spending it kills the
+others at once (`OneTimeTokens.spend`), even when they arrive together.
+
+A verification link names the address it was sent to (its canonical key,
+in the token's binding) and marks the account verified in one conditional
+write that applies only while that is still the account's address
+(`BaseUser.mark_address_verified`): an address changed at the same moment
+is never verified by a link that went to the old one.
 
 Mail goes to the user model's ``email`` field when it has one, else to
-the username when that is an address.
+the username when that is an address. Whatever sends it, one mailbox (its
+canonical address) gets at most what `LoginThrottle.count_mail` allows,
+counted in the shared throttle store: past that, ``password/forgot`` still
+answers its 202 but sends nothing, and ``verify/request`` is a 429.
 """
 
 from __future__ import annotations
@@ -30,11 +41,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from panther_like import audit, status
 from panther_like.accounts.account_auth import AccountAuthentication
 from panther_like.accounts.policy import check_new_password
+from panther_like.db.addresses import find_key
 from panther_like.exceptions import BadRequestAPIError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
 from panther_like.login_state.one_time_tokens import PASSWORD_RESET, VERIFY_EMAIL, Grant
 from panther_like.login_state.services import services_of
+from panther_like.login_state.throttle import TooManyAttemptsAPIError
 from panther_like.mail import Message, is_address
 from panther_like.routing.api import API
 from panther_like.security.optional import OptionalAuth
@@ -90,13 +103,25 @@ def mail_address(user: Any) -> str | None:
     return candidate if is_address(candidate) else None
 
 
+def mailbox(address: str) -> str:
+    """The canonical address: what counts as one mailbox, whatever the case it is written in."""
+    return find_key(address) or unicodedata.normalize('NFKC', address).casefold()
+
+
 def _reset_binding(user: Any, address: str) -> str:
     # A new password hash, or a new address, makes every earlier reset link of the user worthless.
-    return f'{user.password}\x00{address}'
+    return f'{user.password}\x00{mailbox(address)}'
+
+
+def _verify_binding(address: str) -> str:
+    """The link verifies this mailbox and no other."""
+    return f'verify\x00{mailbox(address)}'
 
 
 def _throttle_subject(field: str, value: str) -> str:
     """``Ann``, ``ANN`` and a fullwidth ``Ann`` count as one subject: changing the case does not buy more mail."""
+    if field == 'email':
+        return f'email:{mailbox(value)}'
     return f'{field}:{unicodedata.normalize("NFKC", value).casefold()}'
 
 
@@ -141,14 +166,21 @@ async def forgot_password(request: Request) -> Response:
     if field == 'email' and 'email' not in model.model_fields:
         raise BadRequestAPIError('Accounts here have no e-mail field: send {"username": ...}')
     await services_of(request).throttle.limit(request, PASSWORD_RESET, _throttle_subject(field, value))
-    # A username is found by its canonical form (``Bob`` and its fullwidth twin are one account); an address as
-    # given.
-    user = await (model.find_by_username(value) if field == 'username' else model.find_one(email=value))
+    # Found by canonical form: ``Bob`` and its fullwidth twin are one account, ``Ann@Example.com`` is ann@example.com.
+    user = await (model.find_by_username(value) if field == 'username' else model.find_by_email(value))
     address = mail_address(user) if user is not None and user.is_active else None
     store, settings = services_of(request).one_time_tokens, services_of(request).config.account_emails
-    if user is None or address is None:
+    # Past the mailbox's limit: the same 202, without the mail (a 429 here would say the account exists).
+    held = address is not None and await services_of(request).throttle.count_mail(request, mailbox(address)) > 0
+    if user is None or address is None or held:
         await store.issue_nothing(PASSWORD_RESET, binding=_NOBODY)
-        reason = 'no such account' if user is None else 'account inactive or without an address'
+        reason = (
+            'no such account'
+            if user is None
+            else 'mailbox limit reached'
+            if held
+            else 'account inactive or without an address'
+        )
         audit.log_event('password_reset.requested', request=request, reason=reason, user_id=user.id if user else None)
     else:
         token = await store.issue(
@@ -212,10 +244,14 @@ async def request_verification(request: Request) -> Response:
         raise BadRequestAPIError('This account has no e-mail address to verify')
     if user.is_verified:
         raise BadRequestAPIError('This account is already verified')
-    await services_of(request).throttle.limit(request, VERIFY_EMAIL, f'user:{user.id}')
+    throttle = services_of(request).throttle
+    await throttle.limit(request, VERIFY_EMAIL, f'user:{user.id}')
+    retry_after = await throttle.count_mail(request, mailbox(address))
+    if retry_after:
+        raise TooManyAttemptsAPIError(retry_after, 'e-mails to this address')
     settings = services_of(request).config.account_emails
     token = await services_of(request).one_time_tokens.issue(
-        user.id, VERIFY_EMAIL, binding=address, life_time=settings.verify_life_time.total_seconds()
+        user.id, VERIFY_EMAIL, binding=_verify_binding(address), life_time=settings.verify_life_time.total_seconds()
     )
     message = _message(
         address,
@@ -248,11 +284,13 @@ async def verify_email(request: Request) -> Response:
         raise _refuse(request, 'verify.failure', "another user's token", grant)
     user = await services_of(request).config.user_model.find_one(id=grant.user_id)
     address = mail_address(user) if user is not None else None
-    if user is None or address is None or not grant.binds(address):
+    if user is None or address is None or not grant.binds(_verify_binding(address)):
         raise _refuse(request, 'verify.failure', 'the address changed since the token was issued', grant)
     if not await store.spend(grant):
         raise _refuse(request, 'verify.failure', 'token already used', grant)
-    await user.update(is_verified=True)
+    # Only while this is still the account's address, in the same write that sets the flag.
+    if not await user.mark_address_verified(address):
+        raise _refuse(request, 'verify.failure', 'the address changed while the token was used', grant)
     await store.discard(user.saved_id, VERIFY_EMAIL)
     audit.log_event('verify', request=request, user_id=user.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -51,7 +51,7 @@ async def startup(services: Services) -> None:
         raise ConfigError(
             'USER_MODEL',
             f'{model.__module__}.{model.__qualname__}',
-            f'{legacy} stored user(s) have no canonical username key (they were created before usernames '
+            f'{legacy} stored user(s) have no canonical username or e-mail key (they were created before these '
             'were normalised); run `panther-like migrate-usernames` once, then start again',
         )
 

@@ -36,7 +36,7 @@ from panther_like.common.sentinel import UNSET
 from panther_like.exceptions import AuthenticationAPIError, ConfigError
 from panther_like.http.request import HTTPConnection
 from panther_like.security.apikey import APIKeyBase
-from panther_like.security.base import SecurityObject, refuse_disabled
+from panther_like.security.base import CredentialsMissing, SecurityObject, refuse_disabled
 from panther_like.security.http import HttpBasicAuth, HttpBearer
 from panther_like.security.optional import ANONYMOUS, OptionalAuth
 from panther_like.settings.config import Config
@@ -110,7 +110,8 @@ def _none_refused(method: Callable[[HTTPConnection], Awaitable[Any]]) -> Callabl
     async def call(connection: HTTPConnection) -> Any:
         user = await method(connection)
         if user is None:
-            raise AuthenticationAPIError('Authentication credentials were not provided or are invalid')
+            # None says "no credential of mine": with `OptionalAuth`, anonymous rather than a 401.
+            raise CredentialsMissing('Authentication credentials were not provided or are invalid')
         refuse_disabled(user)
         return user
 
@@ -142,7 +143,7 @@ class CallableAuthenticator(Authenticator):
     async def authenticate(self, connection: HTTPConnection) -> Any:
         principal = await self._call(connection)
         if principal is None:
-            raise AuthenticationAPIError('Unauthorized')
+            raise CredentialsMissing('Unauthorized')
         refuse_disabled(principal)
         return principal
 
@@ -168,8 +169,8 @@ class ChainAuthenticator(Authenticator):
                 return await item.authenticate(connection)
             except AuthenticationAPIError as exc:
                 failures.append(exc)
-        if self.optional:
-            return None
+        if self.optional and all(exc.missing_credentials for exc in failures):
+            return None  # nothing was sent: anonymous; a credential that was sent and refused is a 401
         raise merge_failures(failures)
 
 

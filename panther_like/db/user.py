@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
@@ -27,6 +28,7 @@ from panther_like.crypto.passwords import (
     verify_password,
     verify_password_dummy,
 )
+from panther_like.db.addresses import NO_ADDRESS_PREFIX, address_key
 from panther_like.db.model import Model, UserSessions, model_binding
 from panther_like.db.usernames import InvalidUsername, username_key
 from panther_like.exceptions import APIError, ConfigError, DuplicateKeyError
@@ -47,6 +49,7 @@ PROTECTED_USER_FIELDS = frozenset(
         'id',
         'password',
         'username_key',
+        'email_key',
         'date_created',
         'last_login',
         'is_active',
@@ -66,7 +69,9 @@ class BaseUser(Model):
 
     ``username`` is shown as typed; ``username_key`` (its canonical form, see
     `panther_like.db.usernames`) is what is unique and what a login looks up, so
-    ``Bob`` cannot sign up next to ``bob``.
+    ``Bob`` cannot sign up next to ``bob``. Likewise, a subclass that adds an ``email`` field gets
+    ``email_key`` (its canonical form, see `panther_like.db.addresses`) unique and looked up, so one
+    mailbox belongs to one account whatever its case.
     """
 
     username: str
@@ -82,9 +87,11 @@ class BaseUser(Model):
     is_superuser: bool = False
     #: Replaced whenever the password changes; a session opened with another value is refused (see the module).
     credential_version: str = Field(default='', repr=False)
+    #: Derived from ``email`` (when the model has one) on every insert and update; unique.
+    email_key: str | None = Field(default=None, repr=False)
 
     unique_fields: ClassVar[tuple[str, ...]] = ('username', 'username_key')
-    secret_fields: ClassVar[frozenset[str]] = frozenset({'password', 'username_key', 'credential_version'})
+    secret_fields: ClassVar[frozenset[str]] = frozenset({'password', 'username_key', 'credential_version', 'email_key'})
     #: An ``email`` field, when a subclass adds one, finds the account for a password reset.
     name_fields: ClassVar[frozenset[str]] = frozenset({'username', 'email'})
     #: The fields a user may change on their own account (``PATCH me``, and what ``signup`` accepts
@@ -103,6 +110,53 @@ class BaseUser(Model):
         unknown = sorted(set(cls.editable_fields) - set(cls.model_fields))
         if unknown:
             raise TypeError(f'{cls.__qualname__}.editable_fields names no field {", ".join(unknown)}')
+        if cls.has_email() and 'email_key' not in cls.unique_fields:
+            # Decided once, as the class is made: one mailbox, one account.
+            cls.unique_fields = (*cls.unique_fields, 'email_key')
+
+    @classmethod
+    def has_email(cls) -> bool:
+        """Whether the model has an ``email`` field (then its canonical key is unique and looked up)."""
+        return 'email' in cls.model_fields
+
+    @classmethod
+    def email_key_of(cls, email: Any) -> str:
+        """What ``email_key`` holds for `email`: its canonical form (`InvalidAddress`, a 400, when refused);
+        for no address, a value of its own that is no address's key, so the unique index lets many users
+        have none."""
+        if not isinstance(email, str) or _unstorable_name(email):
+            # None; or what the model's own checks refuse with a 422 naming the field, as for any name field.
+            return NO_ADDRESS_PREFIX + secrets.token_urlsafe(12)
+        return address_key(email)
+
+    @classmethod
+    async def find_by_email(cls, email: str) -> Self | None:
+        """The user whose address is `email` in any case (``Ann@Example.com`` finds ``ann@example.com``)."""
+        if not cls.has_email():
+            return None
+        try:
+            key = address_key(email)
+        except InvalidUsername:  # InvalidAddress: an address nobody can have
+            return None
+        return await cls.find_one(email_key=key)
+
+    async def mark_address_verified(self, address: str) -> bool:
+        """Set ``is_verified`` if the account's address is still `address` (by its key); whether it was.
+
+        One conditional write, not a read then a write: an address changed at the same moment (which
+        clears ``is_verified`` in its own write) is never marked verified by a link sent to the old one.
+        """
+        model = type(self)
+        if model.has_email():
+            condition: dict[str, Any] = {'_id': self.id, 'email_key': address_key(address)}
+        else:
+            condition = {'_id': self.id, 'username': address}
+        collection = await model._collection()
+        if not await collection.update_one(condition, {'is_verified': True}):
+            return False
+        self.__dict__['is_verified'] = True
+        await _user_changed(self.id)
+        return True
 
     @classmethod
     async def insert_one(cls, **fields: Any) -> Self:
@@ -112,6 +166,8 @@ class BaseUser(Model):
         a username whose key is taken raises `DuplicateKeyError` for ``username`` (409).
         """
         fields['username_key'] = username_key(fields.get('username'))
+        if cls.has_email():
+            fields['email_key'] = cls.email_key_of(fields.get('email'))
         fields.setdefault('credential_version', new_credential_version())
         cls.refuse_unknown_fields(fields)  # before the slow hash
         raw = fields.get('password')
@@ -120,9 +176,7 @@ class BaseUser(Model):
         try:
             return await super().insert_one(**fields)
         except DuplicateKeyError as exc:
-            if exc.field == 'username_key':
-                raise DuplicateKeyError('username') from None
-            raise
+            raise _public_duplicate(exc) from None
 
     @classmethod
     async def find_by_username(cls, username: str) -> Self | None:
@@ -141,16 +195,18 @@ class BaseUser(Model):
         """
         if 'username_key' in fields:
             raise ValueError('username_key is derived from username; update username instead')
+        if 'email_key' in fields:
+            raise ValueError('email_key is derived from email; update email instead')
         if 'username' in fields:
             fields['username_key'] = username_key(fields['username'])
+        if 'email' in fields and type(self).has_email():
+            fields['email_key'] = type(self).email_key_of(fields['email'])
         if 'password' in fields and 'credential_version' not in fields:
             fields['credential_version'] = new_credential_version()
         try:
             await super().update(**fields)
         except DuplicateKeyError as exc:
-            if exc.field == 'username_key':
-                raise DuplicateKeyError('username') from None
-            raise
+            raise _public_duplicate(exc) from None
         await _user_changed(self.id)
 
     def allowed_scopes(self) -> frozenset[str]:
@@ -164,9 +220,15 @@ class BaseUser(Model):
     async def count_without_username_key(cls) -> int:
         """Users stored before canonical usernames existed (see ``panther-like migrate-usernames``).
 
-        Reads the collection directly: creating the unique index first could fail on such a store.
+        Reads the collection directly: creating the unique index first could fail on such a store. With an
+        ``email`` field, users stored with an address but before canonical addresses count too.
         """
-        return await model_binding().database.collection(cls.collection_name).count({'username_key': None})
+        rows = model_binding().database.collection(cls.collection_name)
+        legacy = await rows.count({'username_key': None})
+        if cls.has_email():
+            without = await rows.find({'email_key': None})
+            legacy += sum(1 for row in without if row.get('username_key') is not None and row.get('email') is not None)
+        return legacy
 
     async def delete(self) -> None:
         await super().delete()
@@ -261,6 +323,17 @@ class BaseUser(Model):
         if self._token_claims is None:
             raise APIError('logout needs a user authenticated by a JWT authentication class', 400)
         await bound_sessions().logout(self._token_claims, request=self._connection)
+
+
+def _unstorable_name(text: str) -> bool:
+    """Control and invisible characters: a name field refuses them itself (`Model`'s name-field check)."""
+    return any(unicodedata.category(ch) in ('Cc', 'Cf', 'Zl', 'Zp') for ch in text)
+
+
+def _public_duplicate(exc: DuplicateKeyError) -> DuplicateKeyError:
+    """A clash on a derived key, named by the field the user typed (``username``, ``email``)."""
+    derived = {'username_key': 'username', 'email_key': 'email'}
+    return DuplicateKeyError(derived[exc.field]) if exc.field in derived else exc
 
 
 def bound_sessions() -> UserSessions:

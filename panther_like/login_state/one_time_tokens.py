@@ -29,6 +29,14 @@ Single use, even under a race: `spend` is the app's revocation store's
 two concurrent uses exactly one wins. Check everything first (`find`,
 the user, the binding), then `spend`, then act only if it returned True;
 a token refused for any reason is left as it was.
+
+One reset per password, even under a race: two different reset links of
+one user carry the same binding (the same password hash), and checking the
+binding before the new password is written cannot tell two links used at
+the same moment apart. So spending a reset token also claims its binding,
+in the same atomic store operation kind: of all the user's reset links
+issued for one password, exactly one can ever be spent; the others are
+dead at that instant, before the password has even changed.
 """
 
 from __future__ import annotations
@@ -48,6 +56,8 @@ TOKENS_COLLECTION = 'panther_like_one_time_tokens'
 PASSWORD_RESET = 'password_reset'
 VERIFY_EMAIL = 'verify_email'
 PURPOSES = frozenset({PASSWORD_RESET, VERIFY_EMAIL})
+#: Purposes of which one token per binding can ever be spent: a reset ends every other link of the user.
+EXCLUSIVE_PURPOSES = frozenset({PASSWORD_RESET})
 TOKEN_BYTES = 32
 #: What `secrets.token_urlsafe(TOKEN_BYTES)` makes; anything else is refused before the store is asked.
 TOKEN_SHAPE = re.compile(r'[A-Za-z0-9_-]{43}')
@@ -139,9 +149,19 @@ class OneTimeTokens:
         )
 
     async def spend(self, grant: Grant) -> bool:
-        """Use the token up: True for exactly one caller, however many present it at once."""
+        """Use the token up: True for exactly one caller, however many present it at once.
+
+        For `EXCLUSIVE_PURPOSES` (a reset), True for exactly one of all the tokens bound to the same
+        value for the user, too (see the module docstring).
+        """
         won = await self._claims.claim_once(f'one-time:{grant.key}', grant.until)
         await (await self._rows()).delete_one({'_id': grant.key})
+        if won and grant.purpose in EXCLUSIVE_PURPOSES:
+            # Held while this token could still be used: long enough to cover its own reset. Once that reset has
+            # written the new password, the binding of every other token is wrong anyway; had it failed, the
+            # other links work again afterwards.
+            bound = _digest(f'{grant.purpose}:{grant.user_id}:{grant.binding}')
+            won = await self._claims.claim_once(f'one-time-binding:{bound}', grant.until)
         return won
 
     async def discard(self, user_id: str, purpose: str) -> int:

@@ -30,8 +30,17 @@ name someone else tries to take is never held back by it.
 
 Why the same rules for `limit` (password-reset and verification e-mails):
 the same attacker could otherwise flood one mailbox, or spend the owner's
-budget of e-mails. The client address is the one `panther_like.http.client_address`
-derived (``TRUSTED_PROXIES``); IPv6 clients count per /64 network.
+budget of e-mails. And whatever route mails, one mailbox gets at most what
+`count_mail` allows (the slowdown of `ActionLimit`, counted per canonical
+address in the shared store), so asking by username, by address and for a
+verification link does not add up to more mail.
+
+The client address is the one `panther_like.http.client_address` derived
+(``TRUSTED_PROXIES``); IPv6 clients count per /64 network, and their /48
+is counted too, with its own larger limit (``max_failures_per_network``),
+so a holder of a /48 does not get 65,536 per-address budgets. All the
+counters of one request are hit together (`ThrottleStore.hits`: one MULTI
+in Redis).
 
 Use it in a login view::
 
@@ -53,7 +62,7 @@ from typing import Any, cast
 
 from panther_like import audit, status
 from panther_like.exceptions import APIError
-from panther_like.http.client_address import address_group
+from panther_like.http.client_address import address_group, wider_address_group
 from panther_like.http.request import HTTPConnection
 from panther_like.login_state.throttle_stores import (
     THROTTLE_COLLECTION,
@@ -98,8 +107,8 @@ class ActionLimit:
     """How often one kind of request may be made for one subject (a username, an e-mail address).
 
     Within `window` seconds: at most `per_subject_and_address` from one
-    address for the subject, and `per_address` from one address whatever
-    the subject; past either, 429 for that address. From all addresses
+    address for the subject, `per_address` from one address whatever
+    the subject, and `per_network` from one IPv6 /48; past any, 429 for that address. From all addresses
     together, the first `per_subject` within an hour pass freely; after
     that each one must come twice as long after the latest as the one
     before did (1 s, 2 s, 4 s ...), up to `max_delay` seconds. Keep
@@ -112,6 +121,7 @@ class ActionLimit:
     window: int = 900
     per_subject: int = 5
     max_delay: int = 240
+    per_network: int = 100
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -129,6 +139,7 @@ class ActionLimit:
             window=settings.window,
             per_subject=settings.slow_down_after,
             max_delay=settings.max_delay,
+            per_network=settings.max_failures_per_network,
         )
 
     def delay(self, earlier: int) -> int:
@@ -146,6 +157,7 @@ class _Keys:
     pair: str | None
     address: str | None
     known: str | None
+    network: str | None = None
 
     @classmethod
     def of(cls, request: HTTPConnection, action: str, subject: str) -> _Keys:
@@ -154,12 +166,13 @@ class _Keys:
         client = request.client
         if not client or not client[0]:
             return cls(f'{action}:subject:{digest}', None, None, None)
-        group = address_group(client[0])
+        group, network = address_group(client[0]), wider_address_group(client[0])
         return cls(
             f'{action}:subject:{digest}',
             f'{action}:pair:{digest}:{group}',
             f'{action}:addr:{group}',
             f'{action}:known:{digest}:{group}',
+            None if network is None else f'{action}:net:{network}',
         )
 
 
@@ -243,23 +256,29 @@ class LoginThrottle:
         noun: str,
         known_addresses: bool,
     ) -> list[tuple[str, Any]]:
-        """One hit on each counter, or none at all and a 429 when one of them says no."""
-        taken: list[tuple[str, Any]] = []
-        for key, most, scope in (
-            (keys.pair, limit.per_subject_and_address, f'for this {noun} from this address'),
-            (keys.address, limit.per_address, 'from this address'),
-        ):
-            if key is None:
-                continue
-            hit = await self.store.hit(key, limit.window)
-            taken.append((key, hit.receipt))
+        """One hit on each counter, or none at all and a 429 when one of them says no.
+
+        Every counter is hit in one `ThrottleStore.hits` call (one round trip where the store allows it).
+        """
+        limited = [
+            (key, most, scope)
+            for key, most, scope in (
+                (keys.pair, limit.per_subject_and_address, f'for this {noun} from this address'),
+                (keys.address, limit.per_address, 'from this address'),
+                (keys.network, limit.per_network, 'from this network'),
+            )
+            if key is not None
+        ]
+        counts = [(key, float(limit.window)) for key, _, _ in limited] + [(keys.subject, float(SLOWDOWN_MEMORY))]
+        hits = await self.store.hits(counts)
+        taken: list[tuple[str, Any]] = [(key, hit.receipt) for (key, _), hit in zip(counts, hits, strict=True)]
+        for (key, most, scope), hit in zip(limited, hits, strict=False):
             if hit.count > most:
                 retry_after = await self.store.retry_after(key, most, limit.window)
                 await self._refuse(
                     request, taken, retry_after, event=event, what=what, reason=f'too many {what} {scope}'
                 )
-        hit = await self.store.hit(keys.subject, SLOWDOWN_MEMORY)
-        taken.append((keys.subject, hit.receipt))
+        hit = hits[-1]
         wait = _wait(hit, limit)
         if wait > 0:
             if known_addresses and keys.known is not None and await self.store.remembers(keys.known):
@@ -275,6 +294,26 @@ class LoginThrottle:
                     reason=f'{what} for this {noun} slowed down',
                 )
         return taken
+
+    async def count_mail(self, request: HTTPConnection, mailbox: str, limit: ActionLimit = ActionLimit()) -> int:
+        """Count one e-mail to `mailbox` (a canonical address) and return 0, or return the seconds until one may go.
+
+        Whatever route sends it, and whoever asks: from all of them together the mailbox gets the first
+        `ActionLimit.per_subject` within an hour, then one after each delay of the slowdown. A refused
+        e-mail is not counted.
+        """
+        digest = hashlib.sha256(mailbox.encode('utf-8', 'surrogatepass')).hexdigest()[:32]
+        key = f'mail:mailbox:{digest}'
+        hit = await self.store.hit(key, SLOWDOWN_MEMORY)
+        wait = _wait(hit, limit)
+        if wait <= 0:
+            return 0
+        await self.store.undo(key, hit.receipt)
+        retry_after = max(1, math.ceil(wait - _EPSILON))
+        audit.log_event(
+            'mail.throttled', request=request, reason='too many e-mails to this mailbox', retry_after=retry_after
+        )
+        return retry_after
 
     async def _refuse(
         self,

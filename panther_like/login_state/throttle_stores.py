@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import secrets
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,10 @@ class ThrottleStore(ABC):
     @abstractmethod
     async def hit(self, key: str, window: float) -> Hit:
         """Count one attempt for `key` (forgotten after `window` seconds); `Hit.receipt` is for `undo`."""
+
+    async def hits(self, counts: Sequence[tuple[str, float]]) -> list[Hit]:
+        """`hit` on each ``(key, window)``, in order: a store that can do it in one round trip does."""
+        return [await self.hit(key, window) for key, window in counts]
 
     @abstractmethod
     async def undo(self, key: str, receipt: Any) -> None:
@@ -146,18 +151,30 @@ class RedisThrottleStore(ThrottleStore):
         self._clock = clock
 
     async def hit(self, key: str, window: float) -> Hit:
-        name = self.PREFIX + key
+        [hit] = await self.hits([(key, window)])
+        return hit
+
+    async def hits(self, counts: Sequence[tuple[str, float]]) -> list[Hit]:
+        """Every counter of a request in one MULTI: one round trip however many counters it touches."""
         now = self._clock.time()
-        member = secrets.token_hex(8)
-        _, _, count, latest, _ = await self._redis.transaction(
-            ('zremrangebyscore', name, '-inf', now - window),
-            ('zadd', name, {member: now}),
-            ('zcard', name),
-            ('zrevrange', name, 0, 1, True),  # True: with scores; the two latest include the latest other
-            ('expire', name, math.ceil(window) + 1),
-        )
-        others = [score for found, score in latest if found.decode() != member]
-        return Hit(member, now, int(count), others[0] if others else None)
+        members = [secrets.token_hex(8) for _ in counts]
+        commands: list[tuple[Any, ...]] = []
+        for (key, window), member in zip(counts, members, strict=True):
+            name = self.PREFIX + key
+            commands += [
+                ('zremrangebyscore', name, '-inf', now - window),
+                ('zadd', name, {member: now}),
+                ('zcard', name),
+                ('zrevrange', name, 0, 1, True),  # True: with scores; the two latest include the latest other
+                ('expire', name, math.ceil(window) + 1),
+            ]
+        results = await self._redis.transaction(*commands)
+        found: list[Hit] = []
+        for index, member in enumerate(members):
+            _, _, count, latest, _ = results[5 * index : 5 * index + 5]
+            others = [score for name, score in latest if name.decode() != member]
+            found.append(Hit(member, now, int(count), others[0] if others else None))
+        return found
 
     async def undo(self, key: str, receipt: Any) -> None:
         await self._redis.run('zrem', self.PREFIX + key, receipt)

@@ -1,11 +1,17 @@
-"""Optional authentication: the principal when credentials hold, else ``None``, never a 401.
+"""Optional authentication: the principal when credentials hold, ``None`` when none were sent.
 
 ``auth=OptionalAuth(MyBearer())`` and ``auth=[MyBearer(), ANONYMOUS]`` mean
-the same: try the authenticators in order and, if none succeeds, run the
-handler with ``request.user = None`` (FastAPI's ``auto_error=False``,
-without having to write the fallback in every handler). A 403 from an
-authenticator (a failed CSRF check, a non-staff user) still stops the
-request: optional means "anonymous is fine", not "refusals are ignored".
+the same: try the authenticators in order and, if none succeeds and no
+credential was sent at all, run the handler with ``request.user = None``
+(FastAPI's ``auto_error=False``, without having to write the fallback in
+every handler). A credential that was sent and does not hold (an expired,
+revoked or garbage bearer) is a 401, as on a route that requires it: a
+handler that checks "is this the caller's own?" only when someone is logged
+in must never see a bad credential as "nobody". What counts as "not sent"
+is an authenticator raising `CredentialsMissing` (or a custom class or
+callable answering None). A 403 from an authenticator (a failed CSRF
+check, a non-staff user) still stops the request: optional means
+"anonymous is fine", not "refusals are ignored".
 """
 
 from __future__ import annotations

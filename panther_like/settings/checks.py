@@ -26,7 +26,15 @@ AUTH_CACHE_KEYS = frozenset({'max_entries', 'user_ttl', 'revocation_ttl'})
 MAX_REVOCATION_TTL = 1.0
 THROTTLE_SETTING = 'LOGIN_THROTTLE'
 THROTTLE_KEYS = frozenset(
-    {'max_failures', 'max_failures_per_address', 'window', 'slow_down_after', 'max_delay', 'known_address_ttl'}
+    {
+        'max_failures',
+        'max_failures_per_address',
+        'max_failures_per_network',
+        'window',
+        'slow_down_after',
+        'max_delay',
+        'known_address_ttl',
+    }
 )
 #: How long a username's failures are remembered by its slowdown; `max_delay` may not exceed it.
 SLOWDOWN_MEMORY = 3600
@@ -71,11 +79,13 @@ class ThrottleSettings:
     instead: after `slow_down_after` within an hour, each further one must
     wait twice as long as the one before (1 s, 2 s, ... up to `max_delay`).
     An address the username logged in from within `known_address_ttl`
-    seconds (0: none) is not slowed.
+    seconds (0: none) is not slowed. An IPv6 client's /48 may make
+    `max_failures_per_network` failures within `window` (any username, any of its /64s).
     """
 
     max_failures: int = 5
     max_failures_per_address: int = 50
+    max_failures_per_network: int = 200
     window: int = 300
     slow_down_after: int = 10
     max_delay: int = 30
@@ -195,6 +205,11 @@ def throttle_settings(value: Any) -> ThrottleSettings | None:
                 kind = 'a whole number of seconds or a timedelta, 0 for none'
             raise ConfigError(f'{THROTTLE_SETTING}[{key!r}]', item, f'{item!r} must be {kind}')
         values[key] = item
+    if 'max_failures_per_network' not in value:
+        # A /48 holds many /64s: never below what four addresses may do.
+        values['max_failures_per_network'] = max(
+            defaults.max_failures_per_network, 4 * values['max_failures_per_address']
+        )
     if values['max_delay'] > SLOWDOWN_MEMORY:
         raise ConfigError(
             f"{THROTTLE_SETTING}['max_delay']",

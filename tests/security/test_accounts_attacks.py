@@ -277,11 +277,11 @@ _VICTIM_NAME = 'lookalikevictim'
 
 def _lookalike(choices: list[int], trick: str, position: int, extra: str) -> Lookalike:
     text = _same_key(_VICTIM_NAME, choices)
-    if trick == 'invisible' and extra != ' ':  # one plain space between two characters is a valid name
-        where = position % (len(text) + 1)
-        return Lookalike(text[:where] + extra + text[where:], False)
     if trick == 'invisible':
-        trick = 'edge'
+        where = position % (len(text) + 1)
+        # One plain space between two letters makes a different, valid name: two of them never do.
+        inserted = '  ' if extra == ' ' else extra
+        return Lookalike(text[:where] + inserted + text[where:], False)
     if trick == 'edge':
         return Lookalike(extra + text if position % 2 else text + extra, False)
     if trick == 'double':

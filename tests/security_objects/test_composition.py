@@ -51,10 +51,13 @@ def test_optional_without_credentials_runs_anonymously(client):
     assert client.get('/optional').json() == {'auth': None}
 
 
-def test_optional_with_bad_credentials_runs_anonymously(client):
+def test_optional_with_bad_credentials_is_a_401_not_anonymous(client):
     response = client.get('/optional', headers={'Authorization': 'Bearer wrong'})
-    assert response.status_code == 200
-    assert response.json() == {'auth': None}
+    assert response.status_code == 401
+
+
+def test_anonymous_as_last_list_item_refuses_a_wrong_key(client):
+    assert client.get('/optional-list', headers={'X-API-Key': 'wrong'}).status_code == 401
 
 
 def test_optional_with_good_credentials_has_the_principal(client):
