@@ -104,15 +104,14 @@ async def test_ipv4_clients_have_no_network_counter(throttle):
         assert await fail(throttle, f'203.0.113.{n + 1}') is None
 
 
-async def test_a_login_through_redis_is_one_round_trip_for_every_counter(store):
-    redis_store, connection = store
-    if not isinstance(redis_store, RedisThrottleStore):
-        pytest.skip('the embedded store has no transactions spanning rows')
-    throttle = LoginThrottle(SETTINGS, redis_store)
+async def test_a_login_through_redis_is_one_round_trip_for_every_counter(redis_url: str, clock: ManualClock):
+    connection = RedisConnection(redis_url)
+    throttle = LoginThrottle(SETTINGS, RedisThrottleStore(connection, clock=clock))
     for address in ('203.0.113.9', f'{network()}:1::1'):
         before = connection.operations
         await throttle.check(from_address(address), f'user-{uuid.uuid4().hex[:10]}')
         assert connection.operations - before == 1
+    await connection.close()
 
 
 def test_the_network_limit_defaults_to_four_addresses_worth_when_the_address_limit_is_raised():
