@@ -13,6 +13,7 @@ the ``mfa_token`` of a login's second step: `panther_like.login_state.mfa_tokens
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -20,14 +21,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from panther_like import audit, status
 from panther_like.accounts.account_auth import AccountAuthentication
 from panther_like.accounts.login import token_response
-from panther_like.exceptions import BadRequestAPIError
+from panther_like.exceptions import APIError, BadRequestAPIError, ConfigError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
 from panther_like.login_state.jwt_codec import ONE_TIME_CODE, PASSWORD
+from panther_like.login_state.second_factors import require_mfa_dependencies
 from panther_like.login_state.services import services_of
 from panther_like.routing.api import API
 from panther_like.settings.accounts import MAX_PASSWORD_LENGTH
 
+logger = logging.getLogger('panther_like.accounts')
 MAX_CODE_LENGTH = 64
 MAX_MFA_TOKEN_LENGTH = 128
 INVALID_CODE = 'Invalid code'
@@ -112,6 +115,11 @@ async def mfa_status(request: Request) -> dict[str, Any]:
 async def begin_totp(request: Request) -> dict[str, Any]:
     """Set up TOTP: a new secret, its otpauth URI and QR code; pending until ``mfa/totp/confirm``."""
     factors = services_of(request).accounts.second_factors
+    try:
+        require_mfa_dependencies()
+    except ConfigError as exc:  # the operator's to fix: one log line naming the extra, no traceback
+        logger.error('%s', exc)
+        raise APIError('Second factors are not available on this server', status.HTTP_501_NOT_IMPLEMENTED) from None
     if await factors.confirmed(request.user.id):
         raise BadRequestAPIError('TOTP is already set up: remove it first (DELETE mfa/totp)')
     new = await factors.begin_totp(request.user.id, request.user.username)
@@ -142,7 +150,7 @@ async def confirm_totp(request: Request) -> dict[str, Any]:
     methods=['DELETE'],
     input=CodeOrRecoveryCode,
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**STEP_UP, 400: 'Wrong code, or no TOTP factor'},
+    responses={**STEP_UP, 400: 'Wrong code, or no TOTP factor', 429: 'Too many wrong codes (Retry-After)'},
 )
 async def remove_totp(request: Request) -> Response:
     """Remove the TOTP factor and its recovery codes; needs a current code or a recovery code."""
@@ -150,7 +158,7 @@ async def remove_totp(request: Request) -> Response:
     accounts = services_of(request).accounts
     if not await accounts.second_factors.confirmed(request.user.id):
         raise BadRequestAPIError('There is no TOTP factor to remove')
-    if not await accounts.check_second_factor(request, request.user, data.code, data.recovery_code):
+    if not await accounts.confirm_second_factor(request, request.user, data.code, data.recovery_code):
         raise BadRequestAPIError(INVALID_CODE)
     await accounts.second_factors.remove(request.user.id)
     audit.log_event('mfa.totp_removed', request=request, user_id=request.user.id)

@@ -153,6 +153,21 @@ class AccountService:
             return True
         return False
 
+    async def confirm_second_factor(
+        self, request: HTTPConnection, user: Any, code: str | None, recovery_code: str | None
+    ) -> bool:
+        """`check_second_factor` for a logged-in user (removing a factor, say), throttled like a login.
+
+        A stolen access token must not be a way to try every code.
+        """
+        subject = user.username_key or user.username
+        await self.throttle.check(request, subject)
+        if not await self.check_second_factor(request, user, code, recovery_code):
+            await self.throttle.record_failure(request, subject, user_id=user.id)
+            return False
+        await self.throttle.reset(request, subject)
+        return True
+
     async def reauthenticate(
         self, request: HTTPConnection, user: Any, *, password: str | None, code: str | None
     ) -> dict[str, str]:

@@ -301,3 +301,14 @@ async def test_removing_totp_with_a_recovery_code(client, clock):
         'DELETE', '/auth/mfa/totp', json={'recovery_code': codes[3]}, headers=bearer(tokens)
     )
     assert response.status_code == 204
+
+
+async def test_wrong_codes_when_removing_totp_count_in_the_login_throttle(client, clock):
+    totp, _ = await enrolled(client, clock)
+    tokens = await login_with_code(client, clock, totp)
+    for _ in range(3):  # LOGIN_THROTTLE max_failures is 3
+        await client.request('DELETE', '/auth/mfa/totp', json={'code': '000000'}, headers=bearer(tokens))
+    right = await client.request(
+        'DELETE', '/auth/mfa/totp', json={'code': totp.at(clock.time())}, headers=bearer(tokens)
+    )
+    assert right.status_code == 429
