@@ -21,6 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from panther_like import audit, status
 from panther_like.accounts.account_auth import AccountAuthentication
 from panther_like.accounts.login import token_response
+from panther_like.accounts.notices import (
+    FACTOR_ADDED,
+    FACTOR_REMOVED,
+    RECOVERY_CODE_USED,
+    RECOVERY_CODES_REGENERATED,
+    send_security_notice,
+)
 from panther_like.exceptions import APIError, BadRequestAPIError, ConfigError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
@@ -141,6 +148,7 @@ async def confirm_totp(request: Request) -> dict[str, Any]:
         raise BadRequestAPIError(INVALID_CODE)
     codes = await factors.new_recovery_codes(request.user.id)
     audit.log_event('mfa.totp_added', request=request, user_id=request.user.id)
+    send_security_notice(request, request.user, FACTOR_ADDED, route='mfa/totp/confirm')
     return {'recovery_codes': codes}
 
 
@@ -162,6 +170,9 @@ async def remove_totp(request: Request) -> Response:
         raise BadRequestAPIError(INVALID_CODE)
     await accounts.second_factors.remove(request.user.id)
     audit.log_event('mfa.totp_removed', request=request, user_id=request.user.id)
+    if data.recovery_code is not None:
+        send_security_notice(request, request.user, RECOVERY_CODE_USED, route='mfa/totp')
+    send_security_notice(request, request.user, FACTOR_REMOVED, route='mfa/totp')
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -179,6 +190,7 @@ async def regenerate_recovery_codes(request: Request) -> dict[str, Any]:
         raise BadRequestAPIError('Set up a second factor first')
     codes = await factors.new_recovery_codes(request.user.id)
     audit.log_event('mfa.recovery_codes_regenerated', request=request, user_id=request.user.id)
+    send_security_notice(request, request.user, RECOVERY_CODES_REGENERATED, route='mfa/recovery-codes')
     return {'recovery_codes': codes}
 
 
@@ -198,6 +210,8 @@ async def login_mfa(request: Request) -> Response:
     accounts = services_of(request).accounts
     user, scopes = await accounts.second_step(request, data.mfa_token, data.code, data.recovery_code)
     pair = await accounts.login(user, scopes=list(scopes) or None, request=request, amr=(PASSWORD, ONE_TIME_CODE))
+    if data.recovery_code is not None:
+        send_security_notice(request, user, RECOVERY_CODE_USED, route='login/mfa')
     return token_response(request, 'login/mfa', pair, ' '.join(scopes))
 
 

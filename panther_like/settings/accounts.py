@@ -30,6 +30,7 @@ ACCOUNTS_KEYS = frozenset(
         'reauthentication_timeout',
         'totp_issuer',
         'previous_secret_keys',
+        'security_notices',
     }
 )
 #: How recent an authentication must be for the routes that change how one logs in (seconds).
@@ -66,6 +67,8 @@ class AccountsSettings:
     reauthentication_timeout: int = DEFAULT_REAUTHENTICATION_TIMEOUT
     totp_issuer: str = 'panther_like'
     previous_secret_keys: tuple[str, ...] = ()
+    #: Mail the owner when the password or a second factor changes (`panther_like.accounts.notices`).
+    security_notices: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +106,7 @@ def accounts_settings(value: Any) -> AccountsSettings:
     reject_unknown_keys('ACCOUNTS', value, ACCOUNTS_KEYS)
     defaults = AccountsSettings()
     checked: dict[str, Any] = {}
-    for key in ('cookies', 'cookie_secure', 'require_verified', 'refuse_common_passwords'):
+    for key in ('cookies', 'cookie_secure', 'require_verified', 'refuse_common_passwords', 'security_notices'):
         item = value.get(key, getattr(defaults, key))
         if not isinstance(item, bool):
             raise ConfigError(f'ACCOUNTS[{key!r}]', item, f'{item!r} must be True or False')
