@@ -28,6 +28,7 @@ from panther_like.db.usernames import InvalidUsername, username_key
 from panther_like.exceptions import AuthenticationAPIError, AuthorizationAPIError, ConfigError
 from panther_like.http.request import HTTPConnection
 from panther_like.login_state.jwt_codec import ONE_TIME_CODE, PASSWORD
+from panther_like.login_state.login_codes import LoginCodes
 from panther_like.login_state.mfa_tokens import MFATokens
 from panther_like.login_state.second_factors import SecondFactors
 from panther_like.login_state.session_registry import end_web_sessions
@@ -54,6 +55,7 @@ class AccountService:
         self.throttle = throttle
         clock = sessions.clock if sessions is not None else SYSTEM_CLOCK
         self.second_factors = SecondFactors(config, database, clock=clock)
+        self.login_codes = LoginCodes(database, config.secret_key, clock=clock)
         self._mfa_tokens = MFATokens(database, sessions.revocations, clock=clock) if sessions is not None else None
 
     @property

@@ -31,6 +31,7 @@ ACCOUNTS_KEYS = frozenset(
         'totp_issuer',
         'previous_secret_keys',
         'security_notices',
+        'login_by_code',
     }
 )
 #: How recent an authentication must be for the routes that change how one logs in (seconds).
@@ -69,6 +70,8 @@ class AccountsSettings:
     previous_secret_keys: tuple[str, ...] = ()
     #: Mail the owner when the password or a second factor changes (`panther_like.accounts.notices`).
     security_notices: bool = True
+    #: ``login/code/request`` and ``login/code``: log in with a code mailed to the account's address.
+    login_by_code: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,14 @@ def accounts_settings(value: Any) -> AccountsSettings:
     reject_unknown_keys('ACCOUNTS', value, ACCOUNTS_KEYS)
     defaults = AccountsSettings()
     checked: dict[str, Any] = {}
-    for key in ('cookies', 'cookie_secure', 'require_verified', 'refuse_common_passwords', 'security_notices'):
+    for key in (
+        'cookies',
+        'cookie_secure',
+        'require_verified',
+        'refuse_common_passwords',
+        'security_notices',
+        'login_by_code',
+    ):
         item = value.get(key, getattr(defaults, key))
         if not isinstance(item, bool):
             raise ConfigError(f'ACCOUNTS[{key!r}]', item, f'{item!r} must be True or False')
@@ -130,6 +140,11 @@ def accounts_settings(value: Any) -> AccountsSettings:
 
 def _second_factor_settings(value: Mapping[str, Any]) -> dict[str, Any]:
     checked: dict[str, Any] = {}
+    for key in ('security_notices', 'login_by_code'):
+        if key in value:
+            if not isinstance(value[key], bool):
+                raise ConfigError(f'ACCOUNTS[{key!r}]', value[key], f'{value[key]!r} must be True or False')
+            checked[key] = value[key]
     if 'reauthentication_timeout' in value:
         timeout = value['reauthentication_timeout']
         if isinstance(timeout, timedelta):

@@ -159,7 +159,14 @@ def body_schema(document: dict, path: str, method: str) -> dict:
 async def test_the_mfa_operations_are_in_the_openapi_document(tmp_path):
     paths = (await openapi(tmp_path))['paths']
     assert {'get'} <= set(paths['/auth/mfa']) and {'post', 'delete'} <= set(paths['/auth/mfa/totp'])
-    for path in ('/auth/mfa/totp/confirm', '/auth/mfa/recovery-codes', '/auth/login/mfa', '/auth/reauthenticate'):
+    for path in (
+        '/auth/mfa/totp/confirm',
+        '/auth/mfa/recovery-codes',
+        '/auth/login/mfa',
+        '/auth/reauthenticate',
+        '/auth/login/code/request',
+        '/auth/login/code',
+    ):
         assert 'post' in paths[path], path
 
 
