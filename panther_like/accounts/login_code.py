@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from panther_like import audit, status
 from panther_like.accounts.login import token_response
 from panther_like.accounts.recovery import mail_address
+from panther_like.accounts.schemas import TokenResponse
 from panther_like.exceptions import AuthenticationAPIError, AuthorizationAPIError, BadRequestAPIError, NotFoundAPIError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
@@ -95,6 +96,7 @@ async def request_login_code(request: Request) -> Response:
 @API(
     methods=['POST'],
     input=LoginCodeInput,
+    output=TokenResponse,
     responses={
         401: 'Wrong, spent or expired code; or a second factor is needed: {"mfa_required": true, "mfa_token"}',
         403: 'Account disabled or not verified',

@@ -28,6 +28,7 @@ from panther_like.accounts.notices import (
     RECOVERY_CODES_REGENERATED,
     send_security_notice,
 )
+from panther_like.accounts.schemas import TokenResponse
 from panther_like.exceptions import APIError, BadRequestAPIError, ConfigError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
@@ -198,7 +199,7 @@ async def regenerate_recovery_codes(request: Request) -> dict[str, Any]:
     methods=['POST'],
     input=MFALoginInput,
     form=True,
-    output=None,
+    output=TokenResponse,
     responses={
         401: 'The mfa_token is invalid, expired or used, or the code is wrong',
         429: 'Too many failed attempts (Retry-After)',
@@ -219,6 +220,7 @@ async def login_mfa(request: Request) -> Response:
     auth=AccountAuthentication,
     methods=['POST'],
     input=ReauthenticateInput,
+    output=TokenResponse,
     responses={401: 'Wrong password or code', 429: 'Too many failed attempts (Retry-After)'},
 )
 async def reauthenticate(request: Request) -> Response:

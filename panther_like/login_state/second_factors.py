@@ -174,6 +174,7 @@ class SecondFactors:
         self._database = database
         self._clock = clock
         self._box: SecretBox | None = None
+        self._index_ready = False
 
     @property
     def box(self) -> SecretBox:
@@ -191,7 +192,9 @@ class SecondFactors:
 
     async def _recovery(self) -> Any:
         rows = self._database.collection(RECOVERY_COLLECTION, durable=True)
-        await rows.create_index('user_id')
+        if not self._index_ready:
+            await rows.create_index('user_id')
+            self._index_ready = True
         return rows
 
     def _step(self) -> int:
