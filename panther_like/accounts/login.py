@@ -19,6 +19,7 @@ from panther_like.http.response import Response
 from panther_like.login_state.accounts import INVALID_CREDENTIALS
 from panther_like.login_state.mfa_tokens import MFA_METHODS, MFARequired
 from panther_like.login_state.services import services_of
+from panther_like.login_state.trusted_browsers import TRUSTED_COOKIE
 from panther_like.routing.api import API
 from panther_like.security.csrf import check_csrf, jwt_binding
 
@@ -65,7 +66,7 @@ async def login(request: Request) -> Response:
     accounts = services_of(request).accounts
     user = await accounts.check_credentials(request, data.username, data.password)
     scopes = _granted_scopes(user, data.scope)
-    mfa_token = await accounts.password_step(request, user, scopes)
+    mfa_token = await accounts.password_step(request, user, scopes, request.cookies.get(TRUSTED_COOKIE))
     if mfa_token is not None:  # no session and no cookie until the second step (login/mfa)
         raise MFARequired(mfa_token, list(MFA_METHODS))
     pair = await accounts.login(user, scopes=scopes or None, request=request)

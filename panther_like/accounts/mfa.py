@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from panther_like import audit, status
 from panther_like.accounts.account_auth import AccountAuthentication
+from panther_like.accounts.cookies import mount_of
 from panther_like.accounts.login import token_response
 from panther_like.accounts.notices import (
     FACTOR_ADDED,
@@ -35,6 +36,7 @@ from panther_like.http.response import Response
 from panther_like.login_state.jwt_codec import ONE_TIME_CODE, PASSWORD
 from panther_like.login_state.second_factors import require_mfa_dependencies
 from panther_like.login_state.services import services_of
+from panther_like.login_state.trusted_browsers import TRUSTED_COOKIE
 from panther_like.routing.api import API
 from panther_like.settings.accounts import MAX_PASSWORD_LENGTH
 
@@ -70,6 +72,8 @@ class CodeOrRecoveryCode(BaseModel):
 
 class MFALoginInput(CodeOrRecoveryCode):
     mfa_token: str = Field(min_length=1, max_length=MAX_MFA_TOKEN_LENGTH)
+    #: With ``ACCOUNTS['trust_browser_days']``: this browser skips the code at its next logins.
+    trust_browser: bool = False
 
 
 class ReauthenticateInput(BaseModel):
@@ -213,7 +217,18 @@ async def login_mfa(request: Request) -> Response:
     pair = await accounts.login(user, scopes=list(scopes) or None, request=request, amr=(PASSWORD, ONE_TIME_CODE))
     if data.recovery_code is not None:
         send_security_notice(request, user, RECOVERY_CODE_USED, route='login/mfa')
-    return token_response(request, 'login/mfa', pair, ' '.join(scopes))
+    response = token_response(request, 'login/mfa', pair, ' '.join(scopes))
+    trusted = accounts.trusted_browsers
+    if data.trust_browser and trusted is not None and (value := await trusted.issue(user)) is not None:
+        response.set_cookie(
+            TRUSTED_COOKIE,
+            value,
+            max_age=trusted.life,
+            path=mount_of(request, 'login/mfa') + 'login',  # sent to the login routes only
+            secure=services_of(request).config.accounts.cookie_secure,
+            samesite='strict',
+        )
+    return response
 
 
 @API(

@@ -35,6 +35,7 @@ from panther_like.login_state.session_registry import end_web_sessions
 from panther_like.login_state.sessions import LoginSessions
 from panther_like.login_state.throttle import LoginThrottle
 from panther_like.login_state.tokens import current_password_change
+from panther_like.login_state.trusted_browsers import TrustedBrowsers
 from panther_like.settings.config import Config
 
 INVALID_CREDENTIALS = 'Invalid username or password'
@@ -56,6 +57,10 @@ class AccountService:
         clock = sessions.clock if sessions is not None else SYSTEM_CLOCK
         self.second_factors = SecondFactors(config, database, clock=clock)
         self.login_codes = LoginCodes(database, config.secret_key, clock=clock)
+        days, secret_key = config.accounts.trust_browser_days, config.secret_key
+        self.trusted_browsers = (
+            TrustedBrowsers(secret_key, days, self.second_factors, clock=clock) if days and secret_key else None
+        )
         self._mfa_tokens = MFATokens(database, sessions.revocations, clock=clock) if sessions is not None else None
 
     @property
@@ -111,9 +116,18 @@ class AccountService:
 
     # -- the second step of a login, and step-up --------------------------------------------------
 
-    async def password_step(self, request: HTTPConnection, user: Any, scopes: list[str]) -> str | None:
-        """After a good password: an ``mfa_token`` for the second step if the user has a factor, else None."""
+    async def password_step(
+        self, request: HTTPConnection, user: Any, scopes: list[str], trusted: str | None = None
+    ) -> str | None:
+        """After a good password: an ``mfa_token`` for the second step if the user has a factor, else None.
+
+        `trusted`: the browser's ``mfa_trusted`` cookie; a live one skips the second step.
+        """
         if self._mfa_tokens is None or not await self.second_factors.confirmed(user.id):
+            return None
+        browsers = self.trusted_browsers
+        if trusted is not None and browsers is not None and await browsers.trusts(user, trusted):
+            audit.log_event('login.trusted_browser', request=request, user_id=user.id)
             return None
         audit.log_event('login.mfa_required', request=request, user_id=user.id)
         return await self._mfa_tokens.issue(user, scopes)
@@ -200,7 +214,8 @@ class AccountService:
         await self.sessions.logout(claims, request=request)
 
     async def logout_everywhere(self, user_id: str, *, request: HTTPConnection | None = None) -> int:
-        """End every login session of the user; how many ended."""
+        """End every login session of the user; how many ended. Every trusted browser asks for a code again."""
+        await self.second_factors.forget_trusted_browsers(user_id)
         return await self.sessions.end_sessions(user_id, request=request)
 
     # -- passwords ----------------------------------------------------------------------------

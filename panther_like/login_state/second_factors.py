@@ -209,7 +209,13 @@ class SecondFactors:
 
         box = self.box
         secret = pyotp.random_base32()
-        row = {'secret': box.seal(secret, user_id), 'confirmed': False, 'last_step': -1, 'created': self._clock.time()}
+        row = {
+            'secret': box.seal(secret, user_id),
+            'confirmed': False,
+            'last_step': -1,
+            'created': self._clock.time(),
+            'trust_epoch': secrets.token_hex(8),  # a factor set up again never revives an old trusted browser
+        }
         rows = self._factors()
         if not await rows.update_one({'_id': user_id, 'confirmed': False}, row):
             await rows.insert_one({'_id': user_id, **row})  # a confirmed row makes this a DuplicateKeyError
@@ -252,6 +258,17 @@ class SecondFactors:
                 {'_id': user_id, 'confirmed': not confirming, 'last_step': {'$lt': step}}, used
             )
         )
+
+    async def trust_epoch(self, user_id: str) -> str | None:
+        """What a trusted browser's cookie must name (`panther_like.login_state.trusted_browsers`); None without a
+        confirmed factor."""
+        row = await self._factors().find_one({'_id': user_id, 'confirmed': True})
+        epoch = None if row is None else row.get('trust_epoch')
+        return epoch if isinstance(epoch, str) else None
+
+    async def forget_trusted_browsers(self, user_id: str) -> None:
+        """Every browser trusted so far asks for a code again."""
+        await self._factors().update_one({'_id': user_id}, {'trust_epoch': secrets.token_hex(8)})
 
     async def remove(self, user_id: str) -> bool:
         """Forget the user's TOTP factor and recovery codes; whether there was a factor."""

@@ -32,6 +32,7 @@ ACCOUNTS_KEYS = frozenset(
         'previous_secret_keys',
         'security_notices',
         'login_by_code',
+        'trust_browser_days',
     }
 )
 #: How recent an authentication must be for the routes that change how one logs in (seconds).
@@ -72,6 +73,8 @@ class AccountsSettings:
     security_notices: bool = True
     #: ``login/code/request`` and ``login/code``: log in with a code mailed to the account's address.
     login_by_code: bool = False
+    #: Days a browser may skip the code after a login with one (0: never; `panther_like.login_state.trusted_browsers`).
+    trust_browser_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,11 @@ def _second_factor_settings(value: Mapping[str, Any]) -> dict[str, Any]:
                 "ACCOUNTS['reauthentication_timeout']", timeout, f'{timeout!r} must be from 1 to 86400 seconds'
             )
         checked['reauthentication_timeout'] = timeout
+    if 'trust_browser_days' in value:
+        days = value['trust_browser_days']
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 365:
+            raise ConfigError("ACCOUNTS['trust_browser_days']", days, f'{days!r} must be a whole number from 0 to 365')
+        checked['trust_browser_days'] = days
     if 'totp_issuer' in value:
         issuer = value['totp_issuer']
         if not isinstance(issuer, str) or not issuer.strip() or ':' in issuer or len(issuer) > 100:
