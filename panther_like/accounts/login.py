@@ -17,7 +17,9 @@ from panther_like.exceptions import BadRequestAPIError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
 from panther_like.login_state.accounts import INVALID_CREDENTIALS
+from panther_like.login_state.mfa_tokens import MFA_METHODS, MFARequired
 from panther_like.login_state.services import services_of
+from panther_like.login_state.trusted_browsers import TRUSTED_COOKIE
 from panther_like.routing.api import API
 from panther_like.security.csrf import check_csrf, jwt_binding
 
@@ -53,7 +55,7 @@ def _granted_scopes(user: Any, requested: str | None) -> list[str]:
     form=True,
     output=TokenResponse,
     responses={
-        401: 'Invalid username or password',
+        401: 'Invalid username or password; or a second factor is needed: {"mfa_required": true, "mfa_token"}',
         403: 'Account disabled or not verified',
         429: 'Too many failed attempts (Retry-After)',
     },
@@ -64,6 +66,9 @@ async def login(request: Request) -> Response:
     accounts = services_of(request).accounts
     user = await accounts.check_credentials(request, data.username, data.password)
     scopes = _granted_scopes(user, data.scope)
+    mfa_token = await accounts.password_step(request, user, scopes, request.cookies.get(TRUSTED_COOKIE))
+    if mfa_token is not None:  # no session and no cookie until the second step (login/mfa)
+        raise MFARequired(mfa_token, list(MFA_METHODS))
     pair = await accounts.login(user, scopes=scopes or None, request=request)
     return token_response(request, 'login', pair, ' '.join(scopes))
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from panther_like import audit, status
 from panther_like.accounts.account_auth import AccountAuthentication
+from panther_like.accounts.notices import PASSWORD_CHANGED, send_security_notice
 from panther_like.accounts.policy import check_new_password
 from panther_like.accounts.schemas import PasswordChangeInput, ProfileUpdate, PublicUser, SessionsEnded, SignupInput
 from panther_like.db.user import BaseUser
@@ -133,4 +134,5 @@ async def password_change(request: Request) -> Any:
     # Without claims (a test's force_authenticate), there is no current session to keep.
     keep = (user._token_claims or {}).get('sid')
     ended = await services_of(request).accounts.change_password(user, data.new_password, keep=keep)
+    send_security_notice(request, user, PASSWORD_CHANGED, route='password/change')
     return {'detail': 'Password changed; every other session has ended', 'ended': ended}

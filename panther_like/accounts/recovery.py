@@ -40,6 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from panther_like import audit, status
 from panther_like.accounts.account_auth import AccountAuthentication
+from panther_like.accounts.notices import PASSWORD_RESET as NOTICE_PASSWORD_RESET
+from panther_like.accounts.notices import send_security_notice
 from panther_like.accounts.policy import check_new_password
 from panther_like.db.addresses import find_key
 from panther_like.exceptions import BadRequestAPIError
@@ -227,6 +229,7 @@ async def reset_password(request: Request) -> Response:
     ended = await services_of(request).accounts.reset_password(user, data.new_password)  # every session ends
     await store.discard(user.saved_id, PASSWORD_RESET)
     audit.log_event('password_reset', request=request, user_id=user.id, sessions_ended=ended)
+    send_security_notice(request, user, NOTICE_PASSWORD_RESET, route='password/reset')
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

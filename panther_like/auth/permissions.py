@@ -17,8 +17,10 @@ from typing import Any
 from panther_like.common.concurrency import off_the_loop
 from panther_like.common.imports import import_string
 from panther_like.common.introspection import accepts, qualified_name
-from panther_like.exceptions import AuthorizationAPIError, ConfigError
+from panther_like.exceptions import AuthenticationAPIError, AuthorizationAPIError, ConfigError
 from panther_like.http.request import HTTPConnection
+from panther_like.login_state.jwt_codec import AUTH_TIME, is_time
+from panther_like.login_state.services import services_of
 
 Permission = Callable[[HTTPConnection], Awaitable[None]]
 
@@ -123,3 +125,47 @@ def _permission(item: Any, where: str) -> Permission:
             raise AuthorizationAPIError()
 
     return permit
+
+
+class ReauthenticationRequired(AuthenticationAPIError):
+    """401 ``{"detail", "reauthentication_required": true}``: prove who you are again (``POST reauthenticate``)."""
+
+    detail = 'This needs a recent authentication: re-authenticate and try again'
+
+    def body(self) -> dict[str, object]:
+        return {'detail': self.detail, 'reauthentication_required': True}
+
+
+class FreshAuthentication:
+    """A permission: the caller's access token must come from an authentication at most `max_age` seconds old.
+
+    ``permissions=[FreshAuthentication]`` uses ``ACCOUNTS['reauthentication_timeout']``;
+    ``permissions=[FreshAuthentication(60)]`` sets its own; ``@API(auth=True, fresh=300)`` is
+    the same. The age is the token's ``auth_time`` (a login or ``POST reauthenticate``, kept
+    through refreshes): a token without one, or a caller that no JWT authenticated, is refused.
+    """
+
+    def __init__(self, max_age: int | None = None) -> None:
+        if max_age is not None and (isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 1):
+            raise ConfigError('fresh', max_age, f'{max_age!r} must be a whole number of seconds >= 1, or True')
+        self.max_age = max_age
+
+    async def authorization(self, request: HTTPConnection) -> bool:
+        services = services_of(request)
+        max_age = self.max_age or services.config.accounts.reauthentication_timeout
+        claims = getattr(request.user, '_token_claims', None)
+        auth_time = claims.get(AUTH_TIME) if isinstance(claims, dict) else None
+        if auth_time is None or not is_time(auth_time) or services.clock.time() - auth_time > max_age:
+            raise ReauthenticationRequired()
+        return True
+
+
+def fresh_permission(fresh: bool | int | None, *, where: str) -> FreshAuthentication | None:
+    """What ``@API(fresh=...)`` adds to the permissions: True for the setting's timeout, a number of seconds."""
+    if fresh is None or fresh is False:
+        return None
+    if fresh is True:
+        return FreshAuthentication()
+    if isinstance(fresh, int) and fresh >= 1:
+        return FreshAuthentication(fresh)
+    raise ConfigError(f'fresh of {where}', fresh, f'{fresh!r} must be True or a whole number of seconds >= 1')

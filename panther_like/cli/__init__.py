@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from panther_like.cli.common import CONFIGS_HELP, EXIT_CONFIG_ERROR, EXIT_FAILURE, CommandError, build
 from panther_like.cli.describe import format_table, route_rows
 from panther_like.cli.limits import DEFAULT_LIMITS
+from panther_like.cli.mfa import cmd_mfa
 from panther_like.cli.serve import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_TIMEOUT_KEEP_ALIVE, cmd_run
 from panther_like.cli.users import cmd_createuser, cmd_migrate_usernames, cmd_token
 from panther_like.exceptions import APIError, ConfigError, DomainError
@@ -169,6 +170,10 @@ def make_parser() -> argparse.ArgumentParser:
     token = command('token', cmd_token, 'print a fresh access/refresh token pair for a user (JSON)')
     token.add_argument('username', metavar='USERNAME')
     token.add_argument('--access', action='store_true', help='print only the access token (for scripts)')
+
+    mfa = command('mfa', cmd_mfa, "second factors: 'mfa reset USERNAME' removes the user's TOTP and recovery codes")
+    mfa.add_argument('action', choices=['reset'], help='reset: remove every second factor of the user (audited)')
+    mfa.add_argument('username', metavar='USERNAME')
     return parser
 
 

@@ -20,19 +20,27 @@ from collections.abc import Sequence
 from typing import Any
 
 from panther_like import audit
+from panther_like.common.clock import SYSTEM_CLOCK
 from panther_like.crypto.passwords import hash_password
 from panther_like.db.backend import Database
 from panther_like.db.user import new_credential_version
 from panther_like.db.usernames import InvalidUsername, username_key
 from panther_like.exceptions import AuthenticationAPIError, AuthorizationAPIError, ConfigError
 from panther_like.http.request import HTTPConnection
+from panther_like.login_state.jwt_codec import ONE_TIME_CODE, PASSWORD
+from panther_like.login_state.login_codes import LoginCodes
+from panther_like.login_state.mfa_tokens import MFATokens
+from panther_like.login_state.second_factors import SecondFactors
 from panther_like.login_state.session_registry import end_web_sessions
 from panther_like.login_state.sessions import LoginSessions
 from panther_like.login_state.throttle import LoginThrottle
 from panther_like.login_state.tokens import current_password_change
+from panther_like.login_state.trusted_browsers import TrustedBrowsers
 from panther_like.settings.config import Config
 
 INVALID_CREDENTIALS = 'Invalid username or password'
+INVALID_MFA_TOKEN = 'The mfa_token is invalid, expired or already used; log in again'
+INVALID_CODE = 'Invalid code'
 
 
 class AccountService:
@@ -46,6 +54,14 @@ class AccountService:
         self.database = database
         self._sessions = sessions
         self.throttle = throttle
+        clock = sessions.clock if sessions is not None else SYSTEM_CLOCK
+        self.second_factors = SecondFactors(config, database, clock=clock)
+        self.login_codes = LoginCodes(database, config.secret_key, clock=clock)
+        days, secret_key = config.accounts.trust_browser_days, config.secret_key
+        self.trusted_browsers = (
+            TrustedBrowsers(secret_key, days, self.second_factors, clock=clock) if days and secret_key else None
+        )
+        self._mfa_tokens = MFATokens(database, sessions.revocations, clock=clock) if sessions is not None else None
 
     @property
     def sessions(self) -> LoginSessions:
@@ -88,10 +104,108 @@ class AccountService:
         return user
 
     async def login(
-        self, user: Any, *, scopes: Sequence[str] | None = None, request: HTTPConnection | None = None
+        self,
+        user: Any,
+        *,
+        scopes: Sequence[str] | None = None,
+        request: HTTPConnection | None = None,
+        amr: Sequence[str] = (PASSWORD,),
     ) -> dict[str, str]:
         """A new login session for `user` (checked already): its token pair."""
-        return await self.sessions.login(user, scopes=scopes, request=request)
+        return await self.sessions.login(user, scopes=scopes, request=request, amr=amr)
+
+    # -- the second step of a login, and step-up --------------------------------------------------
+
+    async def password_step(
+        self, request: HTTPConnection, user: Any, scopes: list[str], trusted: str | None = None
+    ) -> str | None:
+        """After a good password: an ``mfa_token`` for the second step if the user has a factor, else None.
+
+        `trusted`: the browser's ``mfa_trusted`` cookie; a live one skips the second step.
+        """
+        if self._mfa_tokens is None or not await self.second_factors.confirmed(user.id):
+            return None
+        browsers = self.trusted_browsers
+        if trusted is not None and browsers is not None and await browsers.trusts(user, trusted):
+            audit.log_event('login.trusted_browser', request=request, user_id=user.id)
+            return None
+        audit.log_event('login.mfa_required', request=request, user_id=user.id)
+        return await self._mfa_tokens.issue(user, scopes)
+
+    async def second_step(
+        self, request: HTTPConnection, mfa_token: str, code: str | None, recovery_code: str | None
+    ) -> tuple[Any, tuple[str, ...]]:
+        """The user and scopes of a password step completed by a good code; else 401 (or 429 when throttled).
+
+        A wrong code counts in the login throttle like a wrong password; the token survives it.
+        """
+        tokens = self._mfa_tokens
+        step = None if tokens is None else await tokens.find(mfa_token)
+        if tokens is None or step is None:
+            raise AuthenticationAPIError(INVALID_MFA_TOKEN)
+        user = await self.user_model.find_one(id=step.user_id)
+        if user is None or not step.still_holds(user) or not user.is_active:
+            raise AuthenticationAPIError(INVALID_MFA_TOKEN)
+        subject = user.username_key or user.username
+        await self.throttle.check(request, subject)
+        if not await self.check_second_factor(request, user, code, recovery_code):
+            await self.throttle.record_failure(request, subject, user_id=user.id)
+            audit.log_event('login.failure', request=request, reason='wrong second factor', user_id=user.id)
+            raise AuthenticationAPIError(INVALID_CODE)
+        if not await tokens.spend(step):
+            raise AuthenticationAPIError(INVALID_MFA_TOKEN)
+        await self.throttle.reset(request, subject)
+        return user, step.scopes
+
+    async def check_second_factor(
+        self, request: HTTPConnection, user: Any, code: str | None, recovery_code: str | None
+    ) -> bool:
+        """Whether `code` (TOTP) or `recovery_code` is good for `user` now; either is used up."""
+        factors = self.second_factors
+        if code is not None:
+            return await factors.verify_totp(user.id, code)
+        if recovery_code is not None and await factors.use_recovery_code(user.id, recovery_code):
+            audit.log_event('mfa.recovery_code_used', request=request, user_id=user.id)
+            return True
+        return False
+
+    async def confirm_second_factor(
+        self, request: HTTPConnection, user: Any, code: str | None, recovery_code: str | None
+    ) -> bool:
+        """`check_second_factor` for a logged-in user (removing a factor, say), throttled like a login.
+
+        A stolen access token must not be a way to try every code.
+        """
+        subject = user.username_key or user.username
+        await self.throttle.check(request, subject)
+        if not await self.check_second_factor(request, user, code, recovery_code):
+            await self.throttle.record_failure(request, subject, user_id=user.id)
+            return False
+        await self.throttle.reset(request, subject)
+        return True
+
+    async def reauthenticate(
+        self, request: HTTPConnection, user: Any, *, password: str | None, code: str | None
+    ) -> dict[str, str]:
+        """A new pair for the caller's session with a fresh ``auth_time``, if `password` or `code` is theirs.
+
+        Throttled like a login: a stolen access token is no way to guess the password.
+        """
+        claims = user._token_claims
+        if not isinstance(claims, dict):
+            raise AuthenticationAPIError('Re-authentication needs a login session (an access token)')
+        subject = user.username_key or user.username
+        await self.throttle.check(request, subject)
+        if password is not None:
+            good, amr = await user.verify_password(password), PASSWORD
+        else:
+            good, amr = await self.second_factors.verify_totp(user.id, code), ONE_TIME_CODE
+        if not good:
+            await self.throttle.record_failure(request, subject, user_id=user.id)
+            audit.log_event('reauthenticate.failure', request=request, user_id=user.id)
+            raise AuthenticationAPIError(INVALID_CREDENTIALS if password is not None else INVALID_CODE)
+        await self.throttle.reset(request, subject)
+        return await self.sessions.reauthenticate(user, claims, [amr], request=request)
 
     async def refresh(self, refresh_token: str, *, request: HTTPConnection | None = None) -> dict[str, str]:
         return await self.sessions.refresh(refresh_token, request=request)
@@ -100,7 +214,8 @@ class AccountService:
         await self.sessions.logout(claims, request=request)
 
     async def logout_everywhere(self, user_id: str, *, request: HTTPConnection | None = None) -> int:
-        """End every login session of the user; how many ended."""
+        """End every login session of the user; how many ended. Every trusted browser asks for a code again."""
+        await self.second_factors.forget_trusted_browsers(user_id)
         return await self.sessions.end_sessions(user_id, request=request)
 
     # -- passwords ----------------------------------------------------------------------------

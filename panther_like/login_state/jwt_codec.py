@@ -9,12 +9,19 @@ Besides the registered claims a token carries ``sid`` (the login session it
 belongs to) and ``cv``, the credential version of the user when the session
 started (`panther_like.db.user`): once the password changes, that no longer
 matches and the token is refused.
+
+And, as OpenID Connect names them, ``auth_time`` (when the user last
+proved who they are: a login or a re-authentication, kept through
+refreshes) and ``amr`` (how: ``pwd``, ``otp``), which step-up checks read
+(`panther_like.auth.permissions.FreshAuthentication`). A token without
+them counts as authenticated long ago.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import jwt
@@ -28,6 +35,10 @@ REFRESH = 'refresh'
 REQUIRED_CLAIMS = ('user_id', 'token_type', 'iat', 'exp', 'jti', 'sid')
 #: The credential version claim; a token without it (issued before it existed) holds the empty version.
 CREDENTIAL_VERSION = 'cv'
+AUTH_TIME = 'auth_time'
+AMR = 'amr'
+#: The authentication methods a token may name (RFC 8176).
+PASSWORD, ONE_TIME_CODE = 'pwd', 'otp'
 # Three base64url segments; anything else is refused before PyJWT sees it.
 JWT_SHAPE = re.compile(r'[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+')
 MAX_TOKEN_LENGTH = 8192
@@ -66,6 +77,8 @@ class JWTCodec:
         scope: str | None = None,
         *,
         credential_version: str = '',
+        auth_time: int | None = None,
+        amr: Sequence[str] = (),
     ) -> str:
         now = int(self.clock.time())
         life = self.life if token_type == ACCESS else self.refresh_life
@@ -78,6 +91,10 @@ class JWTCodec:
             'sid': session_id,
             CREDENTIAL_VERSION: credential_version,
         }
+        if auth_time is not None:
+            payload[AUTH_TIME] = auth_time
+        if amr:
+            payload[AMR] = list(amr)
         if scope:
             payload['scope'] = scope  # RFC 8693 section 4.2: space-separated
         return jwt.encode(payload, self.keys.signing_key, algorithm=self.settings.algorithm, headers=self._headers)
@@ -104,9 +121,12 @@ class JWTCodec:
                 raise AuthenticationAPIError(f'Token claim {claim!r} must be a non-empty string')
         if not isinstance(claims.setdefault(CREDENTIAL_VERSION, ''), str):
             raise AuthenticationAPIError(f'Token claim {CREDENTIAL_VERSION!r} must be a string')
-        for claim in TIME_CLAIMS:
+        for claim in (*TIME_CLAIMS, AUTH_TIME):
             if claim in claims and not is_time(claims[claim]):
                 raise AuthenticationAPIError(f'Token claim {claim!r} must be a number of seconds')
+        amr = claims.get(AMR, [])
+        if not isinstance(amr, list) or not all(isinstance(item, str) for item in amr):
+            raise AuthenticationAPIError(f'Token claim {AMR!r} must be a list of strings')
         if claims['token_type'] != expected_type:
             article = 'an' if expected_type == ACCESS else 'a'
             raise AuthenticationAPIError(f'Token is not {article} {expected_type} token')

@@ -32,7 +32,15 @@ from panther_like.common.clock import SYSTEM_CLOCK, Clock
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.http.request import HTTPConnection
 from panther_like.login_state.change_feed import SESSION, USER, ChangeFeed
-from panther_like.login_state.jwt_codec import ACCESS, CREDENTIAL_VERSION, REFRESH, JWTCodec
+from panther_like.login_state.jwt_codec import (
+    ACCESS,
+    AMR,
+    AUTH_TIME,
+    CREDENTIAL_VERSION,
+    PASSWORD,
+    REFRESH,
+    JWTCodec,
+)
 from panther_like.login_state.revocation import RevocationStore
 from panther_like.login_state.session_registry import LoginSession, SessionRegistry
 from panther_like.login_state.token_cache import AuthCache, BoundedCache, session_key
@@ -136,27 +144,38 @@ class LoginSessions:
         *,
         scopes: Sequence[str] | str | None = None,
         credential_version: str = '',
+        auth_time: int | None = None,
+        amr: Sequence[str] = (),
     ) -> dict[str, str]:
         session_id = session_id or secrets.token_urlsafe(16)
         scope = _scope_claim(scopes)
         encode = self.codec.encode
         return {
-            'access_token': encode(user_id, ACCESS, session_id, scope, credential_version=credential_version),
-            'refresh_token': encode(user_id, REFRESH, session_id, scope, credential_version=credential_version),
+            token_type: encode(
+                user_id, kind, session_id, scope, credential_version=credential_version, auth_time=auth_time, amr=amr
+            )
+            for token_type, kind in (('access_token', ACCESS), ('refresh_token', REFRESH))
         }
 
     async def login(
-        self, user: Any, *, scopes: Sequence[str] | None = None, request: HTTPConnection | None = None
+        self,
+        user: Any,
+        *,
+        scopes: Sequence[str] | None = None,
+        request: HTTPConnection | None = None,
+        amr: Sequence[str] = (PASSWORD,),
     ) -> dict[str, str]:
         """A new session for `user`, at the credential version `user` was read with.
 
         `scopes` go into both tokens and survive refresh; `request`, when given, is where the
         session's user agent and client address come from. A password change that happened since
-        `user` was read makes the session useless at once: its version is already stale.
+        `user` was read makes the session useless at once: its version is already stale. `amr`:
+        how the user proved who they are, now (the ``auth_time``).
         """
         session_id = secrets.token_urlsafe(16)
         version = user.credential_version
-        pair = self.issue_pair(user.id, session_id, scopes=scopes, credential_version=version)
+        now = int(self.clock.time())
+        pair = self.issue_pair(user.id, session_id, scopes=scopes, credential_version=version, auth_time=now, amr=amr)
         await self.sessions.start(
             session_id, user.id, expires_at=self._session_end(), credential_version=version, **_origin(request)
         )
@@ -191,7 +210,32 @@ class LoginSessions:
         await self.sessions.touch(session_id, expires_at=self._session_end(), **_origin(request))
         audit.log_event('refresh', request=request, user_id=claims['user_id'], session=audit.session_ref(session_id))
         return self.issue_pair(
-            claims['user_id'], session_id, scopes=claims.get('scope'), credential_version=user.credential_version
+            claims['user_id'],
+            session_id,
+            scopes=claims.get('scope'),
+            credential_version=user.credential_version,
+            auth_time=claims.get(AUTH_TIME),
+            amr=claims.get(AMR, ()),
+        )
+
+    async def reauthenticate(
+        self, user: Any, claims: dict[str, Any], amr: Sequence[str], *, request: HTTPConnection | None = None
+    ) -> dict[str, str]:
+        """A new pair for the session of `claims` (`user`'s access token, verified), authenticated now by `amr`.
+
+        The session and its scopes stay; only ``auth_time`` and ``amr`` change.
+        """
+        session_id = claims['sid']
+        audit.log_event(
+            'reauthenticate', request=request, user_id=claims['user_id'], session=audit.session_ref(session_id)
+        )
+        return self.issue_pair(
+            claims['user_id'],
+            session_id,
+            scopes=claims.get('scope'),
+            credential_version=user.credential_version,
+            auth_time=int(self.clock.time()),
+            amr=amr,
         )
 
     async def logout(self, claims: dict[str, Any], *, request: HTTPConnection | None = None) -> None:

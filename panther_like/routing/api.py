@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from panther_like import status
+from panther_like.auth.permissions import fresh_permission
 from panther_like.common.concurrency import off_the_loop
 from panther_like.common.sentinel import UNSET
 from panther_like.exceptions import ConfigError
@@ -52,6 +53,10 @@ def _check_methods(methods: Iterable[str] | None, where: str) -> tuple[str, ...]
 class API:
     """``@API(auth=True, methods=['GET'], permissions=[...], scopes=[...])`` on a function ``(request, **path_params)``.
 
+    ``fresh=300`` (or ``fresh=True`` for ``ACCOUNTS['reauthentication_timeout']``)
+    needs an access token whose user authenticated at most that many seconds
+    ago (401 ``reauthentication_required`` otherwise; see `FreshAuthentication`).
+
     ``auth`` defaults to the URL group's default (`panther_like.Group`), else
     the ``DEFAULT_AUTH`` setting, else no authentication; ``auth=None`` opts
     out of both. ``methods`` defaults to every method. ``scopes`` are JWT
@@ -79,9 +84,15 @@ class API:
         responses: Mapping[int, str] | None = None,
         input_model: Any = UNSET,
         output_model: Any = UNSET,
+        fresh: bool | int | None = None,
     ) -> None:
         self.auth = auth
         self.methods = _check_methods(methods, 'API')
+        freshness = fresh_permission(fresh, where='API')
+        if freshness is not None:
+            if isinstance(permissions, str | bytes):
+                raise ConfigError('permissions of API', permissions, 'must be a list')
+            permissions = [*(permissions or ()), freshness]
         self.permissions = permissions
         self.scopes = scopes
         self.contract = Contract(

@@ -27,8 +27,16 @@ ACCOUNTS_KEYS = frozenset(
         'password_min_length',
         'password_max_length',
         'refuse_common_passwords',
+        'reauthentication_timeout',
+        'totp_issuer',
+        'previous_secret_keys',
+        'security_notices',
+        'login_by_code',
+        'trust_browser_days',
     }
 )
+#: How recent an authentication must be for the routes that change how one logs in (seconds).
+DEFAULT_REAUTHENTICATION_TIMEOUT = 300
 DEFAULT_MAILER = 'panther_like.mail.ConsoleMailer'
 ACCOUNT_EMAILS_KEYS = frozenset({'reset_url', 'verify_url', 'reset_life_time', 'verify_life_time'})
 DEFAULT_ONE_TIME_LIFE = timedelta(minutes=15)
@@ -55,6 +63,18 @@ class AccountsSettings:
     password_min_length: int = 8
     password_max_length: int = 1024
     refuse_common_passwords: bool = True
+    #: Second factors (docs/second-factors.md): how recent an authentication the routes that change how one
+    #: logs in need; the issuer authenticator apps show; the earlier ``SECRET_KEY`` values TOTP secrets may
+    #: still be encrypted with, newest first.
+    reauthentication_timeout: int = DEFAULT_REAUTHENTICATION_TIMEOUT
+    totp_issuer: str = 'panther_like'
+    previous_secret_keys: tuple[str, ...] = ()
+    #: Mail the owner when the password or a second factor changes (`panther_like.accounts.notices`).
+    security_notices: bool = True
+    #: ``login/code/request`` and ``login/code``: log in with a code mailed to the account's address.
+    login_by_code: bool = False
+    #: Days a browser may skip the code after a login with one (0: never; `panther_like.login_state.trusted_browsers`).
+    trust_browser_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +112,14 @@ def accounts_settings(value: Any) -> AccountsSettings:
     reject_unknown_keys('ACCOUNTS', value, ACCOUNTS_KEYS)
     defaults = AccountsSettings()
     checked: dict[str, Any] = {}
-    for key in ('cookies', 'cookie_secure', 'require_verified', 'refuse_common_passwords'):
+    for key in (
+        'cookies',
+        'cookie_secure',
+        'require_verified',
+        'refuse_common_passwords',
+        'security_notices',
+        'login_by_code',
+    ):
         item = value.get(key, getattr(defaults, key))
         if not isinstance(item, bool):
             raise ConfigError(f'ACCOUNTS[{key!r}]', item, f'{item!r} must be True or False')
@@ -110,7 +137,48 @@ def accounts_settings(value: Any) -> AccountsSettings:
             checked['password_max_length'],
             f'{checked["password_max_length"]!r} is below password_min_length ({checked["password_min_length"]})',
         )
+    checked.update(_second_factor_settings(value))
     return AccountsSettings(**checked)
+
+
+def _second_factor_settings(value: Mapping[str, Any]) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    for key in ('security_notices', 'login_by_code'):
+        if key in value:
+            if not isinstance(value[key], bool):
+                raise ConfigError(f'ACCOUNTS[{key!r}]', value[key], f'{value[key]!r} must be True or False')
+            checked[key] = value[key]
+    if 'reauthentication_timeout' in value:
+        timeout = value['reauthentication_timeout']
+        if isinstance(timeout, timedelta):
+            timeout = int(timeout.total_seconds())
+        if not isinstance(timeout, int) or isinstance(timeout, bool) or not 1 <= timeout <= 86400:
+            raise ConfigError(
+                "ACCOUNTS['reauthentication_timeout']", timeout, f'{timeout!r} must be from 1 to 86400 seconds'
+            )
+        checked['reauthentication_timeout'] = timeout
+    if 'trust_browser_days' in value:
+        days = value['trust_browser_days']
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 365:
+            raise ConfigError("ACCOUNTS['trust_browser_days']", days, f'{days!r} must be a whole number from 0 to 365')
+        checked['trust_browser_days'] = days
+    if 'totp_issuer' in value:
+        issuer = value['totp_issuer']
+        if not isinstance(issuer, str) or not issuer.strip() or ':' in issuer or len(issuer) > 100:
+            raise ConfigError(
+                "ACCOUNTS['totp_issuer']", issuer, f'{issuer!r} must be a short non-empty string without ":"'
+            )
+        checked['totp_issuer'] = issuer
+    if 'previous_secret_keys' in value:
+        keys = value['previous_secret_keys']
+        if isinstance(keys, str) or not isinstance(keys, list | tuple):
+            raise ConfigError("ACCOUNTS['previous_secret_keys']", '<hidden>', 'must be a list of earlier SECRET_KEYs')
+        if not all(isinstance(key, str) and key for key in keys):
+            raise ConfigError(
+                "ACCOUNTS['previous_secret_keys']", '<hidden>', 'every earlier SECRET_KEY must be a non-empty string'
+            )
+        checked['previous_secret_keys'] = tuple(keys)
+    return checked
 
 
 def mailer_setting(value: Any) -> MailerSetting:

@@ -1,0 +1,314 @@
+"""Second factors through the account routes, in-process on each store: TOTP, recovery codes, MFA login, step-up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pyotp
+import pytest
+import pytest_asyncio
+
+from panther_like import Panther
+from panther_like.testing import TestClient
+from tests.accounts.conftest import PASSWORD, bearer, cookie_value, login, set_cookies, settings_module, signup
+from tests.clock import ManualClock
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Half an hour behind: tests move it forward to see time steps pass, and PyJWT refuses an ``iat`` ahead of
+    the real time."""
+    behind = ManualClock()
+    behind.advance(-1800)
+    return behind
+
+
+@pytest_asyncio.fixture
+async def client(store, clock) -> AsyncIterator[TestClient]:
+    settings = settings_module(store[0], store[1], {'cookies': True})
+    settings.JWTConfig = {'life_time': 3600}  # still valid for PyJWT, which reads the real time
+    app = Panther(configs=settings, clock=clock)
+    async with TestClient(app) as started:
+        yield started
+
+
+async def enrol(client: TestClient, clock: ManualClock, tokens: dict) -> tuple[pyotp.TOTP, list[str]]:
+    """Set TOTP up and confirm it; the authenticator and the recovery codes."""
+    begun = await client.post('/auth/mfa/totp', headers=bearer(tokens))
+    assert begun.status_code == 200, begun.text
+    totp = pyotp.TOTP(begun.json()['secret'])
+    confirmed = await client.post(
+        '/auth/mfa/totp/confirm', json={'code': totp.at(clock.time())}, headers=bearer(tokens)
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    clock.advance(30)  # the next code is a new time step
+    return totp, confirmed.json()['recovery_codes']
+
+
+async def enrolled(client: TestClient, clock: ManualClock) -> tuple[pyotp.TOTP, list[str]]:
+    await signup(client)
+    return await enrol(client, clock, await login(client))
+
+
+async def mfa_token(client: TestClient) -> str:
+    response = await client.post('/auth/login', json={'username': 'ann', 'password': PASSWORD})
+    assert response.status_code == 401, response.text
+    return response.json()['mfa_token']
+
+
+# -- setting TOTP up -------------------------------------------------------------------------------
+
+
+async def test_totp_setup_gives_a_secret_an_otpauth_uri_and_an_svg_qr_code(client, clock):
+    await signup(client)
+    response = await client.post('/auth/mfa/totp', headers=bearer(await login(client)))
+    assert response.status_code == 200
+    body = response.json()
+    assert body['otpauth_uri'].startswith('otpauth://totp/panther_like:ann?secret=' + body['secret'])
+    assert body['qr_svg'].startswith('<svg')
+
+
+async def test_confirming_with_a_good_code_gives_ten_recovery_codes(client, clock):
+    _, codes = await enrolled(client, clock)
+    assert len(codes) == 10 and len(set(codes)) == 10
+
+
+async def test_confirming_with_a_wrong_code_is_a_400(client, clock):
+    await signup(client)
+    tokens = await login(client)
+    await client.post('/auth/mfa/totp', headers=bearer(tokens))
+    response = await client.post('/auth/mfa/totp/confirm', json={'code': '000000'}, headers=bearer(tokens))
+    assert response.status_code == 400
+
+
+async def test_mfa_lists_the_factor_and_the_recovery_codes_left(client, clock):
+    totp, _ = await enrolled(client, clock)
+    response = await client.get('/auth/mfa', headers=bearer(await login_with_code(client, clock, totp)))
+    assert response.status_code == 200, response.text
+    assert response.json()['factors'][0]['type'] == 'totp'
+    assert response.json()['recovery_codes_remaining'] == 10
+
+
+async def test_a_pending_factor_does_not_ask_for_a_code_at_login(client, clock):
+    await signup(client)
+    await client.post('/auth/mfa/totp', headers=bearer(await login(client)))
+    assert (await client.post('/auth/login', json={'username': 'ann', 'password': PASSWORD})).status_code == 200
+
+
+async def test_the_secret_is_not_stored_in_the_clear(client, clock):
+    await signup(client)
+    begun = await client.post('/auth/mfa/totp', headers=bearer(await login(client)))
+    rows = client.app.services.database.collection('panther_like_second_factors', durable=True)
+    (row,) = await rows.find({})
+    assert begun.json()['secret'] not in str(row)
+
+
+# -- logging in with a second factor -----------------------------------------------------------------
+
+
+async def login_with_code(client: TestClient, clock: ManualClock, totp: pyotp.TOTP) -> dict:
+    token = await mfa_token(client)
+    response = await client.post('/auth/login/mfa', json={'mfa_token': token, 'code': totp.at(clock.time())})
+    assert response.status_code == 200, response.text
+    clock.advance(30)
+    return response.json()
+
+
+async def test_a_password_alone_answers_401_mfa_required_without_tokens_or_cookies(client, clock):
+    await enrolled(client, clock)
+    response = await client.post('/auth/login', json={'username': 'ann', 'password': PASSWORD})
+    assert response.status_code == 401
+    body = response.json()
+    assert body['mfa_required'] is True and body['methods'] == ['totp', 'recovery_code'] and body['mfa_token']
+    assert 'access_token' not in body and not set_cookies(response)
+
+
+async def test_the_form_login_also_asks_for_the_second_factor(client, clock):
+    await enrolled(client, clock)
+    response = await client.post('/auth/login', data={'username': 'ann', 'password': PASSWORD})
+    assert response.status_code == 401 and response.json()['mfa_required'] is True
+
+
+async def test_login_mfa_with_a_code_answers_as_login_with_cookies(client, clock):
+    totp, _ = await enrolled(client, clock)
+    token = await mfa_token(client)
+    response = await client.post('/auth/login/mfa', json={'mfa_token': token, 'code': totp.at(clock.time())})
+    assert response.status_code == 200
+    assert response.json()['token_type'] == 'bearer' and response.json()['refresh_token']
+    assert cookie_value(response, 'access_token') == response.json()['access_token']
+    assert (await client.get('/auth/me', headers=bearer(response.json()))).status_code == 200
+
+
+async def test_the_access_token_says_how_and_when_the_user_authenticated(client, clock):
+    totp, _ = await enrolled(client, clock)
+    tokens = await login_with_code(client, clock, totp)
+    claims = client.app.services.login_sessions.codec.decode(tokens['access_token'], 'access')
+    assert claims['amr'] == ['pwd', 'otp'] and abs(claims['auth_time'] - (clock.time() - 30)) <= 1
+
+
+async def test_login_mfa_with_a_recovery_code_works_once(client, clock):
+    _, codes = await enrolled(client, clock)
+    first = await client.post('/auth/login/mfa', json={'mfa_token': await mfa_token(client), 'recovery_code': codes[0]})
+    again = await client.post('/auth/login/mfa', json={'mfa_token': await mfa_token(client), 'recovery_code': codes[0]})
+    assert (first.status_code, again.status_code) == (200, 401)
+
+
+async def test_a_code_is_refused_when_replayed(client, clock):
+    totp, _ = await enrolled(client, clock)
+    code = totp.at(clock.time())
+    first = await client.post('/auth/login/mfa', json={'mfa_token': await mfa_token(client), 'code': code})
+    again = await client.post('/auth/login/mfa', json={'mfa_token': await mfa_token(client), 'code': code})
+    assert (first.status_code, again.status_code) == (200, 401)
+
+
+async def test_a_code_of_the_previous_time_step_is_accepted(client, clock):
+    totp, _ = await enrolled(client, clock)
+    clock.advance(30)  # the previous step is not the one the setup used
+    code = totp.at(clock.time() - 30)
+    response = await client.post('/auth/login/mfa', json={'mfa_token': await mfa_token(client), 'code': code})
+    assert response.status_code == 200
+
+
+async def test_a_code_two_time_steps_old_is_refused(client, clock):
+    totp, _ = await enrolled(client, clock)
+    clock.advance(60)
+    code = totp.at(clock.time() - 60)
+    response = await client.post('/auth/login/mfa', json={'mfa_token': await mfa_token(client), 'code': code})
+    assert response.status_code == 401
+
+
+async def test_the_mfa_token_works_once(client, clock):
+    totp, _ = await enrolled(client, clock)
+    token = await mfa_token(client)
+    first = await client.post('/auth/login/mfa', json={'mfa_token': token, 'code': totp.at(clock.time())})
+    clock.advance(30)
+    again = await client.post('/auth/login/mfa', json={'mfa_token': token, 'code': totp.at(clock.time())})
+    assert (first.status_code, again.status_code) == (200, 401)
+
+
+async def test_the_mfa_token_expires_after_five_minutes(client, clock):
+    totp, _ = await enrolled(client, clock)
+    token = await mfa_token(client)
+    clock.advance(301)
+    response = await client.post('/auth/login/mfa', json={'mfa_token': token, 'code': totp.at(clock.time())})
+    assert response.status_code == 401
+
+
+async def test_the_mfa_token_is_not_an_access_token(client, clock):
+    await enrolled(client, clock)
+    response = await client.get('/auth/me', headers={'Authorization': f'Bearer {await mfa_token(client)}'})
+    assert response.status_code == 401
+
+
+async def test_wrong_codes_count_in_the_login_throttle(client, clock):
+    totp, _ = await enrolled(client, clock)
+    token = await mfa_token(client)
+    for _ in range(3):  # LOGIN_THROTTLE max_failures is 3
+        assert (await client.post('/auth/login/mfa', json={'mfa_token': token, 'code': '000000'})).status_code == 401
+    response = await client.post('/auth/login/mfa', json={'mfa_token': token, 'code': totp.at(clock.time())})
+    assert response.status_code == 429
+
+
+async def test_a_password_change_kills_a_pending_mfa_token(client, clock):
+    totp, _ = await enrolled(client, clock)
+    token = await mfa_token(client)
+    user = await client.app.config.user_model.find_by_username('ann')
+    await client.app.services.accounts.change_password(user, 'another good passphrase')
+    response = await client.post('/auth/login/mfa', json={'mfa_token': token, 'code': totp.at(clock.time())})
+    assert response.status_code == 401
+
+
+# -- step-up ------------------------------------------------------------------------------------------
+
+
+async def test_totp_setup_after_the_reauthentication_timeout_needs_reauthentication(client, clock):
+    await signup(client)
+    tokens = await login(client)
+    clock.advance(301)
+    response = await client.post('/auth/mfa/totp', headers=bearer(tokens))
+    assert response.status_code == 401 and response.json()['reauthentication_required'] is True
+
+
+async def test_a_refreshed_token_keeps_the_time_of_the_login(client, clock):
+    await signup(client)
+    tokens = await login(client)
+    clock.advance(301)
+    refreshed = (await client.post('/auth/refresh', json={'refresh_token': tokens['refresh_token']})).json()
+    response = await client.post('/auth/mfa/totp', headers=bearer(refreshed))
+    assert response.status_code == 401 and response.json()['reauthentication_required'] is True
+
+
+async def test_reauthenticating_with_the_password_gives_a_fresh_pair_for_the_same_session(client, clock):
+    await signup(client)
+    tokens = await login(client)
+    clock.advance(301)
+    response = await client.post('/auth/reauthenticate', json={'password': PASSWORD}, headers=bearer(tokens))
+    assert response.status_code == 200
+    codec = client.app.services.login_sessions.codec
+    old, new = (codec.decode(pair['access_token'], 'access') for pair in (tokens, response.json()))
+    assert new['sid'] == old['sid'] and new['auth_time'] > old['auth_time']
+    assert (await client.post('/auth/mfa/totp', headers=bearer(response.json()))).status_code == 200
+
+
+async def test_reauthenticating_with_a_code(client, clock):
+    totp, _ = await enrolled(client, clock)
+    tokens = await login_with_code(client, clock, totp)
+    clock.advance(301)
+    response = await client.post('/auth/reauthenticate', json={'code': totp.at(clock.time())}, headers=bearer(tokens))
+    assert response.status_code == 200
+    claims = client.app.services.login_sessions.codec.decode(response.json()['access_token'], 'access')
+    assert claims['amr'] == ['otp']
+
+
+async def test_reauthenticating_with_a_wrong_password_is_a_401(client, clock):
+    await signup(client)
+    tokens = await login(client)
+    response = await client.post('/auth/reauthenticate', json={'password': 'wrong password!'}, headers=bearer(tokens))
+    assert response.status_code == 401
+
+
+# -- recovery codes and removal ---------------------------------------------------------------------
+
+
+async def test_new_recovery_codes_make_the_old_ones_stop_working(client, clock):
+    totp, old = await enrolled(client, clock)
+    tokens = await login_with_code(client, clock, totp)
+    new = await client.post('/auth/mfa/recovery-codes', headers=bearer(tokens))
+    assert new.status_code == 200 and len(new.json()['recovery_codes']) == 10
+    response = await client.post(
+        '/auth/login/mfa', json={'mfa_token': await mfa_token(client), 'recovery_code': old[0]}
+    )
+    assert response.status_code == 401
+
+
+async def test_removing_totp_needs_a_current_code(client, clock):
+    totp, _ = await enrolled(client, clock)
+    tokens = await login_with_code(client, clock, totp)
+    wrong = await client.request('DELETE', '/auth/mfa/totp', json={'code': '000000'}, headers=bearer(tokens))
+    right = await client.request(
+        'DELETE', '/auth/mfa/totp', json={'code': totp.at(clock.time())}, headers=bearer(tokens)
+    )
+    assert (wrong.status_code, right.status_code) == (400, 204)
+    assert (await client.post('/auth/login', json={'username': 'ann', 'password': PASSWORD})).status_code == 200
+
+
+async def test_removing_totp_with_a_recovery_code(client, clock):
+    totp, codes = await enrolled(client, clock)
+    tokens = await login_with_code(client, clock, totp)
+    response = await client.request(
+        'DELETE', '/auth/mfa/totp', json={'recovery_code': codes[3]}, headers=bearer(tokens)
+    )
+    assert response.status_code == 204
+
+
+async def test_wrong_codes_when_removing_totp_count_in_the_login_throttle(client, clock):
+    totp, _ = await enrolled(client, clock)
+    tokens = await login_with_code(client, clock, totp)
+    for _ in range(3):  # LOGIN_THROTTLE max_failures is 3
+        await client.request('DELETE', '/auth/mfa/totp', json={'code': '000000'}, headers=bearer(tokens))
+    right = await client.request(
+        'DELETE', '/auth/mfa/totp', json={'code': totp.at(clock.time())}, headers=bearer(tokens)
+    )
+    assert right.status_code == 429
