@@ -82,7 +82,7 @@ class RedisConnection:
         self._clients: dict[asyncio.AbstractEventLoop, tuple[Any, Any]] = {}  # loop -> (client, sentinel or None)
         self._primary: Any = None
 
-    def client(self) -> Any:
+    def _client(self) -> Any:
         loop = asyncio.get_running_loop()
         known = self._clients.get(loop)
         if known is None:
@@ -125,7 +125,7 @@ class RedisConnection:
         import redis.exceptions
 
         self.operations += 1
-        client = self.client()
+        client = self._client()
         try:
             result = await work(client)
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
