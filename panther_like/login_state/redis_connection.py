@@ -16,6 +16,17 @@ stream; a new primary may have lost the last entries the old one gave out
 clock. A reader that sees the primary change therefore starts over
 (`panther_like.login_state.change_feed`).
 
+Why `refusal`: while Redis fails over, a server that answers may still
+refuse the command (a primary short of replicas says ``NOREPLICAS``, a
+demoted one ``READONLY``, a restarted one ``LOADING``). That is the store
+being unavailable, not a wrong command, so it is the same 503 as a server
+that does not answer: for one command, a pipeline and a MULTI/EXEC alike
+(where redis-py reports the first refused command, raised from an
+``ExecAbortError``, or the ``EXECABORT`` itself when EXEC was the command
+refused). Every call to redis-py goes through `RedisConnection._call`, the
+one place where this mapping is made; any other error reply stays an error
+(a 500: a bug to fix, not a reason to retry).
+
 Why `check_persistence` at start-up: a Redis that keeps nothing on disk
 forgets every logout and every spent refresh token when it restarts, and a
 spent refresh token is then accepted again. The app refuses to start on
@@ -41,9 +52,13 @@ NO_PERSISTENCE = (
     'or snapshots (save 60 1)'
 )
 
-#: Error replies that mean "this server cannot take the command now", not "the command is wrong"; inside a
-#: MULTI, redis-py reports them as "Command # 1 (...) of pipeline caused error: ('NOREPLICAS ...',)".
-UNAVAILABLE_REPLY = re.compile(r"(?:^|\(')(READONLY|NOREPLICAS|MASTERDOWN|LOADING|TRYAGAIN|CLUSTERDOWN)\b")
+#: Error replies that mean "this server cannot take the command now" (it is failing over), not "the command is
+#: wrong".
+FAILOVER_REFUSALS = frozenset({'NOREPLICAS', 'READONLY', 'LOADING', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN'})
+#: Where an error message names its reply's code: at the start ("NOREPLICAS Not enough ..."), after redis-py's
+#: note on a pipeline ("Command # 1 (ZADD ...) of pipeline caused error: NOREPLICAS ...") or in an aborted EXEC
+#: ("Transaction discarded because of: NOREPLICAS ...").
+_REPLY_CODE = re.compile(r'(?:^|caused error: |because of: )-?([A-Z][A-Z0-9_]*)\b')
 
 
 class NotReplicatedError(StoreUnavailableError):
@@ -67,7 +82,7 @@ class RedisConnection:
         self._clients: dict[asyncio.AbstractEventLoop, tuple[Any, Any]] = {}  # loop -> (client, sentinel or None)
         self._primary: Any = None
 
-    def client(self) -> Any:
+    def _client(self) -> Any:
         loop = asyncio.get_running_loop()
         known = self._clients.get(loop)
         if known is None:
@@ -117,16 +132,16 @@ class RedisConnection:
         import redis.exceptions
 
         self.operations += 1
-        client = self.client()
+        client = self._client()
         try:
             result = await work(client)
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
             raise StoreUnavailableError('Redis', type(exc).__name__) from None
         except redis.exceptions.ResponseError as exc:
-            reply = UNAVAILABLE_REPLY.search(str(exc))
-            if reply:
-                raise StoreUnavailableError('Redis', f'{reply.group(1)} reply') from None
-            raise
+            code = refusal(exc)
+            if code is None:
+                raise
+            raise StoreUnavailableError('Redis', f'{code} reply') from None
         finally:
             if self.settings.sentinels:
                 self._note_primary(client)
@@ -217,6 +232,42 @@ class RedisConnection:
                 await client.aclose()
                 if sentinel is not None:
                     await sentinel.aclose()
+
+
+def refusal(exc: BaseException) -> str | None:
+    """The code of the failover refusal that `exc` (an error reply) is, ``EXECABORT`` for an EXEC refused for a
+    reason not named, or None: an error of the command itself."""
+    import redis.exceptions
+
+    cause: BaseException | None = exc
+    while cause is not None:  # a refused command of a MULTI is raised from the ExecAbortError
+        for code in _reply_codes(cause):
+            if code in FAILOVER_REFUSALS:
+                return code
+        cause = cause.__cause__
+    return 'EXECABORT' if isinstance(exc, redis.exceptions.ExecAbortError) else None
+
+
+def _reply_codes(exc: BaseException) -> list[str]:
+    """What names `exc`'s reply code: redis-py's ``status_code`` (8.0 on), its class, its message."""
+    import redis.exceptions
+
+    codes = [getattr(exc, 'status_code', None) or '']
+    # Before redis-py 8, the class was all that was left of the codes it has a class for (it strips them).
+    for error, code in (
+        (redis.exceptions.ReadOnlyError, 'READONLY'),
+        (redis.exceptions.TryAgainError, 'TRYAGAIN'),
+        (redis.exceptions.MasterDownError, 'MASTERDOWN'),
+        (redis.exceptions.ClusterDownError, 'CLUSTERDOWN'),
+        (redis.exceptions.BusyLoadingError, 'LOADING'),
+    ):
+        if isinstance(exc, error):
+            codes.append(code)
+            break
+    named = _REPLY_CODE.search(str(exc))
+    if named:
+        codes.append(named.group(1))
+    return codes
 
 
 def _setting(reply: Any, name: str) -> str:
