@@ -26,9 +26,9 @@ import redis.exceptions
 
 from panther_like import Panther
 from panther_like.accounts import accounts_urls
-from panther_like.deployment_settings import RedisSettings
 from panther_like.exceptions import StoreUnavailableError
-from panther_like.redis_connection import RedisConnection
+from panther_like.login_state.redis_connection import RedisConnection
+from panther_like.settings.deployment import RedisSettings
 from panther_like.testing import TestClient
 from tests.servers import ServerHandle, free_port, own_redis
 from tests.settings import settings_module
@@ -169,7 +169,7 @@ def accounts_app(redis_url: str, tmp_path) -> Panther:
         configs=settings_module(
             SECRET_KEY='refusals-test-secret-0123456789-abcdefghij',
             URLS={'auth/': accounts_urls},
-            AUTHENTICATION='panther_like.authentications.JWTAuthentication',
+            AUTHENTICATION='panther_like.auth.authentication_classes.JWTAuthentication',
             DATABASE={'path': str(tmp_path / 'accounts.sqlite3')},
             REDIS={'url': redis_url},
         )
