@@ -212,6 +212,35 @@ def test_a_cross_site_form_post_to_login_gets_no_session_of_the_victim(
         assert 'access_token' not in response.text
 
 
+def test_concurrent_refreshes_with_one_token_share_one_successor_and_keep_the_session(
+    accounts_server: ExampleServer, hostile: Attacker
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    user = browser_login(accounts_server, 'tabs')
+
+    def refresh(_: int) -> httpx.Response:
+        with accounts_server.client() as client:
+            return client.post('/auth/refresh', json={'refresh_token': user.refresh})
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(refresh, range(8)))
+    assert [answer.status_code for answer in answers] == [200] * 8, [answer.text for answer in answers]
+    pairs = {(answer.json()['access_token'], answer.json()['refresh_token']) for answer in answers}
+    assert len(pairs) == 1
+    ((access, successor),) = pairs
+    with accounts_server.client() as client:
+        assert client.get('/auth/me', headers={'Authorization': f'Bearer {access}'}).status_code == 200
+        assert client.post('/auth/refresh', json={'refresh_token': successor}).status_code == 200
+    # Its successor used: the spent token again is a replay, and ends the session.
+    response = hostile.http_request(
+        'accounts.reuse-refresh', 'POST', '/auth/refresh', json={'refresh_token': user.refresh}
+    )
+    assert response.status_code == 401
+    with accounts_server.client() as client:
+        assert client.get('/auth/me', headers={'Authorization': f'Bearer {access}'}).status_code == 401
+
+
 # -- look-alike usernames ------------------------------------------------------------------------------
 
 FULLWIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
@@ -338,8 +367,9 @@ def test_spent_and_revoked_tokens_stay_refused_everywhere(accounts_server: Examp
     for _ in range(6):
         user = browser_login(accounts_server, 'reuse')
         with accounts_server.client() as client:
-            pair = client.post('/auth/refresh', json={'refresh_token': user.refresh}).json()
-        # The spent refresh token, again and again: the first replay ends the session.
+            first = client.post('/auth/refresh', json={'refresh_token': user.refresh}).json()
+            pair = client.post('/auth/refresh', json={'refresh_token': first['refresh_token']}).json()
+        # The spent refresh token, again and again, once its successor was used: the first replay ends the session.
         for _ in range(5):
             response = hostile.http_request(
                 'accounts.reuse-refresh', 'POST', '/auth/refresh', json={'refresh_token': user.refresh}
