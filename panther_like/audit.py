@@ -11,7 +11,7 @@ custom grammar, and escaping makes a hostile value unable to forge a line.
 
 What a line holds: ``ts``, ``event`` (``auth.failure``, ``login``,
 ``login.failure``, ``login.throttled``, ``logout``, ``refresh``,
-``refresh.failure``, ``password_reset...``, ``verify...``, ``mail.sent``,
+``refresh.repeat``, ``refresh.failure``, ``password_reset...``, ``verify...``, ``mail.sent``,
 ``mail.failure``), ``reason``, ``user_id`` (when known from a verified
 token or the user record), ``client``, ``method``, ``path`` (never the
 query string, which may carry a token) and event-specific fields. Never a

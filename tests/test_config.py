@@ -799,7 +799,8 @@ def test_accounts_values_are_read(build):
     [
         (['cookies'], "'ACCOUNTS'", 'must be a dict'),
         ({'cookie': True}, "'ACCOUNTS'", "unknown key 'cookie'"),
-        ({'cookies': 'yes'}, "ACCOUNTS['cookies']", 'must be True or False'),
+        ({'cookies': 'yes'}, "ACCOUNTS['cookies']", "must be True, False or 'only'"),
+        ({'refresh_grace': -1}, "ACCOUNTS['refresh_grace']", 'from 0 to 60'),
         ({'require_verified': 1}, "ACCOUNTS['require_verified']", 'must be True or False'),
         ({'password_min_length': 0}, "ACCOUNTS['password_min_length']", 'from 1 to 4096'),
         ({'password_min_length': True}, "ACCOUNTS['password_min_length']", 'from 1 to 4096'),

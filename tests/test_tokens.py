@@ -81,14 +81,22 @@ async def test_refresh_returns_a_new_working_pair(app, user):
 
 async def test_a_refresh_token_is_good_once(user):
     pair = await user.login()
-    await JWTAuthentication.refresh(pair['refresh_token'])
+    successor = await JWTAuthentication.refresh(pair['refresh_token'])
+    await JWTAuthentication.refresh(successor['refresh_token'])
     with pytest.raises(AuthenticationAPIError, match='already used'):
         await JWTAuthentication.refresh(pair['refresh_token'])
 
 
+async def test_a_refresh_token_presented_again_before_its_successor_is_used_answers_the_same_pair(user):
+    pair = await user.login()
+    first = await JWTAuthentication.refresh(pair['refresh_token'])
+    assert await JWTAuthentication.refresh(pair['refresh_token']) == first
+
+
 async def test_reusing_a_spent_refresh_token_revokes_the_tokens_descended_from_that_login(app, user):
     pair = await user.login()
-    descendant = await JWTAuthentication.refresh(pair['refresh_token'])
+    child = await JWTAuthentication.refresh(pair['refresh_token'])
+    descendant = await JWTAuthentication.refresh(child['refresh_token'])
     with pytest.raises(AuthenticationAPIError):
         await JWTAuthentication.refresh(pair['refresh_token'])
     with pytest.raises(AuthenticationAPIError, match='revoked'):
@@ -100,7 +108,8 @@ async def test_reusing_a_spent_refresh_token_revokes_the_tokens_descended_from_t
 async def test_reuse_detection_leaves_other_logins_alone(app, user):
     stolen = await user.login()
     other = await user.login()
-    await JWTAuthentication.refresh(stolen['refresh_token'])
+    successor = await JWTAuthentication.refresh(stolen['refresh_token'])
+    await JWTAuthentication.refresh(successor['refresh_token'])
     with pytest.raises(AuthenticationAPIError):
         await JWTAuthentication.refresh(stolen['refresh_token'])
     assert (await authenticate(app, other['access_token'])).id == user.id

@@ -22,21 +22,27 @@ from panther_like.login_state.services import services_of
 from panther_like.login_state.trusted_browsers import TRUSTED_COOKIE
 from panther_like.routing.api import API
 from panther_like.security.csrf import check_csrf, jwt_binding
+from panther_like.settings.accounts import COOKIES_ONLY
 
 
-def token_response(request: Request, route: str, pair: dict[str, str], scope: str | None = None) -> Response:
-    """The OAuth2 token response (RFC 6749 section 5.1), plus the cookies when they are on."""
-    body: dict[str, Any] = {
-        'access_token': pair['access_token'],
-        'refresh_token': pair['refresh_token'],
-        'token_type': 'bearer',
-        'expires_in': services_of(request).login_sessions.codec.life,
-    }
+def token_response(
+    request: Request, route: str, pair: dict[str, str], scope: str | None = None, *, from_cookie: bool = False
+) -> Response:
+    """The OAuth2 token response (RFC 6749 section 5.1), plus the cookies when they are on.
+
+    The tokens stay out of the body where page scripts would be the only readers: in the
+    cookies-only mode (``ACCOUNTS['cookies'] = 'only'``), and for a refresh the cookie drove.
+    """
+    cookies = services_of(request).config.accounts.cookies
+    body: dict[str, Any] = {}
+    if cookies != COOKIES_ONLY and not from_cookie:
+        body = {'access_token': pair['access_token'], 'refresh_token': pair['refresh_token']}
+    body.update(token_type='bearer', expires_in=services_of(request).login_sessions.codec.life)
     if scope:
         body['scope'] = scope
     # RFC 6749 section 5.1: a response holding tokens must not be cached.
     response = Response(body, headers={'Cache-Control': 'no-store', 'Pragma': 'no-cache'})
-    if services_of(request).config.accounts.cookies:
+    if cookies:
         set_session_cookies(response, request, route, pair)
     return response
 
@@ -89,15 +95,17 @@ login.openapi_oauth2_token_endpoint = True  # type: ignore[attr-defined]
 async def refresh(request: Request) -> Response:
     """Exchange a refresh token (good once) for a new pair; a reused one ends its session."""
     token = request.validated.refresh_token
+    from_cookie = False
     if token is None and services_of(request).config.accounts.cookies:
         token = request.cookies.get(REFRESH_COOKIE) or None
         if token is not None:
             check_csrf(request, jwt_binding(token))
+            from_cookie = True
     if token is None:
         where = ' or the refresh_token cookie' if services_of(request).config.accounts.cookies else ''
         raise BadRequestAPIError(f'Send "refresh_token" in a JSON body{where}')
     pair = await services_of(request).accounts.refresh(token, request=request)  # a refusal is audited there
-    return token_response(request, 'refresh', pair)
+    return token_response(request, 'refresh', pair, from_cookie=from_cookie)
 
 
 def _ended(request: Request, route: str, body: dict[str, Any]) -> Response:

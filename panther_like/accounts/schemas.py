@@ -65,10 +65,13 @@ class ProfileUpdate(BaseModel):
 
 
 class TokenResponse(BaseModel):
-    """RFC 6749 section 5.1; ``scope`` only when the login asked for scopes and was granted some."""
+    """RFC 6749 section 5.1; ``scope`` only when the login asked for scopes and was granted some.
 
-    access_token: str
-    refresh_token: str
+    No tokens when they travel in cookies only: ``ACCOUNTS['cookies'] = 'only'``, or a refresh the cookie drove.
+    """
+
+    access_token: str | None = None
+    refresh_token: str | None = None
     token_type: Literal['bearer']
     expires_in: int
     scope: str | None = None
@@ -89,12 +92,12 @@ class PublicUser(BaseModel):
 
 
 class SessionInfo(BaseModel):
-    """One login session (times in epoch seconds); never a token."""
+    """One login session (times in ISO 8601, UTC); never a token."""
 
     sid: str
-    created: float
-    last_used: float
-    expires: float
+    created: datetime
+    last_used: datetime
+    expires: datetime
     user_agent: str | None
     client: str | None
     current: bool

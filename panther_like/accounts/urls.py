@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from panther_like.accounts.cookies import json_only, json_or_form_only, same_site_only
 from panther_like.accounts.devices import session_detail, sessions
 from panther_like.accounts.login import login, logout, logout_all, refresh
 from panther_like.accounts.login_code import login_code_urls
 from panther_like.accounts.mfa import mfa_urls
 from panther_like.accounts.profile import Me, password_change, signup
 from panther_like.accounts.recovery import recovery_urls
+from panther_like.routing.api import FunctionAPI
 
-accounts_urls: dict[str, Any] = {
+#: The routes that start a session or mail a link: another site must not reach them with the victim's cookies.
+SAME_SITE_ROUTES = frozenset({'login', 'signup', 'refresh', 'password/forgot'})
+
+_accounts_urls: dict[str, Any] = {
     'signup': signup,
     'login': login,
     'refresh': refresh,
@@ -25,3 +30,25 @@ accounts_urls: dict[str, Any] = {
     **mfa_urls,  # mfa, mfa/totp, mfa/totp/confirm, mfa/recovery-codes, login/mfa, reauthenticate
     **login_code_urls,  # login/code/request, login/code (ACCOUNTS['login_by_code'])
 }
+
+
+def _guarded(path: str, route: Any) -> Any:
+    """`route` with the guards of `panther_like.accounts.cookies`, checked before its body is read."""
+    if not isinstance(route, FunctionAPI) or route.contract.input is None:
+        return route
+    guards: list[Any] = [same_site_only] if path in SAME_SITE_ROUTES else []
+    guards.append(json_or_form_only if route.contract.form else json_only)
+    guarded = FunctionAPI(
+        route.function,
+        auth=route.auth,
+        methods=route.methods,
+        permissions=[*guards, *(route.permissions or ())],
+        scopes=route.scopes,
+        contract=route.contract,
+    )
+    # What was marked on the route itself (login's OAuth2 token endpoint, for /docs) stays marked.
+    guarded.__dict__.update({key: value for key, value in vars(route).items() if key not in vars(guarded)})
+    return guarded
+
+
+accounts_urls: dict[str, Any] = {path: _guarded(path, route) for path, route in _accounts_urls.items()}

@@ -130,6 +130,8 @@ class Response:
             raw_headers = [JSON_CONTENT_TYPE_HEADER, (b'content-length', length)]
         else:
             raw_headers = self._raw_headers(length)
+        if self.status_code in _BODYLESS:  # no content, so no type of it (RFC 9110 section 8.3)
+            raw_headers = [header for header in raw_headers if header[0] != b'content-type']
         await send({'type': 'http.response.start', 'status': self.status_code, 'headers': raw_headers})
         await send({'type': 'http.response.body', 'body': body})
 

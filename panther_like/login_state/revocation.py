@@ -2,7 +2,9 @@
 
 Two small operations are all token handling needs: `revoke` a key until a
 time, ask `is_revoked`, and `claim_once`, which atomically marks a key and
-says whether this call was the first (a refresh token is good once). Both
+says whether this call was the first (a refresh token is good once). A
+refresh also leaves its answer, sealed, for a few seconds (`remember`,
+`recall`), so that a second tab presenting the same token gets the same one. Both
 implementations are shared by every worker and host that uses the same
 database or Redis, which is what makes a logout hold everywhere.
 """
@@ -52,6 +54,14 @@ class RevocationStore(ABC):
     async def claim_once(self, key: str, until: float) -> bool:
         """Mark `key` and return True, or return False if it was already marked."""
 
+    @abstractmethod
+    async def remember(self, key: str, value: str, until: float) -> None:
+        """Keep `value` under `key` until the epoch time `until`, replacing what was there."""
+
+    @abstractmethod
+    async def recall(self, key: str) -> str | None:
+        """What `remember` kept under `key`, or None once its time has passed."""
+
 
 class DatabaseRevocationStore(RevocationStore):
     """Rows ``{_id: key, until: epoch}`` in the configured database (MongoDB or embedded).
@@ -89,6 +99,20 @@ class DatabaseRevocationStore(RevocationStore):
         await self._purge_expired(self._rows)
         return True
 
+    async def remember(self, key: str, value: str, until: float) -> None:
+        rows = self._rows
+        try:
+            await rows.insert_one({'_id': key, 'until': until, 'value': value})
+        except DuplicateKeyError:
+            await rows.update_one({'_id': key}, {'until': until, 'value': value})
+
+    async def recall(self, key: str) -> str | None:
+        row = await self._rows.find_one({'_id': key})
+        if row is None or row['until'] <= self._clock.time():
+            return None
+        value = row.get('value')
+        return value if isinstance(value, str) else None
+
 
 class RedisRevocationStore(RevocationStore):
     """Keys with an absolute expiry in Redis: ``SET key 1 NX EXAT until`` is the atomic claim.
@@ -119,3 +143,10 @@ class RedisRevocationStore(RevocationStore):
             if exc.result:  # claimed but not acknowledged: give the claim back, so that a retry is not "reuse"
                 await self._redis.run('delete', self.PREFIX + key)
             raise
+
+    async def remember(self, key: str, value: str, until: float) -> None:
+        await self._redis.write('set', self.PREFIX + key, value.encode(), exat=self._expiry(until))
+
+    async def recall(self, key: str) -> str | None:
+        value = await self._redis.run('get', self.PREFIX + key)
+        return value.decode() if isinstance(value, bytes) else value if isinstance(value, str) else None

@@ -76,6 +76,7 @@ def build_services(config: Config, database: Database, outbox: Outbox, *, clock:
             changes=fast.changes,
             sessions=SessionRegistry(database, clock=clock),
             clock=clock,
+            refresh_grace=config.accounts.refresh_grace,
         )
         if codec is not None
         else None

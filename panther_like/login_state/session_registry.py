@@ -21,6 +21,7 @@ the cookie); `end_web_sessions` ends a user's, as a password change must.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from panther_like.common.clock import SYSTEM_CLOCK, Clock
@@ -45,16 +46,20 @@ class LoginSession:
     credential_version: str = ''
 
     def public(self, *, current_sid: str | None = None) -> dict[str, Any]:
-        """What the session list shows its owner (epoch seconds; never a token)."""
+        """What the session list shows its owner (ISO 8601 times in UTC; never a token)."""
         return {
             'sid': self.sid,
-            'created': self.created_at,
-            'last_used': self.last_used,
-            'expires': self.expires_at,
+            'created': _iso(self.created_at),
+            'last_used': _iso(self.last_used),
+            'expires': _iso(self.expires_at),
             'user_agent': self.user_agent,
             'client': self.client,
             'current': self.sid == current_sid,
         }
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
 class SessionRegistry:

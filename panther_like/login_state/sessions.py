@@ -3,6 +3,12 @@
 Every token belongs to a session (``sid``) that starts at `login`. Refresh
 keeps the session and rotates the pair; presenting a spent refresh token
 again means it was stolen or replayed, so the whole session is revoked.
+One exception keeps two tabs (or a retried request) from logging the user
+out: within ``ACCOUNTS['refresh_grace']`` seconds of a refresh, and as long
+as its successor has not been used, the same token answers the same
+successor pair. The pair waits in the shared revocation store, sealed with
+a key derived from the spent token, so that only its holder can open it
+and every worker and host answers alike.
 `logout` revokes the session: the access token of the request, the refresh
 token issued with it, and any earlier token of the same login.
 
@@ -22,6 +28,9 @@ needs never reach another request.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -44,10 +53,17 @@ from panther_like.login_state.jwt_codec import (
 from panther_like.login_state.revocation import RevocationStore
 from panther_like.login_state.session_registry import LoginSession, SessionRegistry
 from panther_like.login_state.token_cache import AuthCache, BoundedCache, session_key
+from panther_like.settings.accounts import DEFAULT_REFRESH_GRACE
 from panther_like.settings.checks import AuthCacheSettings
 
 #: What a token of a session that a password change ended is told.
 CREDENTIALS_CHANGED = 'Token has been revoked (the password changed)'
+#: What a refresh token presented again after its successor was used (or after the grace) is told.
+REFRESH_REUSED = 'Refresh token was already used; the session has been revoked'
+#: While the first refresh of a token is still writing its answer: how long, and how often, a twin looks for it.
+PENDING_WAIT_SECONDS = 3.0
+PENDING_POLL_SECONDS = 0.02
+_PENDING = '-'
 #: What every credential of a deactivated account (``is_active=False``) is told, with a 401.
 ACCOUNT_DISABLED = 'User account is disabled'
 
@@ -65,8 +81,11 @@ class LoginSessions:
         changes: ChangeFeed,
         sessions: SessionRegistry,
         clock: Clock = SYSTEM_CLOCK,
+        refresh_grace: float = DEFAULT_REFRESH_GRACE,
     ) -> None:
         self.codec = codec
+        #: Seconds a spent refresh token still answers its successor pair, until that pair is used.
+        self.refresh_grace = refresh_grace
         self.revocations = revocations
         self.user_model = user_model
         self.changes = changes
@@ -197,8 +216,17 @@ class LoginSessions:
         if await self.revocations.is_revoked(session_key(session_id)):
             raise AuthenticationAPIError('Token has been revoked')
         if not await self.revocations.claim_once(f'used:{claims["jti"]}', until=claims['exp']):
-            await self.end_session(session_id)
-            raise AuthenticationAPIError('Refresh token was already used; the session has been revoked')
+            repeated = await self._successor(refresh_token, claims)
+            if repeated is None:
+                await self.end_session(session_id)
+                raise AuthenticationAPIError(REFRESH_REUSED)
+            audit.log_event(
+                'refresh.repeat', request=request, user_id=claims['user_id'], session=audit.session_ref(session_id)
+            )
+            return repeated
+        successor_key = f'next:{claims["jti"]}'
+        if self.refresh_grace > 0:  # a twin arriving now waits for the answer instead of ending the session
+            await self.revocations.remember(successor_key, _PENDING, until=self.clock.time() + self.refresh_grace)
         user = await self.user_model.find_one(id=claims['user_id'])
         if user is None:
             raise AuthenticationAPIError('User not found')
@@ -209,7 +237,7 @@ class LoginSessions:
             raise AuthenticationAPIError(ACCOUNT_DISABLED)
         await self.sessions.touch(session_id, expires_at=self._session_end(), **_origin(request))
         audit.log_event('refresh', request=request, user_id=claims['user_id'], session=audit.session_ref(session_id))
-        return self.issue_pair(
+        pair = self.issue_pair(
             claims['user_id'],
             session_id,
             scopes=claims.get('scope'),
@@ -217,6 +245,37 @@ class LoginSessions:
             auth_time=claims.get(AUTH_TIME),
             amr=claims.get(AMR, ()),
         )
+        if self.refresh_grace > 0:
+            sealed = _seal(refresh_token, claims['jti'], pair)
+            await self.revocations.remember(successor_key, sealed, until=self.clock.time() + self.refresh_grace)
+        return pair
+
+    async def _successor(self, refresh_token: str, claims: dict[str, Any]) -> dict[str, str] | None:
+        """The pair the first refresh of this token answered, while it may be answered again; else None.
+
+        Waits (a little) for a first refresh that is still at work. None when the grace is over,
+        when the first refresh failed, or once the successor's refresh token has been used.
+        """
+        if self.refresh_grace <= 0:
+            return None
+        key = f'next:{claims["jti"]}'
+        deadline = self.clock.monotonic() + min(self.refresh_grace, PENDING_WAIT_SECONDS)
+        sealed = await self.revocations.recall(key)
+        if sealed is None:  # the first refresh may be between its claim and its mark: look once more
+            await asyncio.sleep(PENDING_POLL_SECONDS)
+            sealed = await self.revocations.recall(key)
+        while sealed == _PENDING and self.clock.monotonic() < deadline:
+            await asyncio.sleep(PENDING_POLL_SECONDS)
+            sealed = await self.revocations.recall(key)
+        if sealed is None or sealed == _PENDING:
+            return None
+        pair = _open(refresh_token, claims['jti'], sealed)
+        if pair is None:
+            return None
+        successor = self.codec.decode(pair['refresh_token'], REFRESH)
+        if await self.revocations.is_revoked(f'used:{successor["jti"]}'):
+            return None
+        return pair
 
     async def reauthenticate(
         self, user: Any, claims: dict[str, Any], amr: Sequence[str], *, request: HTTPConnection | None = None
@@ -282,6 +341,33 @@ class LoginSessions:
     def _session_end(self) -> float:
         """Every token issued until now has expired by then."""
         return self.clock.time() + self.codec.refresh_life + 1
+
+
+def _successor_key(refresh_token: str) -> bytes:
+    """Only the holder of the spent token can open its successor: the store never holds a usable token."""
+    return hashlib.sha256(b'panther_like refresh successor\x00' + refresh_token.encode()).digest()
+
+
+def _seal(refresh_token: str, jti: str, pair: dict[str, str]) -> str:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = secrets.token_bytes(12)
+    plain = f'{pair["access_token"]} {pair["refresh_token"]}'.encode()
+    sealed = AESGCM(_successor_key(refresh_token)).encrypt(nonce, plain, jti.encode())
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def _open(refresh_token: str, jti: str, sealed: str) -> dict[str, str] | None:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        raw = base64.urlsafe_b64decode(sealed.encode())
+        plain = AESGCM(_successor_key(refresh_token)).decrypt(raw[:12], raw[12:], jti.encode())
+    except (InvalidTag, ValueError):
+        return None
+    access, _, refresh = plain.decode().partition(' ')
+    return {'access_token': access, 'refresh_token': refresh}
 
 
 def _origin(request: HTTPConnection | None) -> dict[str, str | None]:

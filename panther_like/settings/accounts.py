@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from panther_like.exceptions import ConfigError
@@ -33,8 +33,14 @@ ACCOUNTS_KEYS = frozenset(
         'security_notices',
         'login_by_code',
         'trust_browser_days',
+        'refresh_grace',
     }
 )
+#: ``ACCOUNTS['cookies']`` for browsers only: the tokens travel in cookies, never in a response body.
+COOKIES_ONLY = 'only'
+#: Seconds a spent refresh token still answers the pair it was exchanged for (two tabs refreshing at once).
+DEFAULT_REFRESH_GRACE = 5
+MAX_REFRESH_GRACE = 60
 #: How recent an authentication must be for the routes that change how one logs in (seconds).
 DEFAULT_REAUTHENTICATION_TIMEOUT = 300
 DEFAULT_MAILER = 'panther_like.mail.ConsoleMailer'
@@ -57,7 +63,7 @@ class AccountsSettings:
     30,000 most common passwords.
     """
 
-    cookies: bool = False
+    cookies: bool | Literal['only'] = False
     cookie_secure: bool = True
     require_verified: bool = False
     password_min_length: int = 8
@@ -75,6 +81,9 @@ class AccountsSettings:
     login_by_code: bool = False
     #: Days a browser may skip the code after a login with one (0: never; `panther_like.login_state.trusted_browsers`).
     trust_browser_days: int = 0
+    #: Seconds a refresh token presented again still answers the same successor pair, until that pair is used
+    #: (0: never; `panther_like.login_state.sessions`).
+    refresh_grace: int = DEFAULT_REFRESH_GRACE
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +121,11 @@ def accounts_settings(value: Any) -> AccountsSettings:
     reject_unknown_keys('ACCOUNTS', value, ACCOUNTS_KEYS)
     defaults = AccountsSettings()
     checked: dict[str, Any] = {}
+    cookies = value.get('cookies', False)
+    if not isinstance(cookies, bool) and cookies != COOKIES_ONLY:
+        raise ConfigError("ACCOUNTS['cookies']", cookies, f"{cookies!r} must be True, False or 'only'")
+    checked['cookies'] = cookies
     for key in (
-        'cookies',
         'cookie_secure',
         'require_verified',
         'refuse_common_passwords',
@@ -162,6 +174,15 @@ def _second_factor_settings(value: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 365:
             raise ConfigError("ACCOUNTS['trust_browser_days']", days, f'{days!r} must be a whole number from 0 to 365')
         checked['trust_browser_days'] = days
+    if 'refresh_grace' in value:
+        grace = value['refresh_grace']
+        if isinstance(grace, timedelta):
+            grace = int(grace.total_seconds())
+        if not isinstance(grace, int) or isinstance(grace, bool) or not 0 <= grace <= MAX_REFRESH_GRACE:
+            raise ConfigError(
+                "ACCOUNTS['refresh_grace']", grace, f'{grace!r} must be a whole number of seconds from 0 to 60'
+            )
+        checked['refresh_grace'] = grace
     if 'totp_issuer' in value:
         issuer = value['totp_issuer']
         if not isinstance(issuer, str) or not issuer.strip() or ':' in issuer or len(issuer) > 100:

@@ -96,15 +96,46 @@ async def test_refresh_reads_the_refresh_cookie_with_the_csrf_check(accounts_cli
     assert refused.status_code == 403
     response = await accounts_client.post('/auth/refresh', headers={**cookie, 'X-CSRFToken': csrf})
     assert response.status_code == 200, response.text
-    assert cookie_value(response, 'refresh_token') == response.json()['refresh_token'] != refresh
+    assert cookie_value(response, 'refresh_token') != refresh
     assert cookie_value(response, 'csrftoken') == csrf  # pages that read it keep working
+    successor = {'Cookie': f'refresh_token={cookie_value(response, "refresh_token")}; csrftoken={csrf}'}
+    used = await accounts_client.post('/auth/refresh', headers={**successor, 'X-CSRFToken': csrf})
+    assert used.status_code == 200
     again = await accounts_client.post('/auth/refresh', headers={**cookie, 'X-CSRFToken': csrf})
-    assert again.status_code == 401  # the old cookie's token was spent: reuse
+    assert again.status_code == 401  # the old cookie's token was spent and its successor used: reuse
+
+
+async def test_a_refresh_driven_by_the_cookie_answers_no_token_in_its_body(accounts_client: TestClient):
+    _, _, refresh, csrf = await _browser_login(accounts_client)
+    cookie = {'Cookie': f'refresh_token={refresh}; csrftoken={csrf}', 'X-CSRFToken': csrf}
+    response = await accounts_client.post('/auth/refresh', headers=cookie)
+    assert response.status_code == 200
+    assert 'access_token' not in response.json() and 'refresh_token' not in response.json()
+    assert response.json()['token_type'] == 'bearer' and cookie_value(response, 'access_token')
+
+
+async def test_a_login_in_the_default_cookie_mode_answers_the_pair_in_its_body(accounts_client: TestClient):
+    body, access, refresh, _ = await _browser_login(accounts_client)
+    assert (body['access_token'], body['refresh_token']) == (access, refresh)
+
+
+async def test_the_cookies_only_mode_answers_no_token_in_any_body(make_app):
+    async with TestClient(make_app(cookies='only')) as client:
+        await signup(client)
+        response = await client.post('/auth/login', json={'username': 'ann', 'password': PASSWORD})
+        assert response.status_code == 200 and set(response.json()) == {'token_type', 'expires_in'}
+        refresh, csrf = cookie_value(response, 'refresh_token'), cookie_value(response, 'csrftoken')
+        refreshed = await client.post('/auth/refresh', json={'refresh_token': refresh}, headers={'X-CSRFToken': csrf})
+        assert refreshed.status_code == 200 and 'access_token' not in refreshed.json()
+        assert cookie_value(refreshed, 'access_token')
 
 
 async def test_a_body_token_wins_over_the_refresh_cookie(accounts_client: TestClient):
     tokens, _, refresh, _ = await _browser_login(accounts_client)
-    await accounts_client.post('/auth/refresh', json={'refresh_token': refresh})  # spend the cookie's token
+    spent = await accounts_client.post('/auth/refresh', json={'refresh_token': refresh})  # spend the cookie's token
+    await accounts_client.post(
+        '/auth/refresh', json={'refresh_token': spent.json()['refresh_token']}
+    )  # and its successor
     assert (
         await accounts_client.post(
             '/auth/refresh', headers={'Cookie': 'refresh_token=junk'}, json={'refresh_token': tokens['refresh_token']}

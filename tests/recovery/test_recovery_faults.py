@@ -63,7 +63,8 @@ async def test_a_bad_body_is_a_4xx_with_a_reason_never_a_500(client, route: str,
 
 @pytest.mark.parametrize('route', ROUTES)
 async def test_a_body_over_the_size_limit_is_a_413(client, route: str):
-    response = await client.post(route, content=b'{"token": "' + b'a' * (2 * 1024 * 1024) + b'"}')
+    body = b'{"token": "' + b'a' * (2 * 1024 * 1024) + b'"}'
+    response = await client.post(route, content=body, headers={'Content-Type': 'application/json'})
     assert response.status_code == 413
 
 

@@ -126,10 +126,20 @@ async def test_a_refresh_writes_one_line(client, audit) -> None:
 async def test_a_reused_refresh_token_writes_a_refresh_failure(client, audit) -> None:
     await signed_up(client)
     tokens = await logged_in(client)
-    for _ in range(2):
-        await client.post('/auth/refresh', json={'refresh_token': tokens['refresh_token']})
+    successor = (await client.post('/auth/refresh', json={'refresh_token': tokens['refresh_token']})).json()
+    await client.post('/auth/refresh', json={'refresh_token': successor['refresh_token']})
+    await client.post('/auth/refresh', json={'refresh_token': tokens['refresh_token']})
     [line] = [e for e in events(audit) if e['event'] == 'refresh.failure']
     assert 'already used' in line['reason']
+
+
+async def test_a_refresh_token_presented_again_within_the_window_writes_a_refresh_repeat(client, audit) -> None:
+    await signed_up(client)
+    tokens = await logged_in(client)
+    for _ in range(2):
+        await client.post('/auth/refresh', json={'refresh_token': tokens['refresh_token']})
+    [line] = [e for e in events(audit) if e['event'] == 'refresh.repeat']
+    assert line['session'] and not [e for e in events(audit) if e['event'] == 'refresh.failure']
 
 
 async def test_no_audit_line_holds_a_token_a_password_or_a_hash(client, audit) -> None:
