@@ -57,9 +57,12 @@ def app(settings: dict[str, Any]) -> Panther:
 
 
 async def test_every_websocket_has_its_own_connection_id(settings):
-    async with TestClient(app(settings)) as client:
-        async with client.websocket('/ws/announce') as one, client.websocket('/ws/announce') as two:
-            first, second = await one.receive_json(), await two.receive_json()
+    async with (
+        TestClient(app(settings)) as client,
+        client.websocket('/ws/announce') as one,
+        client.websocket('/ws/announce') as two,
+    ):
+        first, second = await one.receive_json(), await two.receive_json()
     assert first['connection_id'] != second['connection_id']
 
 
