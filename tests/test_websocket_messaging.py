@@ -121,3 +121,30 @@ async def test_a_message_to_a_user_reaches_each_of_their_sockets_and_no_one_else
 async def test_a_message_to_an_unknown_connection_is_dropped(settings):
     async with TestClient(app(settings)):
         await send_message_to_websocket('no-such-connection', {'lost': True})
+
+
+class Remembering(Announcing):
+    departures: list[int] = []
+
+    async def disconnect(self, code):
+        self.departures.append(code)
+
+
+async def test_the_disconnect_hook_gets_the_code_the_client_closed_with(tmp_path):
+    Remembering.departures = []
+    settings = {'SECRET_KEY': KEY, 'DATABASE': {'path': str(tmp_path / 's.sqlite3')}}
+    app = Panther(settings_module(**settings), urls={'ws': Remembering})
+    async with TestClient(app) as client, client.websocket('/ws') as ws:
+        await ws.receive_json()
+        await ws.close(code=1001)
+    assert Remembering.departures == [1001]
+
+
+async def test_the_disconnect_hook_is_not_called_for_a_socket_the_server_closed(tmp_path):
+    Remembering.departures = []
+    settings = {'SECRET_KEY': KEY, 'DATABASE': {'path': str(tmp_path / 's.sqlite3')}}
+    app = Panther(settings_module(**settings), urls={'ws': Remembering})
+    async with TestClient(app) as client, client.websocket('/ws') as ws:
+        await close_websocket_connection((await ws.receive_json())['connection_id'], code=4001)
+        assert await ws.expect_close() == 4001
+    assert Remembering.departures == []

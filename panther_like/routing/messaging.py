@@ -68,6 +68,7 @@ class Hub:
         self.connections: dict[str, GenericWebsocket] = {}
         self.by_user: dict[str, set[str]] = {}
         self._listener: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
 
     async def register(self, connection: GenericWebsocket) -> None:
         """Hold `connection` (just accepted); listen to the broadcast if this is the first one."""
@@ -76,9 +77,10 @@ class Hub:
         if key is not None:
             self.by_user.setdefault(key, set()).add(connection.connection_id)
         if self._listener is None or self._listener.done():
-            ready = asyncio.Event()
-            self._listener = asyncio.get_running_loop().create_task(self._listen(ready))
-            waiting = asyncio.ensure_future(ready.wait())
+            self._ready = asyncio.Event()
+            self._listener = asyncio.get_running_loop().create_task(self._listen(self._ready))
+        if not self._ready.is_set():  # a socket is reachable from other workers once it is registered
+            waiting = asyncio.ensure_future(self._ready.wait())
             await asyncio.wait([waiting, self._listener], return_when=asyncio.FIRST_COMPLETED)
             waiting.cancel()
 

@@ -126,6 +126,8 @@ class GenericWebsocket(HTTPConnection):
                 if kind == 'websocket.receive':
                     await hooks.receive(self, _decode(message))
                 elif kind == 'websocket.disconnect':
+                    if self.closed:  # the server closed it (`close_websocket_connection`): no client departure
+                        break
                     self.closed = True
                     await hooks.disconnect(self, message.get('code', status.WS_1000_NORMAL_CLOSURE))
         finally:
