@@ -17,7 +17,7 @@ async def me(request: Request):
     return Response(data={'id': request.user.id, 'username': request.user.username})
 
 
-@API(auth='core.authentications.HeaderOrCookieAuthentication', methods=['GET'])
+@API(auth='panther_like.authentications.HeaderOrCookieJWTAuthentication', methods=['GET'])
 async def whoami(request: Request):
     return {'username': request.user.username}
 

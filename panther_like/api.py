@@ -16,6 +16,7 @@ from panther_like.routing.contract import (
     contract,
 )
 from panther_like.routing.endpoint import HTTPEndpoint, Operation, check_path_parameters
+from panther_like.settings.throttling import Throttle
 
 __all__ = [
     'API',
@@ -30,6 +31,7 @@ __all__ = [
     'Handler',
     'Operation',
     'OutputContractError',
+    'Throttle',
     'check_path_parameters',
     'contract',
 ]

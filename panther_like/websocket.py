@@ -2,6 +2,7 @@
 `panther_like.routing.websocket`.
 """
 
+from panther_like.routing.messaging import close_websocket_connection, send_message_to_user, send_message_to_websocket
 from panther_like.routing.websocket import (
     ANY_COOKIE,
     MAX_REASON_BYTES,
@@ -18,8 +19,11 @@ __all__ = [
     'MAX_REASON_BYTES',
     'GenericWebsocket',
     'WebsocketEndpoint',
+    'close_websocket_connection',
     'cookies_read_by',
     'is_websocket_class',
     'logger',
     'refuse',
+    'send_message_to_user',
+    'send_message_to_websocket',
 ]

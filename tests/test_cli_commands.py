@@ -119,7 +119,7 @@ def test_routes_shows_websocket_authentication(project):
 
 def test_routes_names_a_route_level_authentication_class(project):
     result = cli(project, 'routes')
-    assert 'core.authentications.HeaderOrCookieAuthentication' in result.stdout
+    assert 'HeaderOrCookieJWTAuthentication' in result.stdout
 
 
 def test_routes_marks_public_routes_with_a_dash(project):

@@ -32,6 +32,7 @@ from panther_like.login_state.services import SCOPE_KEY as SERVICES
 from panther_like.login_state.services import Services
 from panther_like.routing.endpoint import HTTPEndpoint
 from panther_like.routing.router import Router
+from panther_like.routing.throttling import count as count_request
 from panther_like.routing.websocket import WebsocketEndpoint, refuse
 
 logger = logging.getLogger('panther_like')
@@ -86,7 +87,19 @@ async def serve(app: Served, scope: Scope, receive: Receive, send: Send) -> None
     if app.count_round_trips:
         send = count_round_trips(app.services, send)
     method = scope['method']
+    cors = app.services.config.cors
+    origin = None
+    if cors is not None:
+        origin = _single_header(scope, b'origin')
+        asked = _single_header(scope, b'access-control-request-method') if method == 'OPTIONS' else None
+        if origin is not None and asked is not None:  # a preflight: answered before routing and auth
+            code, headers = cors.preflight(origin, asked, _single_header(scope, b'access-control-request-headers'))
+            refused = None if code == status.HTTP_204_NO_CONTENT else {'detail': 'Cross-origin request not allowed'}
+            preflight = Response(refused, code, headers)
+            await preflight.send(send, preflight.body)
+            return
     request = None
+    limits = None
     try:
         match = app.router.resolve(scope['path'])
         if match is None or not isinstance(match[0], HTTPEndpoint):
@@ -98,6 +111,9 @@ async def serve(app: Served, scope: Scope, receive: Receive, send: Send) -> None
         request.path_params = params
         if not guard.admits_everyone:
             await guard.admit(request, app.auth_override)
+        throttle = endpoint.throttles[method]
+        if throttle is not None:
+            limits = await count_request(throttle, endpoint.path, request)
         if announces_body(scope):  # read only once the caller is let through
             request.body = await read_body(receive)
         result = await handler(request, **params)
@@ -105,7 +121,22 @@ async def serve(app: Served, scope: Scope, receive: Receive, send: Send) -> None
         body = response.body
     except Exception as exc:
         response, body = await error_response(app.exception_handlers, exc, request, method, scope['path'])
+    if limits is not None:
+        response.headers.update(limits)
+    if cors is not None:
+        cors.decorate(response.headers, origin)
     await response.send(send, body if method != 'HEAD' else b'', content_length=len(body))
+
+
+def _single_header(scope: Scope, name: bytes) -> str | None:
+    """The value of header `name` when it was sent exactly once (a repeated CORS header is no answer)."""
+    found = None
+    for key, value in scope['headers']:
+        if key == name:
+            if found is not None:
+                return None
+            found = value.decode('latin-1')
+    return found
 
 
 async def error_response(

@@ -184,3 +184,25 @@ class CookieJWTAuthentication(BaseJWTAuthentication):
 
     credential = CookieJWT('access_token')
     uses_cookies = True
+
+
+class HeaderOrCookieJWTAuthentication(BaseJWTAuthentication):
+    """``Authorization: Bearer <jwt>`` when sent, else cookie ``access_token`` (with its CSRF check).
+
+    One class for a browser (the cookie) and an API client (the header) on the same
+    routes. The header wins when both are sent, so a client that sends one is judged
+    by it alone; with neither, the 401 carries the Bearer challenge. The cookie is
+    read as `CookieJWTAuthentication` reads it: POST, PUT, PATCH and DELETE also need
+    ``X-CSRFToken`` equal to cookie ``csrftoken``.
+    """
+
+    credential = JWTAuthentication.credential
+    uses_cookies = True
+    #: How the OpenAPI document shows it: either scheme will do.
+    openapi_security = (JWTAuthentication, CookieJWTAuthentication)
+
+    @classmethod
+    async def authentication(cls, request: HTTPConnection) -> Any:
+        if 'authorization' not in request.headers and request.cookies.get('access_token'):
+            return await CookieJWTAuthentication.credential.resolve(request)
+        return await JWTAuthentication.credential.resolve(request)

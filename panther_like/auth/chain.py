@@ -266,6 +266,15 @@ def _single(auth: Any, config: Config, *, where: str, websocket: bool) -> Authen
             )
         auth.bind(config)
         return SecurityObjectAuthenticator(auth)
+    if isinstance(auth, type) and panther5_callable(auth, 'authentication', BaseAuthentication):
+        try:
+            auth = auth()  # Panther 5: ``class MyAuth: async def __call__(self, request)``, one shared instance
+        except Exception as exc:
+            raise ConfigError(
+                f'auth of {where}',
+                qualified_name(auth),
+                f'{auth.__qualname__}() failed ({type(exc).__name__}: {exc}); give an instance instead',
+            ) from None
     if isinstance(auth, type):
         if not issubclass(auth, BaseAuthentication):
             raise ConfigError(
@@ -311,3 +320,15 @@ def _class_authenticator(cls: type[BaseAuthentication], config: Config, *, setti
 
 def _inherits_authentication(cls: type, base: type) -> bool:
     return inspect.getattr_static(cls, 'authentication') is inspect.getattr_static(base, 'authentication')
+
+
+def panther5_callable(cls: type, classic: str, template: type | None = None) -> bool:
+    """A class written as Panther 5 writes one: its own ``__call__(self, request)`` rather than `classic`.
+
+    A class that writes `classic` (``authentication``, ``authorization``) keeps being served by it;
+    `template`'s own unwritten `classic` does not count.
+    """
+    if not any('__call__' in vars(base) for base in cls.__mro__[:-1]):
+        return False
+    written = inspect.getattr_static(cls, classic, None)
+    return written is None or (template is not None and written is template.__dict__.get(classic))

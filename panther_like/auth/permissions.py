@@ -14,6 +14,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from panther_like.auth.chain import panther5_callable
 from panther_like.common.concurrency import off_the_loop
 from panther_like.common.imports import import_string
 from panther_like.common.introspection import accepts, qualified_name
@@ -73,9 +74,17 @@ def build_permissions(permissions: Sequence[Any] | None, *, where: str) -> tuple
     """Each permission: a class or object with ``authorization(request)``, or a callable; falsy means 403."""
     if permissions is None:
         return ()
-    if isinstance(permissions, str | bytes) or not isinstance(permissions, Sequence):
+    if isinstance(permissions, str) or _one_permission(permissions):
+        permissions = [permissions]  # ``permissions=IsAdmin``: one permission, as Panther allows
+    if isinstance(permissions, bytes) or not isinstance(permissions, Sequence):
         raise ConfigError(f'permissions of {where}', permissions, 'must be a list')
     return tuple(_permission(item, where) for item in permissions)
+
+
+def _one_permission(value: Any) -> bool:
+    return isinstance(value, type) or (
+        not isinstance(value, Sequence) and (callable(value) or hasattr(value, 'authorization'))
+    )
 
 
 def _permission(item: Any, where: str) -> Permission:
@@ -85,6 +94,13 @@ def _permission(item: Any, where: str) -> Permission:
         except ImportError as exc:
             raise ConfigError(f'permissions of {where}', item, f'cannot import {item!r} ({exc})') from None
     setting = f'permissions of {where}'
+    if isinstance(item, type) and panther5_callable(item, 'authorization'):
+        try:
+            item = item()  # Panther 5: ``class IsAdmin: async def __call__(self, request)``, one shared instance
+        except Exception as exc:
+            raise ConfigError(
+                setting, qualified_name(item), f'{item.__qualname__}() failed ({type(exc).__name__}: {exc})'
+            ) from None
     if isinstance(item, type):
         if not hasattr(item, 'authorization'):
             raise ConfigError(
@@ -169,3 +185,16 @@ def fresh_permission(fresh: bool | int | None, *, where: str) -> FreshAuthentica
     if isinstance(fresh, int) and fresh >= 1:
         return FreshAuthentication(fresh)
     raise ConfigError(f'fresh of {where}', fresh, f'{fresh!r} must be True or a whole number of seconds >= 1')
+
+
+class IsSuperuser:
+    """A permission: the authenticated user's ``is_superuser`` is true (403 otherwise).
+
+    For routes whose ``auth=`` finds a user (the JWT classes, ``auth=True``): an
+    anonymous caller, or a principal without the flag, is refused.
+    ``permissions=[IsSuperuser]`` or ``permissions=IsSuperuser``.
+    """
+
+    @classmethod
+    async def authorization(cls, request: HTTPConnection) -> bool:
+        return getattr(request.user, 'is_superuser', False) is True

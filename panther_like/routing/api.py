@@ -32,6 +32,7 @@ from panther_like.routing.contract import (
     one_spelling,
     with_contract,
 )
+from panther_like.settings.throttling import Throttle, throttling_setting
 
 HTTP_METHODS = ('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
 
@@ -59,7 +60,9 @@ class API:
 
     ``auth`` defaults to the URL group's default (`panther_like.Group`), else
     the ``DEFAULT_AUTH`` setting, else no authentication; ``auth=None`` opts
-    out of both. ``methods`` defaults to every method. ``scopes`` are JWT
+    out of both. ``methods`` defaults to every method (as in Panther).
+    ``throttling=Throttle(rate=10, duration=timedelta(minutes=1))`` limits
+    each client of the route (429 over it); unset, the ``THROTTLING`` setting's. ``scopes`` are JWT
     scopes the caller's token must grant (403 otherwise). ``input_model``
     (or ``input``), ``output_model`` (or ``output``), ``status_code``,
     ``form`` and ``responses``: see `Contract`.
@@ -72,6 +75,8 @@ class API:
 
     def __init__(
         self,
+        function: Any = UNSET,
+        /,
         *,
         auth: Any = UNSET,
         methods: Sequence[str] | None = None,
@@ -85,7 +90,13 @@ class API:
         input_model: Any = UNSET,
         output_model: Any = UNSET,
         fresh: bool | int | None = None,
+        throttling: Throttle | None = None,
     ) -> None:
+        if function is not UNSET:
+            # ``@API`` without parentheses would make the route an `API` object that is never called.
+            raise ConfigError(
+                'API', getattr(function, '__qualname__', function), 'use @API(...) with parentheses, e.g. @API()'
+            )
         self.auth = auth
         self.methods = _check_methods(methods, 'API')
         freshness = fresh_permission(fresh, where='API')
@@ -95,6 +106,7 @@ class API:
             permissions = [*(permissions or ()), freshness]
         self.permissions = permissions
         self.scopes = scopes
+        self.throttling = throttling_setting(throttling, 'throttling of API')
         self.contract = Contract(
             one_spelling('input', input, 'input_model', input_model, default=None),
             one_spelling('output', output, 'output_model', output_model, default=None),
@@ -113,6 +125,7 @@ class API:
             permissions=self.permissions,
             scopes=self.scopes,
             contract=self.contract,
+            throttling=self.throttling,
         )
 
 
@@ -128,6 +141,7 @@ class FunctionAPI:
         permissions: Sequence[Any] | None,
         scopes: Sequence[str] | None = None,
         contract: Contract = DEFAULT_CONTRACT,
+        throttling: Throttle | None = None,
     ) -> None:
         functools.update_wrapper(self, function)
         self.function = function
@@ -136,6 +150,7 @@ class FunctionAPI:
         self.permissions = permissions
         self.scopes = scopes
         self.contract = contract
+        self.throttling = throttling
         #: What the app awaits: the function itself when it is async and has no contract.
         self.handler: Handler = with_contract(off_the_loop(function), contract)
 
@@ -156,6 +171,8 @@ class GenericAPI:
     auth: Any = UNSET
     permissions: Sequence[Any] | None = None
     scopes: Sequence[str] | None = None
+    #: At most so many requests per duration per client (`Throttle`); None: the ``THROTTLING`` setting's.
+    throttling: Throttle | None = None
     input_model: type[BaseModel] | None = None
     output_model: Any = None
 

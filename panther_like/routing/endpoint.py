@@ -19,6 +19,7 @@ from panther_like.routing.api import FunctionAPI, GenericAPI, method_handler
 from panther_like.routing.contract import DEFAULT_CONTRACT, GUARD_FIELDS, Contract, Handler
 from panther_like.routing.router import PARAMETER
 from panther_like.settings.config import Config
+from panther_like.settings.throttling import Throttle, throttling_setting
 
 # -- path parameters against handlers --------------------------------------------------------------
 
@@ -38,6 +39,19 @@ def _parameters(function: Callable[..., Any], bound: bool) -> list[inspect.Param
     return parameters[1:]  # request
 
 
+def _takes_request(function: Callable[..., Any], bound: bool) -> bool:
+    """Whether `function` takes one positional argument (two with ``self``); True when it cannot be told."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    needed = 2 if bound else 1
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return True
+    return sum(p.kind in positional for p in parameters) >= needed
+
+
 def check_path_parameters(
     path: str, names: Sequence[str], function: Callable[..., Any], label: str, *, bound: bool = False
 ) -> None:
@@ -46,6 +60,13 @@ def check_path_parameters(
     A path parameter the handler does not take, or a parameter the handler
     requires that the path does not give; ``**kwargs`` takes any.
     """
+    if not _takes_request(function, bound):
+        raise ConfigError(
+            'URLS',
+            path,
+            f'handler {label} of route {path!r} cannot take the request: it is called as '
+            f'{label}(request, **path_params); add a request parameter',
+        )
     parameters = _parameters(function, bound)
     if parameters is None:
         return
@@ -92,6 +113,8 @@ class Operation:
     #: The `FunctionAPI` or `GenericAPI` class that serves it (its docstring, its OpenAPI flags).
     source: Any = None
     scopes: tuple[str, ...] = ()
+    #: The request limit per client (the route's ``throttling=``, else ``THROTTLING``); None: no limit.
+    throttle: Throttle | None = None
 
 
 class HTTPEndpoint:
@@ -101,7 +124,7 @@ class HTTPEndpoint:
     holds each method's (a path may have a public GET and a protected POST).
     """
 
-    __slots__ = ('allow', 'guard', 'guards', 'handlers', 'operations', 'path', 'target')
+    __slots__ = ('allow', 'guard', 'guards', 'handlers', 'operations', 'path', 'target', 'throttles')
 
     def __init__(
         self,
@@ -126,6 +149,7 @@ class HTTPEndpoint:
                 operations[method] = get or Operation(guard, DEFAULT_CONTRACT, target, scopes)
         self.operations = operations
         self.guards = {method: operation.guard for method, operation in operations.items()}
+        self.throttles = {method: operation.throttle for method, operation in operations.items()}
 
     def handler_for(self, method: str) -> Handler:
         handler = self.handlers.get(method)
@@ -169,6 +193,7 @@ class HTTPEndpoint:
                     function.contract,
                     function,
                     tuple(function.scopes or ()),
+                    function.throttling or config.throttling,
                 )
                 for method in function.methods:
                     handlers[method] = function.handler
@@ -187,7 +212,10 @@ class HTTPEndpoint:
                 if key not in built:
                     built[key] = guard(rules['auth'], rules['permissions'], rules['scopes'])
                 handlers[method] = method_handler(target, method, declared)
-                operations[method] = Operation(built[key], declared, target, tuple(rules['scopes'] or ()))
+                throttle = throttling_setting(target.throttling, f'throttling of {target.__qualname__}')
+                operations[method] = Operation(
+                    built[key], declared, target, tuple(rules['scopes'] or ()), throttle or config.throttling
+                )
         else:
             raise ConfigError('URLS', target, f'{target!r} at {where} is not an @API function or a GenericAPI')
         first = next(iter(operations.values()), None)

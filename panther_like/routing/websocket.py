@@ -20,6 +20,7 @@ query string or a header is not sent by a browser on its own.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,9 @@ from panther_like.http.origins import origin_allowed
 from panther_like.http.request import HTTPConnection
 from panther_like.http.response import render
 from panther_like.http.validation import invalid
+from panther_like.login_state.services import SCOPE_KEY as SERVICES
+from panther_like.login_state.services import Services
+from panther_like.routing.messaging import Hub, hub_of
 from panther_like.settings.config import Config
 
 logger = logging.getLogger('panther_like')
@@ -49,7 +53,11 @@ def _close_reason(reason: str) -> str:
 
 
 class GenericWebsocket(HTTPConnection):
-    """One websocket connection. ``self.user`` is the authenticated user when ``auth = True``."""
+    """One websocket connection. ``self.user`` is the authenticated user when ``auth = True``.
+
+    ``self.connection_id`` names it for `send_message_to_websocket` and
+    `close_websocket_connection`, from any worker (`panther_like.routing.messaging`).
+    """
 
     auth: Any = UNSET
     permissions: Sequence[Any] | None = None
@@ -61,6 +69,9 @@ class GenericWebsocket(HTTPConnection):
         self._asgi_send = send
         self.accepted = False
         self.closed = False
+        #: Unguessable: whoever holds it can send to this socket, so give it only to its owner.
+        self.connection_id = secrets.token_urlsafe(16)
+        self._hub: Hub | None = None
 
     async def connect(self) -> None:
         """Called once, after authentication; the default accepts."""
@@ -80,6 +91,10 @@ class GenericWebsocket(HTTPConnection):
             message['headers'] = [(k.lower().encode('latin-1'), v.encode('latin-1')) for k, v in headers.items()]
         await self._asgi_send(message)
         self.accepted = True
+        services = self.scope.get(SERVICES)
+        if isinstance(services, Services):  # served by an app: reachable by connection id from now on
+            self._hub = hub_of(services)
+            await self._hub.register(self)
 
     async def send(self, data: Any) -> None:
         if isinstance(data, bytes):
@@ -101,17 +116,23 @@ class GenericWebsocket(HTTPConnection):
         `hooks`: the class's hooks adapted once (`Hooks.of`), as the endpoint passes them.
         """
         hooks = hooks or Hooks.of(type(self))
-        await hooks.connect(self)
-        if not self.accepted:
-            await self.close(status.WS_1008_POLICY_VIOLATION, 'Connection was not accepted')
-        while not self.closed:
-            message = await self._asgi_receive()
-            kind = message['type']
-            if kind == 'websocket.receive':
-                await hooks.receive(self, _decode(message))
-            elif kind == 'websocket.disconnect':
-                self.closed = True
-                await hooks.disconnect(self, message.get('code', status.WS_1000_NORMAL_CLOSURE))
+        try:
+            await hooks.connect(self)
+            if not self.accepted:
+                await self.close(status.WS_1008_POLICY_VIOLATION, 'Connection was not accepted')
+            while not self.closed:
+                message = await self._asgi_receive()
+                kind = message['type']
+                if kind == 'websocket.receive':
+                    await hooks.receive(self, _decode(message))
+                elif kind == 'websocket.disconnect':
+                    if self.closed:  # the server closed it (`close_websocket_connection`): no client departure
+                        break
+                    self.closed = True
+                    await hooks.disconnect(self, message.get('code', status.WS_1000_NORMAL_CLOSURE))
+        finally:
+            if self._hub is not None:
+                await self._hub.unregister(self)
 
 
 @dataclass(frozen=True, slots=True)

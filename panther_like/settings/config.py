@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from panther_like.common.imports import import_string
 from panther_like.exceptions import ConfigError
 from panther_like.http.client_address import TrustedProxies
+from panther_like.http.cors import CORSPolicy
 from panther_like.http.origins import TrustedOrigins, trusted_origins_setting
 from panther_like.settings import accounts as account_checks
 from panther_like.settings import checks, deployment
@@ -33,7 +34,9 @@ from panther_like.settings.checks import (
     OpenAPISettings,
     ThrottleSettings,
 )
+from panther_like.settings.cors import cors_setting
 from panther_like.settings.deployment import HealthSettings, RedisSettings, redact_url
+from panther_like.settings.throttling import Throttle, throttling_setting
 
 KNOWN_SETTINGS = (
     'SECRET_KEY',
@@ -54,6 +57,8 @@ KNOWN_SETTINGS = (
     'ACCOUNT_EMAILS',
     'HEALTH',
     'TRUSTED_ORIGINS',
+    'CORS',
+    'THROTTLING',
 )
 DEFAULT_USER_MODEL = 'panther_like.db.models.BaseUser'
 # Named for error messages only: the layers that define these bases check them (`require_subclass`).
@@ -120,6 +125,10 @@ class Config:
     health: HealthSettings = field(default_factory=HealthSettings)
     #: Origins besides the request's own host that cookie-authenticated browser requests may come from.
     trusted_origins: TrustedOrigins = field(default_factory=TrustedOrigins)
+    #: ``CORS``: which other sites' pages may read responses (None: no CORS headers, preflights are 405s).
+    cors: CORSPolicy | None = None
+    #: ``THROTTLING``: the request limit of every route that sets no ``throttling=`` (None: no limit).
+    throttling: Throttle | None = None
 
 
 def resolve_module(configs: str | ModuleType | None) -> ModuleType:
@@ -185,6 +194,8 @@ def load(configs: str | ModuleType | None = None) -> Config:
         account_emails=account_checks.account_emails_settings(settings.get('ACCOUNT_EMAILS')),
         health=deployment.health_setting(settings.get('HEALTH')),
         trusted_origins=trusted_origins_setting(settings.get('TRUSTED_ORIGINS')),
+        cors=cors_setting(settings.get('CORS')),
+        throttling=throttling_setting(settings.get('THROTTLING')),
     )
 
 

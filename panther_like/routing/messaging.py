@@ -1,0 +1,170 @@
+"""Reaching a websocket from anywhere: by its ``connection_id``, or every socket of one user.
+
+``await send_message_to_websocket(connection_id, data)``,
+``await send_message_to_user(user_id, data)`` and
+``await close_websocket_connection(connection_id, code=..., reason=...)``
+work from a handler, a background task or a script, in any worker of any
+host: a connection held by this worker is reached at once, any other
+through the broadcast (`panther_like.login_state.broadcast`: Redis pub/sub
+with ``REDIS``, else the database's change feed).
+
+Each worker keeps the sockets it accepted in a `Hub` (one per app); while
+it holds one it listens to the broadcast, and stops when its last socket
+closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from panther_like import status
+from panther_like.http.response import render
+from panther_like.login_state.broadcast import Broadcast, DatabaseBroadcast, RedisBroadcast
+from panther_like.login_state.services import Services, bound_services
+
+if TYPE_CHECKING:
+    from panther_like.routing.websocket import GenericWebsocket
+
+logger = logging.getLogger('panther_like')
+
+
+def user_key(user: Any) -> str | None:
+    """The id a user's sockets are found by: its ``id`` (or a dict principal's ``'id'``), as text."""
+    user_id = user.get('id') if isinstance(user, dict) else getattr(user, 'id', None)
+    return None if user_id is None else str(user_id)
+
+
+def _encode(data: Any) -> dict[str, str]:
+    if isinstance(data, bytes):
+        return {'bytes': base64.b64encode(data).decode()}
+    if isinstance(data, str):
+        return {'text': data}
+    return {'text': render(data).decode()}
+
+
+def _decode(payload: dict[str, str]) -> str | bytes:
+    if 'bytes' in payload:
+        return base64.b64decode(payload['bytes'])
+    return payload['text']
+
+
+class Hub:
+    """This worker's sockets of one app, by connection id and by user, and its broadcast listener."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.worker = secrets.token_hex(8)  # this process: it skips what it published itself
+        redis = services.fast_state.redis
+        self.broadcast: Broadcast = (
+            RedisBroadcast(redis) if redis is not None else DatabaseBroadcast(services.database, clock=services.clock)
+        )
+        self.connections: dict[str, GenericWebsocket] = {}
+        self.by_user: dict[str, set[str]] = {}
+        self._listener: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def register(self, connection: GenericWebsocket) -> None:
+        """Hold `connection` (just accepted); listen to the broadcast if this is the first one."""
+        self.connections[connection.connection_id] = connection
+        key = user_key(connection.user)
+        if key is not None:
+            self.by_user.setdefault(key, set()).add(connection.connection_id)
+        if self._listener is None or self._listener.done():
+            self._ready = asyncio.Event()
+            self._listener = asyncio.get_running_loop().create_task(self._listen(self._ready))
+        if not self._ready.is_set():  # a socket is reachable from other workers once it is registered
+            waiting = asyncio.ensure_future(self._ready.wait())
+            await asyncio.wait([waiting, self._listener], return_when=asyncio.FIRST_COMPLETED)
+            waiting.cancel()
+
+    async def unregister(self, connection: GenericWebsocket) -> None:
+        if self.connections.pop(connection.connection_id, None) is None:
+            return
+        key = user_key(connection.user)
+        if key is not None:
+            ids = self.by_user.get(key, set())
+            ids.discard(connection.connection_id)
+            if not ids:
+                self.by_user.pop(key, None)
+        if not self.connections and self._listener is not None:
+            listener, self._listener = self._listener, None
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await listener
+
+    async def _listen(self, ready: asyncio.Event) -> None:
+        try:
+            await self.broadcast.listen(self._received, ready)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception('websocket messaging: the broadcast listener failed')
+
+    async def _received(self, raw: str) -> None:
+        try:
+            message = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return
+        if not isinstance(message, dict) or message.get('worker') == self.worker:
+            return
+        await self._apply(message)
+
+    def _targets(self, message: dict[str, Any]) -> list[GenericWebsocket]:
+        user = message.get('user')
+        ids = self.by_user.get(str(user), set()) if user is not None else {str(message.get('connection'))}
+        return [self.connections[i] for i in ids if i in self.connections]
+
+    async def _apply(self, message: dict[str, Any]) -> None:
+        for connection in self._targets(message):
+            try:
+                if message.get('action') == 'close':
+                    await connection.close(int(message.get('code', status.WS_1000_NORMAL_CLOSURE)), message['reason'])
+                elif not connection.closed:
+                    await connection.send(_decode(message['data']))
+            except Exception:  # a socket that went away meanwhile: nothing to deliver to
+                logger.debug('websocket messaging: could not reach %s', connection.connection_id, exc_info=True)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Apply `message` to this worker's sockets, and publish it for the others unless it is done here."""
+        local = self._targets(message)
+        await self._apply(message)
+        if local and 'user' not in message:
+            return  # a connection id lives in one worker: this one
+        await self.broadcast.publish(orjson.dumps({**message, 'worker': self.worker}).decode())
+
+
+_hubs: dict[int, Hub] = {}
+
+
+def hub_of(services: Services) -> Hub:
+    """The hub of the app whose services these are (one per app in this process)."""
+    hub = _hubs.get(id(services))
+    if hub is None or hub.services is not services:
+        hub = _hubs[id(services)] = Hub(services)
+    return hub
+
+
+async def send_message_to_websocket(connection_id: str, data: Any) -> None:
+    """Send `data` (JSON-able, text or bytes) to the socket `connection_id`, in whichever worker holds it."""
+    await hub_of(bound_services()).dispatch({'action': 'send', 'connection': connection_id, 'data': _encode(data)})
+
+
+async def send_message_to_user(user_id: Any, data: Any) -> None:
+    """Send `data` to every open socket of the user `user_id` (authenticated by the socket's ``auth``)."""
+    await hub_of(bound_services()).dispatch({'action': 'send', 'user': str(user_id), 'data': _encode(data)})
+
+
+async def close_websocket_connection(
+    connection_id: str, code: int = status.WS_1000_NORMAL_CLOSURE, reason: str = ''
+) -> None:
+    """Close the socket `connection_id` with `code` and `reason`, in whichever worker holds it."""
+    await hub_of(bound_services()).dispatch(
+        {'action': 'close', 'connection': connection_id, 'code': code, 'reason': reason}
+    )
