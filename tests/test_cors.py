@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from panther_like import API, Panther
+from panther_like import API, Panther, Response
 from panther_like.exceptions import ConfigError
 from panther_like.testing import TestClient
 from tests.settings import settings_module
@@ -151,3 +151,24 @@ async def test_without_the_setting_no_cors_header_is_sent(tmp_path):
     response = await request(app, 'GET', '/public', {'Origin': APP})
     assert 'access-control-allow-origin' not in response.headers
     assert 'vary' not in response.headers
+
+
+SHARED = Response({'ok': True})
+
+
+@API(methods=['GET'])
+async def shared(request):
+    return SHARED
+
+
+async def test_a_shared_response_object_is_never_given_one_requests_cors_headers(tmp_path):
+    settings = settings_module(
+        SECRET_KEY='c' * 64, DATABASE={'path': str(tmp_path / 's.sqlite3')}, CORS={'allow_origins': [APP]}
+    )
+    app = Panther(settings, urls={'shared': shared})
+    async with TestClient(app) as client:
+        allowed = await client.get('/shared', headers={'Origin': APP})
+        foreign = await client.get('/shared', headers={'Origin': 'https://evil.example'})
+    assert allowed.headers['access-control-allow-origin'] == APP
+    assert 'access-control-allow-origin' not in foreign.headers
+    assert 'Access-Control-Allow-Origin' not in SHARED.headers

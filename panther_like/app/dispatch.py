@@ -26,7 +26,7 @@ from panther_like.exceptions import APIError, DomainError, DuplicateKeyError, No
 from panther_like.http.asgi import Receive, Scope, Send
 from panther_like.http.client_address import TrustedProxies
 from panther_like.http.request import Request, announces_body, read_body
-from panther_like.http.response import Response
+from panther_like.http.response import HeaderValue, Response
 from panther_like.http.validation import invalid
 from panther_like.login_state.services import SCOPE_KEY as SERVICES
 from panther_like.login_state.services import Services
@@ -121,11 +121,14 @@ async def serve(app: Served, scope: Scope, receive: Receive, send: Send) -> None
         body = response.body
     except Exception as exc:
         response, body = await error_response(app.exception_handlers, exc, request, method, scope['path'])
-    if limits is not None:
-        response.headers.update(limits)
-    if cors is not None:
-        cors.decorate(response.headers, origin)
-    await response.send(send, body if method != 'HEAD' else b'', content_length=len(body))
+    sent_headers: dict[str, HeaderValue] | None = None
+    if limits is not None or cors is not None:
+        sent_headers = dict(response.headers)  # a copy: a handler may return one shared Response
+        if limits is not None:
+            sent_headers.update(limits)
+        if cors is not None:
+            cors.decorate(sent_headers, origin)
+    await response.send(send, body if method != 'HEAD' else b'', content_length=len(body), headers=sent_headers)
 
 
 def _single_header(scope: Scope, name: bytes) -> str | None:

@@ -123,21 +123,33 @@ class Response:
         body = self.body
         return orjson.loads(body) if body else None
 
-    async def send(self, send: Any, body: bytes, *, content_length: int | None = None) -> None:
-        """Send `body` (already rendered, so a rendering error can still become a 500)."""
+    async def send(
+        self,
+        send: Any,
+        body: bytes,
+        *,
+        content_length: int | None = None,
+        headers: Mapping[str, HeaderValue] | None = None,
+    ) -> None:
+        """Send `body` (already rendered, so a rendering error can still become a 500).
+
+        `headers`, when given, are sent instead of this response's own: the app adds its per-request
+        headers (rate limits, CORS) to a copy, since a handler may return one shared `Response`.
+        """
         length = str(len(body) if content_length is None else content_length).encode()
-        if not self.headers and not self.cookies:  # the usual case: nothing to merge
+        own = self.headers if headers is None else headers
+        if not own and not self.cookies:  # the usual case: nothing to merge
             raw_headers = [JSON_CONTENT_TYPE_HEADER, (b'content-length', length)]
         else:
-            raw_headers = self._raw_headers(length)
+            raw_headers = self._raw_headers(length, own)
         if self.status_code in _BODYLESS:  # no content, so no type of it (RFC 9110 section 8.3)
             raw_headers = [header for header in raw_headers if header[0] != b'content-type']
         await send({'type': 'http.response.start', 'status': self.status_code, 'headers': raw_headers})
         await send({'type': 'http.response.body', 'body': body})
 
-    def _raw_headers(self, length: bytes) -> list[tuple[bytes, bytes]]:
+    def _raw_headers(self, length: bytes, headers: Mapping[str, HeaderValue]) -> list[tuple[bytes, bytes]]:
         raw_headers = [JSON_CONTENT_TYPE_HEADER, (b'content-length', length)]
-        for name, value in self.headers.items():
+        for name, value in headers.items():
             lowered = name.lower()
             if lowered in ('content-length', 'content-type'):
                 if lowered == 'content-type' and value:  # one value: a list's last, as a later header would win

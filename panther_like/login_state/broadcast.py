@@ -98,7 +98,7 @@ class RedisBroadcast(Broadcast):
         import redis.exceptions
 
         while True:
-            pubsub = self._redis.client().pubsub()
+            pubsub = self._redis.pubsub()
             try:
                 await pubsub.subscribe(self.CHANNEL)
                 while not ready.is_set():  # Redis confirms the subscription: from then on, nothing is missed

@@ -147,6 +147,14 @@ class RedisConnection:
                 self._note_primary(client)
         return result
 
+    def pubsub(self) -> Any:
+        """A redis-py ``PubSub`` on the current primary, for a listener that subscribes and reads.
+
+        A subscription is no command a request waits on, so it does not go through `_call`: the
+        listener (`panther_like.login_state.broadcast`) catches its failures and subscribes again.
+        """
+        return self._client().pubsub()
+
     async def run(self, command: str, *args: Any, **kwargs: Any) -> Any:
         """One command; a Redis that does not answer is a 503."""
         return await self._call(lambda client: getattr(client, command)(*args, **kwargs))
