@@ -137,13 +137,18 @@ async def _write(request: Request, user: BaseUser, fields: dict[str, Any]) -> No
 
 @API(
     auth=AccountAuthentication,
+    fresh=True,
     methods=['POST'],
     input=PasswordChangeInput,
     output=SessionsEnded,
-    responses={429: 'Too many wrong current passwords (Retry-After)'},
+    responses={
+        401: 'Not logged in, or not recently: {"reauthentication_required": true}',
+        429: 'Too many wrong current passwords (Retry-After)',
+    },
 )
 async def password_change(request: Request) -> Any:
-    """Change the password; every other session of the user ends (`SessionAuth` ones too), this one goes on."""
+    """Change the password (needs a recent authentication); every other session of the user ends (`SessionAuth`
+    ones too), this one goes on."""
     data: PasswordChangeInput = request.validated
     user = request.user
     check_new_password(data.new_password, user.username, services_of(request).config.accounts)

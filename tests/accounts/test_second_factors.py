@@ -231,6 +231,17 @@ async def test_totp_setup_after_the_reauthentication_timeout_needs_reauthenticat
     assert response.status_code == 401 and response.json()['reauthentication_required'] is True
 
 
+async def test_a_password_change_after_the_reauthentication_timeout_needs_reauthentication(client, clock):
+    await signup(client)
+    tokens = await login(client)
+    clock.advance(301)
+    body = {'current_password': PASSWORD, 'new_password': 'a brand new passphrase'}
+    response = await client.post('/auth/password/change', headers=bearer(tokens), json=body)
+    assert response.status_code == 401 and response.json()['reauthentication_required'] is True
+    fresh = (await client.post('/auth/reauthenticate', headers=bearer(tokens), json={'password': PASSWORD})).json()
+    assert (await client.post('/auth/password/change', headers=bearer(fresh), json=body)).status_code == 200
+
+
 async def test_a_refreshed_token_keeps_the_time_of_the_login(client, clock):
     await signup(client)
     tokens = await login(client)
