@@ -40,6 +40,7 @@ from panther_like.login_state.jwt_codec import (
     PASSWORD,
     REFRESH,
     JWTCodec,
+    is_time,
 )
 from panther_like.login_state.revocation import RevocationStore
 from panther_like.login_state.session_registry import LoginSession, SessionRegistry
@@ -196,7 +197,8 @@ class LoginSessions:
         session_id = claims['sid']
         if await self.revocations.is_revoked(session_key(session_id)):
             raise AuthenticationAPIError('Token has been revoked')
-        if not await self.revocations.claim_once(f'used:{claims["jti"]}', until=claims['exp']):
+        spent = await self.revocations.is_revoked(_generation_key(session_id, claims.get(AUTH_TIME)))
+        if spent or not await self.revocations.claim_once(f'used:{claims["jti"]}', until=claims['exp']):
             await self.end_session(session_id)
             raise AuthenticationAPIError('Refresh token was already used; the session has been revoked')
         user = await self.user_model.find_one(id=claims['user_id'])
@@ -223,9 +225,17 @@ class LoginSessions:
     ) -> dict[str, str]:
         """A new pair for the session of `claims` (`user`'s access token, verified), authenticated now by `amr`.
 
-        The session and its scopes stay; only ``auth_time`` and ``amr`` change.
+        The session and its scopes stay; only ``auth_time`` and ``amr`` change. The session's earlier
+        refresh tokens (those of the ``auth_time`` of `claims`, which a refresh keeps) are spent, as a
+        rotated one is: presented again, they end the session. So the new ``auth_time`` is always a later
+        second than the earlier one, or the new refresh token would be spent with them.
         """
         session_id = claims['sid']
+        earlier: Any = claims.get(AUTH_TIME)
+        now = int(self.clock.time())
+        if is_time(earlier):
+            now = max(now, int(earlier) + 1)
+            await self.revocations.revoke(_generation_key(session_id, earlier), until=self._session_end())
         audit.log_event(
             'reauthenticate', request=request, user_id=claims['user_id'], session=audit.session_ref(session_id)
         )
@@ -234,7 +244,7 @@ class LoginSessions:
             session_id,
             scopes=claims.get('scope'),
             credential_version=user.credential_version,
-            auth_time=int(self.clock.time()),
+            auth_time=now,
             amr=amr,
         )
 
@@ -282,6 +292,11 @@ class LoginSessions:
     def _session_end(self) -> float:
         """Every token issued until now has expired by then."""
         return self.clock.time() + self.codec.refresh_life + 1
+
+
+def _generation_key(session_id: str, auth_time: Any) -> str:
+    """The revocation key that spends a session's refresh tokens of one ``auth_time`` (see `reauthenticate`)."""
+    return f'reauthenticated:{session_id}:{auth_time}'
 
 
 def _origin(request: HTTPConnection | None) -> dict[str, str | None]:
