@@ -67,16 +67,17 @@ async def request_email_change(request: Request, user: BaseUser, email: Any) -> 
         if email != getattr(user, 'email', None) and not await user.replace_email(email, expected_key=user.email_key):
             raise BadRequestAPIError('The e-mail address changed meanwhile; read it again')
         return False
+    if new_key is None and getattr(user, 'email', None) is None:
+        return False  # no address, and none asked for: nothing changes
     await FreshAuthentication().authorization(request)  # 401 reauthentication_required
     services = services_of(request)
     old_key = user.email_key
     if new_key is None:
         old = mail_address(user)
-        if getattr(user, 'email', None) is not None:
-            if not await user.replace_email(None, expected_key=old_key):
-                raise BadRequestAPIError('The e-mail address changed meanwhile; read it again')
-            audit.log_event('email.removed', request=request, user_id=user.id)
-            await _notice(request, user, EMAIL_REMOVED, old=old)
+        if not await user.replace_email(None, expected_key=old_key):
+            raise BadRequestAPIError('The e-mail address changed meanwhile; read it again')
+        audit.log_event('email.removed', request=request, user_id=user.id)
+        await _notice(request, user, EMAIL_REMOVED, old=old)
         return False
     if await model.find_by_email(email) is not None:
         # Tells that the address is someone's, as signup does: counted like signup's 409s, per client address.

@@ -236,3 +236,22 @@ async def test_two_accounts_confirming_one_address_at_once_get_it_once(app, clie
         assert sorted(answer.status_code for answer in answers) == [204, 409]
         holders = [user for user in (await reload(first), await reload(second)) if user.email == new]
         assert len(holders) == 1
+
+
+async def test_removing_the_address_is_written_at_once_and_the_old_one_gets_a_notice(app, client, smtp_server):
+    user = await new_user(app)
+    response = await ask(client, user, None)
+    assert response.status_code == 200, response.text
+    after = await reload(user)
+    assert (after.email, after.is_verified) == (None, False)
+    await app.outbox.drain()
+    assert smtp_server.wait_for(user.email)[0]['Subject'] == 'Your e-mail address was removed'
+
+
+async def test_removing_the_address_without_a_recent_authentication_is_a_401(app, client, clock):
+    user = await new_user(app)
+    headers = bearer(await user.login())
+    clock.advance(301)
+    response = await client.patch('/auth/me', headers=headers, json={'email': None})
+    assert response.status_code == 401 and response.json()['reauthentication_required'] is True
+    assert (await reload(user)).email == user.email
