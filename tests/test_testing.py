@@ -13,6 +13,7 @@ from panther_like import API, Panther
 from panther_like.db.models import BaseUser
 from panther_like.routing.websocket import GenericWebsocket
 from panther_like.testing import TestClient, WebsocketClosed, WebsocketRefused
+from tests.clock import ManualClock
 from tests.settings import settings_module
 
 
@@ -32,6 +33,11 @@ async def logout(request):
     return {'detail': 'Logged out'}
 
 
+@API(auth=True, fresh=300, methods=['POST'])
+async def transfer(request):
+    return {'done': True}
+
+
 class Echo(GenericWebsocket):
     auth = True
 
@@ -46,15 +52,16 @@ class Echo(GenericWebsocket):
             await self.send({'echo': data})
 
 
-def build_app(tmp_path) -> Panther:
+def build_app(tmp_path, **kwargs) -> Panther:
     return Panther(
         configs=settings_module(
             SECRET_KEY='testing-secret-key-0123456789-abcdef',
             AUTHENTICATION='panther_like.authentications.JWTAuthentication',
             WS_AUTHENTICATION='panther_like.authentications.QueryParamJWTAuthentication',
             DATABASE={'path': str(tmp_path / 'store.sqlite3')},
-            URLS={'me': me, 'public': public, 'logout': logout, 'ws/echo': Echo},
-        )
+            URLS={'me': me, 'public': public, 'logout': logout, 'transfer': transfer, 'ws/echo': Echo},
+        ),
+        **kwargs,
     )
 
 
@@ -114,6 +121,25 @@ async def test_force_authenticate_ends_with_the_client(app, ann):
         client.force_authenticate(ann)
     async with TestClient(app, lifespan=False) as later:
         assert (await later.get('/me')).status_code == 401
+
+
+async def test_a_forced_user_counts_as_recently_authenticated(tmp_path):
+    clock = ManualClock()
+    async with TestClient(build_app(tmp_path, clock=clock)) as client:
+        ann = await BaseUser.insert_one(username='ann', password='pw')
+        client.force_authenticate(ann)
+        clock.advance(3600)
+        assert (await client.post('/transfer')).json() == {'done': True}
+
+
+async def test_a_real_token_of_the_same_client_still_needs_a_recent_authentication(tmp_path):
+    clock = ManualClock()
+    async with TestClient(build_app(tmp_path, clock=clock)) as client:
+        ann = await BaseUser.insert_one(username='ann', password='pw')
+        await client.login_as(ann)
+        clock.advance(301)
+        refused = await client.post('/transfer')
+        assert refused.status_code == 401 and refused.json()['reauthentication_required'] is True
 
 
 async def test_forced_client_leaves_public_routes_public(app, ann):

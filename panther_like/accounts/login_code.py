@@ -120,7 +120,7 @@ async def login_with_code(request: Request) -> Response:
         raise AuthorizationAPIError('This account is disabled')
     if services_of(request).config.accounts.require_verified and not user.is_verified:
         raise AuthorizationAPIError('Verify your e-mail address before logging in')
-    mfa_token = await accounts.password_step(request, user, [])
+    mfa_token = await accounts.password_step(request, user, [], first=(ONE_TIME_CODE,))
     if mfa_token is not None:
         raise MFARequired(mfa_token, list(MFA_METHODS))
     pair = await accounts.login(user, request=request, amr=(ONE_TIME_CODE,))

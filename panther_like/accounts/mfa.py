@@ -33,7 +33,6 @@ from panther_like.accounts.schemas import TokenResponse
 from panther_like.exceptions import APIError, BadRequestAPIError, ConfigError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
-from panther_like.login_state.jwt_codec import ONE_TIME_CODE, PASSWORD
 from panther_like.login_state.second_factors import require_mfa_dependencies
 from panther_like.login_state.services import services_of
 from panther_like.login_state.trusted_browsers import TRUSTED_COOKIE
@@ -213,8 +212,8 @@ async def login_mfa(request: Request) -> Response:
     """The second step of a login: the ``mfa_token`` with a TOTP code or a recovery code; answers as ``login``."""
     data: MFALoginInput = request.validated
     accounts = services_of(request).accounts
-    user, scopes = await accounts.second_step(request, data.mfa_token, data.code, data.recovery_code)
-    pair = await accounts.login(user, scopes=list(scopes) or None, request=request, amr=(PASSWORD, ONE_TIME_CODE))
+    user, scopes, amr = await accounts.second_step(request, data.mfa_token, data.code, data.recovery_code)
+    pair = await accounts.login(user, scopes=list(scopes) or None, request=request, amr=amr)
     if data.recovery_code is not None:
         send_security_notice(request, user, RECOVERY_CODE_USED, route='login/mfa')
     response = token_response(request, 'login/mfa', pair, ' '.join(scopes))

@@ -26,6 +26,8 @@ FACTOR_ADDED = 'factor_added'
 FACTOR_REMOVED = 'factor_removed'
 RECOVERY_CODES_REGENERATED = 'recovery_codes_regenerated'
 RECOVERY_CODE_USED = 'recovery_code_used'
+EMAIL_CHANGE_REQUESTED = 'email_change_requested'
+EMAIL_REMOVED = 'email_removed'
 
 #: what -> (subject, the first sentence of the text)
 NOTICES: dict[str, tuple[str, str]] = {
@@ -38,6 +40,12 @@ NOTICES: dict[str, tuple[str, str]] = {
         'A new set of recovery codes was made for your account; the earlier codes no longer work.',
     ),
     RECOVERY_CODE_USED: ('A recovery code was used', 'One of the recovery codes of your account was used.'),
+    EMAIL_CHANGE_REQUESTED: (
+        'A change of your e-mail address was asked for',
+        'Someone signed in to your account asked to change its e-mail address; a confirmation link went to the new '
+        'address, and the change is made only once that link is opened.',
+    ),
+    EMAIL_REMOVED: ('Your e-mail address was removed', 'The e-mail address of your account was removed.'),
 }
 
 
@@ -47,10 +55,11 @@ def _address(user: Any) -> str | None:
     return candidate if is_address(candidate) else None
 
 
-def send_security_notice(request: Request, user: Any, what: str, *, route: str) -> None:
-    """Mail `user` that `what` happened, through request `request` to the account route `route`."""
+def send_security_notice(request: Request, user: Any, what: str, *, route: str, to: str | None = None) -> None:
+    """Mail `user` that `what` happened, through request `request` to the account route `route`; to the
+    account's address, or to `to` (an address it had)."""
     services = services_of(request)
-    address = _address(user)
+    address = to if to is not None else _address(user)
     if not services.config.accounts.security_notices or address is None:
         return
     subject, happened = NOTICES[what]

@@ -8,10 +8,12 @@ checks the current one), a flag (``is_active``, ``is_verified``,
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from panther_like import audit, status
 from panther_like.accounts.account_auth import AccountAuthentication
+from panther_like.accounts.email_change import request_email_change
 from panther_like.accounts.notices import PASSWORD_CHANGED, send_security_notice
 from panther_like.accounts.policy import check_new_password
 from panther_like.accounts.schemas import PasswordChangeInput, ProfileUpdate, PublicUser, SessionsEnded, SignupInput
@@ -19,6 +21,7 @@ from panther_like.db.user import BaseUser
 from panther_like.db.usernames import username_key
 from panther_like.exceptions import BadRequestAPIError, DuplicateKeyError, ValidationAPIError
 from panther_like.http.request import Request
+from panther_like.http.response import Response
 from panther_like.login_state.services import services_of
 from panther_like.routing.api import API, GenericAPI
 from panther_like.routing.contract import contract
@@ -32,6 +35,11 @@ def _editable(model: type[BaseUser], fields: dict[str, Any]) -> dict[str, Any]:
         named = ', '.join(name[:40] if name.isprintable() else ascii(name[:40]) for name in refused[:5])
         raise BadRequestAPIError(f'Unknown or read-only field(s): {named} (editable: {allowed})')
     return fields
+
+
+def _unstorable(text: str) -> bool:
+    """Control and invisible characters: left to the model, whose name-field check answers a 422 naming the field."""
+    return any(unicodedata.category(ch) in ('Cc', 'Cf', 'Zl', 'Zp') for ch in text)
 
 
 @API(
@@ -79,48 +87,68 @@ class Me(GenericAPI):
         input=ProfileUpdate,
         output=PublicUser,
         responses={
+            202: 'The new e-mail address waits for its confirmation (email/confirm): the user, with pending_email',
+            401: 'A new e-mail address needs a recent authentication: {"reauthentication_required": true}',
             409: 'The new username, or the new e-mail address (in any case), belongs to another account',
-            429: 'Too many taken usernames or addresses from this address (Retry-After)',
+            429: 'Too many taken usernames or addresses from this address, or mails to the new one (Retry-After)',
         },
     )
     async def patch(self, request: Request) -> Any:
-        """Change the fields the user model declares editable; any other field is a 400."""
+        """Change the fields the user model declares editable; any other field is a 400.
+
+        A new e-mail address is not written: it answers 202, mails a confirmation link to it and a notice to
+        the old one, and shows it as ``pending_email`` until ``email/confirm``.
+        """
         user = request.user
         model = type(user)
         fields = _editable(model, dict(request.validated.model_extra or {}))
-        if not fields:
-            return user
+        pending = False
         if 'email' in fields and model.has_email():
-            new_key = model.email_key_of(fields['email'])  # 400 with the reason, before any work
-            if new_key != user.email_key:
-                fields['is_verified'] = False  # a new mailbox is not verified until its owner answers the mail
-        if not set(fields) & {'username', 'email'}:
-            await user.update(**fields)  # a field the model refuses is a 422 naming it
-            return user
-        # A 409 tells that a name or an address is someone's: counted like signup's, per client address.
-        throttle = services_of(request).throttle
-        await throttle.check_signup(request)
-        try:
-            await user.update(**fields)
-        except DuplicateKeyError:
-            audit.log_event('profile.taken', request=request, user_id=user.id)
-            raise  # 409, and it keeps counting
-        except Exception:
-            await throttle.signup_succeeded(request)  # a field error tells nothing about other accounts
-            raise
-        await throttle.signup_succeeded(request)
+            email = fields['email']
+            if email is None or (isinstance(email, str) and not _unstorable(email)):
+                del fields['email']
+                # Checked before the other fields are written: a refused address leaves the account as it was.
+                pending = await request_email_change(request, user, email)
+            # Anything else is left to the model's own checks: a 422 naming the field.
+        if fields:
+            await _write(request, user, fields)
+        if pending:
+            return Response(PublicUser.model_validate(user.public_dict()).model_dump(mode='json'), 202)
         return user
+
+
+async def _write(request: Request, user: BaseUser, fields: dict[str, Any]) -> None:
+    if 'username' not in fields:
+        await user.update(**fields)  # a field the model refuses is a 422 naming it
+        return
+    # A 409 tells that a name is someone's: counted like signup's, per client address.
+    throttle = services_of(request).throttle
+    await throttle.check_signup(request)
+    try:
+        await user.update(**fields)
+    except DuplicateKeyError:
+        audit.log_event('profile.taken', request=request, user_id=user.id)
+        raise  # 409, and it keeps counting
+    except Exception:
+        await throttle.signup_succeeded(request)  # a field error tells nothing about other accounts
+        raise
+    await throttle.signup_succeeded(request)
 
 
 @API(
     auth=AccountAuthentication,
+    fresh=True,
     methods=['POST'],
     input=PasswordChangeInput,
     output=SessionsEnded,
-    responses={429: 'Too many wrong current passwords (Retry-After)'},
+    responses={
+        401: 'Not logged in, or not recently: {"reauthentication_required": true}',
+        429: 'Too many wrong current passwords (Retry-After)',
+    },
 )
 async def password_change(request: Request) -> Any:
-    """Change the password; every other session of the user ends (`SessionAuth` ones too), this one goes on."""
+    """Change the password (needs a recent authentication); every other session of the user ends (`SessionAuth`
+    ones too), this one goes on."""
     data: PasswordChangeInput = request.validated
     user = request.user
     check_new_password(data.new_password, user.username, services_of(request).config.accounts)

@@ -146,6 +146,14 @@ def _message(
     return Message(to=to, subject=subject, text=text, sensitive=(token,))
 
 
+def link_message(
+    to: str, subject: str, url: str | None, token: str, *, action: str, life_time: timedelta, ignore: str
+) -> Message:
+    """The mail of a one-time link (its token alone when no URL is set), as the routes here send it; for the
+    other routes that mail one (the confirmation of an address change)."""
+    return _message(to, subject, url, token, action=action, life_time=life_time, ignore=ignore)
+
+
 def _refuse(request: Request, event: str, reason: str, grant: Grant | None) -> BadRequestAPIError:
     audit.log_event(event, request=request, reason=reason, user_id=grant.user_id if grant else None)
     return BadRequestAPIError(INVALID_LINK)

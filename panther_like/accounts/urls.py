@@ -6,6 +6,7 @@ from typing import Any
 
 from panther_like.accounts.cookies import json_only, json_or_form_only, same_site_only
 from panther_like.accounts.devices import session_detail, sessions
+from panther_like.accounts.email_change import email_change_urls
 from panther_like.accounts.login import login, logout, logout_all, refresh
 from panther_like.accounts.login_code import login_code_urls
 from panther_like.accounts.mfa import mfa_urls
@@ -26,6 +27,7 @@ _accounts_urls: dict[str, Any] = {
     'password/change': password_change,
     'sessions': sessions,
     'sessions/<sid>': session_detail,
+    **email_change_urls,  # email/confirm
     **recovery_urls,  # password/forgot, password/reset, verify/request, verify
     **mfa_urls,  # mfa, mfa/totp, mfa/totp/confirm, mfa/recovery-codes, login/mfa, reauthenticate
     **login_code_urls,  # login/code/request, login/code (ACCOUNTS['login_by_code'])

@@ -25,6 +25,10 @@ from panther_like.login_state.services import services_of
 
 Permission = Callable[[HTTPConnection], Awaitable[None]]
 
+#: Set in a connection's ASGI scope by a test client (`panther_like.testing.TestClient.force_authenticate`) when it
+#: forced the user: that user counts as authenticated just now. Only code in the process can put it there.
+FORCED_AUTHENTICATION = 'panther_like.auth.forced'
+
 SCOPE_TOKEN = re.compile(r'[\x21\x23-\x5B\x5D-\x7E]+')  # RFC 6749 section 3.3
 
 
@@ -159,6 +163,7 @@ class FreshAuthentication:
     ``permissions=[FreshAuthentication(60)]`` sets its own; ``@API(auth=True, fresh=300)`` is
     the same. The age is the token's ``auth_time`` (a login or ``POST reauthenticate``, kept
     through refreshes): a token without one, or a caller that no JWT authenticated, is refused.
+    A user forced by the test client (`FORCED_AUTHENTICATION`) counts as authenticated just now.
     """
 
     def __init__(self, max_age: int | None = None) -> None:
@@ -167,6 +172,8 @@ class FreshAuthentication:
         self.max_age = max_age
 
     async def authorization(self, request: HTTPConnection) -> bool:
+        if request.scope.get(FORCED_AUTHENTICATION) is True:
+            return True
         services = services_of(request)
         max_age = self.max_age or services.config.accounts.reauthentication_timeout
         claims = getattr(request.user, '_token_claims', None)

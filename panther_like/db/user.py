@@ -56,6 +56,7 @@ PROTECTED_USER_FIELDS = frozenset(
         'is_verified',
         'is_superuser',
         'credential_version',
+        'pending_email',
     }
 )
 
@@ -89,6 +90,8 @@ class BaseUser(Model):
     credential_version: str = Field(default='', repr=False)
     #: Derived from ``email`` (when the model has one) on every insert and update; unique.
     email_key: str | None = Field(default=None, repr=False)
+    #: An address the user asked to change ``email`` to, until they confirm it from that mailbox (``email/confirm``).
+    pending_email: str | None = None
 
     unique_fields: ClassVar[tuple[str, ...]] = ('username', 'username_key')
     secret_fields: ClassVar[frozenset[str]] = frozenset({'password', 'username_key', 'credential_version', 'email_key'})
@@ -155,6 +158,31 @@ class BaseUser(Model):
         if not await collection.update_one(condition, {'is_verified': True}):
             return False
         self.__dict__['is_verified'] = True
+        await _user_changed(self.id)
+        return True
+
+    async def replace_email(self, email: str | None, *, expected_key: str | None, pending: str | None = None) -> bool:
+        """Write `email` (verified when `pending` is given: it was confirmed from that mailbox) if the account's
+        address key is still `expected_key` and, with `pending`, that change is still the one pending; whether it was.
+
+        One conditional write, for the same reason as `mark_address_verified`; a key another account holds
+        raises `DuplicateKeyError` for ``email`` (409).
+        """
+        model = type(self)
+        condition: dict[str, Any] = {'_id': self.id, 'email_key': expected_key}
+        values: dict[str, Any] = {'email': email, 'email_key': model.email_key_of(email)}
+        if pending is not None:
+            condition['pending_email'] = pending
+            values.update(pending_email=None, is_verified=True)
+        elif email is None:  # no address left: nothing is verified, and nothing can be pending
+            values.update(pending_email=None, is_verified=False)
+        collection = await model._collection()
+        try:
+            if not await collection.update_one(condition, values):
+                return False
+        except DuplicateKeyError as exc:
+            raise _public_duplicate(exc) from None
+        self.__dict__.update(values)
         await _user_changed(self.id)
         return True
 

@@ -29,7 +29,7 @@ from panther_like.exceptions import AuthenticationAPIError, AuthorizationAPIErro
 from panther_like.http.request import HTTPConnection
 from panther_like.login_state.jwt_codec import ONE_TIME_CODE, PASSWORD
 from panther_like.login_state.login_codes import LoginCodes
-from panther_like.login_state.mfa_tokens import MFATokens
+from panther_like.login_state.mfa_tokens import MFATokens, second_step_amr
 from panther_like.login_state.second_factors import SecondFactors
 from panther_like.login_state.session_registry import end_web_sessions
 from panther_like.login_state.sessions import LoginSessions
@@ -117,11 +117,17 @@ class AccountService:
     # -- the second step of a login, and step-up --------------------------------------------------
 
     async def password_step(
-        self, request: HTTPConnection, user: Any, scopes: list[str], trusted: str | None = None
+        self,
+        request: HTTPConnection,
+        user: Any,
+        scopes: list[str],
+        trusted: str | None = None,
+        first: Sequence[str] = (PASSWORD,),
     ) -> str | None:
-        """After a good password: an ``mfa_token`` for the second step if the user has a factor, else None.
+        """After a good first step: an ``mfa_token`` for the second step if the user has a factor, else None.
 
-        `trusted`: the browser's ``mfa_trusted`` cookie; a live one skips the second step.
+        `trusted`: the browser's ``mfa_trusted`` cookie; a live one skips the second step. `first`: how the
+        first step was made (``amr`` values: the password, or a mailed code), which the second step's tokens keep.
         """
         if self._mfa_tokens is None or not await self.second_factors.confirmed(user.id):
             return None
@@ -130,12 +136,12 @@ class AccountService:
             audit.log_event('login.trusted_browser', request=request, user_id=user.id)
             return None
         audit.log_event('login.mfa_required', request=request, user_id=user.id)
-        return await self._mfa_tokens.issue(user, scopes)
+        return await self._mfa_tokens.issue(user, scopes, first)
 
     async def second_step(
         self, request: HTTPConnection, mfa_token: str, code: str | None, recovery_code: str | None
-    ) -> tuple[Any, tuple[str, ...]]:
-        """The user and scopes of a password step completed by a good code; else 401 (or 429 when throttled).
+    ) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
+        """The user, scopes and ``amr`` of a first step completed by a good code; else 401 (or 429 when throttled).
 
         A wrong code counts in the login throttle like a wrong password; the token survives it.
         """
@@ -155,7 +161,7 @@ class AccountService:
         if not await tokens.spend(step):
             raise AuthenticationAPIError(INVALID_MFA_TOKEN)
         await self.throttle.reset(request, subject)
-        return user, step.scopes
+        return user, step.scopes, second_step_amr(step)
 
     async def check_second_factor(
         self, request: HTTPConnection, user: Any, code: str | None, recovery_code: str | None

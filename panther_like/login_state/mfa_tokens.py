@@ -9,7 +9,8 @@ authentication class can ever take it for an access token. The store keeps
 its SHA-256 digest as the row id (the raw token exists only in the answer;
 see `panther_like.login_state.one_time_tokens` for why a fast unsalted
 hash is right for random tokens), with the user, the scopes the password
-step was granted, when it expires (5 minutes at most), and a digest of the
+step was granted, how the first step was made (its OIDC ``amr``: ``pwd``, or
+``otp`` for a code mailed by ``login/code``), when it expires (5 minutes at most), and a digest of the
 user's password hash and credential version: a password change between
 the two steps kills it.
 
@@ -25,12 +26,14 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from panther_like.common.clock import SYSTEM_CLOCK, Clock
 from panther_like.db.backend import Database
 from panther_like.exceptions import AuthenticationAPIError
+from panther_like.login_state.jwt_codec import ONE_TIME_CODE, PASSWORD
 from panther_like.login_state.revocation import ExpiredRowPurge, RevocationStore
 
 MFA_TOKENS_COLLECTION = 'panther_like_mfa_tokens'
@@ -38,6 +41,8 @@ MFA_TOKEN_LIFE = 300
 TOKEN_SHAPE = re.compile(r'[A-Za-z0-9_-]{43}')
 #: What a login with a confirmed factor offers for its second step.
 MFA_METHODS = ('totp', 'recovery_code')
+#: RFC 8176: the ``amr`` value that says several factors were used (with each of them listed too).
+MULTIPLE_FACTORS = 'mfa'
 
 
 class MFARequired(AuthenticationAPIError):
@@ -71,10 +76,22 @@ class PasswordStep:
     scopes: tuple[str, ...]
     until: float
     binding: str
+    #: How the first step was made (``amr`` values); the second step adds its own.
+    first: tuple[str, ...] = (PASSWORD,)
 
     def still_holds(self, user: Any) -> bool:
         """Whether `user` still has the password and credential version the step was made with."""
         return hmac.compare_digest(self.binding, _binding(user))
+
+
+def second_step_amr(step: PasswordStep) -> tuple[str, ...]:
+    """The ``amr`` of a login completed by a second step: the first step's, ``otp`` (a TOTP or a recovery
+    code: both one-time codes), and ``mfa``, since two factors were used."""
+    methods = [*step.first]
+    for method in (ONE_TIME_CODE, MULTIPLE_FACTORS):
+        if method not in methods:
+            methods.append(method)
+    return tuple(methods)
 
 
 class MFATokens:
@@ -87,7 +104,9 @@ class MFATokens:
     def _rows(self) -> Any:
         return self._database.collection(MFA_TOKENS_COLLECTION)
 
-    async def issue(self, user: Any, scopes: list[str]) -> str:
+    async def issue(self, user: Any, scopes: list[str], first: Sequence[str] = (PASSWORD,)) -> str:
+        """A token for the second step of `user`'s login, whose first step (`first`: ``amr`` values) granted
+        `scopes`."""
         token = secrets.token_urlsafe(32)
         rows = self._rows()
         await rows.insert_one(
@@ -95,6 +114,7 @@ class MFATokens:
                 '_id': _digest(token),
                 'user_id': user.id,
                 'scopes': ' '.join(scopes),
+                'first': ' '.join(first),
                 'binding': _binding(user),
                 'until': self._clock.time() + MFA_TOKEN_LIFE,
             }
@@ -110,7 +130,8 @@ class MFATokens:
         if row is None or row['until'] <= self._clock.time():
             return None
         scopes = tuple(row['scopes'].split()) if row.get('scopes') else ()
-        return PasswordStep(row['_id'], row['user_id'], scopes, row['until'], row['binding'])
+        first = tuple(row['first'].split()) if isinstance(row.get('first'), str) and row['first'] else (PASSWORD,)
+        return PasswordStep(row['_id'], row['user_id'], scopes, row['until'], row['binding'], first)
 
     async def spend(self, step: PasswordStep) -> bool:
         """Use the token up: True for exactly one caller, however many present it at once."""

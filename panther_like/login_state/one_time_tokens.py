@@ -1,4 +1,4 @@
-"""Single-use tokens for links sent by mail: password reset, address verification.
+"""Single-use tokens for links sent by mail: password reset, address verification, address change.
 
 What is stored: never the token. The raw token (32 random bytes, 43
 URL-safe characters) exists only in the mail; the store keeps its
@@ -55,7 +55,8 @@ from panther_like.login_state.revocation import ExpiredRowPurge, RevocationStore
 TOKENS_COLLECTION = 'panther_like_one_time_tokens'
 PASSWORD_RESET = 'password_reset'
 VERIFY_EMAIL = 'verify_email'
-PURPOSES = frozenset({PASSWORD_RESET, VERIFY_EMAIL})
+CHANGE_EMAIL = 'change_email'
+PURPOSES = frozenset({PASSWORD_RESET, VERIFY_EMAIL, CHANGE_EMAIL})
 #: Purposes of which one token per binding can ever be spent: a reset ends every other link of the user.
 EXCLUSIVE_PURPOSES = frozenset({PASSWORD_RESET})
 TOKEN_BYTES = 32

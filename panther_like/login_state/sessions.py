@@ -49,6 +49,7 @@ from panther_like.login_state.jwt_codec import (
     PASSWORD,
     REFRESH,
     JWTCodec,
+    is_time,
 )
 from panther_like.login_state.revocation import RevocationStore
 from panther_like.login_state.session_registry import LoginSession, SessionRegistry
@@ -215,6 +216,9 @@ class LoginSessions:
         session_id = claims['sid']
         if await self.revocations.is_revoked(session_key(session_id)):
             raise AuthenticationAPIError('Token has been revoked')
+        if await self.revocations.is_revoked(_generation_key(session_id, claims.get(AUTH_TIME))):
+            await self.end_session(session_id)  # spent by a reauthentication of this session
+            raise AuthenticationAPIError(REFRESH_REUSED)
         if not await self.revocations.claim_once(f'used:{claims["jti"]}', until=claims['exp']):
             repeated = await self._successor(refresh_token, claims)
             if repeated is None:
@@ -282,9 +286,17 @@ class LoginSessions:
     ) -> dict[str, str]:
         """A new pair for the session of `claims` (`user`'s access token, verified), authenticated now by `amr`.
 
-        The session and its scopes stay; only ``auth_time`` and ``amr`` change.
+        The session and its scopes stay; only ``auth_time`` and ``amr`` change. The session's earlier
+        refresh tokens (those of the ``auth_time`` of `claims`, which a refresh keeps) are spent, as a
+        rotated one is: presented again, they end the session. So the new ``auth_time`` is always a later
+        second than the earlier one, or the new refresh token would be spent with them.
         """
         session_id = claims['sid']
+        earlier: Any = claims.get(AUTH_TIME)
+        now = int(self.clock.time())
+        if is_time(earlier):
+            now = max(now, int(earlier) + 1)
+            await self.revocations.revoke(_generation_key(session_id, earlier), until=self._session_end())
         audit.log_event(
             'reauthenticate', request=request, user_id=claims['user_id'], session=audit.session_ref(session_id)
         )
@@ -293,7 +305,7 @@ class LoginSessions:
             session_id,
             scopes=claims.get('scope'),
             credential_version=user.credential_version,
-            auth_time=int(self.clock.time()),
+            auth_time=now,
             amr=amr,
         )
 
@@ -368,6 +380,11 @@ def _open(refresh_token: str, jti: str, sealed: str) -> dict[str, str] | None:
         return None
     access, _, refresh = plain.decode().partition(' ')
     return {'access_token': access, 'refresh_token': refresh}
+
+
+def _generation_key(session_id: str, auth_time: Any) -> str:
+    """The revocation key that spends a session's refresh tokens of one ``auth_time`` (see `reauthenticate`)."""
+    return f'reauthenticated:{session_id}:{auth_time}'
 
 
 def _origin(request: HTTPConnection | None) -> dict[str, str | None]:

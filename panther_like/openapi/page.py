@@ -48,7 +48,8 @@ SECURITY_HEADERS = {
 # The page reads where the document lives from a data attribute: no inline script, no templating of JS.
 # A route authenticated by a cookie wants the CSRF token echoed on unsafe methods (`X-CSRFToken`
 # equal to the `csrftoken` cookie, which is readable by the page on purpose); the request
-# interceptor adds it to the page's own-origin requests, so "Try it out" works there too.
+# interceptor adds it to the page's own-origin requests, so "Try it out" works there too. The response
+# interceptor completes a login that answers ``mfa_required`` (a prompt for the code, then ``login/mfa``).
 INIT_JS = b"""(function () {
   var SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS', 'TRACE'];
 
@@ -72,6 +73,61 @@ INIT_JS = b"""(function () {
     return request;
   }
 
+  // A login (the Authorize button's password flow, or "Try it out" on a login operation) by a user with a
+  // second factor answers 401 {"mfa_required": true, "mfa_token"}: ask for the code, finish at login/mfa, hand
+  // Swagger UI that answer in place of the 401 (so the password flow authorizes itself) and authorize every
+  // bearer scheme with its access token.
+  function mfaUrl(url) {
+    var parsed = new URL(url, window.location.href);
+    if (parsed.origin !== window.location.origin || !/\\/login(\\/code)?$/.test(parsed.pathname)) return null;
+    return parsed.origin + parsed.pathname.replace(/\\/login(\\/code)?$/, '/login/mfa');
+  }
+
+  function mfaChallenge(response) {
+    if (!response || response.status !== 401) return null;
+    var body = response.body;
+    if (!body || typeof body !== 'object') {
+      try { body = JSON.parse(response.text); } catch (error) { return null; }
+    }
+    return body && body.mfa_required === true && typeof body.mfa_token === 'string' ? body : null;
+  }
+
+  function authorizeBearerSchemes(token) {
+    var schemes = window.ui.specSelectors.securityDefinitions();
+    if (!schemes) return;
+    schemes.forEach(function (scheme, name) {
+      if (scheme.get('type') === 'http' && String(scheme.get('scheme')).toLowerCase() === 'bearer') {
+        window.ui.preauthorizeApiKey(name, token);
+      }
+    });
+  }
+
+  function finishMfaLogin(response) {
+    var challenge = mfaChallenge(response);
+    var url = challenge && mfaUrl(response.url);
+    if (!url) return response;
+    var entered = window.prompt('Second factor: the code of your authenticator app, or a recovery code');
+    if (!entered) return response;
+    entered = entered.trim();
+    var payload = { mfa_token: challenge.mfa_token };
+    payload[/^[0-9]{6,8}$/.test(entered) ? 'code' : 'recovery_code'] = entered;
+    var headers = { 'Content-Type': 'application/json', 'Accept': 'application/json' };
+    var csrf = readCookie('csrftoken');
+    if (csrf) headers['X-CSRFToken'] = csrf;
+    return fetch(url, { method: 'POST', headers: headers, body: JSON.stringify(payload), credentials: 'same-origin' })
+      .then(function (answer) {
+        return answer.text().then(function (text) {
+          var parsed = null;
+          try { parsed = JSON.parse(text); } catch (error) { parsed = null; }
+          if (answer.ok && parsed && parsed.access_token) authorizeBearerSchemes(parsed.access_token);
+          return Object.assign({}, response, {
+            url: answer.url, ok: answer.ok, status: answer.status, statusText: answer.statusText,
+            text: text, data: text, body: parsed, obj: parsed
+          });
+        });
+      });
+  }
+
   window.addEventListener('load', function () {
     var root = document.getElementById('swagger-ui');
     window.ui = SwaggerUIBundle({
@@ -81,6 +137,7 @@ INIT_JS = b"""(function () {
       persistAuthorization: false,
       tryItOutEnabled: true,
       requestInterceptor: withCsrfToken,
+      responseInterceptor: finishMfaLogin,
       presets: [SwaggerUIBundle.presets.apis],
       layout: 'BaseLayout'
     });

@@ -15,6 +15,9 @@ Authentication helpers:
   app's ``auth_override`` (which is None in an app served by uvicorn), and
   the override only answers connections that carry this client's private
   marker in the ASGI scope, which nothing outside this process can set.
+  A forced user counts as authenticated just now: the routes that need a
+  recent authentication (``fresh=``, `FreshAuthentication`) let it through,
+  as they would a user who just logged in.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from panther_like.auth.permissions import FORCED_AUTHENTICATION
 from panther_like.testing.websocket import WebsocketTestSession
 
 if TYPE_CHECKING:
@@ -53,7 +57,10 @@ def _forced_users(app: Panther) -> dict[object, Any]:
 
         def override(connection: Any) -> Any:
             marker = connection.scope.get(SCOPE_KEY)
-            return None if marker is None else registry.get(marker)
+            user = None if marker is None else registry.get(marker)
+            if user is not None:
+                connection.scope[FORCED_AUTHENTICATION] = True  # a forced user has just authenticated
+            return user
 
         app.auth_override = override
     return registry
@@ -145,7 +152,8 @@ class TestClient:
         """Every guarded route of this app sees `user` for this client's requests; ``None`` undoes it.
 
         No token is checked or issued: ``request.user.logout()`` needs a real
-        token (use `login_as`). Permissions still run.
+        token (use `login_as`). Permissions still run; the user counts as authenticated just now,
+        so routes that need a recent authentication admit it.
         """
         if user is None:
             registry = _forced.get(self.app)

@@ -106,6 +106,21 @@ async def test_a_user_with_a_second_factor_still_gets_mfa_required(client, clock
     assert response.status_code == 401 and response.json()['mfa_required'] is True
 
 
+async def test_a_mailed_code_then_totp_says_otp_and_mfa_never_pwd(client, clock):
+    tokens = await login(client)
+    totp = pyotp.TOTP((await client.post('/auth/mfa/totp', headers=bearer(tokens))).json()['secret'])
+    await client.post('/auth/mfa/totp/confirm', json={'code': totp.at(clock.time())}, headers=bearer(tokens))
+    clock.advance(30)
+    code = await mailed_code(client)
+    first = await client.post('/auth/login/code', json={'email': 'ann@example.com', 'code': code})
+    second = await client.post(
+        '/auth/login/mfa', json={'mfa_token': first.json()['mfa_token'], 'code': totp.at(clock.time())}
+    )
+    assert second.status_code == 200, second.text
+    claims = client.app.services.login_sessions.codec.decode(second.json()['access_token'], 'access')
+    assert claims['amr'] == ['otp', 'mfa']
+
+
 async def test_login_by_code_is_off_by_default(store, clock):
     async with TestClient(make_app(store, clock, login_by_code=False)) as client:
         response = await client.post('/auth/login/code/request', json={'email': 'ann@example.com'})

@@ -145,7 +145,7 @@ async def test_the_access_token_says_how_and_when_the_user_authenticated(client,
     totp, _ = await enrolled(client, clock)
     tokens = await login_with_code(client, clock, totp)
     claims = client.app.services.login_sessions.codec.decode(tokens['access_token'], 'access')
-    assert claims['amr'] == ['pwd', 'otp'] and abs(claims['auth_time'] - (clock.time() - 30)) <= 1
+    assert claims['amr'] == ['pwd', 'otp', 'mfa'] and abs(claims['auth_time'] - (clock.time() - 30)) <= 1
 
 
 async def test_login_mfa_with_a_recovery_code_works_once(client, clock):
@@ -231,6 +231,17 @@ async def test_totp_setup_after_the_reauthentication_timeout_needs_reauthenticat
     assert response.status_code == 401 and response.json()['reauthentication_required'] is True
 
 
+async def test_a_password_change_after_the_reauthentication_timeout_needs_reauthentication(client, clock):
+    await signup(client)
+    tokens = await login(client)
+    clock.advance(301)
+    body = {'current_password': PASSWORD, 'new_password': 'a brand new passphrase'}
+    response = await client.post('/auth/password/change', headers=bearer(tokens), json=body)
+    assert response.status_code == 401 and response.json()['reauthentication_required'] is True
+    fresh = (await client.post('/auth/reauthenticate', headers=bearer(tokens), json={'password': PASSWORD})).json()
+    assert (await client.post('/auth/password/change', headers=bearer(fresh), json=body)).status_code == 200
+
+
 async def test_a_refreshed_token_keeps_the_time_of_the_login(client, clock):
     await signup(client)
     tokens = await login(client)
@@ -250,6 +261,27 @@ async def test_reauthenticating_with_the_password_gives_a_fresh_pair_for_the_sam
     old, new = (codec.decode(pair['access_token'], 'access') for pair in (tokens, response.json()))
     assert new['sid'] == old['sid'] and new['auth_time'] > old['auth_time']
     assert (await client.post('/auth/mfa/totp', headers=bearer(response.json()))).status_code == 200
+
+
+async def test_after_reauthenticating_the_earlier_refresh_token_is_spent(client, clock):
+    await signup(client)
+    tokens = await login(client)
+    clock.advance(301)
+    fresh = await client.post('/auth/reauthenticate', json={'password': PASSWORD}, headers=bearer(tokens))
+    assert fresh.status_code == 200
+    late = await client.post('/auth/refresh', json={'refresh_token': tokens['refresh_token']})
+    assert late.status_code == 401
+    # Like a rotated refresh token presented again: the session ends.
+    assert (await client.get('/auth/me', headers=bearer(fresh.json()))).status_code == 401
+
+
+async def test_the_refresh_token_of_a_reauthentication_in_the_same_second_as_the_login_works(client, clock):
+    await signup(client)
+    tokens = await login(client)
+    fresh = await client.post('/auth/reauthenticate', json={'password': PASSWORD}, headers=bearer(tokens))
+    assert fresh.status_code == 200
+    refreshed = await client.post('/auth/refresh', json={'refresh_token': fresh.json()['refresh_token']})
+    assert refreshed.status_code == 200, refreshed.text
 
 
 async def test_reauthenticating_with_a_code(client, clock):

@@ -69,10 +69,9 @@ def test_a_browser_session_uses_cookies_and_the_csrf_token(client: httpx.Client)
 
 def test_me_and_patch_me(client: httpx.Client) -> None:
     user = new_user(client, 'profile')
-    assert (
-        client.patch('/auth/me', headers=user.bearer, json={'email': 'p@example.com'}).json()['email']
-        == 'p@example.com'
-    )
+    asked = client.patch('/auth/me', headers=user.bearer, json={'email': 'p@example.com'})
+    assert asked.status_code == 202, asked.text
+    assert asked.json()['pending_email'] == 'p@example.com' and asked.json()['email'] != 'p@example.com'
     refused = client.patch('/auth/me', headers=user.bearer, json={'is_superuser': True})
     assert refused.status_code == 400 and 'is_superuser' in refused.json()['detail']
     assert client.get('/auth/me', headers=user.bearer).json()['is_superuser'] is False

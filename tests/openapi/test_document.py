@@ -207,3 +207,18 @@ def test_query_param_jwt_class_is_documented_as_an_api_key_in_query():
             {'type': 'apiKey', 'in': 'query', 'name': 'authorization', 'description': 'An access JWT'},
         )
     ]
+
+
+def test_the_change_of_address_is_documented_on_patch_me_and_email_confirm():
+    from panther_like.accounts import accounts_urls
+    from panther_like.openapi.document import build_document
+
+    app = Panther(settings_module(SECRET_KEY='k' * 64, URLS={'auth/': accounts_urls}))
+    document = build_document(app.router.routes, app.config.openapi)
+    validate(document)
+    patch = document['paths']['/auth/me']['patch']['responses']
+    assert {'202', '401', '409', '429'} <= set(patch)
+    confirm = document['paths']['/auth/email/confirm']['post']
+    assert {'204', '400', '409'} <= set(confirm['responses'])
+    schema = confirm['requestBody']['content']['application/json']['schema']
+    assert 'token' in document['components']['schemas'][schema['$ref'].rsplit('/', 1)[1]]['properties']
