@@ -29,8 +29,6 @@ needs never reach another request.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -51,6 +49,7 @@ from panther_like.login_state.jwt_codec import (
     JWTCodec,
     is_time,
 )
+from panther_like.login_state.refresh_window import open_successor, seal_successor
 from panther_like.login_state.revocation import RevocationStore
 from panther_like.login_state.session_registry import LoginSession, SessionRegistry
 from panther_like.login_state.token_cache import AuthCache, BoundedCache, session_key
@@ -250,7 +249,7 @@ class LoginSessions:
             amr=claims.get(AMR, ()),
         )
         if self.refresh_grace > 0:
-            sealed = _seal(refresh_token, claims['jti'], pair)
+            sealed = seal_successor(refresh_token, claims['jti'], pair)
             await self.revocations.remember(successor_key, sealed, until=self.clock.time() + self.refresh_grace)
         return pair
 
@@ -273,7 +272,7 @@ class LoginSessions:
             sealed = await self.revocations.recall(key)
         if sealed is None or sealed == _PENDING:
             return None
-        pair = _open(refresh_token, claims['jti'], sealed)
+        pair = open_successor(refresh_token, claims['jti'], sealed)
         if pair is None:
             return None
         successor = self.codec.decode(pair['refresh_token'], REFRESH)
@@ -353,33 +352,6 @@ class LoginSessions:
     def _session_end(self) -> float:
         """Every token issued until now has expired by then."""
         return self.clock.time() + self.codec.refresh_life + 1
-
-
-def _successor_key(refresh_token: str) -> bytes:
-    """Only the holder of the spent token can open its successor: the store never holds a usable token."""
-    return hashlib.sha256(b'panther_like refresh successor\x00' + refresh_token.encode()).digest()
-
-
-def _seal(refresh_token: str, jti: str, pair: dict[str, str]) -> str:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    nonce = secrets.token_bytes(12)
-    plain = f'{pair["access_token"]} {pair["refresh_token"]}'.encode()
-    sealed = AESGCM(_successor_key(refresh_token)).encrypt(nonce, plain, jti.encode())
-    return base64.urlsafe_b64encode(nonce + sealed).decode()
-
-
-def _open(refresh_token: str, jti: str, sealed: str) -> dict[str, str] | None:
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    try:
-        raw = base64.urlsafe_b64decode(sealed.encode())
-        plain = AESGCM(_successor_key(refresh_token)).decrypt(raw[:12], raw[12:], jti.encode())
-    except (InvalidTag, ValueError):
-        return None
-    access, _, refresh = plain.decode().partition(' ')
-    return {'access_token': access, 'refresh_token': refresh}
 
 
 def _generation_key(session_id: str, auth_time: Any) -> str:
