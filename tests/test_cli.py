@@ -117,3 +117,13 @@ def test_version_prints_the_package_version(tmp_path):
     result = subprocess.run([str(CLI), '--version'], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f'panther-like {panther_like.__version__}'
+
+
+def test_check_warns_about_an_upper_case_name_no_setting_reads(tmp_path):
+    write_project(tmp_path, 'extra_settings', 'panther_like.authentications.JWTAuthentication')
+    with (tmp_path / 'extra_settings.py').open('a') as settings:
+        settings.write('PAGE_SIZE = 20\n')
+    result = run_check(tmp_path, '--configs', 'extra_settings')
+    assert result.returncode == 0, result.stderr
+    assert 'warning: PAGE_SIZE is not a setting' in result.stderr
+    assert 'SECRET_KEY' not in result.stderr
