@@ -25,7 +25,8 @@ python="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q -c constraints.txt pip
 .venv/bin/python -m pip install -q -c constraints.txt -e '.[test]'
 
-[ -f .env ] || cp .env.example .env  # the example project (and its tests) read it
+# The example project (and its tests) read .env: a fresh one gets a random SECRET_KEY.
+[ -f .env ] || sed "s/^SECRET_KEY=.*/SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')/" .env.example >.env
 
 (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 .venv/bin/ruff check .

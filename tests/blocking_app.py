@@ -24,7 +24,7 @@ async def fast(request):
 
 app = Panther(
     configs=settings_module(
-        SECRET_KEY='b' * 64,
+        SECRET_KEY='b' * 32 + '0123456789abcdefghijklmnopqrstuv',
         URLS={'slow': slow, 'fast': fast},
         DATABASE={'path': os.environ.get('BLOCKING_DB_PATH', 'blocking.sqlite3')},
     )

@@ -22,7 +22,7 @@ from tests import forge
 from tests.clock import ManualClock
 from tests.settings import settings_module
 
-KEY = 'c' * 64
+KEY = 'c' * 32 + '0123456789abcdefghijklmnopqrstuv'
 LOOK_INTERVAL = 0.5  # AUTH_CACHE['revocation_ttl'] default
 
 
@@ -206,12 +206,12 @@ async def test_each_request_gets_its_own_copy_of_a_cached_user(app, user):
 
 
 async def test_a_key_rotation_refuses_tokens_of_the_removed_key(build):
-    old = build(key='o' * 64)
+    old = build(key='o' * 32 + '0123456789abcdefghijklmnopqrstuv')
     async with TestClient(old):
         user = await old.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
         await old.tokens.authenticate(token)
-    rotated = build(key='n' * 64)
+    rotated = build(key='n' * 32 + '0123456789abcdefghijklmnopqrstuv')
     async with TestClient(rotated):
         with pytest.raises(AuthenticationAPIError, match='signature'):
             await rotated.tokens.authenticate(token)

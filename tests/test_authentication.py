@@ -11,7 +11,7 @@ from panther_like.testing import TestClient
 from tests import forge
 from tests.settings import settings_module
 
-KEY = 'k' * 64
+KEY = 'k' * 32 + '0123456789abcdefghijklmnopqrstuv'
 handled: list[str] = []
 
 

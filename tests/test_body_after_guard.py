@@ -13,7 +13,7 @@ from panther_like import API, Panther, Request
 from panther_like.testing import TestClient
 from tests.settings import settings_module
 
-KEY = 'k' * 64
+KEY = 'k' * 32 + '0123456789abcdefghijklmnopqrstuv'
 
 
 def deny(request):

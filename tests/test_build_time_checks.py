@@ -25,7 +25,7 @@ from tests.settings import settings_module
 def build(tmp_path: Path, route: Any) -> Panther:
     return Panther(
         configs=settings_module(
-            SECRET_KEY='s' * 64,
+            SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
             URLS={'things/': route},
             DATABASE={'path': str(tmp_path / 's.sqlite3')},
         )

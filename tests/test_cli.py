@@ -7,6 +7,7 @@ status 0, so a deploy went ahead. Here it is one line and status 2.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -117,3 +118,40 @@ def test_version_prints_the_package_version(tmp_path):
     result = subprocess.run([str(CLI), '--version'], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f'panther-like {panther_like.__version__}'
+
+
+def test_check_warns_about_an_upper_case_name_no_setting_reads(tmp_path):
+    write_project(tmp_path, 'extra_settings', 'panther_like.authentications.JWTAuthentication')
+    with (tmp_path / 'extra_settings.py').open('a') as settings:
+        settings.write('PAGE_SIZE = 20\n')
+    result = run_check(tmp_path, '--configs', 'extra_settings')
+    assert result.returncode == 0, result.stderr
+    assert 'warning: PAGE_SIZE is not a setting' in result.stderr
+    assert 'SECRET_KEY' not in result.stderr
+
+
+def test_check_says_when_the_store_cannot_be_reached_and_exits_1(tmp_path):
+    write_project(tmp_path, 'dead_store_settings', 'panther_like.authentications.JWTAuthentication')
+    dead = socket.socket()
+    dead.bind(('127.0.0.1', 0))
+    port = dead.getsockname()[1]
+    dead.close()
+    with (tmp_path / 'dead_store_settings.py').open('a') as settings:
+        settings.write(f"DATABASE = {{'url': 'mongodb://127.0.0.1:{port}/app?serverSelectionTimeoutMS=500'}}\n")
+    result = run_check(tmp_path, '--configs', 'dead_store_settings')
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'cannot reach the store: MongoDB is unavailable' in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_check_says_when_redis_cannot_be_reached_and_exits_1(tmp_path):
+    write_project(tmp_path, 'dead_redis_settings', 'panther_like.authentications.JWTAuthentication')
+    dead = socket.socket()
+    dead.bind(('127.0.0.1', 0))
+    port = dead.getsockname()[1]
+    dead.close()
+    with (tmp_path / 'dead_redis_settings.py').open('a') as settings:
+        settings.write(f"REDIS = {{'url': 'redis://127.0.0.1:{port}/0'}}\n")
+    result = run_check(tmp_path, '--configs', 'dead_redis_settings')
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'cannot reach the store: Redis' in result.stderr

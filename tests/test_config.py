@@ -178,19 +178,27 @@ def test_no_urls_at_all(tmp_path):
 
 
 def test_jwt_config_unknown_key(build):
-    message = config_error(build, SECRET_KEY='s' * 64, JWTConfig={'key': 'top-secret-key' * 5, 'lifetime': 60})
+    message = config_error(
+        build,
+        SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
+        JWTConfig={'key': 'top-secret-key' * 5, 'lifetime': 60},
+    )
     assert "'JWTConfig'" in message
     assert "'lifetime'" in message
     assert 'life_time' in message  # the known keys are listed
 
 
 def test_jwt_config_unknown_key_does_not_echo_the_key(build):
-    message = config_error(build, SECRET_KEY='s' * 64, JWTConfig={'key': 'top-secret-key' * 5, 'lifetime': 60})
+    message = config_error(
+        build,
+        SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
+        JWTConfig={'key': 'top-secret-key' * 5, 'lifetime': 60},
+    )
     assert 'top-secret-key' * 5 not in message
 
 
 def test_jwt_config_not_a_dict(build):
-    message = config_error(build, SECRET_KEY='s' * 64, JWTConfig=['HS256'])
+    message = config_error(build, SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv', JWTConfig=['HS256'])
     assert "'JWTConfig'" in message
     assert "['HS256']" in message
     assert 'must be a dict' in message
@@ -204,7 +212,9 @@ def test_jwt_config_given_a_string_does_not_echo_it(build):
 
 @pytest.mark.parametrize('algorithm', ['none', 'hs256', 'HS1024', 'RSA'])
 def test_jwt_algorithm_not_supported(build, algorithm):
-    message = config_error(build, SECRET_KEY='s' * 64, JWTConfig={'algorithm': algorithm})
+    message = config_error(
+        build, SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv', JWTConfig={'algorithm': algorithm}
+    )
     assert "JWTConfig['algorithm']" in message
     assert repr(algorithm) in message
     assert 'HS256' in message  # the reason lists what is supported
@@ -212,7 +222,9 @@ def test_jwt_algorithm_not_supported(build, algorithm):
 
 @pytest.mark.parametrize('life_time', [-5, 0, timedelta(days=-1)])
 def test_jwt_life_time_not_positive(build, life_time):
-    message = config_error(build, SECRET_KEY='s' * 64, JWTConfig={'life_time': life_time})
+    message = config_error(
+        build, SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv', JWTConfig={'life_time': life_time}
+    )
     assert "JWTConfig['life_time']" in message
     assert repr(life_time) in message
     assert 'positive' in message
@@ -220,14 +232,18 @@ def test_jwt_life_time_not_positive(build, life_time):
 
 @pytest.mark.parametrize('life_time', ['1d', 1.5, True])
 def test_jwt_life_time_not_a_timedelta_or_whole_seconds(build, life_time):
-    message = config_error(build, SECRET_KEY='s' * 64, JWTConfig={'life_time': life_time})
+    message = config_error(
+        build, SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv', JWTConfig={'life_time': life_time}
+    )
     assert "JWTConfig['life_time']" in message
     assert repr(life_time) in message
     assert 'timedelta' in message
 
 
 def test_jwt_refresh_life_time_negative(build):
-    message = config_error(build, SECRET_KEY='s' * 64, JWTConfig={'refresh_life_time': -1})
+    message = config_error(
+        build, SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv', JWTConfig={'refresh_life_time': -1}
+    )
     assert "JWTConfig['refresh_life_time']" in message
     assert '-1' in message
 
@@ -305,7 +321,12 @@ def test_websocket_auth_true_without_ws_authentication_setting(build):
 
 
 def test_websocket_auth_true_is_not_satisfied_by_authentication(build):
-    message = config_error(build, SECRET_KEY='s' * 64, AUTHENTICATION=JWT_PATH, URLS={'ws/echo': AuthWebsocket})
+    message = config_error(
+        build,
+        SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
+        AUTHENTICATION=JWT_PATH,
+        URLS={'ws/echo': AuthWebsocket},
+    )
     assert "'WS_AUTHENTICATION'" in message
 
 
@@ -621,7 +642,11 @@ def test_user_model_dotted_path_is_imported():
 
 def test_authentication_paths_are_imported_as_classes():
     config = config_module.load(
-        settings_module(SECRET_KEY='s' * 64, AUTHENTICATION=JWT_PATH, WS_AUTHENTICATION=WS_JWT_PATH)
+        settings_module(
+            SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
+            AUTHENTICATION=JWT_PATH,
+            WS_AUTHENTICATION=WS_JWT_PATH,
+        )
     )
     assert config.authentication is JWTAuthentication
     assert config.ws_authentication is QueryParamJWTAuthentication
@@ -643,12 +668,18 @@ def test_jwt_defaults():
 
 
 def test_jwt_refresh_life_time_defaults_to_twice_life_time():
-    jwt = config_module.load(settings_module(SECRET_KEY='s' * 64, JWTConfig={'life_time': timedelta(hours=3)})).jwt
+    jwt = config_module.load(
+        settings_module(
+            SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv', JWTConfig={'life_time': timedelta(hours=3)}
+        )
+    ).jwt
     assert jwt.refresh_life_time == timedelta(hours=6)
 
 
 def test_jwt_int_life_time_is_seconds():
-    jwt = config_module.load(settings_module(SECRET_KEY='s' * 64, JWTConfig={'life_time': 90})).jwt
+    jwt = config_module.load(
+        settings_module(SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv', JWTConfig={'life_time': 90})
+    ).jwt
     assert jwt.life_time == timedelta(seconds=90)
     assert jwt.refresh_life_time == timedelta(seconds=180)
 
@@ -656,7 +687,7 @@ def test_jwt_int_life_time_is_seconds():
 def test_jwt_config_overrides_defaults():
     jwt = config_module.load(
         settings_module(
-            SECRET_KEY='s' * 64,
+            SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
             JWTConfig={
                 'key': 'other' * 13,
                 'algorithm': 'HS512',
@@ -686,7 +717,11 @@ def test_database_without_url_is_the_embedded_store():
 
 
 def test_a_valid_app_builds(build):
-    app = build(SECRET_KEY='s' * 64, AUTHENTICATION=JWT_PATH, URLS={'me': private, 'public': public})
+    app = build(
+        SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
+        AUTHENTICATION=JWT_PATH,
+        URLS={'me': private, 'public': public},
+    )
     assert app.config.authentication is JWTAuthentication
     assert [path for path, _ in app.router.routes] == ['me', 'public']
 
@@ -750,26 +785,26 @@ def test_settings_module_given_as_a_non_string():
 
 
 def test_config_is_immutable():
-    config = config_module.load(settings_module(SECRET_KEY='s' * 64))
+    config = config_module.load(settings_module(SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv'))
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.secret_key = 'changed'  # type: ignore[misc]
 
 
 def test_config_has_no_attribute_for_unknown_names():
     """Panther bug 10: an unknown name read as None, so a typo passed silently."""
-    config = config_module.load(settings_module(SECRET_KEY='s' * 64))
+    config = config_module.load(settings_module(SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv'))
     with pytest.raises(AttributeError):
         config.AUTHENTICATON  # type: ignore[attr-defined]  # noqa: B018
 
 
 def test_config_cannot_grow_new_attributes():
-    config = config_module.load(settings_module(SECRET_KEY='s' * 64))
+    config = config_module.load(settings_module(SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv'))
     with pytest.raises((AttributeError, TypeError)):
         config.extra = 1  # type: ignore[attr-defined]
 
 
 def test_jwt_settings_are_immutable():
-    jwt = config_module.load(settings_module(SECRET_KEY='s' * 64)).jwt
+    jwt = config_module.load(settings_module(SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv')).jwt
     with pytest.raises(dataclasses.FrozenInstanceError):
         jwt.algorithm = 'none'  # type: ignore[misc]
 

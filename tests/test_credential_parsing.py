@@ -15,7 +15,7 @@ from panther_like.security import HttpBearer
 from panther_like.testing import TestClient
 from tests.settings import settings_module
 
-KEY = 'k' * 64
+KEY = 'k' * 32 + '0123456789abcdefghijklmnopqrstuv'
 
 
 class AcceptsAnyToken(HttpBearer):

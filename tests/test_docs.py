@@ -15,7 +15,8 @@ How a page runs (the conventions a docs writer follows):
   there loads only the pytest-asyncio plugin.
 * ```` ```bash background ```` blocks start a server that later blocks talk to;
   the test waits until the port answers and stops it (by PID) when the page ends.
-* ```` ```text ```` blocks are illustrative (sample output) and are not run.
+* ```` ```text ```` blocks are not run; one right after a Python block that printed must show what
+  it printed (``...`` stands for any text, an id say); other ones are illustrative.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ INHERITED = (
 )
 
 RUNNER = r"""
-import ast, asyncio, json, sys, traceback
+import ast, asyncio, io, json, sys, traceback
 channel, sys.stdout = sys.stdout, sys.stderr
 sys.path.insert(0, '.')
 namespace = {'__name__': '__docs__'}
@@ -70,14 +71,17 @@ async def main():
         if not line:
             return
         block = json.loads(line)
+        sys.stdout = printed = io.StringIO()
         try:
             code = compile(block['source'], block['name'], 'exec', flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
             result = eval(code, namespace)
             if asyncio.iscoroutine(result):
                 await result
-            reply = {'ok': True}
+            reply = {'ok': True, 'printed': printed.getvalue()}
         except BaseException:
             reply = {'ok': False, 'error': traceback.format_exc()}
+        finally:
+            sys.stdout = sys.stderr
         channel.write(json.dumps(reply) + '\n')
         channel.flush()
 
@@ -105,6 +109,12 @@ def blocks(page: Path) -> list[Block]:
         language = info[0] if info else ''
         found.append(Block(language, info[1:], match.group(2), text.count('\n', 0, match.start()) + 1))
     return found
+
+
+def shows(sample: str, printed: str) -> bool:
+    """Whether a sample output matches what was printed: line for line, ``...`` standing for any text."""
+    pattern = '.*?'.join(re.escape(part) for part in sample.rstrip().split('...'))
+    return re.fullmatch(pattern, printed.rstrip(), re.DOTALL) is not None
 
 
 def free_port() -> int:
@@ -139,15 +149,21 @@ class PageRun:
     def where(self, block: Block) -> str:
         return f'{self.page.name}:{block.line}'
 
-    def run(self, block: Block) -> None:
+    def run(self, block: Block, printed_before: str = '') -> str:
+        """Run `block`; what a Python block printed, which a ``text`` block right after it must show."""
+        if block.language == 'text' and printed_before:
+            assert shows(block.source, printed_before), (
+                f'{self.where(block)}: the sample output is not what the block above printed:\n{printed_before}'
+            )
         if block.file:
             self.write(block)
         elif block.language == 'python':
-            self.exec_python(block)
+            return self.exec_python(block)
         elif block.language == 'bash' and 'background' in block.options:
             self.start_background(block)
         elif block.language == 'bash':
             self.run_bash(block)
+        return ''
 
     def write(self, block: Block) -> None:
         target = self.directory / block.file
@@ -196,7 +212,7 @@ class PageRun:
     def log_of(self, block: Block) -> str:
         return (self.directory / f'background-{block.line}.log').read_text(errors='replace')
 
-    def exec_python(self, block: Block) -> None:
+    def exec_python(self, block: Block) -> str:
         if self.python is None:
             self.python = subprocess.Popen(
                 [sys.executable, '-c', RUNNER],
@@ -213,6 +229,7 @@ class PageRun:
         assert reply, f'{self.where(block)}: the Python process died'
         outcome = json.loads(reply)
         assert outcome['ok'], f'{self.where(block)} failed:\n{outcome["error"]}'
+        return str(outcome['printed'])
 
     def close(self) -> None:
         if self.python is not None:
@@ -246,8 +263,9 @@ def test_every_code_block_of_the_page_runs(page, tmp_path):
     prepare(page, tmp_path)
     run = PageRun(page, tmp_path)
     try:
+        printed = ''
         for block in blocks(page):
-            run.run(block)
+            printed = run.run(block, printed)
     finally:
         run.close()
 

@@ -12,7 +12,7 @@ from panther_like.testing import TestClient
 from tests.servers import free_port, fresh_database_url
 from tests.settings import settings_module
 
-KEY = 'h' * 64
+KEY = 'h' * 32 + '0123456789abcdefghijklmnopqrstuv'
 JWT = 'panther_like.authentications.JWTAuthentication'
 
 

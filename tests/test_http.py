@@ -19,7 +19,7 @@ from panther_like.exceptions import (
 from panther_like.testing import TestClient
 from tests.settings import settings_module
 
-KEY = 'h' * 64
+KEY = 'h' * 32 + '0123456789abcdefghijklmnopqrstuv'
 
 
 @API(methods=['POST'])
@@ -282,7 +282,11 @@ async def test_a_domain_error_left_uncaught_becomes_its_status_and_detail(tmp_pa
         raise error
 
     app = Panther(
-        configs=settings_module(SECRET_KEY='s' * 64, URLS={'f': failing}, DATABASE={'path': str(tmp_path / 'd.db')})
+        configs=settings_module(
+            SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
+            URLS={'f': failing},
+            DATABASE={'path': str(tmp_path / 'd.db')},
+        )
     )
     async with TestClient(app) as client:
         response = await client.get('/f')
@@ -299,7 +303,11 @@ async def test_an_exception_handler_for_api_errors_also_receives_a_mapped_domain
         return Response({'handled': exc.detail, 'status': exc.status_code}, 418)
 
     app = Panther(
-        configs=settings_module(SECRET_KEY='s' * 64, URLS={'f': failing}, DATABASE={'path': str(tmp_path / 'd.db')}),
+        configs=settings_module(
+            SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
+            URLS={'f': failing},
+            DATABASE={'path': str(tmp_path / 'd.db')},
+        ),
         exception_handlers={APIError: handle},
     )
     async with TestClient(app) as client:

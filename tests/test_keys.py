@@ -96,11 +96,13 @@ async def test_a_token_whose_kid_was_removed_is_refused(tmp_path):
 
 
 async def test_an_hmac_key_can_rotate_by_kid_too(tmp_path):
-    old = build(tmp_path, key='o' * 32, kid='a')
+    old = build(tmp_path, key='o' * 16 + '0123456789abcdef', kid='a')
     async with TestClient(old):
         user = await old.config.user_model.insert_one(username='ann')
         token = (await user.login())['access_token']
-    rotated = build(tmp_path, key='n' * 32, kid='b', verification_keys={'a': 'o' * 32})
+    rotated = build(
+        tmp_path, key='n' * 16 + '0123456789abcdef', kid='b', verification_keys={'a': 'o' * 16 + '0123456789abcdef'}
+    )
     async with TestClient(rotated):
         assert (await rotated.tokens.authenticate(token)).username == 'ann'
 
@@ -146,7 +148,7 @@ async def test_the_jwks_route_publishes_every_public_key_and_no_private_part(tmp
 
 
 async def test_the_jwks_of_an_hmac_app_is_empty(tmp_path):
-    app = build(tmp_path, key='k' * 32, kid='a')
+    app = build(tmp_path, key='k' * 16 + '0123456789abcdef', kid='a')
     async with TestClient(app) as client:
         assert (await client.get('/.well-known/jwks.json')).json() == {'keys': []}
 
@@ -187,4 +189,6 @@ def test_a_pem_key_is_refused_as_an_hmac_secret(tmp_path):
 
 def test_a_verification_key_reusing_the_signing_kid_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match='also the signing kid'):
-        build(tmp_path, key='k' * 32, kid='a', verification_keys={'a': 'z' * 32})
+        build(
+            tmp_path, key='k' * 16 + '0123456789abcdef', kid='a', verification_keys={'a': 'z' * 16 + '0123456789abcdef'}
+        )

@@ -24,7 +24,7 @@ LIFESPAN_IN_A_CHILD = textwrap.dedent("""
         return {'ok': True}
 
     settings = types.ModuleType('child_settings')
-    settings.SECRET_KEY = 'k' * 64
+    settings.SECRET_KEY = 'k' * 32 + '0123456789abcdefghijklmnopqrstuv'
     settings.DATABASE = {'path': sys.argv[1]}
     app = Panther(settings, urls={'ping': ping})
 
@@ -69,7 +69,10 @@ def test_the_lifespan_startup_freezes_the_objects_built_so_far(tmp_path):
 async def test_the_test_client_leaves_the_collector_unfrozen(tmp_path):
     before = gc.get_freeze_count()
     app = Panther(
-        settings_module(SECRET_KEY='k' * 64, DATABASE={'path': str(tmp_path / 'app.sqlite3')}), urls={'ping': ping}
+        settings_module(
+            SECRET_KEY='k' * 32 + '0123456789abcdefghijklmnopqrstuv', DATABASE={'path': str(tmp_path / 'app.sqlite3')}
+        ),
+        urls={'ping': ping},
     )
     async with TestClient(app) as client:
         assert (await client.get('/ping')).status_code == 200

@@ -197,3 +197,16 @@ def test_malformed_line_does_not_echo_the_line(env_file):
     with pytest.raises(ValueError) as info:
         load_env(env_file('sk_live_0123456789abcdef\n'))
     assert 'sk_live_0123456789abcdef' not in str(info.value)
+
+
+def test_a_missing_file_that_is_not_required_gives_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(f'{PREFIX}SECRET', 'only-in-the-environment')
+    monkeypatch.setenv(f'{PREFIX}FLAG', 'true')
+    values = load_env(tmp_path / 'no.env', required=False)
+    assert values[f'{PREFIX}SECRET'] == 'only-in-the-environment'
+    assert values[f'{PREFIX}FLAG'] is True
+
+
+def test_a_file_that_is_not_required_is_still_read_when_present(env_file, fresh):
+    fresh(f'{PREFIX}A')
+    assert load_env(env_file(f'{PREFIX}A=1\n'), required=False)[f'{PREFIX}A'] == '1'

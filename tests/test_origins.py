@@ -46,12 +46,16 @@ def build(tmp_path, **settings: Any) -> Panther:
 )
 def test_a_trusted_origin_that_is_not_an_origin_is_a_config_error(tmp_path, value) -> None:
     with pytest.raises(ConfigError) as info:
-        build(tmp_path, SECRET_KEY='k' * 48, TRUSTED_ORIGINS=value)
+        build(tmp_path, SECRET_KEY='k' * 24 + '0123456789abcdefghijklmn', TRUSTED_ORIGINS=value)
     assert 'TRUSTED_ORIGINS' in str(info.value)
 
 
 def test_trusted_origins_take_a_list_or_a_comma_separated_string(tmp_path) -> None:
-    app = build(tmp_path, SECRET_KEY='k' * 48, TRUSTED_ORIGINS='https://a.example, https://*.b.example')
+    app = build(
+        tmp_path,
+        SECRET_KEY='k' * 24 + '0123456789abcdefghijklmn',
+        TRUSTED_ORIGINS='https://a.example, https://*.b.example',
+    )
     trusted = app.config.trusted_origins
     assert trusted.trusts(('https', 'a.example', 443))
     assert trusted.trusts(('https', 'x.y.b.example', 443))
@@ -135,7 +139,9 @@ class ChainSocket(Greeter):
 
 async def _handshake(tmp_path, path: str, headers: dict[str, str]) -> Any:
     app = build(
-        tmp_path, SECRET_KEY='k' * 48, URLS={'cookie': CookieSocket, 'header': HeaderSocket, 'chain': ChainSocket}
+        tmp_path,
+        SECRET_KEY='k' * 24 + '0123456789abcdefghijklmn',
+        URLS={'cookie': CookieSocket, 'header': HeaderSocket, 'chain': ChainSocket},
     )
     async with TestClient(app) as client:
         try:

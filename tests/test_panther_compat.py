@@ -15,7 +15,7 @@ from panther_like.routing.websocket import GenericWebsocket
 from panther_like.testing import TestClient, WebsocketRefused
 from tests.settings import settings_module
 
-KEY = 'p' * 64
+KEY = 'p' * 32 + '0123456789abcdefghijklmnopqrstuv'
 
 
 def test_a_header_is_an_attribute_with_underscores_for_dashes():

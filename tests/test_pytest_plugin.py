@@ -111,3 +111,59 @@ def test_the_fast_hash_variable_at_0_keeps_real_password_hashes_in_the_projects_
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'HASHED $argon2id$' in result.stdout
     assert 'm=1024,t=1,p=1' not in result.stdout
+
+
+STORE_NAME = """
+    async def test_the_store(panther_app, user):
+        print('STORE', panther_app.database.name, panther_app.config.database.get('url') or '')
+"""
+
+
+def test_the_store_option_runs_the_projects_tests_on_a_mongodb_server(tmp_path, mongodb_url):
+    write_project(
+        tmp_path,
+        **{
+            'conftest.py': textwrap.dedent(PROJECT['conftest.py']) + textwrap.dedent(USER_FIELDS),
+            'test_user.py': STORE_NAME,
+        },
+    )
+    result = run_pytest(tmp_path, '-s', f'--panther-like-store={mongodb_url}')
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'STORE mongodb' in result.stdout
+    assert '/test_' in result.stdout  # a database of its own
+
+
+def test_without_the_store_option_the_projects_tests_use_an_embedded_file(tmp_path):
+    write_project(
+        tmp_path,
+        **{
+            'conftest.py': textwrap.dedent(PROJECT['conftest.py']) + textwrap.dedent(USER_FIELDS),
+            'test_user.py': STORE_NAME,
+        },
+    )
+    result = run_pytest(tmp_path, '-s')
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'STORE embedded' in result.stdout
+
+
+def test_another_store_option_is_a_usage_error(tmp_path):
+    write_project(tmp_path, **{'test_user.py': STORE_NAME})
+    result = run_pytest(tmp_path, '--panther-like-store=postgres://db')
+    assert result.returncode != 0
+    assert 'expected embedded or a mongodb:// URL' in result.stdout + result.stderr
+
+
+def test_the_documented_pytest_ini_raises_no_deprecation_warning(tmp_path):
+    testing = (Path(__file__).parent.parent / 'docs' / 'testing.md').read_text()
+    documented = testing.split('```ini file=pytest.ini\n', 1)[1].split('```', 1)[0]
+    write_project(
+        tmp_path,
+        **{
+            'pytest.ini': documented,
+            'conftest.py': textwrap.dedent(PROJECT['conftest.py']) + textwrap.dedent(USER_FIELDS),
+            'test_user.py': STORE_NAME,
+        },
+    )
+    result = run_pytest(tmp_path, '-W', 'error::DeprecationWarning')
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'Deprecation' not in result.stdout + result.stderr

@@ -41,7 +41,9 @@ def secretive_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
 
 def app_on(url: str, tmp_path: Path, **redis: object) -> Panther:
     settings = settings_module(
-        SECRET_KEY='k' * 64, DATABASE={'path': str(tmp_path / 'db.sqlite3')}, REDIS={'url': url, **redis}
+        SECRET_KEY='k' * 32 + '0123456789abcdefghijklmnopqrstuv',
+        DATABASE={'path': str(tmp_path / 'db.sqlite3')},
+        REDIS={'url': url, **redis},
     )
     return Panther(settings, urls={})
 

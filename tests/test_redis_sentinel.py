@@ -24,7 +24,7 @@ from tests.settings import settings_module
 
 pytestmark = pytest.mark.server
 
-KEY = 'q' * 64
+KEY = 'q' * 32 + '0123456789abcdefghijklmnopqrstuv'
 SERVICE = 'mymaster'
 REVOKED = 'panther_like:revoked:sid:'
 #: ``wait_timeout`` where a test needs the replica to confirm: these claims are about what an

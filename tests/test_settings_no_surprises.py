@@ -110,32 +110,41 @@ def test_an_asymmetric_algorithm_without_cryptography_is_a_config_error_naming_t
     ],
 )
 def test_a_setting_spelt_with_other_case_or_underscores_names_the_right_one(tmp_path, name, meant):
-    message = config_error(tmp_path, SECRET_KEY='s' * 64, **{name: {'life_time': 3600}})
+    message = config_error(
+        tmp_path, SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv', **{name: {'life_time': 3600}}
+    )
     assert f'unknown setting {name!r}' in message
     assert f'did you mean {meant!r}' in message
 
 
 def test_panthers_jwt_config_spelling_does_not_silently_keep_the_default_life_time(tmp_path):
-    message = config_error(tmp_path, SECRET_KEY='s' * 64, JWT_CONFIG={'life_time': 3600})
+    message = config_error(
+        tmp_path, SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv', JWT_CONFIG={'life_time': 3600}
+    )
     assert "did you mean 'JWTConfig'" in message
 
 
 def test_every_known_setting_spelt_in_lower_case_is_refused(tmp_path):
     for name in KNOWN_SETTINGS:
         with pytest.raises(ConfigError, match=f'did you mean {name!r}'):
-            build(tmp_path, SECRET_KEY='s' * 64, **{name.lower(): None})
+            build(tmp_path, SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv', **{name.lower(): None})
 
 
 def test_a_module_imported_under_a_settings_name_is_not_taken_for_a_setting(tmp_path):
-    app = build(tmp_path, SECRET_KEY='s' * 64, urls=os)
-    assert app.config.secret_key == 's' * 64
+    app = build(tmp_path, SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv', urls=os)
+    assert app.config.secret_key == 's' * 32 + '0123456789abcdefghijklmnopqrstuv'
 
 
 def test_a_function_defined_under_a_settings_name_is_not_taken_for_a_setting(tmp_path):
     def default_auth(request):
         return 'someone'
 
-    app = build(tmp_path, SECRET_KEY='s' * 64, default_auth=default_auth, DEFAULT_AUTH=default_auth)
+    app = build(
+        tmp_path,
+        SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
+        default_auth=default_auth,
+        DEFAULT_AUTH=default_auth,
+    )
     assert app.config.default_auth is default_auth
 
 
@@ -222,7 +231,7 @@ def test_no_config_error_shows_a_secret_whatever_setting_holds_it(tmp_path):
         (setting, key) for setting, keys in DICT_SETTINGS.items() for key in keys if _secret_named(key)
     }
     for setting, value in SECRET_CASES:
-        settings = {'SECRET_KEY': 's' * 64, setting: value}
+        settings = {'SECRET_KEY': 's' * 32 + '0123456789abcdefghijklmnopqrstuv', setting: value}
         if setting == 'JWTConfig' and isinstance(value, dict) and 'algorithm' not in value:
             settings['JWTConfig'] = {'algorithm': 'HS256', **value}
         try:

@@ -17,7 +17,7 @@ from panther_like.testing import TestClient
 from tests.clock import ManualClock
 from tests.settings import settings_module
 
-KEY = 'r' * 64
+KEY = 'r' * 32 + '0123456789abcdefghijklmnopqrstuv'
 USERS = 40
 LOOK_INTERVAL = 0.5
 

@@ -59,7 +59,7 @@ async def blocked_route_does_not_stall_another(
 
     app = Panther(
         configs=settings_module(
-            SECRET_KEY='s' * 64,
+            SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
             URLS={'slow': slow, 'release': release},
             DATABASE={'path': str(tmp_path / 's.sqlite3')},
         )
@@ -153,7 +153,7 @@ async def test_a_missing_api_key_is_a_401_without_calling_authenticate(tmp_path,
 
     app = Panther(
         configs=settings_module(
-            SECRET_KEY='s' * 64,
+            SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
             URLS={'things': things},
             DATABASE={'path': str(tmp_path / 's.sqlite3')},
         )
@@ -170,7 +170,11 @@ async def test_a_missing_api_key_is_a_401_without_calling_authenticate(tmp_path,
 
 def app_with(urls: dict[str, Any], tmp_path: Path, **options: Any) -> Panther:
     return Panther(
-        configs=settings_module(SECRET_KEY='s' * 64, URLS=urls, DATABASE={'path': str(tmp_path / 's.sqlite3')}),
+        configs=settings_module(
+            SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
+            URLS=urls,
+            DATABASE={'path': str(tmp_path / 's.sqlite3')},
+        ),
         **options,
     )
 

@@ -18,7 +18,7 @@ from panther_like.testing import TestClient
 from tests.servers import fresh_database_url
 from tests.settings import settings_module
 
-KEY = 's' * 64
+KEY = 's' * 32 + '0123456789abcdefghijklmnopqrstuv'
 
 
 @pytest.fixture(params=['embedded', 'mongodb', 'redis'])

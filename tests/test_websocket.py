@@ -9,7 +9,7 @@ from panther_like.routing.websocket import GenericWebsocket
 from panther_like.testing import TestClient, WebsocketRefused, WebsocketTestSession
 from tests.settings import settings_module
 
-KEY = 'w' * 64
+KEY = 'w' * 32 + '0123456789abcdefghijklmnopqrstuv'
 received: list[object] = []
 
 

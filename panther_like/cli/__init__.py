@@ -15,6 +15,7 @@ user, store down), 2 a configuration mistake.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Callable, Sequence
 
@@ -22,15 +23,27 @@ from panther_like.cli.common import CONFIGS_HELP, EXIT_CONFIG_ERROR, EXIT_FAILUR
 from panther_like.cli.describe import format_table, route_rows
 from panther_like.cli.limits import DEFAULT_LIMITS
 from panther_like.cli.mfa import cmd_mfa
-from panther_like.cli.serve import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_TIMEOUT_KEEP_ALIVE, cmd_run
+from panther_like.cli.serve import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_TIMEOUT_KEEP_ALIVE, cmd_run, probe_stores
 from panther_like.cli.users import cmd_createuser, cmd_migrate_usernames, cmd_token
 from panther_like.exceptions import APIError, ConfigError, DomainError
+from panther_like.settings.config import KNOWN_SETTINGS
+from panther_like.settings.mistakes import unknown_names
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     app = build(args.configs)
     print(f'OK: settings {app.config.module_name!r}, {len(app.router.routes)} routes')
-    return 0
+    module = sys.modules.get(app.config.module_name)
+    if module is not None:
+        settings = {name: getattr(module, name) for name in dir(module) if not name.startswith('_')}
+        for name in unknown_names(settings, KNOWN_SETTINGS):
+            # A constant of the user's own, or a setting of another framework this one does not read.
+            print(f'warning: {name} is not a setting panther_like reads; it has no effect', file=sys.stderr)
+    # The settings are right, but a deploy also needs the stores they name to answer.
+    problems = asyncio.run(probe_stores(app))
+    for problem in problems:
+        print(f'panther-like: cannot reach the store: {problem}', file=sys.stderr)
+    return EXIT_FAILURE if problems else 0
 
 
 def cmd_routes(args: argparse.Namespace) -> int:

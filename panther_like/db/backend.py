@@ -38,8 +38,8 @@ class Collection(ABC):
         """The first matching document, with its ``_id``, or None."""
 
     @abstractmethod
-    async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0) -> list[Document]:
-        """Every matching document; `limit` 0 means no limit."""
+    async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0, skip: int = 0) -> list[Document]:
+        """The matching documents in `sort` order, the first `skip` left out; `limit` 0 means no limit."""
 
     @abstractmethod
     async def update_one(self, filter: Filter, values: Document) -> bool:
@@ -62,8 +62,8 @@ class Collection(ABC):
         """Make `field` unique across the collection; safe to call again."""
 
     @abstractmethod
-    async def create_index(self, field: str) -> None:
-        """Index `field` for equality and range filters; safe to call again."""
+    async def create_index(self, field: str | tuple[str, ...]) -> None:
+        """Index `field` (or several fields, in order) for equality and range filters; safe to call again."""
 
 
 class Database(ABC):

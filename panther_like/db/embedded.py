@@ -97,9 +97,11 @@ class EmbeddedCollection(Collection):
         check_filter(filter)
         return await self._run(lambda c: c.find_one(filter))
 
-    async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0) -> list[Document]:
+    async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0, skip: int = 0) -> list[Document]:
         check_filter(filter)
-        return await self._run(lambda c: list(c.find(filter, sort=sort or None, limit=limit or None)))
+        return await self._run(
+            lambda c: list(c.find(filter, sort=sort or None, limit=limit or None, skip=skip or None))
+        )
 
     async def update_one(self, filter: Filter, values: Document) -> bool:
         """``$set`` done as read, merge and replace in one transaction.
@@ -152,8 +154,9 @@ class EmbeddedCollection(Collection):
         # neosqlite uses CREATE UNIQUE INDEX IF NOT EXISTS, so a second call is a no-op.
         await self._run(lambda c: c.create_index(field, unique=True))
 
-    async def create_index(self, field: str) -> None:
-        await self._run(lambda c: c.create_index(field))
+    async def create_index(self, field: str | tuple[str, ...]) -> None:
+        key = field if isinstance(field, str) else [(name, 1) for name in field]
+        await self._run(lambda c: c.create_index(key))
 
 
 class EmbeddedDatabase(Database):

@@ -39,6 +39,7 @@ import bson
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, model_validator
 
 from panther_like.db.backend import Collection, Database
+from panther_like.db.queries import SortSpec, store_sort, window
 from panther_like.db.values import check_document, find_problems, problem, refuse
 from panther_like.http.validation import invalid
 
@@ -236,6 +237,8 @@ class Model(BaseModel):
     #: Fields that name or identify a document: besides the `unique_fields`, these refuse control and
     #: invisible characters (Unicode Cc, Cf, Zl, Zp), in a write and in a filter alike.
     name_fields: ClassVar[frozenset[str]] = frozenset()
+    #: Non-unique indexes: a field name, or a tuple of names for one index over several fields.
+    indexes: ClassVar[tuple[str | tuple[str, ...], ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -257,12 +260,14 @@ class Model(BaseModel):
     async def _collection(cls) -> Collection:
         database = model_binding().database
         collection = database.collection(cls.collection_name)
-        if cls.unique_fields:
+        if cls.unique_fields or cls.indexes:
             done = _indexed.setdefault(database, set())
-            key = (cls.collection_name, tuple(cls.unique_fields))
+            key = (cls.collection_name, (*cls.unique_fields, *map(str, cls.indexes)))
             if key not in done:
                 for field in cls.unique_fields:
                     await collection.create_unique_index(field)
+                for index in cls.indexes:
+                    await collection.create_index(index)
                 done.add(key)
         return collection
 
@@ -338,10 +343,14 @@ class Model(BaseModel):
         return None if document is None else cls._from_document(document)
 
     @classmethod
-    async def find(cls, **filter: Any) -> list[Self]:
+    async def find(cls, *, sort: SortSpec = None, limit: int = 0, skip: int = 0, **filter: Any) -> list[Self]:
+        """The documents equal to `filter`, in `sort` order (``'-name'``: descending), `skip` left out."""
         stored = _store_filter(cls, filter)
+        window(cls.__name__, limit, skip)
+        order = store_sort(cls.__name__, cls.model_fields, sort)
         collection = await cls._collection()
-        return [cls._from_document(document) for document in await collection.find(stored)]
+        found = await collection.find(stored, sort=order, limit=limit, skip=skip)
+        return [cls._from_document(document) for document in found]
 
     @classmethod
     async def count(cls, **filter: Any) -> int:

@@ -176,10 +176,10 @@ class MongoCollection(Collection):
         with self._errors():
             return await self._raw().find_one(filter)
 
-    async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0) -> list[Document]:
+    async def find(self, filter: Filter, *, sort: Sort | None = None, limit: int = 0, skip: int = 0) -> list[Document]:
         check_filter(filter)
         with self._errors():
-            cursor = self._raw().find(filter, sort=sort or None, limit=limit)
+            cursor = self._raw().find(filter, sort=sort or None, limit=limit, skip=skip)
             return await cursor.to_list(None)
 
     async def update_one(self, filter: Filter, values: Document) -> bool:
@@ -254,9 +254,10 @@ class MongoCollection(Collection):
         with self._errors():
             await self._raw().create_index(field, unique=True)
 
-    async def create_index(self, field: str) -> None:
+    async def create_index(self, field: str | tuple[str, ...]) -> None:
+        keys = [(field, 1)] if isinstance(field, str) else [(name, 1) for name in field]
         with self._errors():
-            await self._raw().create_index(field)
+            await self._raw().create_index(keys)
 
 
 class MongoDatabase(Database):

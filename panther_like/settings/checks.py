@@ -19,6 +19,7 @@ from typing import Any
 
 from panther_like.crypto.keys import SUPPORTED_ALGORITHMS, KeySet, build_key_set
 from panther_like.exceptions import ConfigError
+from panther_like.settings.mistakes import reject_weak_key
 
 JWT_KEYS = frozenset({'key', 'algorithm', 'life_time', 'refresh_life_time', 'kid', 'verification_keys'})
 AUTH_CACHE_KEYS = frozenset({'max_entries', 'user_ttl', 'revocation_ttl'})
@@ -151,6 +152,8 @@ def jwt_settings(value: Any, secret_key: str | None) -> JWTSettings | None:
     if not isinstance(key, str) or not key:
         raise ConfigError("JWTConfig['key']", '<hidden>', 'must be a non-empty string')
     keys = build_key_set(algorithm, key, value.get('kid'), value.get('verification_keys'))
+    if algorithm.startswith('HS') and 'key' in value:
+        reject_weak_key("JWTConfig['key']", key)
     return JWTSettings(
         key=key, algorithm=algorithm, life_time=life_time, refresh_life_time=refresh_life_time, keys=keys
     )

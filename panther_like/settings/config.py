@@ -24,7 +24,7 @@ from panther_like.http.client_address import TrustedProxies
 from panther_like.http.cors import CORSPolicy
 from panther_like.http.origins import TrustedOrigins, trusted_origins_setting
 from panther_like.settings import accounts as account_checks
-from panther_like.settings import checks, deployment
+from panther_like.settings import checks, deployment, mistakes
 from panther_like.settings.accounts import AccountEmailSettings, AccountsSettings
 from panther_like.settings.checks import (
     JWT_KEYS,
@@ -156,6 +156,7 @@ def resolve_module(configs: str | ModuleType | None) -> ModuleType:
 def load(configs: str | ModuleType | None = None) -> Config:
     module = resolve_module(configs)
     settings = {name: getattr(module, name) for name in dir(module) if not name.startswith('_')}
+    mistakes.reject_foreign_settings(settings)
     _reject_misspelled_settings(settings)
 
     secret_key = settings.get('SECRET_KEY')
@@ -167,6 +168,8 @@ def load(configs: str | ModuleType | None = None) -> Config:
             '<hidden>',
             'must be a non-empty string, but it is empty (is its variable set in the environment or .env?)',
         )
+    if secret_key is not None:
+        mistakes.reject_weak_key('SECRET_KEY', secret_key)
 
     urls = settings.get('URLS')
     if urls is not None:

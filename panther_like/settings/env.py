@@ -8,7 +8,7 @@ from pathlib import Path
 _BOOLEANS = {'true': True, 'false': False}
 
 
-def load_env(path: str | os.PathLike[str], *, override: bool = False) -> dict[str, str | bool]:
+def load_env(path: str | os.PathLike[str], *, override: bool = False, required: bool = True) -> dict[str, str | bool]:
     """Read a ``.env`` file of ``KEY=VALUE`` lines and return the values.
 
     Why the details: a settings module reads secrets from here, so it must be
@@ -19,8 +19,14 @@ def load_env(path: str | os.PathLike[str], *, override: bool = False) -> dict[st
     already set in the environment wins over the file unless ``override`` is
     true, so a deployment (or a test) can change one value without editing the
     file. ``#`` starts a comment line; an optional ``export`` prefix is allowed.
+
+    With ``required=False`` a missing file is no error and the environment's
+    values are returned instead: a deployment that keeps its secrets only in
+    the environment (as it should) then runs the same settings module.
     """
     file = Path(path)
+    if not required and not file.exists():
+        return {key: _BOOLEANS.get(value.lower(), value) for key, value in os.environ.items()}
     if not file.is_file():
         raise FileNotFoundError(f'load_env: {str(file)!r} does not exist (copy .env.example to .env?)')
     values: dict[str, str | bool] = {}

@@ -22,6 +22,7 @@ Authentication helpers:
 
 from __future__ import annotations
 
+import urllib.request
 import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -105,6 +106,7 @@ class TestClient:
             base_url=base_url,
             headers=dict(headers or {}),
         )
+        self.http.event_hooks['request'].append(self._own_cookies)
 
     async def __aenter__(self) -> TestClient:
         if self.lifespan:
@@ -127,6 +129,21 @@ class TestClient:
             raise AttributeError(name)
         # get, post, put, patch, delete, head, options, request, stream, headers, cookies...
         return getattr(self.http, name)
+
+    def _cookie_header(self, url: str) -> str | None:
+        """The cookies the jar holds for `url`, its Secure ones included: the app is this client's own host."""
+        request = urllib.request.Request(url.replace('http://', 'https://', 1))
+        self.http.cookies.jar.add_cookie_header(request)
+        return request.get_header('Cookie')
+
+    async def _own_cookies(self, request: httpx.Request) -> None:
+        """Add the jar's Secure cookies httpx leaves out over http, keeping the cookies the request names."""
+        existing = request.headers.get('Cookie')
+        named = {part.split('=', 1)[0].strip() for part in existing.split(';')} if existing else set()
+        held = (self._cookie_header(str(request.url)) or '').split(';')
+        extra = [part.strip() for part in held if part.strip() and part.split('=', 1)[0].strip() not in named]
+        if extra:
+            request.headers['Cookie'] = '; '.join([existing, *extra] if existing else extra)
 
     # -- authentication -----------------------------------------------------------------------
 
@@ -177,7 +194,12 @@ class TestClient:
         Sends the client's default headers (an ``Authorization`` set by
         `login_as` included) plus `headers`; a forced user applies too.
         """
-        merged = dict(self.http.headers)
+        # Host and the cookies the jar would send to this URL, as a browser's handshake carries them.
+        probe = self.http.build_request('GET', url)
+        merged = {'host': probe.headers['host'], **dict(self.http.headers)}
+        cookie = self._cookie_header(str(probe.url))
+        if cookie:
+            merged['cookie'] = cookie
         merged.update(headers or {})
         merged.pop('user-agent', None)
         return WebsocketTestSession(

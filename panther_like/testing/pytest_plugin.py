@@ -25,6 +25,10 @@ passwords in microseconds instead of ~50 ms. It also sets ``PANTHER_LIKE_FAST_PA
 (unless already set) for the processes the tests start: the framework never reads that
 variable, but a server started by a test can honour it with `use_fast_hashes_if_asked`.
 ``PANTHER_LIKE_FAST_PASSWORD_HASH=0`` keeps the real parameters, for a test that measures them.
+
+``--panther-like-store=mongodb://127.0.0.1:27017`` (or the ini option ``panther_like_store``) runs
+``panther_app`` on that MongoDB(-wire) server instead, each test in a database of its own, so the
+tests also prove what the production store does; ``embedded`` (the default) keeps the file store.
 """
 
 from __future__ import annotations
@@ -32,9 +36,11 @@ from __future__ import annotations
 import importlib
 import os
 import types
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pydantic
 import pytest
@@ -51,6 +57,8 @@ TEST_USERNAME = 'testuser'
 TEST_PASSWORD = 'test-password'
 #: How a test run tells the processes it starts to use cheap password hashes ('1') or real ones ('0').
 FAST_HASH_ENV = 'PANTHER_LIKE_FAST_PASSWORD_HASH'
+#: The command-line option (``--panther-like-store``) and ini option that choose the tests' store.
+STORE_OPTION = 'panther_like_store'
 
 
 def use_fast_hashes_if_asked() -> bool:
@@ -65,19 +73,39 @@ def use_fast_hashes_if_asked() -> bool:
     return True
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    help_text = 'the store panther_app runs on: embedded (default) or a mongodb:// URL (a database per test)'
+    parser.addoption('--panther-like-store', dest=STORE_OPTION, default=None, help=help_text)
+    parser.addini(STORE_OPTION, help_text, default='embedded')
+
+
+def store_for_test(config: pytest.Config, tmp_path: Path) -> dict[str, str]:
+    """The ``DATABASE`` setting of one test: an embedded file in `tmp_path`, or a fresh database on the server."""
+    chosen = str(config.getoption(STORE_OPTION) or config.getini(STORE_OPTION) or 'embedded').strip()
+    if chosen == 'embedded':
+        return {'path': str(tmp_path / 'test-store.sqlite3')}
+    parts = urlsplit(chosen)
+    if parts.scheme not in ('mongodb', 'mongodb+srv'):
+        raise pytest.UsageError(f'--panther-like-store: expected embedded or a mongodb:// URL, not {chosen!r}')
+    name = f'test_{uuid.uuid4().hex}'
+    return {'url': urlunsplit((parts.scheme, parts.netloc, f'/{name}', parts.query, parts.fragment))}
+
+
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(FAST_HASH_ENV, '1')
     use_fast_hashes_if_asked()
 
 
-def isolated_settings(configs: str | types.ModuleType, store_path: Path) -> types.ModuleType:
-    """A copy of the settings module whose store is an embedded file at `store_path`, without Redis."""
+def isolated_settings(
+    configs: str | types.ModuleType, store_path: Path, database: dict[str, str] | None = None
+) -> types.ModuleType:
+    """A copy of the settings module whose store is `database` (else an embedded file at `store_path`), no Redis."""
     module = importlib.import_module(configs) if isinstance(configs, str) else configs
     copy = types.ModuleType(f'{module.__name__}')
     for name in dir(module):
         if not name.startswith('_'):
             setattr(copy, name, getattr(module, name))
-    vars(copy).update(DATABASE={'path': str(store_path)}, REDIS=None)
+    vars(copy).update(DATABASE=database or {'path': str(store_path)}, REDIS=None)
     return copy
 
 
@@ -87,8 +115,9 @@ def panther_settings() -> str:
 
 
 @pytest_asyncio.fixture
-async def panther_app(panther_settings: str, tmp_path: Path) -> AsyncIterator[Panther]:
-    app = Panther(configs=isolated_settings(panther_settings, tmp_path / 'test-store.sqlite3'))
+async def panther_app(panther_settings: str, tmp_path: Path, pytestconfig: pytest.Config) -> AsyncIterator[Panther]:
+    database = store_for_test(pytestconfig, tmp_path)
+    app = Panther(configs=isolated_settings(panther_settings, tmp_path / 'test-store.sqlite3', database))
     await app.startup()
     try:
         yield app
