@@ -12,6 +12,7 @@ from panther_like.accounts.login_code import login_code_urls
 from panther_like.accounts.mfa import mfa_urls
 from panther_like.accounts.profile import Me, password_change, signup
 from panther_like.accounts.recovery import recovery_urls
+from panther_like.accounts.users import users_urls
 from panther_like.auth.permissions import IsVerified
 from panther_like.routing.api import FunctionAPI
 
@@ -31,6 +32,7 @@ _accounts_urls: dict[str, Any] = {
     **recovery_urls,  # password/forgot, password/reset, verify/request, verify
     **mfa_urls,  # mfa, mfa/totp, mfa/totp/confirm, mfa/recovery-codes, login/mfa, reauthenticate
     **login_code_urls,  # login/code/request, login/code (ACCOUNTS['login_by_code'])
+    **users_urls,  # users, users/<user_id> (superusers only)
 }
 
 
