@@ -16,7 +16,9 @@ from panther_like.accounts.account_auth import AccountAuthentication
 from panther_like.accounts.email_change import request_email_change
 from panther_like.accounts.notices import PASSWORD_CHANGED, send_security_notice
 from panther_like.accounts.policy import check_new_password
+from panther_like.accounts.recovery import mail_address, mailbox, send_verification
 from panther_like.accounts.schemas import PasswordChangeInput, ProfileUpdate, PublicUser, SessionsEnded, SignupInput
+from panther_like.auth.permissions import IsVerified
 from panther_like.db.user import BaseUser
 from panther_like.db.usernames import username_key
 from panther_like.exceptions import BadRequestAPIError, DuplicateKeyError, ValidationAPIError
@@ -70,7 +72,20 @@ async def signup(request: Request) -> Any:
         await throttle.signup_succeeded(request)  # a field error tells nothing about taken usernames
         raise
     await throttle.signup_succeeded(request)
+    await _mail_verification_link(request, user)
     return user
+
+
+async def _mail_verification_link(request: Request, user: Any) -> None:
+    """Under ``require_verified`` a new account cannot log in to ask for the link: it gets one at signup."""
+    address = mail_address(user)
+    if not services_of(request).config.accounts.require_verified or user.is_verified or address is None:
+        return
+    if await services_of(request).throttle.count_mail(request, mailbox(address)) > 0:
+        audit.log_event('verify.requested', request=request, reason='mailbox limit reached', user_id=user.id)
+        return  # the account is made; the user can ask again later (verify/request with the address)
+    await send_verification(request, user, address)
+    audit.log_event('verify.requested', request=request, user_id=user.id)
 
 
 class Me(GenericAPI):
@@ -84,11 +99,13 @@ class Me(GenericAPI):
         return request.user
 
     @contract(
+        permissions=[IsVerified(when_required=True)],
         input=ProfileUpdate,
         output=PublicUser,
         responses={
             202: 'The new e-mail address waits for its confirmation (email/confirm): the user, with pending_email',
             401: 'A new e-mail address needs a recent authentication: {"reauthentication_required": true}',
+            403: 'Under ACCOUNTS["require_verified"], the account is not verified',
             409: 'The new username, or the new e-mail address (in any case), belongs to another account',
             429: 'Too many taken usernames or addresses from this address, or mails to the new one (Retry-After)',
         },

@@ -26,8 +26,11 @@ is never verified by a link that went to the old one.
 Mail goes to the user model's ``email`` field when it has one, else to
 the username when that is an address. Whatever sends it, one mailbox (its
 canonical address) gets at most what `LoginThrottle.count_mail` allows,
-counted in the shared throttle store: past that, ``password/forgot`` still
-answers its 202 but sends nothing, and ``verify/request`` is a 429.
+counted in the shared throttle store: past that, ``password/forgot`` and
+``verify/request`` without a login still answer their 202 but send nothing,
+and a logged-in ``verify/request`` is a 429. ``verify/request`` without a
+login takes ``{"email"}`` and, like ``password/forgot``, answers the same
+202 after the same work whether or not an unverified account has it.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from panther_like.accounts.notices import PASSWORD_RESET as NOTICE_PASSWORD_RESE
 from panther_like.accounts.notices import send_security_notice
 from panther_like.accounts.policy import check_new_password
 from panther_like.db.addresses import find_key
-from panther_like.exceptions import BadRequestAPIError
+from panther_like.exceptions import AuthenticationAPIError, BadRequestAPIError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
 from panther_like.login_state.one_time_tokens import PASSWORD_RESET, VERIFY_EMAIL, Grant
@@ -60,6 +63,7 @@ MAX_TOKEN_LENGTH = 128
 INVALID_LINK = 'This link is invalid or has expired; ask for a new one'
 RESET_ON_ITS_WAY = 'If that account exists and has an e-mail address, a password reset link is on its way to it'
 VERIFY_ON_ITS_WAY = 'A verification link is on its way to your e-mail address'
+VERIFY_REQUESTED = 'If an unverified account has that address, a verification link is on its way to it'
 #: What a decoy token is bound to: no user has this password hash and address.
 _NOBODY = '\x00nobody'
 
@@ -87,6 +91,14 @@ class ResetPasswordInput(BaseModel):
 
     token: str = Field(min_length=1, max_length=MAX_TOKEN_LENGTH)
     new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+
+
+class VerifyRequestInput(BaseModel):
+    """Nothing when logged in; without a login, the address of the account to verify."""
+
+    model_config = ConfigDict(extra='forbid')
+
+    email: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_LENGTH)
 
 
 class VerifyInput(BaseModel):
@@ -241,25 +253,8 @@ async def reset_password(request: Request) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@API(
-    auth=AccountAuthentication,
-    methods=['POST'],
-    status_code=status.HTTP_202_ACCEPTED,
-    responses={400: 'No address to verify, or already verified', 429: 'Too many verification requests'},
-)
-async def request_verification(request: Request) -> Response:
-    """Mail a link that proves the account's e-mail address belongs to its user."""
-    user = request.user
-    address = mail_address(user)
-    if address is None:
-        raise BadRequestAPIError('This account has no e-mail address to verify')
-    if user.is_verified:
-        raise BadRequestAPIError('This account is already verified')
-    throttle = services_of(request).throttle
-    await throttle.limit(request, VERIFY_EMAIL, f'user:{user.id}')
-    retry_after = await throttle.count_mail(request, mailbox(address))
-    if retry_after:
-        raise TooManyAttemptsAPIError(retry_after, 'e-mails to this address')
+async def send_verification(request: Request, user: Any, address: str) -> None:
+    """Mail `user` a link that verifies `address`: signup under ``require_verified``, and ``verify/request``."""
     settings = services_of(request).config.account_emails
     token = await services_of(request).one_time_tokens.issue(
         user.id, VERIFY_EMAIL, binding=_verify_binding(address), life_time=settings.verify_life_time.total_seconds()
@@ -274,6 +269,63 @@ async def request_verification(request: Request) -> Response:
         ignore='If you did not create an account, ignore this message.',
     )
     services_of(request).outbox.post(message, kind=VERIFY_EMAIL, user_id=user.id, request=request)
+
+
+async def _request_verification_by_address(request: Request, email: str) -> Response:
+    """Without a login (an unverified user cannot log in under ``require_verified``): always the same 202."""
+    model = services_of(request).config.user_model
+    if 'email' not in model.model_fields:
+        raise BadRequestAPIError('Accounts here have no e-mail field: log in and send no body')
+    throttle = services_of(request).throttle
+    await throttle.limit(request, VERIFY_EMAIL, _throttle_subject('email', email))
+    user = await model.find_by_email(email)
+    address = mail_address(user) if user is not None and user.is_active and not user.is_verified else None
+    # Past the mailbox's limit: the same 202, without the mail (a 429 here would say the account exists).
+    held = address is not None and await throttle.count_mail(request, mailbox(address)) > 0
+    if user is None or address is None or held:
+        await services_of(request).one_time_tokens.issue_nothing(VERIFY_EMAIL, binding=_NOBODY)
+        reason = 'no such account' if user is None else 'mailbox limit reached' if held else 'nothing to verify'
+        audit.log_event('verify.requested', request=request, reason=reason, user_id=user.id if user else None)
+    else:
+        await send_verification(request, user, address)
+        audit.log_event('verify.requested', request=request, user_id=user.id)
+    return Response({'detail': VERIFY_REQUESTED}, status.HTTP_202_ACCEPTED)
+
+
+@API(
+    auth=OptionalAuth(AccountAuthentication),
+    methods=['POST'],
+    input=VerifyRequestInput,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        400: 'No address to verify, or already verified (logged in)',
+        401: 'Neither logged in nor an "email" sent',
+        429: 'Too many verification requests',
+    },
+)
+async def request_verification(request: Request) -> Response:
+    """Mail a link that proves the account's e-mail address belongs to its user.
+
+    Logged in: the caller's own address (400 when there is none or it is verified already). Without a
+    login, ``{"email"}``: always 202, whether or not an unverified account has that address.
+    """
+    data: VerifyRequestInput = request.validated
+    user = request.user
+    if user is None:
+        if data.email is None:
+            raise AuthenticationAPIError('Log in, or send the account\'s {"email": ...}')
+        return await _request_verification_by_address(request, data.email)
+    address = mail_address(user)
+    if address is None:
+        raise BadRequestAPIError('This account has no e-mail address to verify')
+    if user.is_verified:
+        raise BadRequestAPIError('This account is already verified')
+    throttle = services_of(request).throttle
+    await throttle.limit(request, VERIFY_EMAIL, f'user:{user.id}')
+    retry_after = await throttle.count_mail(request, mailbox(address))
+    if retry_after:
+        raise TooManyAttemptsAPIError(retry_after, 'e-mails to this address')
+    await send_verification(request, user, address)
     return Response({'detail': VERIFY_ON_ITS_WAY}, status.HTTP_202_ACCEPTED)
 
 

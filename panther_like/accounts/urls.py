@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from panther_like.accounts.account_auth import AccountAuthentication
 from panther_like.accounts.cookies import json_only, json_or_form_only, same_site_only
 from panther_like.accounts.devices import session_detail, sessions
 from panther_like.accounts.email_change import email_change_urls
@@ -12,6 +13,8 @@ from panther_like.accounts.login_code import login_code_urls
 from panther_like.accounts.mfa import mfa_urls
 from panther_like.accounts.profile import Me, password_change, signup
 from panther_like.accounts.recovery import recovery_urls
+from panther_like.accounts.users import users_urls
+from panther_like.auth.permissions import IsVerified
 from panther_like.routing.api import FunctionAPI
 
 #: The routes that start a session or mail a link: another site must not reach them with the victim's cookies.
@@ -31,7 +34,34 @@ _accounts_urls: dict[str, Any] = {
     **recovery_urls,  # password/forgot, password/reset, verify/request, verify
     **mfa_urls,  # mfa, mfa/totp, mfa/totp/confirm, mfa/recovery-codes, login/mfa, reauthenticate
     **login_code_urls,  # login/code/request, login/code (ACCOUNTS['login_by_code'])
+    **users_urls,  # users, users/<user_id> (superusers only)
 }
+
+
+#: What an unverified user may still do under ``ACCOUNTS['require_verified']``: get verified, see who they are, leave.
+UNVERIFIED_ROUTES = frozenset({'verify', 'verify/request', 'logout', 'logout-all'})
+
+
+def _verified_only(path: str, route: Any) -> Any:
+    """`route`, refused (403) to an unverified user while ``ACCOUNTS['require_verified']`` is on.
+
+    Only the routes that need a login: the others (signup, login...) have no user to ask about.
+    """
+    if not isinstance(route, FunctionAPI) or route.auth is not AccountAuthentication or path in UNVERIFIED_ROUTES:
+        return route
+    gated = FunctionAPI(
+        route.function,
+        auth=route.auth,
+        methods=route.methods,
+        permissions=[IsVerified(when_required=True), *(route.permissions or ())],
+        scopes=route.scopes,
+        contract=route.contract,
+    )
+    gated.__dict__.update({key: value for key, value in vars(route).items() if key not in vars(gated)})
+    return gated
+
+
+_accounts_urls = {path: _verified_only(path, route) for path, route in _accounts_urls.items()}
 
 
 def _guarded(path: str, route: Any) -> Any:

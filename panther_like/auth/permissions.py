@@ -205,3 +205,25 @@ class IsSuperuser:
     @classmethod
     async def authorization(cls, request: HTTPConnection) -> bool:
         return getattr(request.user, 'is_superuser', False) is True
+
+
+NOT_VERIFIED = 'Verify your e-mail address first: ask for a link with POST verify/request'
+
+
+class IsVerified:
+    """A permission: the caller's ``is_verified`` must be True (403 otherwise, saying so).
+
+    ``permissions=[IsVerified]`` on a project's own routes. ``IsVerified(when_required=True)``
+    asks only while ``ACCOUNTS['require_verified']`` is on: what the account routes use, so a
+    project that does not require verification sees no difference.
+    """
+
+    def __init__(self, *, when_required: bool = False) -> None:
+        self.when_required = when_required
+
+    async def authorization(self, request: HTTPConnection) -> bool:
+        if self.when_required and not services_of(request).config.accounts.require_verified:
+            return True
+        if not getattr(request.user, 'is_verified', False):
+            raise AuthorizationAPIError(NOT_VERIFIED)
+        return True

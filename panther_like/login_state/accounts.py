@@ -257,3 +257,12 @@ class AccountService:
         """A user was changed outside the models (a database shell): every worker forgets its copy."""
         if self._sessions is not None:
             await self._sessions.user_changed(user_id)
+
+    # -- administration ---------------------------------------------------------------------------
+
+    async def end_every_session(self, user_id: str, *, request: HTTPConnection | None = None) -> int:
+        """A deactivated or deleted account: its login sessions and `SessionAuth` sessions end at once."""
+        await end_web_sessions(self.database, user_id)
+        if self._sessions is None:
+            return 0
+        return await self.logout_everywhere(user_id, request=request)
