@@ -87,8 +87,9 @@ async def users(request: Request) -> Any:
     """Every user, oldest account first (then by id): ``?limit=`` (1 to 100, 50 by default) and ``?offset=``."""
     limit = _whole_number(request, 'limit', DEFAULT_LIMIT, MAX_LIMIT)
     offset = _whole_number(request, 'offset', 0, None)
-    everyone = sorted(await services_of(request).config.user_model.find(), key=lambda u: (u.date_created, u.id))
-    return {'items': everyone[offset : offset + limit], 'total': len(everyone), 'limit': limit, 'offset': offset}
+    model = services_of(request).config.user_model
+    page = await model.find(sort=['date_created', 'id'], limit=limit, skip=offset)
+    return {'items': page, 'total': await model.count(), 'limit': limit, 'offset': offset}
 
 
 async def _user(request: Request, user_id: str) -> Any:
