@@ -10,7 +10,7 @@ from panther_like.authentications import CookieJWTAuthentication, HeaderOrCookie
 from panther_like.testing import TestClient
 from tests.settings import settings_module
 
-KEY = 'h' * 64
+KEY = 'h' * 32 + '0123456789abcdefghijklmnopqrstuv'
 
 
 @API(auth=HeaderOrCookieJWTAuthentication, methods=['GET', 'POST'])

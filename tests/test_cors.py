@@ -26,7 +26,7 @@ async def public(request):
 
 def build(tmp_path, **cors: Any) -> Panther:
     settings = settings_module(
-        SECRET_KEY='c' * 64,
+        SECRET_KEY='c' * 32 + '0123456789abcdefghijklmnopqrstuv',
         DATABASE={'path': str(tmp_path / 's.sqlite3')},
         AUTHENTICATION='panther_like.authentications.JWTAuthentication',
         CORS=cors,
@@ -146,7 +146,10 @@ def test_a_wrong_cors_setting_is_refused_when_the_app_is_built(tmp_path, cors):
 
 async def test_without_the_setting_no_cors_header_is_sent(tmp_path):
     app = Panther(
-        settings_module(SECRET_KEY='c' * 64, DATABASE={'path': str(tmp_path / 's.sqlite3')}), urls={'public': public}
+        settings_module(
+            SECRET_KEY='c' * 32 + '0123456789abcdefghijklmnopqrstuv', DATABASE={'path': str(tmp_path / 's.sqlite3')}
+        ),
+        urls={'public': public},
     )
     response = await request(app, 'GET', '/public', {'Origin': APP})
     assert 'access-control-allow-origin' not in response.headers
@@ -163,7 +166,9 @@ async def shared(request):
 
 async def test_a_shared_response_object_is_never_given_one_requests_cors_headers(tmp_path):
     settings = settings_module(
-        SECRET_KEY='c' * 64, DATABASE={'path': str(tmp_path / 's.sqlite3')}, CORS={'allow_origins': [APP]}
+        SECRET_KEY='c' * 32 + '0123456789abcdefghijklmnopqrstuv',
+        DATABASE={'path': str(tmp_path / 's.sqlite3')},
+        CORS={'allow_origins': [APP]},
     )
     app = Panther(settings, urls={'shared': shared})
     async with TestClient(app) as client:

@@ -43,7 +43,11 @@ class IsAdminSync:
 
 async def call(tmp_path, route: Any, headers: dict[str, str]) -> int:
     app = Panther(
-        settings_module(SECRET_KEY='s' * 64, DATABASE={'path': str(tmp_path / 's.sqlite3')}, URLS={'r': route})
+        settings_module(
+            SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
+            DATABASE={'path': str(tmp_path / 's.sqlite3')},
+            URLS={'r': route},
+        )
     )
     async with TestClient(app) as client:
         return (await client.get('/r', headers=headers)).status_code

@@ -15,7 +15,11 @@ from tests.settings import settings_module
 
 def build(tmp_path, route: Any) -> Panther:
     return Panther(
-        settings_module(SECRET_KEY='s' * 64, DATABASE={'path': str(tmp_path / 's.sqlite3')}, URLS={'r': route})
+        settings_module(
+            SECRET_KEY='s' * 32 + '0123456789abcdefghijklmnopqrstuv',
+            DATABASE={'path': str(tmp_path / 's.sqlite3')},
+            URLS={'r': route},
+        )
     )
 
 

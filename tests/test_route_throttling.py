@@ -13,7 +13,7 @@ from panther_like.testing import TestClient
 from panther_like.throttle import Throttle
 from tests.settings import settings_module
 
-KEY = 't' * 64
+KEY = 't' * 32 + '0123456789abcdefghijklmnopqrstuv'
 
 
 @API(methods=['GET'], throttling=Throttle(rate=2, duration=timedelta(minutes=1)))

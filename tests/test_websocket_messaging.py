@@ -22,7 +22,7 @@ from panther_like.websocket import (
 )
 from tests.settings import settings_module
 
-KEY = 'w' * 64
+KEY = 'w' * 32 + '0123456789abcdefghijklmnopqrstuv'
 
 
 class Announcing(GenericWebsocket):

@@ -213,7 +213,9 @@ def test_the_change_of_address_is_documented_on_patch_me_and_email_confirm():
     from panther_like.accounts import accounts_urls
     from panther_like.openapi.document import build_document
 
-    app = Panther(settings_module(SECRET_KEY='k' * 64, URLS={'auth/': accounts_urls}))
+    app = Panther(
+        settings_module(SECRET_KEY='k' * 32 + '0123456789abcdefghijklmnopqrstuv', URLS={'auth/': accounts_urls})
+    )
     document = build_document(app.router.routes, app.config.openapi)
     validate(document)
     patch = document['paths']['/auth/me']['patch']['responses']
