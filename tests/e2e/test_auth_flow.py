@@ -136,17 +136,21 @@ def test_refresh_returns_a_new_pair_that_works(client: httpx.Client) -> None:
     assert again.status_code == 200, again.text
 
 
-def test_reused_refresh_token_is_401_and_revokes_the_new_pair(client: httpx.Client) -> None:
+def test_a_refresh_token_reused_after_its_successor_was_used_is_401_and_revokes_the_session(
+    client: httpx.Client,
+) -> None:
     user = new_user(client, 'reuse')
     pair = client.post('/auth/refresh', json={'refresh_token': user.refresh_token}).json()
+    latest = client.post('/auth/refresh', json={'refresh_token': pair['refresh_token']}).json()
     reuse = client.post('/auth/refresh', json={'refresh_token': user.refresh_token})
     assert_refused(reuse, credential=user.refresh_token, challenge=False)
     assert_refused(
-        client.get('/me', headers={'Authorization': f'Bearer {pair["access_token"]}'}), credential=pair['access_token']
+        client.get('/me', headers={'Authorization': f'Bearer {latest["access_token"]}'}),
+        credential=latest['access_token'],
     )
     assert_refused(
-        client.post('/auth/refresh', json={'refresh_token': pair['refresh_token']}),
-        credential=pair['refresh_token'],
+        client.post('/auth/refresh', json={'refresh_token': latest['refresh_token']}),
+        credential=latest['refresh_token'],
         challenge=False,
     )
 

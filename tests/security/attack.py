@@ -31,7 +31,7 @@ import httpx
 import orjson
 
 # What a refused request to a protected route may get (RFC 9110/6585 meanings).
-REFUSALS = frozenset({400, 401, 404, 405, 413, 431})
+REFUSALS = frozenset({400, 401, 404, 405, 413, 415, 431})
 # What a route with an input model may answer a body that does not fit it (422: the field errors).
 BODY_REFUSALS = frozenset({400, 413, 422})
 FIELD_ERROR_KEYS = frozenset({'loc', 'msg', 'type'})
