@@ -368,3 +368,103 @@ def test_a_48_gets_one_budget_of_failed_logins_not_one_per_64(mail_server: Examp
         headers={'X-Forwarded-For': f'2001:db8:{(uuid.uuid4().int + 1) % 0xFFFF:x}:1::1'},
     )
     assert elsewhere.status_code == 401
+
+
+# -- an address change: races, swaps, replays and junk at email/confirm --------------------------------------
+
+
+def _confirm(hostile: Attacker, category: str, token: object, bearer: dict[str, str] | None = None) -> int:
+    return hostile.http_request(
+        category, 'POST', '/auth/email/confirm', json={'token': token}, headers={**(bearer or {}), **fresh_client()}
+    ).status_code
+
+
+def _ask_change(server: ExampleServer, victim: Victim, address: str) -> None:
+    with server.client() as client:
+        asked = client.patch('/auth/me', json={'email': address}, headers={**victim.bearer, **fresh_client()})
+    assert asked.status_code == 202, asked.text
+
+
+def test_a_confirmation_racing_a_second_change_and_a_thief_moves_the_address_only_by_its_link(
+    mail_server: ExampleServer, hostile: Attacker, smtp_server: SMTPServer
+) -> None:
+    """Confirm, a second change of address and another account's claim of the new one, all at once.
+
+    Whatever wins, the account holds its old address or the confirmed one (verified), never the second,
+    unconfirmed one, and no mailbox ends up held by two accounts.
+    """
+    bypasses = 0
+    for _ in range(6):
+        victim, thief = sign_up(mail_server), sign_up(mail_server)
+        wanted, second = (f'{name}{uuid.uuid4().hex[:10]}@example.com' for name in ('wanted', 'second'))
+        _ask_change(mail_server, victim, wanted)
+        token = mailed_token(smtp_server, wanted, 'verify', 1)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            futures = [
+                pool.submit(_confirm, hostile, 'accounts.mail: confirm racing a change', token),
+                pool.submit(_change_address, hostile, victim.bearer, second),
+                pool.submit(_change_address, hostile, thief.bearer, wanted),
+            ]
+            assert {future.result() for future in futures} <= {200, 202, 204, 400, 409}
+        mine, theirs = me(mail_server, victim), me(mail_server, thief)
+        bypasses += mine['email'] == second
+        bypasses += mine['email'] == wanted and not mine['is_verified']
+        bypasses += mine['email'] == theirs['email'] == wanted
+    assert bypasses == 0
+
+
+def test_a_confirmation_link_works_once_and_for_no_other_account(
+    mail_server: ExampleServer, hostile: Attacker, smtp_server: SMTPServer
+) -> None:
+    victim, other = sign_up(mail_server), sign_up(mail_server)
+    wanted = f'once{uuid.uuid4().hex[:10]}@example.com'
+    _ask_change(mail_server, victim, wanted)
+    token = mailed_token(smtp_server, wanted, 'verify', 1)
+    assert _confirm(hostile, 'accounts.mail: a link confirmed by another account', token, other.bearer) == 400
+    assert me(mail_server, other)['email'] == other.email
+    assert _confirm(hostile, 'accounts.mail: the link itself', token, victim.bearer) == 204
+    replays = [_confirm(hostile, 'accounts.mail: a replayed link', token) for _ in range(20)]
+    assert set(replays) == {400}
+    assert me(mail_server, victim)['email'] == wanted
+
+
+@pytest.mark.parametrize(
+    'token',
+    [
+        '',
+        'x',
+        'A' * 43,
+        'A' * 44,
+        'A' * 10_000,
+        '../../etc/passwd',
+        '\u0000' * 43,
+        0,
+        -1,
+        1e308,
+        True,
+        None,
+        [],
+        {},
+        {'$ne': None},
+        ['A' * 43],
+    ],
+)
+def test_junk_tokens_at_email_confirm_are_refused_without_a_5xx(hostile: Attacker, token: object) -> None:
+    for _ in range(10):
+        status = _confirm(hostile, 'accounts.mail: junk at email/confirm', token)
+        assert status in {400, 413, 422, 429}, status
+
+
+@pytest.mark.parametrize(
+    'body', [b'{"token": "\\ud800"}', b'{"token": "\xff\xfe"}', b'{"token": ', b'[]', b'"token"', b'\x00' * 64]
+)
+def test_junk_bodies_at_email_confirm_are_refused_without_a_5xx(hostile: Attacker, body: bytes) -> None:
+    for _ in range(10):
+        response = hostile.http_request(
+            'accounts.mail: junk bodies at email/confirm',
+            'POST',
+            '/auth/email/confirm',
+            content=body,
+            headers={'Content-Type': 'application/json', **fresh_client()},
+        )
+        assert response.status_code in {400, 413, 422, 429}, response.text
