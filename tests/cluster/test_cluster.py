@@ -233,6 +233,16 @@ def test_a_refresh_token_spent_on_one_host_is_reuse_on_another_and_revokes_the_s
             http, 'refresh', 'POST', '/auth/refresh', target='app1', json={'refresh_token': tokens['refresh_token']}
         )
         assert spent.status == 200 and spent.served_by == 'app1', spent
+        # Its successor used on app2: from then on the first token is a reuse, not a second tab's refresh.
+        used, response = await call(
+            http,
+            'refresh',
+            'POST',
+            '/auth/refresh',
+            target='app2',
+            json={'refresh_token': response.json()['refresh_token']},
+        )
+        assert used.status == 200 and used.served_by == 'app2', used
         rotated = response.json()
         reuse, _ = await call(
             http, 'refresh', 'POST', '/auth/refresh', target='app3', json={'refresh_token': tokens['refresh_token']}
@@ -255,7 +265,7 @@ def test_a_refresh_token_spent_on_one_host_is_reuse_on_another_and_revokes_the_s
     assert set(found['refused_at']) == set(APP_HOSTS), 'the rotated access token still works somewhere'
     assert found['again'].status == 401
     record(
-        '3. refresh spent on app1, replayed on app3',
+        '3. refresh spent on app1, its successor used on app2, the first replayed on app3',
         f'401 "{reuse.detail}"; the rotated pair refused on every host within '
         f'{seconds(max(found["refused_at"].values()))}',
     )
