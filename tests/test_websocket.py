@@ -149,3 +149,38 @@ async def test_an_unknown_websocket_path_is_refused(client):
     with pytest.raises(WebsocketRefused):
         async with client.websocket('/ws/nowhere'):
             pass
+
+
+class Chatty(GenericWebsocket):
+    after_the_client_left: list[str] = []
+
+    async def connect(self):
+        await self.accept()
+        await self.send('first')
+        Chatty.after_the_client_left.append('never reached')
+
+
+async def test_a_send_after_the_client_left_ends_the_socket_without_an_error_logged(tmp_path, caplog):
+    """The ASGI server is played by two functions here: what it does on a closed connection is the point.
+
+    ASGI says a send on a connection the client closed raises an OSError subclass (uvicorn's
+    ClientDisconnected); the socket is over, which is no error of the app's.
+    """
+    app = Panther(settings_module(SECRET_KEY=KEY, DATABASE={'path': str(tmp_path / 'w.sqlite3')}), urls={'c': Chatty})
+    messages = iter([{'type': 'websocket.connect'}])
+    sent: list[dict] = []
+
+    async def receive():
+        return next(messages)
+
+    async def send(message):
+        if message['type'] == 'websocket.send':
+            raise ConnectionResetError('the client is gone')
+        sent.append(message)
+
+    scope = {'type': 'websocket', 'path': '/c', 'query_string': b'', 'headers': [], 'client': ('127.0.0.1', 5)}
+    with caplog.at_level('ERROR', logger='panther_like'):
+        await app(scope, receive, send)
+    assert [message['type'] for message in sent] == ['websocket.accept']
+    assert Chatty.after_the_client_left == []
+    assert not [record for record in caplog.records if record.levelname == 'ERROR']

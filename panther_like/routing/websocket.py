@@ -19,6 +19,7 @@ query string or a header is not sent by a browser on its own.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -50,6 +51,10 @@ MAX_REASON_BYTES = 123  # RFC 6455 5.5: a close frame's payload is at most 125 b
 
 def _close_reason(reason: str) -> str:
     return reason.encode('utf-8')[:MAX_REASON_BYTES].decode('utf-8', 'ignore')
+
+
+class ClientGone(Exception):
+    """The client closed the connection while the handler was sending to it; the socket is over."""
 
 
 class GenericWebsocket(HTTPConnection):
@@ -98,17 +103,25 @@ class GenericWebsocket(HTTPConnection):
 
     async def send(self, data: Any) -> None:
         if isinstance(data, bytes):
-            await self._asgi_send({'type': 'websocket.send', 'bytes': data})
+            await self._send({'type': 'websocket.send', 'bytes': data})
         elif isinstance(data, str):
-            await self._asgi_send({'type': 'websocket.send', 'text': data})
+            await self._send({'type': 'websocket.send', 'text': data})
         else:
-            await self._asgi_send({'type': 'websocket.send', 'text': render(data).decode()})
+            await self._send({'type': 'websocket.send', 'text': render(data).decode()})
 
     async def close(self, code: int = status.WS_1000_NORMAL_CLOSURE, reason: str = '') -> None:
         if self.closed:
             return
         self.closed = True
-        await self._asgi_send({'type': 'websocket.close', 'code': code, 'reason': _close_reason(reason)})
+        with contextlib.suppress(ClientGone):  # the client left first: the socket is closed either way
+            await self._send({'type': 'websocket.close', 'code': code, 'reason': _close_reason(reason)})
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        try:
+            await self._asgi_send(message)
+        except OSError as exc:  # ASGI: a send on a connection the client closed raises an OSError subclass
+            self.closed = True
+            raise ClientGone from exc
 
     async def serve(self, hooks: Hooks | None = None) -> None:
         """Run `connect`, then feed messages to `receive` until either side closes.
@@ -228,6 +241,8 @@ class WebsocketEndpoint:
             return
         try:
             await connection.serve(self.hooks)
+        except ClientGone:  # the client left while the handler was sending: nothing to answer, nothing failed
+            logger.debug('websocket %s: the client disconnected while the handler was sending', self.path)
         except ValidationError as exc:  # a message that fails a model: the client's mistake, said in the reason
             await connection.close(status.WS_1008_POLICY_VIOLATION, invalid(exc, 'input').detail)
         except Exception as exc:
