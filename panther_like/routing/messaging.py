@@ -20,7 +20,7 @@ import base64
 import contextlib
 import logging
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -29,8 +29,20 @@ from panther_like.http.response import render
 from panther_like.login_state.broadcast import Broadcast, DatabaseBroadcast, RedisBroadcast
 from panther_like.login_state.services import Services, bound_services
 
-if TYPE_CHECKING:
-    from panther_like.routing.websocket import GenericWebsocket
+
+class Reachable(Protocol):
+    """What the hub needs of a socket (`panther_like.routing.websocket.GenericWebsocket` is one)."""
+
+    connection_id: str
+    closed: bool
+
+    @property
+    def user(self) -> Any: ...
+
+    async def send(self, data: Any) -> None: ...
+
+    async def close(self, code: int = ..., reason: str = ...) -> None: ...
+
 
 logger = logging.getLogger('panther_like')
 
@@ -65,12 +77,12 @@ class Hub:
         self.broadcast: Broadcast = (
             RedisBroadcast(redis) if redis is not None else DatabaseBroadcast(services.database, clock=services.clock)
         )
-        self.connections: dict[str, GenericWebsocket] = {}
+        self.connections: dict[str, Reachable] = {}
         self.by_user: dict[str, set[str]] = {}
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
-    async def register(self, connection: GenericWebsocket) -> None:
+    async def register(self, connection: Reachable) -> None:
         """Hold `connection` (just accepted); listen to the broadcast if this is the first one."""
         self.connections[connection.connection_id] = connection
         key = user_key(connection.user)
@@ -84,7 +96,7 @@ class Hub:
             await asyncio.wait([waiting, self._listener], return_when=asyncio.FIRST_COMPLETED)
             waiting.cancel()
 
-    async def unregister(self, connection: GenericWebsocket) -> None:
+    async def unregister(self, connection: Reachable) -> None:
         if self.connections.pop(connection.connection_id, None) is None:
             return
         key = user_key(connection.user)
@@ -116,7 +128,7 @@ class Hub:
             return
         await self._apply(message)
 
-    def _targets(self, message: dict[str, Any]) -> list[GenericWebsocket]:
+    def _targets(self, message: dict[str, Any]) -> list[Reachable]:
         user = message.get('user')
         ids = self.by_user.get(str(user), set()) if user is not None else {str(message.get('connection'))}
         return [self.connections[i] for i in ids if i in self.connections]
