@@ -56,6 +56,7 @@ def _granted_scopes(user: Any, requested: str | None) -> list[str]:
 
 
 @API(
+    auth=None,  # open: a project's DEFAULT_AUTH must not lock users out
     methods=['POST'],
     input=LoginInput,
     form=True,
@@ -84,6 +85,7 @@ login.openapi_oauth2_token_endpoint = True  # type: ignore[attr-defined]
 
 
 @API(
+    auth=None,  # open: a project's DEFAULT_AUTH must not lock users out
     methods=['POST'],
     input=RefreshInput,
     output=TokenResponse,

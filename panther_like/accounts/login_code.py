@@ -64,6 +64,7 @@ def _subject(email: str) -> str:
 
 
 @API(
+    auth=None,  # open: a project's DEFAULT_AUTH must not lock users out
     methods=['POST'],
     input=LoginCodeRequest,
     status_code=status.HTTP_202_ACCEPTED,
@@ -94,6 +95,7 @@ async def request_login_code(request: Request) -> Response:
 
 
 @API(
+    auth=None,  # open: a project's DEFAULT_AUTH must not lock users out
     methods=['POST'],
     input=LoginCodeInput,
     output=TokenResponse,

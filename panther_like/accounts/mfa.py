@@ -199,6 +199,7 @@ async def regenerate_recovery_codes(request: Request) -> dict[str, Any]:
 
 
 @API(
+    auth=None,  # open: a project's DEFAULT_AUTH must not lock users out
     methods=['POST'],
     input=MFALoginInput,
     form=True,

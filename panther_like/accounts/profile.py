@@ -45,6 +45,7 @@ def _unstorable(text: str) -> bool:
 
 
 @API(
+    auth=None,  # open: a project's DEFAULT_AUTH must not lock users out
     methods=['POST'],
     input=SignupInput,
     output=PublicUser,

@@ -175,6 +175,7 @@ def _refuse(request: Request, event: str, reason: str, grant: Grant | None) -> B
 
 
 @API(
+    auth=None,  # open: a project's DEFAULT_AUTH must not lock users out
     methods=['POST'],
     input=ForgotPasswordInput,
     status_code=status.HTTP_202_ACCEPTED,
@@ -226,6 +227,7 @@ async def forgot_password(request: Request) -> Response:
 
 
 @API(
+    auth=None,  # open: a project's DEFAULT_AUTH must not lock users out
     methods=['POST'],
     input=ResetPasswordInput,
     status_code=status.HTTP_204_NO_CONTENT,
