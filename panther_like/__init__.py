@@ -27,6 +27,7 @@ from panther_like.http.response import Response
 from panther_like.routing.api import API, GenericAPI
 from panther_like.routing.router import Group
 from panther_like.routing.websocket import GenericWebsocket
+from panther_like.settings.throttling import Throttle
 
 __all__ = [
     'API',
@@ -48,6 +49,7 @@ __all__ = [
     'QueryParamJWTAuthentication',
     'Request',
     'Response',
+    'Throttle',
     'status',
 ]
 __version__ = '0.1.0'

@@ -356,3 +356,40 @@ def test_settings_reference_lists_every_jwt_key():
 
     reference = (DOCS / 'settings.md').read_text()
     assert not [key for key in JWT_KEYS if f'| `{key}` |' not in reference]
+
+
+IMPORT_LINE = re.compile(r'^[ \t]*from (panther_like[\w.]*) import (\([^)]*\)|[^\n#]+)', re.MULTILINE)
+
+
+def _documented_imports() -> list[tuple[str, str, str]]:
+    """(page, module, name) for every ``from panther_like... import name`` in a code block of docs/ or the README."""
+    found = []
+    for page in [*PAGES, REPO / 'README.md']:
+        for _, body in FENCE.findall(page.read_text()):
+            for module, names in IMPORT_LINE.findall(body):
+                for name in names.strip('()').replace('\n', ' ').split(','):
+                    name = name.split(' as ')[0].strip()
+                    if name:
+                        found.append((page.name, module, name))
+    return found
+
+
+@pytest.mark.parametrize(
+    ('page', 'module', 'name'),
+    [pytest.param(*row, id=f'{row[0]}:{row[1]}.{row[2]}') for row in sorted(set(_documented_imports()))],
+)
+def test_every_import_line_of_the_docs_imports(page, module, name):
+    import importlib.util
+
+    imported = importlib.import_module(module)
+    assert hasattr(imported, name) or importlib.util.find_spec(f'{module}.{name}') is not None, (
+        f'{page}: from {module} import {name} fails'
+    )
+
+
+def test_throttle_is_importable_from_the_package_like_api():
+    import panther_like
+    from panther_like.throttle import Throttle
+
+    assert panther_like.Throttle is Throttle
+    assert 'Throttle' in panther_like.__all__
