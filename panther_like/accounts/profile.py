@@ -13,6 +13,7 @@ from typing import Any
 
 from panther_like import audit, status
 from panther_like.accounts.account_auth import AccountAuthentication
+from panther_like.accounts.cookies import json_only
 from panther_like.accounts.email_change import request_email_change
 from panther_like.accounts.notices import PASSWORD_CHANGED, send_security_notice
 from panther_like.accounts.policy import check_new_password
@@ -100,7 +101,7 @@ class Me(GenericAPI):
         return request.user
 
     @contract(
-        permissions=[IsVerified(when_required=True)],
+        permissions=[IsVerified(when_required=True), json_only],  # 415 for any other body, as on every JSON route
         input=ProfileUpdate,
         output=PublicUser,
         responses={

@@ -47,6 +47,8 @@ def _verified_only(path: str, route: Any) -> Any:
 
     Only the routes that need a login: the others (signup, login...) have no user to ask about.
     """
+    if isinstance(route, list | tuple):  # one path, several functions (``mfa/totp``: POST and DELETE)
+        return [_verified_only(path, function) for function in route]
     if not isinstance(route, FunctionAPI) or route.auth is not AccountAuthentication or path in UNVERIFIED_ROUTES:
         return route
     gated = FunctionAPI(
@@ -56,6 +58,7 @@ def _verified_only(path: str, route: Any) -> Any:
         permissions=[IsVerified(when_required=True), *(route.permissions or ())],
         scopes=route.scopes,
         contract=route.contract,
+        throttling=route.throttling,
     )
     gated.__dict__.update({key: value for key, value in vars(route).items() if key not in vars(gated)})
     return gated
@@ -65,7 +68,12 @@ _accounts_urls = {path: _verified_only(path, route) for path, route in _accounts
 
 
 def _guarded(path: str, route: Any) -> Any:
-    """`route` with the guards of `panther_like.accounts.cookies`, checked before its body is read."""
+    """`route` with the guards of `panther_like.accounts.cookies`, checked before its body is read.
+
+    A `GenericAPI` method that reads a body lists `json_only` in its own ``@contract(permissions=...)``.
+    """
+    if isinstance(route, list | tuple):  # one path, several functions (``mfa/totp``: POST and DELETE)
+        return [_guarded(path, function) for function in route]
     if not isinstance(route, FunctionAPI) or route.contract.input is None:
         return route
     guards: list[Any] = [same_site_only] if path in SAME_SITE_ROUTES else []
@@ -77,6 +85,7 @@ def _guarded(path: str, route: Any) -> Any:
         permissions=[*guards, *(route.permissions or ())],
         scopes=route.scopes,
         contract=route.contract,
+        throttling=route.throttling,
     )
     # What was marked on the route itself (login's OAuth2 token endpoint, for /docs) stays marked.
     guarded.__dict__.update({key: value for key, value in vars(route).items() if key not in vars(guarded)})

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from panther_like import audit, status
 from panther_like.accounts.account_auth import AccountAuthentication
+from panther_like.accounts.cookies import json_only
 from panther_like.accounts.schemas import PublicUser
 from panther_like.auth.permissions import IsVerified
 from panther_like.db.usernames import username_key
@@ -92,6 +93,24 @@ async def users(request: Request) -> Any:
     return {'items': page, 'total': await model.count(), 'limit': limit, 'offset': offset}
 
 
+users.openapi_parameters = (
+    {
+        'name': 'limit',
+        'in': 'query',
+        'required': False,
+        'description': 'How many users to show',
+        'schema': {'type': 'integer', 'minimum': 1, 'maximum': MAX_LIMIT, 'default': DEFAULT_LIMIT},
+    },
+    {
+        'name': 'offset',
+        'in': 'query',
+        'required': False,
+        'description': 'How many users to skip, oldest first',
+        'schema': {'type': 'integer', 'minimum': 0, 'default': 0},
+    },
+)
+
+
 async def _user(request: Request, user_id: str) -> Any:
     user = None
     if len(user_id) <= MAX_ID_LENGTH:
@@ -127,6 +146,7 @@ class UserDetail(GenericAPI):
         return await _user(request, user_id)
 
     @contract(
+        permissions=[*GUARDS, json_only],  # a JSON body only, as on every account route that reads one (415)
         input=UserAdminUpdate,
         output=PublicUser,
         responses={

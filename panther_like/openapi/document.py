@@ -19,7 +19,8 @@ What it documents, and why it is shaped this way:
   output=..., status_code=...)``): the request body (JSON, and a form when
   the operation takes one), the success response, the 400 of a body that is
   not JSON and the 422 (``{"detail", "errors"}``) of one that does not fit
-  the model;
+  the model; the 429 (with ``Retry-After``) of a throttled one, and the query
+  parameters a route lists in ``openapi_parameters``;
 - all of it per operation: one path may have a public GET and a protected
   POST, each documented with its own security and error responses;
 - an OAuth2 password flow when a route is an OAuth2 token endpoint (its
@@ -35,11 +36,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-from pydantic import BaseModel, TypeAdapter
-
-from panther_like.exceptions import ConfigError
 from panther_like.http.request import FORM_CONTENT_TYPE
+from panther_like.openapi.schemas import Schemas, ValidationErrorResponse, canonical
 from panther_like.routing.api import FunctionAPI
 from panther_like.routing.contract import BODY_METHODS, Contract
 from panther_like.routing.endpoint import HTTPEndpoint, Operation
@@ -48,24 +46,16 @@ from panther_like.security.base import AuthErrorResponse, SecurityObject
 from panther_like.settings.checks import OpenAPISettings
 
 OPENAPI_VERSION = '3.1.0'
-STATUS_DESCRIPTIONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 422: 'Validation Error'}
+STATUS_DESCRIPTIONS = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    422: 'Validation Error',
+    429: 'Too Many Requests',
+}
+RETRY_AFTER = {'description': 'Seconds to wait before trying again', 'schema': {'type': 'integer'}}
 OAUTH2_SCHEME = 'OAuth2PasswordBearer'
 DEFAULT_AUTH_RESPONSES: Mapping[int, Any] = {401: AuthErrorResponse}
-
-
-class FieldError(BaseModel):
-    """One problem of a 422: where (``["email"]``, ``["items", 0, "price"]``), what, and its pydantic type."""
-
-    loc: list[str | int]
-    msg: str
-    type: str
-
-
-class ValidationErrorResponse(BaseModel):
-    """The body of a 422 (`panther_like.http.validation.invalid`): a sentence, and each field's problem."""
-
-    detail: str
-    errors: list[FieldError]
 
 
 # -- schemes ----------------------------------------------------------------------------------
@@ -94,10 +84,6 @@ def auth_responses(source: Any) -> Mapping[int, Any]:
     return getattr(source, 'openapi_responses', DEFAULT_AUTH_RESPONSES)
 
 
-def _canonical(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-
-
 class _SchemeNames:
     """Unique, stable names: the class name alone while it means one scheme, name + hash once it means two."""
 
@@ -105,13 +91,13 @@ class _SchemeNames:
         self._by_base: dict[str, dict[bytes, dict[str, Any]]] = {}
 
     def add(self, base: str, scheme: dict[str, Any]) -> None:
-        self._by_base.setdefault(base, {})[_canonical(scheme)] = scheme
+        self._by_base.setdefault(base, {})[canonical(scheme)] = scheme
 
     def name(self, base: str, scheme: dict[str, Any]) -> str:
         variants = self._by_base[base]
         if len(variants) == 1:
             return base
-        return f'{base}_{hashlib.sha256(_canonical(scheme)).hexdigest()[:8]}'
+        return f'{base}_{hashlib.sha256(canonical(scheme)).hexdigest()[:8]}'
 
     def components(self) -> dict[str, dict[str, Any]]:
         return {
@@ -119,40 +105,7 @@ class _SchemeNames:
         }
 
 
-# -- response models ----------------------------------------------------------------------------
-
-
-class _Schemas:
-    """``components.schemas``: pydantic models by name (a hash suffix on a name clash), dicts inline."""
-
-    def __init__(self) -> None:
-        self.components: dict[str, Any] = {}
-        self._names: dict[type, str] = {}
-
-    def ref(self, model: Any) -> dict[str, Any]:
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            name = self._names.get(model)
-            if name is None:
-                schema = model.model_json_schema(ref_template='#/components/schemas/{model}')
-                for def_name, definition in schema.pop('$defs', {}).items():
-                    self.components.setdefault(def_name, definition)
-                name = model.__name__
-                if name in self.components and self.components[name] != schema:
-                    name = f'{name}_{hashlib.sha256(_canonical(schema)).hexdigest()[:8]}'
-                self.components[name] = schema
-                self._names[model] = name
-            return {'$ref': f'#/components/schemas/{name}'}
-        if isinstance(model, Mapping):
-            return dict(model)
-        try:  # list[Item], Item | None, ...: what pydantic can describe
-            schema = TypeAdapter(model).json_schema(ref_template='#/components/schemas/{model}')
-        except Exception:
-            raise ConfigError(
-                'openapi_responses', model, f'{model!r} is not a pydantic model or a JSON schema dict'
-            ) from None
-        for def_name, definition in schema.pop('$defs', {}).items():
-            self.components.setdefault(def_name, definition)
-        return schema
+# -- responses ----------------------------------------------------------------------------------
 
 
 def _merge_responses(
@@ -170,10 +123,12 @@ def _merge_responses(
             'description': description,
             'content': {'application/json': {'schema': schema}},
         }
+        if status_code == 429:  # every 429 of the framework says when to come back
+            responses['429']['headers'] = {'Retry-After': RETRY_AFTER}
     return responses
 
 
-def _request_body(contract: Contract, schemas: _Schemas) -> dict[str, Any]:
+def _request_body(contract: Contract, schemas: Schemas) -> dict[str, Any]:
     if contract.input is None:
         return {'required': False, 'content': {'application/json': {'schema': {}}}}
     schema = schemas.ref(contract.input)
@@ -183,7 +138,7 @@ def _request_body(contract: Contract, schemas: _Schemas) -> dict[str, Any]:
     return {'required': True, 'content': content}
 
 
-def _success(contract: Contract, schemas: _Schemas) -> dict[str, Any]:
+def _success(contract: Contract, schemas: Schemas) -> dict[str, Any]:
     response: dict[str, Any] = {'description': 'Successful Response'}
     if contract.status_code != 204:
         schema = {} if contract.output is None else schemas.ref(contract.output)
@@ -311,7 +266,7 @@ class _DocumentBuilder:
     def __init__(self, schemes: _Schemes, token_path: str | None) -> None:
         self.schemes = schemes
         self.token_path = token_path
-        self.schemas = _Schemas()
+        self.schemas = Schemas()
         self.scopes: set[str] = set()
 
     def path_item(self, path: str, endpoint: HTTPEndpoint) -> dict[str, Any]:
@@ -320,7 +275,13 @@ class _DocumentBuilder:
             for name in PARAMETER.findall(path)
         ]
         return {
-            method.lower(): self.operation(path, endpoint, method, declared, parameters)
+            method.lower(): self.operation(
+                path,
+                endpoint,
+                method,
+                declared,
+                [*parameters, *(dict(p) for p in getattr(declared.source, 'openapi_parameters', ()))],
+            )
             for method, declared in _operations(endpoint)
         }
 
@@ -379,6 +340,8 @@ class _DocumentBuilder:
         if contract.input is not None:
             errors.setdefault(400, []).append(self.schemas.ref(AuthErrorResponse))
             errors.setdefault(422, []).append(self.schemas.ref(ValidationErrorResponse))
+        if declared.throttle is not None:
+            errors.setdefault(429, []).append(self.schemas.ref(AuthErrorResponse))
         for status_code in contract.responses:
             errors.setdefault(int(status_code), []).append(self.schemas.ref(AuthErrorResponse))
         return errors

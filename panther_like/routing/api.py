@@ -132,6 +132,9 @@ class API:
 class FunctionAPI:
     """A function decorated with `@API`; calling it calls the function."""
 
+    #: Query parameters the OpenAPI document lists for the route (OpenAPI Parameter Objects, ``'in': 'query'``).
+    openapi_parameters: tuple[Mapping[str, Any], ...] = ()
+
     def __init__(
         self,
         function: Callable[..., Any],

@@ -64,3 +64,38 @@ async def test_login_refuses_text_plain_with_415(accounts_client: TestClient):
         '/auth/login', content=b'username=ann&password=x', headers={'Content-Type': 'text/plain'}
     )
     assert response.status_code == 415
+
+
+async def test_patch_me_refuses_json_sent_as_text_plain_with_415(accounts_client: TestClient):
+    await signup(accounts_client)
+    tokens = await login(accounts_client)
+    response = await accounts_client.patch(
+        '/auth/me',
+        content=b'{"nickname": "annie"}',
+        headers={'Content-Type': 'text/plain', 'Authorization': f'Bearer {tokens["access_token"]}'},
+    )
+    assert response.status_code == 415 and 'application/json' in response.json()['detail']
+
+
+def _body_routes():
+    from panther_like.accounts import accounts_urls
+    from panther_like.routing.api import FunctionAPI
+
+    for path, route in accounts_urls.items():
+        for target in route if isinstance(route, list | tuple) else [route]:
+            if isinstance(target, FunctionAPI):
+                if target.contract.input is not None:
+                    yield path, target.methods[0], list(target.permissions or ())
+            else:
+                for method in target.defined_methods():
+                    if target.contract_of(method).input is not None:
+                        yield path, method, list(target.guard_of(method)['permissions'] or ())
+
+
+@pytest.mark.parametrize(
+    ('path', 'method', 'permissions'), [pytest.param(*row, id=f'{row[1]} {row[0]}') for row in _body_routes()]
+)
+def test_every_account_route_with_a_body_refuses_other_content_types(path, method, permissions):
+    from panther_like.accounts.cookies import json_only, json_or_form_only
+
+    assert json_only in permissions or json_or_form_only in permissions, f'{method} {path} reads any content type'

@@ -128,3 +128,9 @@ async def test_without_the_setting_signup_mails_nothing(smtp_server, stores, clo
         assert (await signup(client, email)).status_code == 201
         await app.outbox.drain()
     assert smtp_server.messages(email) == []
+
+
+async def test_an_unverified_user_cannot_set_up_a_second_factor(app, client):
+    user = await new_user(app)
+    response = await client.post('/auth/mfa/totp', headers=bearer(await user.login()))
+    assert response.status_code == 403 and 'Verify your e-mail address' in response.json()['detail']
