@@ -9,6 +9,7 @@ checks the current one), a flag (``is_active``, ``is_verified``,
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from panther_like import audit, status
@@ -22,7 +23,7 @@ from panther_like.accounts.schemas import PasswordChangeInput, ProfileUpdate, Pu
 from panther_like.auth.permissions import IsVerified
 from panther_like.db.user import BaseUser
 from panther_like.db.usernames import username_key
-from panther_like.exceptions import BadRequestAPIError, DuplicateKeyError, ValidationAPIError
+from panther_like.exceptions import BadRequestAPIError, ConfigError, DuplicateKeyError, ValidationAPIError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
 from panther_like.login_state.services import services_of
@@ -78,6 +79,28 @@ async def signup(request: Request) -> Any:
     return user
 
 
+def refuse_a_user_model_signup_cannot_fill(routes: Iterable[tuple[str, Any]], model: type[BaseUser]) -> None:
+    """A `ConfigError` when `routes` serve ``signup`` and `model` has a required field signup cannot set.
+
+    Signup sets the username, the password and the model's ``editable_fields``: any other field without
+    a default would make every signup a 422, found by the first user rather than when the app is built.
+    """
+    if not any(getattr(getattr(endpoint, 'target', None), 'function', None) is _signup for _, endpoint in routes):
+        return
+    settable = {'username', 'password', *model.editable_fields}
+    unfillable = [name for name, field in model.model_fields.items() if field.is_required() and name not in settable]
+    if unfillable:
+        name = f'{model.__module__}.{model.__qualname__}'
+        field = unfillable[0]
+        raise ConfigError(
+            'USER_MODEL',
+            name,
+            f'{name}.{field} is required and signup cannot set it, so every signup would fail: give it a default '
+            f"({field}: ... = <default>), or add it to {model.__qualname__}.editable_fields = frozenset({{'{field}'}}) "
+            'so that the signup body carries it',
+        )
+
+
 async def _mail_verification_link(request: Request, user: Any) -> None:
     """Under ``require_verified`` a new account cannot log in to ask for the link: it gets one at signup."""
     address = mail_address(user)
@@ -88,6 +111,9 @@ async def _mail_verification_link(request: Request, user: Any) -> None:
         return  # the account is made; the user can ask again later (verify/request with the address)
     await send_verification(request, user, address)
     audit.log_event('verify.requested', request=request, user_id=user.id)
+
+
+_signup = signup.function
 
 
 class Me(GenericAPI):

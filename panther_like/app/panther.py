@@ -10,6 +10,7 @@ websocket goes the same way up to its guard, then is accepted or refused.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
@@ -26,6 +27,7 @@ from panther_like.common.concurrency import off_the_loop
 from panther_like.common.sentinel import UNSET
 from panther_like.db.connection import open_database
 from panther_like.db.models import BaseUser
+from panther_like.db.user_collection import check_collection_name
 from panther_like.exceptions import ConfigError
 from panther_like.login_state.services import Services, build_services
 from panther_like.mail import ConsoleMailer, Mailer, Outbox
@@ -77,6 +79,7 @@ class Panther:
             cls: off_the_loop(handler) for cls, handler in (exception_handlers or {}).items()
         }
         self.router = Router.build(self._urls(urls), self._endpoint, default_auth=self._default_auth())
+        _check_account_routes(self.router, self.config)
         mount_docs(self.router, self.config.openapi)
         mount_health(self.router, self.config.health)
         #: What SIGTERM does (`panther-like run --drain-seconds`); ``drain.draining`` turns readiness off.
@@ -155,11 +158,21 @@ def _mailer_class(config: Config) -> type[Mailer]:
     return mailer
 
 
+def _check_account_routes(router: Router, config: Config) -> None:
+    """What the account routes need of the settings; a project that does not import them pays no import."""
+    if 'panther_like.accounts' not in sys.modules:  # then no route of it is mounted
+        return
+    from panther_like.accounts.profile import refuse_a_user_model_signup_cannot_fill
+
+    refuse_a_user_model_signup_cannot_fill(router.routes, config.user_model)
+
+
 def _check_setting_classes(config: Config) -> None:
     """Each class a setting names extends the base its layer defines; a JWT class has a key."""
     authentication = require_subclass('AUTHENTICATION', config.authentication, BaseAuthentication)
     ws_authentication = require_subclass('WS_AUTHENTICATION', config.ws_authentication, BaseAuthentication)
     require_subclass('USER_MODEL', config.user_model, BaseUser)
+    check_collection_name(config.user_model)
     _mailer_class(config)
     for setting, cls in (('AUTHENTICATION', authentication), ('WS_AUTHENTICATION', ws_authentication)):
         if cls is not None and cls.uses_jwt and config.jwt is None:
