@@ -12,6 +12,7 @@ import logging
 from typing import Protocol
 
 from panther_like.app.health import Drain
+from panther_like.db.user_collection import check_user_collection
 from panther_like.exceptions import ConfigError, StoreUnavailableError
 from panther_like.http.asgi import Receive, Send
 from panther_like.login_state.services import Services
@@ -35,7 +36,8 @@ async def startup(services: Services) -> None:
 
     A store whose users predate canonical usernames is refused with a `ConfigError` that says
     how to migrate it: serving it would let ``Bob`` sign up next to ``bob``, and would not find
-    those users at login.
+    those users at login. So is a user model whose collection is empty while the one an earlier
+    start used holds users (a renamed class: `panther_like.db.user_collection`).
     """
     redis = services.fast_state.redis
     if redis is not None:
@@ -43,6 +45,7 @@ async def startup(services: Services) -> None:
     try:
         await services.database.connect()
         legacy = await services.config.user_model.count_without_username_key()
+        await check_user_collection(services.database, services.config.user_model)
     except StoreUnavailableError as exc:
         logger.warning('store not reachable at start-up: %s', exc.detail)
         return

@@ -1,4 +1,4 @@
-"""The ``panther-like`` command: check, run, routes, createuser, token, migrate-usernames.
+"""The ``panther-like`` command: check, run, routes, createuser, token, migrate-usernames, migrate-user-collection.
 
 Why a command at all: a deploy script needs one call that fails loudly on
 a configuration mistake (``check``, exit status 2, never a traceback), an
@@ -6,7 +6,8 @@ operator needs a user and a token without writing Python (``createuser``,
 ``token``), and a newcomer needs to see what the settings produced
 (``routes`` and the start-up summary of ``run``). A store whose users
 predate canonical usernames is migrated by ``migrate-usernames``, which
-changes nothing when two accounts would collide.
+changes nothing when two accounts would collide; one whose user model was
+renamed, by ``migrate-user-collection``.
 
 Exit status: 0 success, 1 an operational failure (port in use, unknown
 user, store down), 2 a configuration mistake.
@@ -24,7 +25,7 @@ from panther_like.cli.describe import format_table, route_rows
 from panther_like.cli.limits import DEFAULT_LIMITS
 from panther_like.cli.mfa import cmd_mfa
 from panther_like.cli.serve import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_TIMEOUT_KEEP_ALIVE, cmd_run, probe_stores
-from panther_like.cli.users import cmd_createuser, cmd_migrate_usernames, cmd_token
+from panther_like.cli.users import cmd_createuser, cmd_migrate_user_collection, cmd_migrate_usernames, cmd_token
 from panther_like.exceptions import APIError, ConfigError, DomainError
 from panther_like.settings.config import KNOWN_SETTINGS
 from panther_like.settings.mistakes import unknown_names
@@ -179,6 +180,12 @@ def make_parser() -> argparse.ArgumentParser:
         'give users stored before canonical usernames their key (changes nothing when two would collide)',
     )
     migrate.add_argument('--dry-run', action='store_true', help='count the users to migrate; write nothing')
+
+    command(
+        'migrate-user-collection',
+        cmd_migrate_user_collection,
+        "move the users to USER_MODEL's collection from the one an earlier start used (after renaming the model)",
+    )
 
     token = command('token', cmd_token, 'print a fresh access/refresh token pair for a user (JSON)')
     token.add_argument('username', metavar='USERNAME')

@@ -1,4 +1,4 @@
-"""The commands that operate on users: ``createuser``, ``token`` and ``migrate-usernames``."""
+"""The commands that operate on users: ``createuser``, ``token``, ``migrate-usernames``, ``migrate-user-collection``."""
 
 from __future__ import annotations
 
@@ -110,6 +110,31 @@ def cmd_migrate_usernames(args: argparse.Namespace) -> int:
             raise CommandError('\n  '.join(lines + report.problems))
         where = 'dry run: nothing written' if args.dry_run else describe_store(app)
         print(f'{len(report.pending)} of {report.total} users need(ed) a canonical username key ({where})')
+        return 0
+
+    return asyncio.run(main())
+
+
+def cmd_migrate_user_collection(args: argparse.Namespace) -> int:
+    from panther_like.db.user_collection import move_users
+
+    app = build(args.configs)
+    model = app.services.config.user_model
+
+    async def main() -> int:
+        try:  # not app.startup(): it refuses the very store this command repairs
+            database = app.services.database
+            await database.connect()
+            earlier, moved = await move_users(database, model)
+        finally:
+            await app.shutdown()
+        if earlier is None or earlier.collection == model.collection_name:
+            print(f'nothing to move: the users are in {model.collection_name!r} ({describe_store(app)})')
+        else:
+            print(
+                f'moved {moved} user(s) from {earlier.collection!r} to {model.collection_name!r} '
+                f'({describe_store(app)})'
+            )
         return 0
 
     return asyncio.run(main())
