@@ -393,3 +393,17 @@ def test_throttle_is_importable_from_the_package_like_api():
 
     assert panther_like.Throttle is Throttle
     assert 'Throttle' in panther_like.__all__
+
+
+def test_the_readmes_first_command_writes_a_secret_key_the_app_accepts(tmp_path):
+    """A fresh clone has no .env: the README's first command writes one from .env.example with a random key."""
+    from panther_like.settings import config as config_module
+    from tests.settings import settings_module
+
+    first = FENCE.search((REPO / 'README.md').read_text()).group(2)
+    writes_env = re.search(r'\{ \[ -f \.env \] \|\| (.*?); \}', first).group(1)
+    shutil.copy(REPO / '.env.example', tmp_path / '.env.example')
+    subprocess.run(['bash', '-euo', 'pipefail', '-c', writes_env], cwd=tmp_path, check=True, timeout=30)
+    lines = (tmp_path / '.env').read_text().splitlines()
+    key = next(line for line in lines if line.startswith('SECRET_KEY=')).split('=', 1)[1]
+    assert config_module.load(settings_module(SECRET_KEY=key)).secret_key == key
