@@ -26,7 +26,7 @@ import pytest
 
 from tests.e2e.helpers import User, assert_refused, new_user
 from tests.e2e.server import ExampleServer, launch
-from tests.servers import ServerHandle, find_binary, free_port, start_mongo_wire
+from tests.servers import ServerHandle, ServerUnavailable, start_mongo_wire, start_redis
 
 pytestmark = pytest.mark.server
 
@@ -39,41 +39,11 @@ CACHE_SLACK = 1.2  # the longest a worker may reuse a verified user or a "not re
 
 
 def start_durable_redis(tmpdir: Path) -> ServerHandle:
-    binary = find_binary('redis-server')
-    if binary is None:
-        pytest.fail('redis-server is not installed (apt-get install redis-server)', pytrace=False)
-    tmpdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    handle = ServerHandle(
-        name='redis-server (aof)',
-        url=f'redis://127.0.0.1:{port}/0',
-        port=port,
-        pid_file=tmpdir / 'redis.pid',
-        log_file=tmpdir / 'redis.log',
-        command=[
-            binary,
-            '--port',
-            str(port),
-            '--bind',
-            '127.0.0.1',
-            '--save',
-            '',
-            '--appendonly',
-            'yes',
-            '--appendfsync',
-            'always',
-            '--daemonize',
-            'yes',
-            '--pidfile',
-            str(tmpdir / 'redis.pid'),
-            '--logfile',
-            str(tmpdir / 'redis.log'),
-            '--dir',
-            str(tmpdir),
-        ],
-    )
-    handle.start()
-    return handle
+    """The suite's own redis-server (`tests.servers.start_redis`), fsyncing every write: a crash loses none."""
+    try:
+        return start_redis(tmpdir, extra_args=('--appendfsync', 'always'))
+    except ServerUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @dataclass
