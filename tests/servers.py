@@ -295,6 +295,23 @@ def own_redis(tmpdir: str | os.PathLike[str], **options) -> Iterator[ServerHandl
         handle.stop()
 
 
+def forget_throttle_counts(redis_url: str) -> None:
+    """Delete every throttle counter the Redis at `redis_url` holds, so a test that counts from fixed client addresses
+    starts from none: the session's tests share that Redis, and so do earlier runs when ``REDIS_URL`` names one that
+    lasts (run twice within a window, a count of the first run refused the second one early)."""
+    import redis
+
+    from panther_like.login_state.throttle_stores import RedisThrottleStore
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=RedisThrottleStore.PREFIX + '*', count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 def start_sentinel(tmpdir: str | os.PathLike[str], primary_port: int, service: str = 'mymaster') -> ServerHandle:
     """One Redis Sentinel (quorum 1) watching the primary on 127.0.0.1:`primary_port`; it rewrites its own file."""
     binary = find_binary('redis-server')

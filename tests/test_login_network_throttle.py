@@ -23,6 +23,7 @@ from panther_like.login_state.throttle import (
 )
 from panther_like.settings.checks import ThrottleSettings, throttle_settings
 from tests.clock import ManualClock
+from tests.servers import forget_throttle_counts
 
 PER_NETWORK = 12
 SETTINGS = ThrottleSettings(max_failures_per_network=PER_NETWORK)
@@ -45,6 +46,7 @@ def clock() -> ManualClock:
 @pytest.fixture(params=['embedded', 'redis'])
 async def store(request: pytest.FixtureRequest, tmp_path, clock: ManualClock) -> AsyncIterator:
     if request.param == 'redis':
+        forget_throttle_counts(request.getfixturevalue('redis_url'))  # the tests count from fixed addresses
         redis = RedisConnection(request.getfixturevalue('redis_url'))
         yield RedisThrottleStore(redis, clock=clock), redis
         await redis.close()

@@ -30,6 +30,7 @@ from panther_like.login_state.throttle import (
 from panther_like.settings.checks import ThrottleSettings
 from tests.clock import ManualClock
 from tests.e2e.helpers import unique_username
+from tests.servers import forget_throttle_counts
 
 HOUR = 3600
 DEFAULTS = ThrottleSettings()
@@ -57,6 +58,7 @@ def clock() -> ManualClock:
 @pytest.fixture(params=['embedded', 'redis'])
 async def throttle(request: pytest.FixtureRequest, tmp_path, clock: ManualClock) -> AsyncIterator[LoginThrottle]:
     if request.param == 'redis':
+        forget_throttle_counts(request.getfixturevalue('redis_url'))  # the tests count from fixed addresses
         redis = RedisConnection(request.getfixturevalue('redis_url'))
         yield LoginThrottle(DEFAULTS, RedisThrottleStore(redis, clock=clock))
         await redis.close()
