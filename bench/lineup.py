@@ -89,6 +89,7 @@ def check_targets(names: list[str], tmp: Path, env_for: dict[str, dict[str, str]
 def all_targets(opts: argparse.Namespace, tmp: Path, mongo_url: str | None, redis_url: str | None) -> list[Target]:
     targets = [
         Target('raw', 'raw ASGI + orjson (PyJWT on /private)', 'raw_app', users_in=IN_DICT),
+        Target('limit', 'the limit: raw ASGI, each token verified once, then a dict', 'limit_app', users_in=IN_DICT),
         Target('starlette', 'Starlette', 'starlette_app', users_in=IN_DICT),
         Target('fastapi', 'FastAPI (HTTPBearer)', 'fastapi_app', users_in=IN_DICT),
         Target('panther', 'Panther (JWTAuthentication, user in a dict)', 'panther_app', users_in=IN_DICT),
@@ -106,6 +107,21 @@ def all_targets(opts: argparse.Namespace, tmp: Path, mongo_url: str | None, redi
             env={'BENCH_EMBEDDED_PATH': str(tmp / 'panther_like.sqlite3')},
         ),
     ]
+    if opts.users:
+        # The same store with a cache half the size of the first user count: the working set is twice max_entries.
+        entries = max(1, opts.users[0] // 2)
+        targets.append(
+            Target(
+                'panther_like-ws',
+                f'panther_like (embedded store), max_entries {entries:,}',
+                'panther_like_app',
+                users_in=IN_STORE,
+                env={
+                    'BENCH_EMBEDDED_PATH': str(tmp / 'panther_like.sqlite3'),
+                    'BENCH_AUTH_CACHE_ENTRIES': str(entries),
+                },
+            )
+        )
     if mongo_url is not None:
         targets.append(
             Target(

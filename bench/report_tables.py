@@ -13,6 +13,7 @@ from lineup import Target
 from measuring import ROUTES, Measurements, shape_key
 
 RAW = 'raw'
+LIMIT = 'limit'
 STARLETTE = 'starlette'
 
 

@@ -65,7 +65,7 @@ def in_venv_main(opts: argparse.Namespace) -> int:
             'panther-db': {'BENCH_PANTHERDB_PATH': str(tmp / 'check.pdb')},
             'panther_like': {'BENCH_EMBEDDED_PATH': str(tmp / 'check.sqlite3')},
         }
-        names = ['raw', 'starlette', 'fastapi', 'panther', 'panther-db', 'panther_like']
+        names = ['raw', 'limit', 'starlette', 'fastapi', 'panther', 'panther-db', 'panther_like']
         log('checking every target in-process (good token, no token, bad signature, wrong key, expired, garbage)')
         if not check_targets(names, tmp, check_env):
             log('a target answers wrongly: not measuring')

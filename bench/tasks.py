@@ -31,12 +31,14 @@ if str(TARGETS_DIR) not in sys.path:
 # target name -> module under bench/targets/ (the ASGI callable is `app`)
 MODULES = {
     'raw': 'raw_app',
+    'limit': 'limit_app',
     'starlette': 'starlette_app',
     'fastapi': 'fastapi_app',
     'panther': 'panther_app',
     'panther-db': 'panther_db_app',
     'panther_like': 'panther_like_app',
     'panther_like-mongo': 'panther_like_app',
+    'panther_like-ws': 'panther_like_app',
 }
 USERNAME = 'bench'
 PASSWORD = 'bench password 0123'
@@ -134,6 +136,8 @@ def _scope(token: str, app: Any = None) -> dict[str, Any]:
             (b'accept', b'*/*'),
             (b'authorization', f'Bearer {token}'.encode()),
         ],
+        # What the app's dispatch adds to every scope: request-time code finds the app's services there.
+        **({'panther_like.services': app.services} if app is not None else {}),
     }
 
 

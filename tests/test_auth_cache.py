@@ -244,37 +244,54 @@ def test_an_unknown_auth_cache_key_is_a_config_error(build):
         build(AUTH_CACHE={'ttl': 5})
 
 
-async def test_concurrent_requests_for_one_session_share_one_store_round_trip(app, user):
+async def test_concurrent_requests_for_an_uncached_user_share_one_store_round_trip(app, user):
     token = (await user.login())['access_token']
     await app.tokens.authenticate((await user.login())['access_token'])  # the first look at the feed is done
+    app.tokens.cache.user_changed(user.id)  # this worker no longer holds the user
     before = app.database.operations
     users = await asyncio.gather(*(app.tokens.authenticate(token) for _ in range(20)))
-    assert app.database.operations - before == 1  # one revocation check, shared
+    assert app.database.operations - before == 1  # one user read, shared
     assert {u.id for u in users} == {user.id}
 
 
-async def test_a_look_up_in_flight_during_a_logout_here_does_not_revive_the_session(app, user):
+async def test_a_first_sight_of_a_session_asks_the_store_nothing_about_revocation(app, user):
+    await app.tokens.authenticate((await user.login())['access_token'])  # the look and the user are cached
     token = (await user.login())['access_token']
+    before = app.database.operations
+    assert (await app.tokens.authenticate(token)).id == user.id
+    assert app.database.operations == before
+
+
+async def test_a_session_revoked_before_the_worker_started_is_refused_at_first_sight(build, app, user):
+    token = (await user.login())['access_token']
+    await (await app.tokens.authenticate(token)).logout()
+    late = build()
+    async with TestClient(late):
+        with pytest.raises(AuthenticationAPIError, match='revoked'):
+            await late.tokens.authenticate(token)
+
+
+async def test_a_logout_elsewhere_of_a_session_never_seen_here_is_refused_after_the_next_look(
+    app, other_worker, user, clock
+):
     await app.tokens.authenticate((await user.login())['access_token'])  # the first look at the feed is done
-    release = asyncio.Event()
-    original = app.revocations.is_revoked
-
-    async def slow(key):
-        answer = await original(key)  # "not revoked" at the moment it is read
-        await release.wait()
-        return answer
-
-    app.revocations.is_revoked = slow  # an in-process stand-in: it only holds the real answer back
-    in_flight = asyncio.ensure_future(app.tokens.authenticate(token))
-    await asyncio.sleep(0.01)
-    app.revocations.is_revoked = original
-    claims = app.tokens.codec.decode(token, 'access')
-    await app.tokens.logout(claims)
-    release.set()
-    with pytest.raises(AuthenticationAPIError, match='revoked'):
-        await in_flight
+    token = (await user.login())['access_token']
+    await (await other_worker.tokens.authenticate(token)).logout()
+    clock.advance(LOOK_INTERVAL)
     with pytest.raises(AuthenticationAPIError, match='revoked'):
         await app.tokens.authenticate(token)
+
+
+async def test_a_worker_that_cannot_load_the_revoked_sessions_refuses_with_503(build, user):
+    late = build()
+    async with TestClient(late):
+        original = late.revocations.revoked_sessions
+        late.revocations.revoked_sessions = unreachable_feed  # an in-process stand-in for a store that does not answer
+        token = (await user.login())['access_token']
+        with pytest.raises(StoreUnavailableError):
+            await late.tokens.authenticate(token)
+        late.revocations.revoked_sessions = original
+        assert (await late.tokens.authenticate(token)).id == user.id
 
 
 @contextlib.contextmanager

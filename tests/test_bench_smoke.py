@@ -25,6 +25,7 @@ BENCH = Path(__file__).resolve().parent.parent / 'bench'
 TARGET_MODULES = (
     'bench_common',
     'raw_app',
+    'limit_app',
     'starlette_app',
     'fastapi_app',
     'panther_app',
@@ -81,6 +82,11 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
 async def test_raw_target_answers_and_refuses(tasks: ModuleType) -> None:
     # The peers (Starlette, FastAPI, Panther) live in bench/.venv; `python bench/run.py --check` checks them.
     assert (await tasks.check('raw'))['problems'] == []
+
+
+async def test_limit_target_answers_and_refuses(tasks: ModuleType) -> None:
+    # Each token verified once, then answered from a dict: an expired or forged token is still refused.
+    assert (await tasks.check('limit'))['problems'] == []
 
 
 async def test_panther_like_target_answers_and_refuses(tasks: ModuleType) -> None:

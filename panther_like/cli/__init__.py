@@ -24,7 +24,13 @@ from panther_like.cli.common import CONFIGS_HELP, EXIT_CONFIG_ERROR, EXIT_FAILUR
 from panther_like.cli.describe import format_table, route_rows
 from panther_like.cli.limits import DEFAULT_LIMITS
 from panther_like.cli.mfa import cmd_mfa
-from panther_like.cli.serve import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_TIMEOUT_KEEP_ALIVE, cmd_run, probe_stores
+from panther_like.cli.serve import (
+    DEFAULT_LIMIT_CONCURRENCY,
+    DEFAULT_TIMEOUT_KEEP_ALIVE,
+    SERVERS,
+    cmd_run,
+    probe_stores,
+)
 from panther_like.cli.users import cmd_createuser, cmd_migrate_user_collection, cmd_migrate_usernames, cmd_token
 from panther_like.exceptions import APIError, ConfigError, DomainError
 from panther_like.settings.config import KNOWN_SETTINGS
@@ -84,6 +90,12 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument('--port', type=int, default=8000, help='port to listen on (default: 8000)')
     run.add_argument('--workers', type=int, default=None, help='worker processes (default: 1)')
     run.add_argument('--reload', action='store_true', help='restart when a source file changes (development)')
+    run.add_argument(
+        '--server',
+        choices=SERVERS,
+        default='uvicorn',
+        help='the ASGI server: uvicorn (default), or granian (optional extra "granian"; docs/deployment.md)',
+    )
     run.add_argument(
         '--drain-seconds',
         type=float,

@@ -108,13 +108,18 @@ def _duplicate_field(exc: mongo_errors.DuplicateKeyError, collection: str, known
     return 'key'
 
 
-def _has_float(value: Any) -> bool:
+def _has_fragile_float(value: Any) -> bool:
+    """Whether `value` holds a float that 15 significant digits cannot carry exactly (or a -0.0).
+
+    Those are the floats a wire-compatible server writing through SQLite's
+    ``json_set`` may change; any other float comes back to the bit.
+    """
     if isinstance(value, float):
-        return True
+        return float(f'{value:.15g}') != value or math.copysign(1, value) < 0
     if isinstance(value, dict):
-        return any(map(_has_float, value.values()))
+        return any(map(_has_fragile_float, value.values()))
     if isinstance(value, list | tuple):
-        return any(map(_has_float, value))
+        return any(map(_has_fragile_float, value))
     return False
 
 
@@ -194,7 +199,7 @@ class MongoCollection(Collection):
         """
         check_filter(filter)
         check_document(values, 'update')
-        exact = not _has_float(values)
+        exact = not _has_fragile_float(values)
         if not exact and not isinstance(filter.get('_id'), str):
             with self._errors():
                 first = await self._raw().find_one(filter, {'_id': 1})

@@ -263,8 +263,12 @@ class BaseUser(Model):
         await _user_changed(self.id)
 
     async def record_login(self, at: datetime) -> None:
-        """Set `last_login`: bookkeeping, so no other worker has to forget its copy of the user."""
-        await super().update(last_login=at)
+        """Set `last_login`: bookkeeping, so no other worker has to forget its copy of the user.
+
+        Kept to the millisecond: such a time is a number any store keeps exactly, so the write needs
+        no read-back (`panther_like.db.mongo`), and a login costs one round trip less.
+        """
+        await super().update(last_login=at.replace(microsecond=at.microsecond // 1000 * 1000))
 
     def can_authenticate(self) -> bool:
         """Whether the user's tokens may authenticate requests; a subclass may add conditions."""

@@ -20,6 +20,9 @@ from panther_like.login_state.redis_connection import NotReplicatedError, RedisC
 
 REVOCATION_COLLECTION = 'panther_like_revocations'
 PURGE_INTERVAL_SECONDS = 60.0
+#: The keys of revoked login sessions start so (``sid:<session id>``); the next character after ':' ends the range.
+SESSION_PREFIX = 'sid:'
+SESSION_PREFIX_END = 'sid;'
 
 
 class ExpiredRowPurge:
@@ -49,6 +52,10 @@ class RevocationStore(ABC):
 
     @abstractmethod
     async def is_revoked(self, key: str) -> bool: ...
+
+    @abstractmethod
+    async def revoked_sessions(self) -> set[str]:
+        """The ids of every session revoked and not yet ended (keys ``sid:<id>``), for a worker to hold."""
 
     @abstractmethod
     async def claim_once(self, key: str, until: float) -> bool:
@@ -90,6 +97,13 @@ class DatabaseRevocationStore(RevocationStore):
     async def is_revoked(self, key: str) -> bool:
         row = await self._rows.find_one({'_id': key})
         return row is not None and row['until'] > self._clock.time()
+
+    async def revoked_sessions(self) -> set[str]:
+        prefix = SESSION_PREFIX
+        rows = await self._rows.find(
+            {'_id': {'$gte': prefix, '$lt': SESSION_PREFIX_END}, 'until': {'$gt': self._clock.time()}}
+        )
+        return {row['_id'][len(prefix) :] for row in rows if row['_id'].startswith(prefix)}
 
     async def claim_once(self, key: str, until: float) -> bool:
         try:
@@ -135,6 +149,16 @@ class RedisRevocationStore(RevocationStore):
 
     async def is_revoked(self, key: str) -> bool:
         return bool(await self._redis.run('exists', self.PREFIX + key))
+
+    async def revoked_sessions(self) -> set[str]:
+        pattern = self.PREFIX + SESSION_PREFIX
+        found: set[str] = set()
+        cursor = 0
+        while True:  # SCAN: the server answers other clients between batches
+            cursor, keys = await self._redis.run('scan', cursor, match=pattern + '*', count=1000)
+            found.update(key[len(pattern) :].decode() for key in keys)
+            if not cursor:
+                return found
 
     async def claim_once(self, key: str, until: float) -> bool:
         try:

@@ -92,7 +92,9 @@ class LoginSessions:
         self.sessions = sessions
         self.clock = clock
         settings = cache or AuthCacheSettings()
-        self.cache = AuthCache(settings, revocations, changes, self._load_user, clock=clock)
+        self.cache = AuthCache(
+            settings, revocations, changes, self._load_user, clock=clock, session_life=codec.refresh_life + 1
+        )
         #: sid -> the credential version its row was moved to by a change that kept it.
         self._carried = BoundedCache(settings.max_entries)
 
@@ -104,7 +106,7 @@ class LoginSessions:
     async def authenticate(self, token: str, connection: HTTPConnection | None = None) -> Any:
         """The user an access token belongs to (a copy of its own, for `connection`), or a 401."""
         now = self.clock.monotonic()  # the one clock read of a warm request
-        cached = self.cache.verified.get(token)
+        cached = self.cache.verified.hit(token)
         if cached is None or cached[1] <= now:
             claims = self.codec.decode(token, ACCESS)
             # Expiry as a monotonic deadline, so a cache hit needs no wall-clock read.

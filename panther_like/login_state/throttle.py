@@ -40,7 +40,7 @@ The client address is the one `panther_like.http.client_address` derived
 is counted too, with its own larger limit (``max_failures_per_network``),
 so a holder of a /48 does not get 65,536 per-address budgets. All the
 counters of one request are hit together (`ThrottleStore.hits`: one MULTI
-in Redis).
+in Redis), and settled together once it is decided (`ThrottleStore.settle`).
 
 Use it in a login view::
 
@@ -325,8 +325,7 @@ class LoginThrottle:
         what: str,
         reason: str,
     ) -> None:
-        for key, receipt in taken:
-            await self.store.undo(key, receipt)
+        await self.store.settle(undo=taken)
         audit.log_event(event, request=request, reason=reason, retry_after=retry_after)
         raise TooManyAttemptsAPIError(retry_after, what)
 
@@ -346,13 +345,13 @@ class LoginThrottle:
         if self.settings is None:
             return
         keys = _Keys.of(request, 'login', username)
-        for key, receipt in request.scope.get('state', {}).pop(_ATTEMPT, []):
-            if key != keys.pair:
-                await self.store.undo(key, receipt)
-        if keys.pair is not None:
-            await self.store.clear(keys.pair)
-        if keys.known is not None and self.settings.known_address_ttl > 0:
-            await self.store.remember(keys.known, self.settings.known_address_ttl)
+        taken = request.scope.get('state', {}).pop(_ATTEMPT, [])
+        remember = keys.known is not None and self.settings.known_address_ttl > 0
+        await self.store.settle(  # one round trip where the store allows it
+            undo=[(key, receipt) for key, receipt in taken if key != keys.pair],
+            clear=[keys.pair] if keys.pair is not None else [],
+            remember=[(keys.known, self.settings.known_address_ttl)] if remember and keys.known is not None else [],
+        )
 
 
 def _state(request: HTTPConnection) -> dict[str, Any]:

@@ -70,6 +70,24 @@ class ThrottleStore(ABC):
     async def remembers(self, key: str) -> bool:
         """Whether `key` is marked."""
 
+    async def settle(
+        self,
+        undo: Sequence[tuple[str, Any]] = (),
+        clear: Sequence[str] = (),
+        remember: Sequence[tuple[str, float]] = (),
+    ) -> None:
+        """`undo`, `clear` and `remember` together: what a decided request does to its counters.
+
+        A login that succeeds gives back its reservations, clears one counter and marks the
+        address in one go; a store that can do it in one round trip does.
+        """
+        for key, receipt in undo:
+            await self.undo(key, receipt)
+        for key in clear:
+            await self.clear(key)
+        for key, ttl in remember:
+            await self.remember(key, ttl)
+
 
 def _retry_after(times: list[float], limit: int, window: float, now: float) -> int:
     """Seconds until fewer than `limit` of the hits made at `times` (oldest first) are within `window`."""
@@ -192,3 +210,16 @@ class RedisThrottleStore(ThrottleStore):
 
     async def remembers(self, key: str) -> bool:
         return bool(await self._redis.run('exists', self.PREFIX + key))
+
+    async def settle(
+        self,
+        undo: Sequence[tuple[str, Any]] = (),
+        clear: Sequence[str] = (),
+        remember: Sequence[tuple[str, float]] = (),
+    ) -> None:
+        """One MULTI for every counter a decided request touches."""
+        commands: list[tuple[Any, ...]] = [('zrem', self.PREFIX + key, receipt) for key, receipt in undo]
+        commands += [('delete', self.PREFIX + key) for key in clear]
+        commands += [('set', self.PREFIX + key, b'1', max(1, math.ceil(ttl))) for key, ttl in remember]
+        if commands:
+            await self._redis.transaction(*commands)

@@ -6,57 +6,110 @@ cost far more than the framework. A worker therefore keeps
 - the claims of access tokens it has verified, keyed by the exact token
   string (a token it never verified cannot hit) and re-checked against
   ``exp`` on every use;
-- sessions it found not revoked, and sessions it knows are revoked;
-- users, by id.
+- every revoked session that has not yet ended, not only those it has seen:
+  loaded from the revocation store at its first look at the change feed and
+  kept up to date by the feed, so "is this session revoked?" never needs a
+  store round trip, even at a token's first sight;
+- users, by id (users are fewer than tokens).
 
 Nothing here expires on a short timer. Instead the worker reads the change
 feed (`panther_like.login_state.change_feed`): one store question per interval, whatever
 the number of users, answers "which sessions were revoked and which users
-changed since I last looked", and those entries are dropped. A request is
-served from the caches only while the last look began less than
+changed since I last looked", and the worker applies it. A request is
+served from memory only while the last look began less than
 ``revocation_ttl`` ago (0.5 s by default, never more than 1 s). Half an
 interval after a look the next one starts in the background, so requests
 seldom wait; a request that finds the last look too old waits for a new
 one, and if the store cannot be read it fails with 503: a worker that
-cannot hear about revocations refuses rather than trusts (fail closed).
+cannot hear about revocations refuses rather than trusts (fail closed). A
+worker that may have missed changes (it looked too long ago) reads users
+again and loads the revoked sessions again.
 
 Changes made through this worker (a logout, a user update) are applied to
 its own caches at once. A user edited outside the framework (a database
 shell) is re-read at the latest after ``user_ttl`` seconds.
 
-A look-up that started before a change arrived is not cached: the change
-may concern what it read.
+A user read that started before a change arrived is not cached: the change
+may concern what it read. The token and user caches are bounded by
+``max_entries`` with an admission policy (`BoundedCache`) rather than FIFO,
+so a working set larger than the cache still hits part of the time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from panther_like.common.clock import SYSTEM_CLOCK, Clock
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.login_state.change_feed import SESSION, USER, ChangeFeed
-from panther_like.login_state.revocation import RevocationStore
+from panther_like.login_state.revocation import PURGE_INTERVAL_SECONDS, SESSION_PREFIX, RevocationStore
 from panther_like.settings.checks import AuthCacheSettings
 
 logger = logging.getLogger('panther_like')
 
 
-class BoundedCache(dict[Any, Any]):
-    """A dict that forgets its oldest entry when full; 0 entries means it never keeps anything."""
+class BoundedCache(OrderedDict[Any, Any]):
+    """A dict of at most `max_entries` where a new key must earn its place once it is full (0: keeps nothing).
+
+    Why not FIFO or LRU: a working set larger than the cache that is visited
+    in turn (a client pool, a load balancer's rotation) evicts each key just
+    before it comes back, so nothing ever hits. Here (CLOCK with a doorkeeper)
+    each entry is marked when `hit`; a full cache offers the oldest entry's
+    place to a new key only if that entry was not used since it was last
+    offered, and only to a key seen once before. Otherwise the new key is not
+    kept and the old entry goes to the back, unmarked. A working set twice the
+    size still hits about half the time; the price is one set insertion per
+    hit, and every step is O(1).
+    """
 
     def __init__(self, max_entries: int) -> None:
         super().__init__()
         self.max_entries = max_entries
+        self._used: set[Any] = set()  # keys hit since their place was last offered
+        self._doorkeeper: set[int] = set()  # hashes of keys refused once, cleared whenever it fills
+
+    def hit(self, key: Any) -> Any:
+        """The value of `key` (None when absent), marked as used."""
+        value = self.get(key)
+        if value is not None:
+            self._used.add(key)
+        return value
 
     def put(self, key: Any, value: Any) -> None:
         if self.max_entries <= 0:
             return
-        if len(self) >= self.max_entries and key not in self:
-            del self[next(iter(self))]
+        if key in self or len(self) < self.max_entries:
+            self[key] = value
+            return
+        oldest = next(iter(self))
+        seen = hash(key) in self._doorkeeper
+        if oldest in self._used or not seen:
+            self._used.discard(oldest)
+            self.move_to_end(oldest)  # the hand moves on; the old entry stays
+            if not seen:
+                if len(self._doorkeeper) >= self.max_entries:
+                    self._doorkeeper.clear()
+                self._doorkeeper.add(hash(key))
+            return
+        del self[oldest]
+        self._doorkeeper.discard(hash(key))
         self[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self._used.discard(key)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        self._used.discard(key)
+        return super().pop(key, *default)
+
+    def clear(self) -> None:
+        super().clear()
+        self._used.clear()
 
 
 class SingleFlight:
@@ -77,7 +130,7 @@ class SingleFlight:
 
 def session_key(session_id: str) -> str:
     """The revocation store's key for a session."""
-    return f'sid:{session_id}'
+    return SESSION_PREFIX + session_id
 
 
 class AuthCache:
@@ -89,16 +142,20 @@ class AuthCache:
         load_user: Callable[[str], Awaitable[Any]],
         *,
         clock: Clock = SYSTEM_CLOCK,
+        session_life: float,
     ) -> None:
         self.settings = settings
         self._revocations = revocations
         self._changes = changes
         self._load_user = load_user
         self._clock = clock
+        self._session_life = session_life
         size = settings.max_entries
         self.verified = BoundedCache(size)  # token -> (claims, monotonic time it expires)
-        self._live_sessions = BoundedCache(size)  # sid -> True
-        self._revoked_sessions = BoundedCache(size)  # sid -> epoch until which it stays revoked
+        #: sid -> epoch after which every token of it has expired: every revoked session, not just the cached ones.
+        self.revoked: dict[str, float] = {}
+        self._revoked_complete = False  # loaded from the store since the feed's cursor was last (re)set
+        self._next_purge = float('-inf')  # wall time the ended entries of `revoked` are next dropped
         self._users = BoundedCache(size)  # user id -> (monotonic time read, user)
         self._flights = SingleFlight()
         self._synced_at = float('-inf')  # monotonic time the last complete look started
@@ -109,40 +166,33 @@ class AuthCache:
     # -- the request path ---------------------------------------------------------------------
 
     def known_live(self, session_id: str, now: float) -> bool:
-        """True when memory alone can answer "live": no look is due and the session was found live.
+        """True when memory alone can answer "live": no look is due and the session is not revoked.
 
         The warm path of a request, without a coroutine; anything else takes `ensure_session_live`.
         """
-        return now - self._synced_at < self._early_look and session_id in self._live_sessions
+        return now - self._synced_at < self._early_look and session_id not in self.revoked
 
     def cached_user(self, user_id: str, now: float) -> Any:
         """The cached user with this id while it may be trusted, else None (then ask `user`)."""
-        cached = self._users.get(user_id)
+        cached = self._users.hit(user_id)
         if cached is not None and now - cached[0] < self.settings.user_ttl:
             return cached[1]
         return None
 
     async def ensure_session_live(self, session_id: str, now: float) -> None:
-        """Return if the session is not revoked, else raise a 401; reads the store only on a miss.
+        """Return if the session is not revoked, else raise a 401; never asks the store about the session.
 
-        `now` is the caller's monotonic time (one clock read per request).
+        `now` is the caller's monotonic time (one clock read per request). The
+        worker holds every revoked session (loaded at its first look, kept by
+        the change feed), so only a look that is due can make a request wait.
         """
         age = now - self._synced_at
         if age >= self.settings.revocation_ttl:
             await self._flights.run('changes', self._look)  # too old to trust: wait for a fresh look, or 503
         elif age >= self._early_look and self._refresh is None:
             self._refresh = asyncio.ensure_future(self._look_in_background())
-        if session_id in self._revoked_sessions:
+        if session_id in self.revoked:
             raise AuthenticationAPIError('Token has been revoked')
-        if session_id in self._live_sessions:
-            return
-        generation = self._generation
-        key = session_key(session_id)
-        revoked = await self._flights.run(key, lambda: self._revocations.is_revoked(key))
-        if revoked or session_id in self._revoked_sessions:
-            raise AuthenticationAPIError('Token has been revoked')
-        if generation == self._generation:
-            self._live_sessions.put(session_id, True)
 
     async def user(self, user_id: str, now: float) -> Any:
         """The user with this id (a shared instance: callers copy it), or None."""
@@ -160,8 +210,7 @@ class AuthCache:
     # -- what this worker changes itself ------------------------------------------------------
 
     def session_revoked(self, session_id: str, until: float) -> None:
-        self._live_sessions.pop(session_id, None)
-        self._revoked_sessions.put(session_id, until)
+        self.revoked[session_id] = max(until, self.revoked.get(session_id, until))
         self._generation += 1
 
     def user_changed(self, user_id: str) -> None:
@@ -187,21 +236,31 @@ class AuthCache:
     async def _look(self) -> None:
         started = self._clock.monotonic()
         batch = await self._changes.read()
+        wall = self._clock.time()
         if not batch.complete:
             self.forget_everything()
         for change in batch.changes:
             if change.kind == SESSION:
-                # Its end time is unknown here; it is remembered as revoked for as long as the cache keeps it,
-                # and a store check after eviction still answers "revoked".
-                self._live_sessions.pop(change.key, None)
-                self._revoked_sessions.put(change.key, float('inf'))
+                # Its end is not in the feed; none of its tokens outlives a session's life from now.
+                self.revoked.setdefault(change.key, wall + self._session_life)
             elif change.kind == USER:
                 self._users.pop(change.key, None)
         if batch.changes:
             self._generation += 1
+        if not self._revoked_complete:
+            # After the read: what was revoked before the feed's cursor is in the store, what comes after in the feed.
+            stored = await self._revocations.revoked_sessions()
+            until = wall + self._session_life
+            for session_id in stored:
+                self.revoked.setdefault(session_id, until)
+            self._revoked_complete = True
+        if wall >= self._next_purge:
+            self._next_purge = wall + PURGE_INTERVAL_SECONDS
+            self.revoked = {sid: until for sid, until in self.revoked.items() if until > wall}
         self._synced_at = started
 
     def forget_everything(self) -> None:
-        self._live_sessions.clear()
+        """Changes may have been missed: users are read again, and the revoked sessions from the store."""
         self._users.clear()
+        self._revoked_complete = False
         self._generation += 1
