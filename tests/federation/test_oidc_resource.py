@@ -350,3 +350,11 @@ async def test_a_provider_answering_errors_before_any_key_is_known_is_a_503(tmp_
     tenant.failing = True
     async with TestClient(trusting(tmp_path, tenant)) as client:
         assert (await call(client, tenant.token())).status_code == 503
+
+
+async def test_the_openapi_document_shows_a_bearer_jwt_scheme(tmp_path, provider: Provider) -> None:
+    tenant = provider.tenant()
+    async with TestClient(trusting(tmp_path, tenant)) as client:
+        document = (await client.get('/openapi.json')).json()
+    schemes = list(document['components']['securitySchemes'].values())
+    assert {'type': 'http', 'scheme': 'bearer', 'bearerFormat': 'JWT'}.items() <= schemes[0].items()
