@@ -29,6 +29,7 @@ from panther_like.crypto.passwords import (
     verify_password_dummy,
 )
 from panther_like.db.addresses import NO_ADDRESS_PREFIX, address_key
+from panther_like.db.identities import forget_identities
 from panther_like.db.model import Model, UserSessions, model_binding
 from panther_like.db.usernames import InvalidUsername, username_key
 from panther_like.exceptions import APIError, ConfigError, DuplicateKeyError
@@ -259,6 +260,9 @@ class BaseUser(Model):
         return legacy
 
     async def delete(self) -> None:
+        """Delete the user and their identity links (first: a link left behind would sign in as no one)."""
+        if self.id is not None:
+            await forget_identities(self.id)
         await super().delete()
         await _user_changed(self.id)
 
