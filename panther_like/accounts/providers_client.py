@@ -74,10 +74,13 @@ class ProviderClient:
         self._jwks_at = 0.0
         self._lock = asyncio.Lock()
 
-    async def _get_json(self, url: str, **kwargs: Any) -> Any:
+    async def _get_json(self, url: str, bearer: str | None = None) -> Any:
+        headers = {'Accept': 'application/json'}
+        if bearer is not None:
+            headers['Authorization'] = f'Bearer {bearer}'
         try:
             async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as http:
-                response = await http.get(url, headers={'Accept': 'application/json'}, **kwargs)
+                response = await http.get(url, headers=headers)
         except httpx.HTTPError:
             raise ProviderUnreachable() from None
         if response.status_code != 200 or len(response.content) > MAX_ANSWER:
@@ -124,7 +127,12 @@ class ProviderClient:
     def _oauth_client(self, redirect_uri: str) -> Any:
         with warnings.catch_warnings():
             # Authlib would rather have the httpx2 fork; httpx is what this framework ships, and Authlib supports it.
-            warnings.filterwarnings('ignore', message='The httpx module is deprecated')
+            # Its deprecation module adds an "always" filter when imported: ours must come after it.
+            from authlib.deprecate import AuthlibDeprecationWarning
+
+            warnings.filterwarnings(
+                'ignore', message='The httpx module is deprecated', category=AuthlibDeprecationWarning
+            )
             from authlib.integrations.httpx_client import AsyncOAuth2Client
 
         settings = self.settings
@@ -210,16 +218,20 @@ class ProviderClient:
         )
 
     async def _identity_from_userinfo(self, access_token: str) -> ProviderIdentity:
-        """OAuth 2 without ID tokens (GitHub): the userinfo's ``id``, and a verified primary address if listed."""
+        """OAuth 2 without ID tokens (GitHub): the userinfo's ``id`` (or ``sub``), and a verified address.
+
+        The address: the primary one of `emails_url` when configured (GitHub lists them there with
+        ``verified``), else the userinfo's ``email`` with its ``email_verified``.
+        """
         settings = self.settings
-        bearer = {'Authorization': f'Bearer {access_token}'}
         assert settings.userinfo_url is not None  # an explicit-endpoints provider has all three
-        info = await self._get_json(settings.userinfo_url, headers=bearer)
-        if not isinstance(info, dict) or not isinstance(info.get('id'), str | int) or isinstance(info['id'], bool):
+        info = await self._get_json(settings.userinfo_url, access_token)
+        subject = info.get('id', info.get('sub')) if isinstance(info, dict) else None  # GitHub's id, else OIDC's sub
+        if not isinstance(subject, str | int) or isinstance(subject, bool) or subject == '':
             raise ProviderUnreachable("The identity provider's userinfo has no id")
         email, verified = None, False
         if settings.emails_url is not None:
-            listed = await self._get_json(settings.emails_url, headers=bearer)
+            listed = await self._get_json(settings.emails_url, access_token)
             for entry in listed if isinstance(listed, list) else []:
                 if isinstance(entry, dict) and entry.get('primary') is True and isinstance(entry.get('email'), str):
                     email, verified = entry['email'], entry.get('verified') is True
@@ -227,7 +239,7 @@ class ProviderClient:
             email, verified = info['email'], info.get('email_verified') is True
         claims = {key: value for key, value in info.items() if isinstance(value, str | int | bool) or value is None}
         return ProviderIdentity(
-            issuer=settings.issuer, subject=str(info['id']), email=email, email_verified=verified, claims=claims
+            issuer=settings.issuer, subject=str(subject), email=email, email_verified=verified, claims=claims
         )
 
 

@@ -40,7 +40,11 @@ class LinkedIdentities(BaseModel):
 
 
 def _provider_names(config: Config) -> Mapping[str, str]:
-    return {settings.issuer: name for name, settings in config.accounts.providers.items()}
+    """Each issuer's provider name; the first configured, when several entries share an issuer."""
+    names: dict[str, str] = {}
+    for name, settings in config.accounts.providers.items():
+        names.setdefault(settings.issuer, name)
+    return names
 
 
 @API(auth=AccountAuthentication, methods=['GET'], output=LinkedIdentities)

@@ -63,7 +63,8 @@ server.listen(0, '127.0.0.1', () => {
       devInteractions: { enabled: false },
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => resource,
+        // The client "plain" stands for an OAuth 2 provider without a resource: its token reads the userinfo.
+        defaultResource: (ctx, client) => (client.clientId === 'plain' ? undefined : resource),
         useGrantedResource: () => true,
         getResourceServerInfo: () => ({ audience: resource, scope: 'openid email profile', accessTokenFormat: 'jwt' }),
       },
@@ -111,7 +112,21 @@ server.listen(0, '127.0.0.1', () => {
     return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   }
 
+  // GitHub-style address list (GET /user/emails with the access token), for the plain OAuth 2 client.
+  async function emails(req, res) {
+    const token = (req.headers.authorization || '').replace(/^Bearer /, '');
+    const found = token && (await provider.AccessToken.find(token));
+    if (!found) return send(res, 401, page('Unauthorized', ''));
+    const account = accountOf(found.accountId);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify([
+      { email: `old-${found.accountId}@example.com`, verified: true, primary: false },
+      { email: `${found.accountId}@users.example.com`, verified: account.email_verified, primary: true },
+    ]));
+  }
+
   server.on('request', (req, res) => {
+    if (req.url === '/user/emails') return emails(req, res).catch(() => send(res, 500, page('Error', '')));
     const match = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|confirm))?$/.exec(req.url.split('?')[0]);
     if (!match) return callback(req, res);
     interaction(req, res, match[1], match[2]).catch((error) => {

@@ -5,7 +5,9 @@ redirect's fragment, exchanged by the page). Both know the same providers:
 
 * ``op``: provider one, client ``app``; ``op-mfa``: the same with ``trust_mfa``; ``op-autolink``: the same
   with ``auto_link_verified_email``;
-* ``op2``: provider two (another issuer), client ``app``; for the mix-up tests.
+* ``op2``: provider two (another issuer), client ``app``; for the mix-up tests;
+* ``plain``: provider one again, but configured as a plain OAuth 2 provider (explicit endpoints, client
+  ``plain``): the identity comes from its userinfo, as GitHub's does.
 
 Provider one also registers a second client, ``intruder``, whose ID tokens must never sign anyone in here.
 """
@@ -47,6 +49,15 @@ def _providers(one: str, two: str) -> dict:
         'op-mfa': {'issuer': one, **base, 'trust_mfa': True},
         'op-autolink': {'issuer': one, **base, 'auto_link_verified_email': True},
         'op2': {'issuer': two, **base, 'label': 'Provider Two'},
+        'plain': {
+            'authorize_url': f'{one}/auth',
+            'token_url': f'{one}/token',
+            'userinfo_url': f'{one}/me',
+            'emails_url': f'{one}/user/emails',
+            'scopes': ['openid', 'email'],
+            'client_id': 'plain',
+            'client_secret': CLIENT_SECRET,
+        },
     }
 
 
@@ -54,7 +65,11 @@ def _providers(one: str, two: str) -> dict:
 def social(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     directory = tmp_path_factory.mktemp('social')
     ports = [free_port(), free_port()]
-    first = [client_entry('app', _callbacks(ports, ONE)), client_entry('intruder', [INTRUDER_CALLBACK])]
+    first = [
+        client_entry('app', _callbacks(ports, ONE)),
+        client_entry('intruder', [INTRUDER_CALLBACK]),
+        client_entry('plain', _callbacks(ports, ('plain',))),
+    ]
     second = [client_entry('app', _callbacks(ports, ('op2',)))]
     providers_one = start_provider(first, directory / 'provider-one.log')
     providers_two = start_provider(second, directory / 'provider-two.log')

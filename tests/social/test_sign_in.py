@@ -132,3 +132,15 @@ def _link(app, owner, login: str, provider: str = 'op') -> None:
     callback = authorize(started.json()['authorization_url'], login, until=str(app.base_url))
     linked = app.get(callback)
     assert linked.status_code == 302 and fragment_of(linked) == {'linked': provider}, linked.text
+
+
+def test_a_plain_oauth2_provider_signs_in_with_the_userinfo_id_and_the_primary_listed_address(social):
+    login = unique('alice')
+    with social.tokens.client() as app:
+        start_url = start(app, 'plain')
+        assert 'nonce' not in parse_qs(urlsplit(start_url).query)
+        answer = app.get(authorize(start_url, login, until=str(app.base_url)))
+        assert answer.status_code == 302, answer.text
+        pair = app.post('/auth/providers/exchange', json=fragment_of(answer))
+        me = app.get('/auth/me', headers={'Authorization': f'Bearer {pair.json()["access_token"]}'}).json()
+    assert me['username'] == login and me['email'] == f'{login}@users.example.com' and me['is_verified']
