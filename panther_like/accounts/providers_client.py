@@ -81,7 +81,7 @@ class ProviderClient:
         try:
             async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as http:
                 response = await http.get(url, headers=headers)
-        except httpx.HTTPError:
+        except (httpx.HTTPError, httpx.InvalidURL):  # the URL came from the provider's discovery document
             raise ProviderUnreachable() from None
         if response.status_code != 200 or len(response.content) > MAX_ANSWER:
             raise ProviderUnreachable()
@@ -112,6 +112,7 @@ class ProviderClient:
             return self._metadata
 
     async def _key_set(self, *, refresh: bool = False) -> Any:
+        from joserfc.errors import JoseError
         from joserfc.jwk import KeySet
 
         metadata = await self.metadata()
@@ -122,7 +123,10 @@ class ProviderClient:
                 if not isinstance(found, dict) or not isinstance(found.get('keys'), list):
                     raise ProviderUnreachable("The identity provider's key set is not a JWKS")
                 self._jwks, self._jwks_at = found, time.monotonic()
-            return KeySet.import_key_set(cast(Any, self._jwks))
+            try:
+                return KeySet.import_key_set(cast(Any, self._jwks))
+            except (JoseError, ValueError, TypeError, KeyError):
+                raise ProviderUnreachable("The identity provider's key set holds a key that cannot be read") from None
 
     def _oauth_client(self, redirect_uri: str) -> Any:
         with warnings.catch_warnings():
@@ -167,9 +171,8 @@ class ProviderClient:
                 )
             except OAuthError:
                 raise BadRequestAPIError(REFUSED_CODE) from None
-            except httpx.HTTPError:
-                raise ProviderUnreachable() from None
-            except ValueError:  # not a token response
+            except (httpx.HTTPError, httpx.InvalidURL, ValueError, TypeError, KeyError, AttributeError):
+                # Unreachable, or an answer that is no token response: the provider's fault, not the user's.
                 raise ProviderUnreachable() from None
         if not isinstance(token, Mapping) or not isinstance(token.get('access_token'), str):
             raise ProviderUnreachable()

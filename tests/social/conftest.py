@@ -6,6 +6,7 @@ redirect's fragment, exchanged by the page). Both know the same providers:
 * ``op``: provider one, client ``app``; ``op-mfa``: the same with ``trust_mfa``; ``op-autolink``: the same
   with ``auto_link_verified_email``;
 * ``op2``: provider two (another issuer), client ``app``; for the mix-up tests;
+* ``down`` (nothing listens) and ``liar`` (its discovery document names another issuer);
 * ``plain``: provider one again, but configured as a plain OAuth 2 provider (explicit endpoints, client
   ``plain``): the identity comes from its userinfo, as GitHub's does.
 
@@ -49,6 +50,10 @@ def _providers(one: str, two: str) -> dict:
         'op-mfa': {'issuer': one, **base, 'trust_mfa': True},
         'op-autolink': {'issuer': one, **base, 'auto_link_verified_email': True},
         'op2': {'issuer': two, **base, 'label': 'Provider Two'},
+        # Nothing listens there: a provider that is down.
+        'down': {'issuer': f'http://127.0.0.1:{free_port()}', **base},
+        # Provider one under another name for the same host: its discovery document names another issuer.
+        'liar': {'issuer': one.replace('127.0.0.1', 'localhost'), **base},
         'plain': {
             'authorize_url': f'{one}/auth',
             'token_url': f'{one}/token',
