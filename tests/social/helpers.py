@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from tests.social.provider import authorize
+from tests.social.provider import CLIENT_SECRET, authorize
 
 
 def unique(prefix: str) -> str:
@@ -57,3 +59,24 @@ def local_account(app: httpx.Client, **fields: object) -> dict[str, str]:
     login = app.post('/auth/login', json={'username': username, 'password': 'a long local password'})
     assert login.status_code == 200, login.text
     return {'id': made.json()['id'], 'Authorization': f'Bearer {login.json()["access_token"]}'}
+
+
+def provider_tokens(issuer: str, client_id: str, redirect_uri: str, login: str, *, scope: str = 'openid email') -> dict:
+    """A client's own code flow at the provider (PKCE, no app in between): the provider's token response."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b'=').decode()
+    query = {
+        'response_type': 'code',
+        'client_id': client_id,
+        'redirect_uri': redirect_uri,
+        'scope': scope,
+        'state': secrets.token_urlsafe(16),
+        'nonce': secrets.token_urlsafe(16),
+        'code_challenge': challenge,
+        'code_challenge_method': 'S256',
+    }
+    back = authorize(f'{issuer}/auth?{urlencode(query)}', login, until=redirect_uri)
+    form = {'grant_type': 'authorization_code', 'code': query_of(back)['code'], 'redirect_uri': redirect_uri}
+    answer = httpx.post(f'{issuer}/token', data={**form, 'code_verifier': verifier}, auth=(client_id, CLIENT_SECRET))
+    assert answer.status_code == 200, answer.text
+    return {**answer.json(), 'nonce': query['nonce']}

@@ -7,19 +7,24 @@ the token is a real one from the real provider, checked by the app's own provide
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import secrets
-from urllib.parse import urlencode
 
-import httpx
 import pytest
 
 from panther_like.accounts.providers_client import BAD_ID_TOKEN, ProviderClient
 from panther_like.exceptions import BadRequestAPIError
 from panther_like.settings.providers import providers_setting
 from tests.social.conftest import INTRUDER_CALLBACK
-from tests.social.helpers import fragment_of, local_account, provider_callback, query_of, sign_in, start, unique
+from tests.social.helpers import (
+    fragment_of,
+    local_account,
+    provider_callback,
+    provider_tokens,
+    query_of,
+    sign_in,
+    start,
+    unique,
+)
 from tests.social.provider import CLIENT_SECRET, authorize
 
 pytestmark = pytest.mark.server
@@ -86,12 +91,6 @@ def _client_for(issuer: str, name: str = 'op') -> ProviderClient:
     return ProviderClient(settings[name])
 
 
-def _pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b'=').decode()
-    return verifier, challenge
-
-
 def test_an_id_token_from_another_sign_in_is_refused_for_its_nonce(social):
     client = _client_for(social.one.issuer)
     redirect_uri = f'{social.cookies.url}/auth/providers/op/callback'
@@ -105,26 +104,10 @@ def test_an_id_token_from_another_sign_in_is_refused_for_its_nonce(social):
 
 
 def test_an_id_token_issued_to_another_client_is_refused(social):
-    verifier, challenge = _pkce()
-    nonce = secrets.token_urlsafe(32)
-    query = {
-        'response_type': 'code',
-        'client_id': 'intruder',
-        'redirect_uri': INTRUDER_CALLBACK,
-        'scope': 'openid email',
-        'state': secrets.token_urlsafe(16),
-        'nonce': nonce,
-        'code_challenge': challenge,
-        'code_challenge_method': 'S256',
-    }
-    back = authorize(f'{social.one.issuer}/auth?{urlencode(query)}', unique('alice'), until=INTRUDER_CALLBACK)
-    form = {'grant_type': 'authorization_code', 'code': query_of(back)['code'], 'redirect_uri': INTRUDER_CALLBACK}
-    tokens = httpx.post(
-        f'{social.one.issuer}/token', data={**form, 'code_verifier': verifier}, auth=('intruder', CLIENT_SECRET)
-    ).json()
+    tokens = provider_tokens(social.one.issuer, 'intruder', INTRUDER_CALLBACK, unique('alice'))
     client = _client_for(social.one.issuer)
     with pytest.raises(BadRequestAPIError) as refused:
-        asyncio.run(client.identity_from_id_token(tokens['id_token'], nonce, tokens['access_token']))
+        asyncio.run(client.identity_from_id_token(tokens['id_token'], tokens['nonce'], tokens['access_token']))
     assert refused.value.detail == BAD_ID_TOKEN
 
 
