@@ -14,7 +14,9 @@
   A user with a second factor still needs it (unless ``trust_mfa`` and the provider says it checked one).
   In cookie mode the session cookies are set and the browser goes to ``ACCOUNTS['provider_redirect']``;
   else the browser goes there with a one-time ``code`` in the URL fragment, which the page exchanges at
-  ``POST providers/exchange`` for the token pair (or ``mfa_required``): a token never travels in a URL.
+  ``POST providers/exchange`` for the token pair: a token never travels in a URL. The exchange also needs
+  the ``code_verifier`` whose S256 digest the page gave ``login`` as ``code_challenge`` (PKCE between the
+  page and us), so an attacker's code planted in a victim's page (login CSRF) is worth nothing there.
 - ``POST providers/<name>/link`` (logged in, recent authentication): the provider's URL to link an
   identity to the current account. ``GET providers`` and ``DELETE providers/<name>``: the account's links
   (`panther_like.accounts.providers_links`).
@@ -22,9 +24,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +72,17 @@ BAD_STATE = 'This sign-in is unknown, expired, already used or from another brow
 ADDRESS_TAKEN = 'An account here already uses this e-mail address: log in to it, then link {label} from its settings'
 LAST_WAY_IN = "This is the account's only way to sign in: set a password or link another provider first"
 MAX_PARAMETER = 2048
+#: Token mode: ``login`` takes the page's ``code_challenge``, base64url(SHA-256(code_verifier)) as in PKCE.
+CHALLENGE_SHAPE = re.compile(r'[A-Za-z0-9_-]{43}')
+NEEDS_CHALLENGE = (
+    'Send code_challenge: base64url(SHA-256(code_verifier)) of a secret this page keeps for providers/exchange'
+)
+INVALID_EXCHANGE = 'This code is unknown, expired or already used, or the code_verifier is not the one of this page'
+
+
+def s256(verifier: str) -> str:
+    """PKCE's S256: the base64url SHA-256 of `verifier`, without padding."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b'=').decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +104,12 @@ def configured_providers(config: Config, mount: str = '/auth/') -> list[Provider
 
 
 class ExchangeInput(BaseModel):
+    """The one-time ``code`` from the fragment, and the secret whose S256 digest the page sent to ``login``."""
+
     model_config = ConfigDict(extra='forbid')
 
     code: str = Field(min_length=1, max_length=128)
+    code_verifier: str = Field(min_length=43, max_length=128)
 
 
 class LinkStarted(BaseModel):
@@ -134,14 +152,16 @@ def _front_end(config: Config, **fragment: str) -> str:
     return f'{target}#{urlencode(fragment)}' if fragment else target
 
 
-async def _start(request: Request, provider: ProviderSettings, mount: str, user_id: str | None) -> tuple[str, str]:
+async def _start(
+    request: Request, provider: ProviderSettings, mount: str, user_id: str | None, challenge: str = ''
+) -> tuple[str, str]:
     """A new flow: its authorization URL, and the state for the cookie."""
     services = services_of(request)
     state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(48)
     redirect_uri = _redirect_uri(request, provider, mount)
     url = await provider_client(provider).authorization_url(redirect_uri, state, nonce, verifier)
     record = {'provider': provider.name, 'nonce': nonce, 'verifier': verifier, 'redirect_uri': redirect_uri}
-    record['user_id'] = user_id or ''
+    record.update(user_id=user_id or '', challenge=challenge)
     until = services.clock.time() + FLOW_LIFE
     await services.login_sessions.revocations.remember(f'provider-flow:{_digest(state)}', json.dumps(record), until)
     return url, state
@@ -210,7 +230,9 @@ async def _account_for(request: Request, provider: ProviderSettings, identity: P
     return user
 
 
-async def _sign_in(request: Request, services: Services, user: Any, *, factors_checked: bool) -> dict[str, str]:
+async def _sign_in(
+    request: Request, services: Services, user: Any, challenge: str, *, factors_checked: bool
+) -> dict[str, str]:
     """What the front end gets: the pair (cookie mode), else an ``mfa_token`` or a one-time exchange code.
 
     `factors_checked`: the provider said it checked several factors and ``trust_mfa`` believes it.
@@ -224,7 +246,7 @@ async def _sign_in(request: Request, services: Services, user: Any, *, factors_c
     if services.config.accounts.cookies:
         return await accounts.login(user, request=request, amr=amr)
     code = secrets.token_urlsafe(32)
-    record = json.dumps({'user_id': user.id, 'amr': list(amr)})
+    record = json.dumps({'user_id': user.id, 'amr': list(amr), 'challenge': challenge})
     until = services.clock.time() + EXCHANGE_LIFE
     await services.login_sessions.revocations.remember(f'provider-exchange:{_digest(code)}', record, until)
     return {'code': code}
@@ -233,12 +255,24 @@ async def _sign_in(request: Request, services: Services, user: Any, *, factors_c
 # -- the routes -----------------------------------------------------------------------------------
 
 
-@API(methods=['GET'], responses={302: 'To the provider', 404: 'No such provider'})
+@API(
+    methods=['GET'],
+    responses={
+        302: 'To the provider',
+        400: 'Token mode without a code_challenge (the S256 of the code_verifier the page sends to exchange)',
+        404: 'No such provider',
+    },
+)
 async def provider_login(request: Request, name: str) -> Response:
     """Sign in with the provider: a redirect to its sign-in page."""
     provider = provider_named(request, name)
     mount = _mount(request, name, 'login')
-    url, state = await _start(request, provider, mount, None)
+    challenge = ''
+    if not services_of(request).config.accounts.cookies:
+        challenge = request.query_params.get('code_challenge') or ''
+        if not CHALLENGE_SHAPE.fullmatch(challenge):
+            raise BadRequestAPIError(NEEDS_CHALLENGE)
+    url, state = await _start(request, provider, mount, None, challenge)
     response = _redirect(url)
     _flow_cookie(request, response, mount, state)
     return response
@@ -298,7 +332,7 @@ async def provider_callback(request: Request, name: str) -> Response:
         if services.config.accounts.require_verified and not user.is_verified:
             raise AuthorizationAPIError('Verify your e-mail address before logging in')
         trusted = provider.trust_mfa and _says_mfa(identity)
-        outcome = await _sign_in(request, services, user, factors_checked=trusted)
+        outcome = await _sign_in(request, services, user, flow.get('challenge', ''), factors_checked=trusted)
         audit.log_event('provider.login', request=request, user_id=user.id, provider=name)
         if 'access_token' in outcome:
             response = _redirect(_front_end(services.config))
@@ -313,18 +347,22 @@ async def provider_callback(request: Request, name: str) -> Response:
     methods=['POST'],
     input=ExchangeInput,
     output=TokenResponse,
-    responses={401: 'Unknown, spent or expired code'},
+    responses={401: 'Unknown, spent or expired code, or a code_verifier that does not match the code_challenge'},
 )
 async def provider_exchange(request: Request) -> Response:
     """The one-time ``code`` a provider sign-in left in the front end's URL fragment, for the token pair."""
     services = services_of(request)
-    key = _digest(request.validated.code)
-    stored = await services.login_sessions.revocations.recall(f'provider-exchange:{key}')
-    until = services.clock.time() + EXCHANGE_LIFE
+    data: ExchangeInput = request.validated
+    key = _digest(data.code)
     revocations = services.login_sessions.revocations
-    if stored is None or not await revocations.claim_once(f'provider-exchange-used:{key}', until):
-        raise AuthenticationAPIError('This code is unknown, expired or already used')
-    record = json.loads(stored)
+    stored = await revocations.recall(f'provider-exchange:{key}')
+    record = json.loads(stored) if stored else {}
+    # The page that began the sign-in holds the verifier; a code planted in another page's URL is useless there.
+    if not hmac.compare_digest(s256(data.code_verifier).encode(), str(record.get('challenge', '')).encode()):
+        raise AuthenticationAPIError(INVALID_EXCHANGE)
+    until = services.clock.time() + EXCHANGE_LIFE
+    if not await revocations.claim_once(f'provider-exchange-used:{key}', until):
+        raise AuthenticationAPIError(INVALID_EXCHANGE)
     user = await services.config.user_model.find_one(id=record['user_id'])
     if user is None or not user.is_active:
         raise AuthorizationAPIError('This account is disabled')

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from panther_like.accounts.providers import s256
 from tests.social.provider import CLIENT_SECRET, authorize
 
 
@@ -17,9 +18,20 @@ def unique(prefix: str) -> str:
     return f'{prefix}-{secrets.token_hex(4)}'
 
 
+#: The secret a token-mode page keeps for ``providers/exchange``; its S256 digest goes to ``login``.
+VERIFIER = 'a-page-secret-' + 'x' * 40
+
+
+def exchange(app: httpx.Client, code: str, verifier: str = VERIFIER) -> httpx.Response:
+    return app.post('/auth/providers/exchange', json={'code': code, 'code_verifier': verifier})
+
+
 def start(app: httpx.Client, provider: str = 'op') -> str:
-    """The provider URL a click on the button leads to (the app's state cookie is now in `app`)."""
-    response = app.get(f'/auth/providers/{provider}/login')
+    """The provider URL a click on the button leads to (the app's state cookie is now in `app`).
+
+    The ``code_challenge`` a token-mode page sends is always sent; cookie mode does not need it.
+    """
+    response = app.get(f'/auth/providers/{provider}/login', params={'code_challenge': s256(VERIFIER)})
     assert response.status_code == 302, response.text
     return response.headers['location']
 
@@ -46,7 +58,7 @@ def tokens_for(app: httpx.Client, login: str, provider: str = 'op') -> dict[str,
     """Token mode: sign in and exchange the fragment's code; the pair."""
     answer = sign_in(app, login, provider)
     assert answer.status_code == 302, answer.text
-    pair = app.post('/auth/providers/exchange', json={'code': fragment_of(answer)['code']})
+    pair = exchange(app, fragment_of(answer)['code'])
     assert pair.status_code == 200, pair.text
     return pair.json()
 

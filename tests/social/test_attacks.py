@@ -16,6 +16,7 @@ from panther_like.exceptions import BadRequestAPIError
 from panther_like.settings.providers import providers_setting
 from tests.social.conftest import INTRUDER_CALLBACK
 from tests.social.helpers import (
+    exchange,
     fragment_of,
     local_account,
     provider_callback,
@@ -126,7 +127,7 @@ def test_a_verified_address_of_a_verified_account_links_when_auto_linking_is_on(
     with social.tokens.client() as app:
         owner = local_account(app, email=f'{login}@example.com', is_verified=True)
         code = fragment_of(sign_in(app, login, 'op-autolink'))['code']
-        pair = app.post('/auth/providers/exchange', json={'code': code}).json()
+        pair = exchange(app, code).json()
         me = app.get('/auth/me', headers={'Authorization': f'Bearer {pair["access_token"]}'}).json()
     assert me['id'] == owner['id']
 

@@ -92,7 +92,17 @@ def test_bad_callbacks_are_refused_with_a_400_never_a_500(social, query):
     assert answer.status_code == 400, answer.text
 
 
-@pytest.mark.parametrize('body', [{}, {'code': ''}, {'code': 'x' * 500}, {'code': 5}, {'code': 'unknown'}])
+@pytest.mark.parametrize(
+    'body',
+    [
+        {},
+        {'code': ''},
+        {'code': 'x' * 500, 'code_verifier': 'v' * 43},
+        {'code': 5, 'code_verifier': 'v' * 43},
+        {'code': 'unknown', 'code_verifier': 'v' * 43},
+        {'code': 'unknown', 'code_verifier': 'short'},
+    ],
+)
 def test_bad_exchange_codes_are_refused_never_a_500(social, body):
     with social.tokens.client() as app:
         answer = app.post('/auth/providers/exchange', json=body)

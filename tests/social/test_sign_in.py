@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import pytest
 
-from tests.social.helpers import fragment_of, local_account, sign_in, start, tokens_for, unique
+from tests.social.helpers import exchange, fragment_of, local_account, sign_in, start, tokens_for, unique
 from tests.social.provider import authorize
 
 pytestmark = pytest.mark.server
@@ -44,7 +44,7 @@ def test_in_token_mode_the_page_exchanges_a_one_time_code_from_the_fragment_for_
         location = answer.headers['location']
         assert urlsplit(location).query == '' and 'access_token' not in location
         code = fragment_of(answer)['code']
-        pair = app.post('/auth/providers/exchange', json={'code': code})
+        pair = exchange(app, code)
         assert pair.status_code == 200, pair.text
         bearer = {'Authorization': f'Bearer {pair.json()["access_token"]}'}
         assert app.get('/auth/me', headers=bearer).status_code == 200
@@ -53,8 +53,8 @@ def test_in_token_mode_the_page_exchanges_a_one_time_code_from_the_fragment_for_
 def test_an_exchange_code_works_once(social):
     with social.tokens.client() as app:
         code = fragment_of(sign_in(app, unique('alice')))['code']
-        assert app.post('/auth/providers/exchange', json={'code': code}).status_code == 200
-        again = app.post('/auth/providers/exchange', json={'code': code})
+        assert exchange(app, code).status_code == 200
+        again = exchange(app, code)
     assert again.status_code == 401
 
 
@@ -141,6 +141,22 @@ def test_a_plain_oauth2_provider_signs_in_with_the_userinfo_id_and_the_primary_l
         assert 'nonce' not in parse_qs(urlsplit(start_url).query)
         answer = app.get(authorize(start_url, login, until=str(app.base_url)))
         assert answer.status_code == 302, answer.text
-        pair = app.post('/auth/providers/exchange', json=fragment_of(answer))
+        pair = exchange(app, fragment_of(answer)['code'])
         me = app.get('/auth/me', headers={'Authorization': f'Bearer {pair.json()["access_token"]}'}).json()
     assert me['username'] == login and me['email'] == f'{login}@users.example.com' and me['is_verified']
+
+
+def test_in_token_mode_a_sign_in_needs_the_pages_code_challenge(social):
+    with social.tokens.client() as app:
+        answer = app.get('/auth/providers/op/login')
+    assert answer.status_code == 400 and 'code_challenge' in answer.json()['detail']
+
+
+def test_an_exchange_code_is_refused_without_the_verifier_of_the_page_that_began_the_sign_in(social):
+    """Login CSRF in token mode: an attacker's own code, planted in the victim's page, is useless there."""
+    with social.tokens.client() as app:
+        code = fragment_of(sign_in(app, unique('mallory')))['code']
+        planted = exchange(app, code, verifier='the-victim-page-secret-' + 'y' * 30)
+        assert planted.status_code == 401
+        still = exchange(app, code)  # a wrong verifier does not spend the code
+    assert still.status_code == 200
