@@ -15,19 +15,24 @@ proved who they are: a login or a re-authentication, kept through
 refreshes) and ``amr`` (how: ``pwd``, ``otp``), which step-up checks read
 (`panther_like.auth.permissions.FreshAuthentication`). A token without
 them counts as authenticated long ago.
+
+With ``JWTConfig['issuer']`` and ``['audience']`` set, every token carries ``iss`` and ``aud`` and
+every token verified must carry them, equal to the configured ones (RFC 7519 section 4.1); a token
+made for another service, or by another issuer sharing a key, is refused. ``JWTConfig['claims']``
+adds an app's own claims to access tokens, never one of the claims named here.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jwt
 
 from panther_like.common.clock import SYSTEM_CLOCK, Clock
-from panther_like.exceptions import AuthenticationAPIError
+from panther_like.exceptions import AuthenticationAPIError, ConfigError
 from panther_like.settings.checks import JWTSettings
 
 ACCESS = 'access'
@@ -46,12 +51,19 @@ MAX_TOKEN_LENGTH = 8192
 TIME_CLAIMS = ('exp', 'iat', 'nbf')
 #: Beyond this a float no longer holds whole seconds exactly (and ``10**400`` overflows one).
 MAX_TIME_CLAIM = 2**53
+#: Claims a ``JWTConfig['claims']`` hook may not set: the registered ones and those the framework relies on.
+RESERVED_CLAIMS = frozenset(
+    {'iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'user_id', 'token_type', 'sid', 'scope'}
+    | {CREDENTIAL_VERSION, AUTH_TIME, AMR}
+)
 
 _REASONS: tuple[tuple[type[Exception], str], ...] = (
     (jwt.ExpiredSignatureError, 'Token has expired'),
     (jwt.ImmatureSignatureError, 'Token is not yet valid'),
     (jwt.InvalidSignatureError, 'Token signature is invalid'),
     (jwt.InvalidAlgorithmError, 'Token algorithm is not allowed'),
+    (jwt.InvalidAudienceError, 'Token audience is not accepted'),
+    (jwt.InvalidIssuerError, 'Token issuer is not accepted'),
     (jwt.DecodeError, 'Token is malformed'),
 )
 
@@ -68,6 +80,33 @@ class JWTCodec:
         self._several_keys = len({id(key) for key in self.keys.verification_keys.values()}) > 1
         self.life = int(settings.life_time.total_seconds())
         self.refresh_life = int(settings.refresh_life_time.total_seconds())
+        self._registered: dict[str, Any] = {}
+        if settings.issuer is not None:
+            self._registered['iss'] = settings.issuer
+        if settings.audience is not None:
+            audience = settings.audience
+            self._registered['aud'] = audience if isinstance(audience, str) else list(audience)
+        self._required = [*REQUIRED_CLAIMS, *self._registered]
+        self._audience = None if settings.audience is None else self._registered['aud']
+
+    async def custom_claims(self, user: Any) -> dict[str, Any]:
+        """The claims ``JWTConfig['claims']`` adds to `user`'s access tokens; a `ConfigError` for a reserved one."""
+        hook = self.settings.claims
+        if hook is None:
+            return {}
+        found = await hook(user)
+        setting, path = "JWTConfig['claims']", self.settings.claims_path
+        if not isinstance(found, Mapping) or not all(isinstance(name, str) for name in found):
+            raise ConfigError(setting, path, f'{path} must return a dict of claims, not {type(found).__name__}')
+        reserved = sorted(set(found) & RESERVED_CLAIMS)
+        if reserved:
+            raise ConfigError(
+                setting,
+                path,
+                f'{path} returned the claim {reserved[0]!r}, which the framework sets itself '
+                f'(reserved: {", ".join(sorted(RESERVED_CLAIMS))})',
+            )
+        return dict(found)
 
     def encode(
         self,
@@ -79,10 +118,14 @@ class JWTCodec:
         credential_version: str = '',
         auth_time: int | None = None,
         amr: Sequence[str] = (),
+        extra: Mapping[str, Any] | None = None,
     ) -> str:
+        """A signed token; `extra` (the custom claims of `custom_claims`, access tokens only) goes in first."""
         now = int(self.clock.time())
         life = self.life if token_type == ACCESS else self.refresh_life
         payload: dict[str, Any] = {
+            **(extra or {}),
+            **self._registered,
             'user_id': user_id,
             'token_type': token_type,
             'iat': now,
@@ -106,7 +149,13 @@ class JWTCodec:
         try:
             key = self._verification_key(token)
             claims: dict[str, Any] = jwt.decode(
-                token, key, algorithms=self._algorithms, options={'require': list(REQUIRED_CLAIMS)}
+                token,
+                key,
+                algorithms=self._algorithms,
+                options={'require': self._required},
+                issuer=self.settings.issuer,
+                audience=self._audience,
+                leeway=self.settings.leeway,
             )
         except AuthenticationAPIError:
             raise
@@ -130,7 +179,7 @@ class JWTCodec:
         if claims['token_type'] != expected_type:
             article = 'an' if expected_type == ACCESS else 'a'
             raise AuthenticationAPIError(f'Token is not {article} {expected_type} token')
-        if claims['exp'] <= self.clock.time():  # PyJWT reads the system clock; this codec reads its own
+        if claims['exp'] + self.settings.leeway <= self.clock.time():  # PyJWT reads the system clock; this its own
             raise AuthenticationAPIError('Token has expired')
         return claims
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -165,13 +165,22 @@ class LoginSessions:
         credential_version: str = '',
         auth_time: int | None = None,
         amr: Sequence[str] = (),
+        custom_claims: Mapping[str, Any] | None = None,
     ) -> dict[str, str]:
+        """A token pair; `custom_claims` (``JWTConfig['claims']``) go in the access token only."""
         session_id = session_id or secrets.token_urlsafe(16)
         scope = _scope_claim(scopes)
         encode = self.codec.encode
         return {
             token_type: encode(
-                user_id, kind, session_id, scope, credential_version=credential_version, auth_time=auth_time, amr=amr
+                user_id,
+                kind,
+                session_id,
+                scope,
+                credential_version=credential_version,
+                auth_time=auth_time,
+                amr=amr,
+                extra=custom_claims if kind == ACCESS else None,
             )
             for token_type, kind in (('access_token', ACCESS), ('refresh_token', REFRESH))
         }
@@ -194,7 +203,10 @@ class LoginSessions:
         session_id = secrets.token_urlsafe(16)
         version = user.credential_version
         now = int(self.clock.time())
-        pair = self.issue_pair(user.id, session_id, scopes=scopes, credential_version=version, auth_time=now, amr=amr)
+        custom = await self.codec.custom_claims(user)
+        pair = self.issue_pair(
+            user.id, session_id, scopes=scopes, credential_version=version, auth_time=now, amr=amr, custom_claims=custom
+        )
         await self.sessions.start(
             session_id, user.id, expires_at=self._session_end(), credential_version=version, **_origin(request)
         )
@@ -247,6 +259,7 @@ class LoginSessions:
             credential_version=user.credential_version,
             auth_time=claims.get(AUTH_TIME),
             amr=claims.get(AMR, ()),
+            custom_claims=await self.codec.custom_claims(user),
         )
         if self.refresh_grace > 0:
             sealed = seal_successor(refresh_token, claims['jti'], pair)
@@ -306,6 +319,7 @@ class LoginSessions:
             credential_version=user.credential_version,
             auth_time=now,
             amr=amr,
+            custom_claims=await self.codec.custom_claims(user),
         )
 
     async def logout(self, claims: dict[str, Any], *, request: HTTPConnection | None = None) -> None:

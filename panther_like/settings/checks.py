@@ -12,16 +12,33 @@ everything else stands on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from panther_like.common.imports import import_string
 from panther_like.crypto.keys import SUPPORTED_ALGORITHMS, KeySet, build_key_set
 from panther_like.exceptions import ConfigError
 from panther_like.settings.mistakes import reject_weak_key
 
-JWT_KEYS = frozenset({'key', 'algorithm', 'life_time', 'refresh_life_time', 'kid', 'verification_keys'})
+JWT_KEYS = frozenset(
+    {
+        'key',
+        'algorithm',
+        'life_time',
+        'refresh_life_time',
+        'kid',
+        'verification_keys',
+        'issuer',
+        'audience',
+        'leeway',
+        'claims',
+    }
+)
+#: The most clock skew ``JWTConfig['leeway']`` may forgive, in seconds: more would keep expired tokens alive.
+MAX_LEEWAY = 300
 AUTH_CACHE_KEYS = frozenset({'max_entries', 'user_ttl', 'revocation_ttl'})
 #: A logout must hold in every worker within this many seconds, whatever the cache says.
 MAX_REVOCATION_TTL = 1.0
@@ -44,6 +61,10 @@ OPENAPI_KEYS = frozenset({'enabled', 'title', 'version', 'description'})
 DEFAULT_LIFE_TIME = timedelta(days=1)
 
 
+#: ``JWTConfig['claims']``: ``async def claims(user) -> dict`` of the custom claims of a user's access tokens.
+ClaimsHook = Callable[[Any], Awaitable[Mapping[str, Any]]]
+
+
 @dataclass(frozen=True, slots=True)
 class JWTSettings:
     key: str
@@ -51,6 +72,15 @@ class JWTSettings:
     life_time: timedelta
     refresh_life_time: timedelta
     keys: KeySet
+    #: ``iss`` written on every token and required on every token verified (None: neither).
+    issuer: str | None = None
+    #: ``aud`` likewise: one audience, or several (a token then needs one of them).
+    audience: str | tuple[str, ...] | None = None
+    #: Seconds of clock skew forgiven on ``exp``, ``nbf`` and ``iat``.
+    leeway: int = 0
+    claims: ClaimsHook | None = None
+    #: How the settings named the hook, for the errors that name it.
+    claims_path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +181,76 @@ def jwt_settings(value: Any, secret_key: str | None) -> JWTSettings | None:
         return None
     if not isinstance(key, str) or not key:
         raise ConfigError("JWTConfig['key']", '<hidden>', 'must be a non-empty string')
+    issuer = _issuer(value.get('issuer'))
+    audience = _audience(value.get('audience'))
+    leeway = _leeway(value.get('leeway', 0))
+    claims, claims_path = _claims_hook(value.get('claims'))
+    if key is None:
+        return None
+    if not isinstance(key, str) or not key:
+        raise ConfigError("JWTConfig['key']", '<hidden>', 'must be a non-empty string')
     keys = build_key_set(algorithm, key, value.get('kid'), value.get('verification_keys'))
     if algorithm.startswith('HS') and 'key' in value:
         reject_weak_key("JWTConfig['key']", key)
     return JWTSettings(
-        key=key, algorithm=algorithm, life_time=life_time, refresh_life_time=refresh_life_time, keys=keys
+        key=key,
+        algorithm=algorithm,
+        life_time=life_time,
+        refresh_life_time=refresh_life_time,
+        keys=keys,
+        issuer=issuer,
+        audience=audience,
+        leeway=leeway,
+        claims=claims,
+        claims_path=claims_path,
     )
+
+
+def _claim_text(setting: str, value: Any) -> str:
+    if not isinstance(value, str) or not value or value != value.strip() or len(value) > 2048:
+        raise ConfigError(setting, value, 'must be a non-empty string without surrounding spaces')
+    return value
+
+
+def _issuer(value: Any) -> str | None:
+    return None if value is None else _claim_text("JWTConfig['issuer']", value)
+
+
+def _audience(value: Any) -> str | tuple[str, ...] | None:
+    """One audience (a string) or several (a list of strings): as written, so a token carries it as configured."""
+    if value is None or isinstance(value, str):
+        return None if value is None else _claim_text("JWTConfig['audience']", value)
+    if not isinstance(value, list | tuple) or not value:
+        raise ConfigError("JWTConfig['audience']", value, 'must be a string or a non-empty list of strings')
+    return tuple(_claim_text("JWTConfig['audience']", item) for item in value)
+
+
+def _leeway(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_LEEWAY:
+        raise ConfigError("JWTConfig['leeway']", value, f'must be a whole number of seconds from 0 to {MAX_LEEWAY}')
+    return value
+
+
+def _claims_hook(value: Any) -> tuple[ClaimsHook | None, str | None]:
+    """The claims hook, imported now: a bad path or a hook that is not ``async def`` fails the build, not a login."""
+    if value is None:
+        return None, None
+    setting = "JWTConfig['claims']"
+    if not isinstance(value, str) and not callable(value):
+        raise ConfigError(
+            setting, value, 'must be the dotted path of an async function: async def claims(user) -> dict'
+        )
+    shown = f'{getattr(value, "__module__", "")}.{getattr(value, "__qualname__", type(value).__qualname__)}'
+    path = value if isinstance(value, str) else shown
+    if isinstance(value, str):
+        try:
+            value = import_string(value)
+        except ImportError as exc:
+            raise ConfigError(setting, path, f'cannot import {path!r} ({exc})') from None
+    if not inspect.iscoroutinefunction(value):
+        raise ConfigError(setting, path, f'{path!r} must be an async function: async def claims(user) -> dict')
+    hook: ClaimsHook = value
+    return hook, path
 
 
 def auth_cache_settings(value: Any) -> AuthCacheSettings:
