@@ -310,8 +310,8 @@ async def provider_callback(request: Request, name: str) -> Response:
     provider = provider_named(request, name)
     services = services_of(request)
     mount = _mount(request, name, 'callback')
+    flow = await _take_flow(request, provider)  # first: a callback nobody started costs no request to the provider
     await _check_issuer(request, provider)
-    flow = await _take_flow(request, provider)
     error, code = request.query_params.get('error'), request.query_params.get('code')
     if error is not None or not code or len(code) > MAX_PARAMETER:
         raise BadRequestAPIError('The provider did not sign you in (no code); start again')
