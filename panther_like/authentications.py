@@ -13,6 +13,7 @@ from panther_like.auth.authentication_classes import (
     CookieJWTAuthentication,
     HeaderOrCookieJWTAuthentication,
     JWTAuthentication,
+    OIDCAuthentication,
     QueryParamJWT,
     QueryParamJWTAuthentication,
 )
@@ -26,6 +27,7 @@ __all__ = [
     'CookieJWTAuthentication',
     'HeaderOrCookieJWTAuthentication',
     'JWTAuthentication',
+    'OIDCAuthentication',
     'QueryParamJWT',
     'QueryParamJWTAuthentication',
 ]

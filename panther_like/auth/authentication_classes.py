@@ -24,6 +24,7 @@ from panther_like.security.base import SecurityObject
 from panther_like.security.challenges import bearer_challenge
 from panther_like.security.csrf import jwt_binding
 from panther_like.security.http import HttpBearer
+from panther_like.security.oidc import OIDCBearer
 
 ACCESS_JWT = 'An access JWT'
 
@@ -41,6 +42,8 @@ class BaseAuthentication:
     uses_jwt: ClassVar[bool] = False
     #: Whether it reads a cookie: a websocket handshake it admits must then come from no foreign Origin.
     uses_cookies: ClassVar[bool] = False
+    #: Whether it needs ``OIDC_RESOURCE`` (the app checks it is set at build time).
+    uses_oidc: ClassVar[bool] = False
 
     @classmethod
     async def authentication(cls, request: HTTPConnection) -> Any:
@@ -206,3 +209,23 @@ class HeaderOrCookieJWTAuthentication(BaseJWTAuthentication):
         if 'authorization' not in request.headers and request.cookies.get('access_token'):
             return await CookieJWTAuthentication.credential.resolve(request)
         return await JWTAuthentication.credential.resolve(request)
+
+
+class OIDCAuthentication(BaseAuthentication):
+    """An identity provider's access token in ``Authorization: Bearer <jwt>``; see ``OIDC_RESOURCE``.
+
+    ``request.user`` is the local account linked to the token's issuer and subject (made on first
+    sight with ``OIDC_RESOURCE['provision']``); a refused token is a 401 with the Bearer challenge,
+    a provider whose keys cannot be read a 503.
+    """
+
+    uses_oidc = True
+    credential: ClassVar[SecurityObject] = OIDCBearer()
+
+    @classmethod
+    async def authentication(cls, request: HTTPConnection) -> Any:
+        return await cls.credential.resolve(request)
+
+    @classmethod
+    def openapi_scheme(cls) -> dict[str, Any]:
+        return cls.credential.openapi_scheme()

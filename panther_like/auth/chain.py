@@ -308,6 +308,12 @@ def _class_authenticator(cls: type[BaseAuthentication], config: Config, *, setti
             f'{cls.__qualname__} (used by {where}) has no authentication(request) method: write '
             'async def authentication(cls, request) returning the user',
         )
+    if cls.uses_oidc and config.oidc_resource is None:
+        raise ConfigError(
+            'OIDC_RESOURCE',
+            None,
+            f'{cls.__qualname__} (used by {where} through {setting}) needs the identity providers',
+        )
     if cls.uses_jwt and config.jwt is None:
         raise ConfigError(
             'JWTConfig',

@@ -28,11 +28,19 @@ from panther_like.db.identities import Identity, find_identity, identity_key
 from panther_like.db.user import BaseUser
 from panther_like.db.usernames import MAX_USERNAME_LENGTH, InvalidUsername, username_key
 from panther_like.exceptions import DuplicateKeyError
-from panther_like.login_state.services import bound_services
 
 #: Numbered names tried before a random suffix: enough for any real collision, bounded for a hostile one.
 MAX_NUMBERED_NAMES = 20
 FALLBACK_USERNAME = 'user'
+
+#: The app's ``USER_MODEL``, bound when the app is built (`bind_user_model`): one process serves one app.
+_user_model: type[BaseUser] | None = None
+
+
+def bind_user_model(model: type[BaseUser] | None) -> None:
+    """Called when an app is built: `provision_user` makes accounts of `model` unless told another."""
+    global _user_model
+    _user_model = model
 
 
 def verified_email(claims: Mapping[str, Any]) -> str | None:
@@ -72,7 +80,9 @@ async def provision_user(issuer: str, claims: Mapping[str, Any], *, user_model: 
     subject = claims.get('sub')
     if not isinstance(subject, str) or not subject:
         raise ValueError("provision_user needs claims with a non-empty string 'sub'")
-    model: type[BaseUser] = user_model or bound_services().config.user_model
+    model = user_model or _user_model
+    if model is None:
+        raise RuntimeError('no panther_like app has been built in this process; build Panther(...) first')
     identity = await find_identity(issuer, subject)
     if identity is None:
         email = claims.get('email') if isinstance(claims.get('email'), str) else None
@@ -119,4 +129,4 @@ async def _create_account(model: type[BaseUser], user_id: str, claims: Mapping[s
             username = following
 
 
-__all__ = ['provision_user', 'username_candidates', 'verified_email']
+__all__ = ['bind_user_model', 'provision_user', 'username_candidates', 'verified_email']

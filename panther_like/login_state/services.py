@@ -24,7 +24,9 @@ from panther_like.http.request import HTTPConnection
 from panther_like.login_state.accounts import AccountService
 from panther_like.login_state.fast_state import FastState, open_fast_state
 from panther_like.login_state.jwt_codec import JWTCodec
+from panther_like.login_state.oidc import OIDCVerifier
 from panther_like.login_state.one_time_tokens import OneTimeTokens
+from panther_like.login_state.provisioning import bind_user_model
 from panther_like.login_state.session_registry import SessionRegistry
 from panther_like.login_state.sessions import LoginSessions
 from panther_like.login_state.throttle import ActionLimit, LoginThrottle
@@ -52,6 +54,8 @@ class Services:
     outbox: Outbox
     accounts: AccountService
     clock: Clock = SYSTEM_CLOCK
+    #: None without ``OIDC_RESOURCE``: the identity providers whose tokens `OIDCAuthentication` accepts.
+    oidc: OIDCVerifier | None = None
 
     @property
     def login_sessions(self) -> LoginSessions:
@@ -93,8 +97,12 @@ def build_services(config: Config, database: Database, outbox: Outbox, *, clock:
         outbox=outbox,
         accounts=AccountService(config, database, sessions, throttle),
         clock=clock,
+        oidc=None
+        if config.oidc_resource is None
+        else OIDCVerifier(config.oidc_resource, config.user_model, clock=clock),
     )
     bind_models(database, sessions=sessions)
+    bind_user_model(config.user_model)
     global _bound
     _bound = services
     return services

@@ -15,6 +15,7 @@ from panther_like.security.base import (
     refuse_disabled,
 )
 from panther_like.security.http import HttpBasicAuth, HttpBearer
+from panther_like.security.oidc import OIDCBearer
 from panther_like.security.optional import ANONYMOUS, OptionalAuth
 from panther_like.security.session import (
     SessionAuth,
@@ -35,6 +36,7 @@ __all__ = [
     'CredentialsMissing',
     'HttpBasicAuth',
     'HttpBearer',
+    'OIDCBearer',
     'OptionalAuth',
     'SecurityObject',
     'SessionAuth',

@@ -36,6 +36,7 @@ from panther_like.settings.checks import (
 )
 from panther_like.settings.cors import cors_setting
 from panther_like.settings.deployment import HealthSettings, RedisSettings, redact_url
+from panther_like.settings.oidc import OIDCResourceSettings, oidc_resource_setting
 from panther_like.settings.throttling import Throttle, throttling_setting
 
 KNOWN_SETTINGS = (
@@ -59,6 +60,7 @@ KNOWN_SETTINGS = (
     'TRUSTED_ORIGINS',
     'CORS',
     'THROTTLING',
+    'OIDC_RESOURCE',
 )
 DEFAULT_USER_MODEL = 'panther_like.db.models.BaseUser'
 # Named for error messages only: the layers that define these bases check them (`require_subclass`).
@@ -129,6 +131,8 @@ class Config:
     cors: CORSPolicy | None = None
     #: ``THROTTLING``: the request limit of every route that sets no ``throttling=`` (None: no limit).
     throttling: Throttle | None = None
+    #: ``OIDC_RESOURCE``: the identity providers whose access tokens `OIDCAuthentication` accepts.
+    oidc_resource: OIDCResourceSettings | None = None
 
 
 def resolve_module(configs: str | ModuleType | None) -> ModuleType:
@@ -199,6 +203,7 @@ def load(configs: str | ModuleType | None = None) -> Config:
         trusted_origins=trusted_origins_setting(settings.get('TRUSTED_ORIGINS')),
         cors=cors_setting(settings.get('CORS')),
         throttling=throttling_setting(settings.get('THROTTLING')),
+        oidc_resource=oidc_resource_setting(settings.get('OIDC_RESOURCE')),
     )
 
 

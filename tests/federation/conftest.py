@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from panther_like.db import Database, open_database
 from panther_like.db.model import bind_models
+from tests.federation.provider import Provider
 
 
 @pytest.fixture(params=['embedded', 'mongodb'])
@@ -27,3 +28,14 @@ async def database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Da
     finally:
         bind_models(None)
         await db.close()
+
+
+@pytest.fixture(scope='session')
+def provider() -> Iterator[Provider]:
+    """The stand-in OpenID provider (tests/federation/provider.py), served once for the session."""
+    served = Provider()
+    served.start()
+    try:
+        yield served
+    finally:
+        served.stop()
