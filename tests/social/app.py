@@ -2,7 +2,8 @@
 
 Its settings come from the environment the fixture sets: ``SOCIAL_SECRET_KEY``, ``SOCIAL_DB_PATH``,
 ``SOCIAL_PROVIDERS`` (the JSON of ``ACCOUNTS['providers']``), ``SOCIAL_COOKIES`` (``1``: cookie mode) and
-``SOCIAL_RESOURCE`` (``OIDC_RESOURCE``, JSON, for the provider's access tokens on ``resource/me``).
+``SOCIAL_RESOURCE`` (``OIDC_RESOURCE``, JSON: the provider's access tokens are accepted on ``resource/me``
+by `OIDCBearer` and on ``resource/class-me`` by `OIDCAuthentication`).
 The ``setup/user`` route exists only here: it makes an account with a verified (or unverified) address.
 """
 
@@ -17,7 +18,9 @@ from pydantic import BaseModel
 
 from panther_like import API, Panther, Request
 from panther_like.accounts import accounts_urls
+from panther_like.authentications import OIDCAuthentication
 from panther_like.db.models import BaseUser
+from panther_like.security import OIDCBearer
 
 
 class User(BaseUser):
@@ -40,8 +43,13 @@ async def make_user(request: Request) -> dict[str, str]:
     return {'id': user.id}
 
 
-@API(auth=True, methods=['GET'])
+@API(auth=OIDCBearer(), methods=['GET'])
 async def resource_me(request: Request) -> dict[str, str]:
+    return {'id': request.user.id, 'username': request.user.username}
+
+
+@API(auth=OIDCAuthentication, methods=['GET'])
+async def resource_me_by_class(request: Request) -> dict[str, str]:
     return {'id': request.user.id, 'username': request.user.username}
 
 
@@ -58,10 +66,16 @@ def _settings() -> types.ModuleType:
         'provider_redirect': '/auth/me',
         'refuse_common_passwords': False,
     }
+    settings.OIDC_RESOURCE = json.loads(os.environ['SOCIAL_RESOURCE'])
     settings.OPENAPI = {'title': 'Social login under test', 'version': '1.0.0'}
     sys.modules[settings.__name__] = settings
     return settings
 
 
-url_routing = {'auth/': accounts_urls, 'setup/user': make_user, 'resource/me': resource_me}
+url_routing = {
+    'auth/': accounts_urls,
+    'setup/user': make_user,
+    'resource/me': resource_me,
+    'resource/class-me': resource_me_by_class,
+}
 app = Panther(configs=_settings(), urls=url_routing)
