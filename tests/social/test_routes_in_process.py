@@ -11,16 +11,24 @@ import pytest
 from panther_like import Panther
 from panther_like.testing import TestClient
 from tests.accounts.conftest import bearer, login, settings_module, signup, store  # noqa: F401  (every store)
+from tests.clock import ManualClock
 from tests.servers import free_port
 
 PROVIDERS = {'op': {'issuer': f'http://127.0.0.1:{free_port()}', 'client_id': 'app', 'client_secret': 'secret'}}
 
 
 @pytest.fixture
-async def client(store):  # noqa: F811
+def clock() -> ManualClock:
+    clock = ManualClock()
+    clock.advance(-1800)  # PyJWT refuses an iat ahead of the real time
+    return clock
+
+
+@pytest.fixture
+async def client(store, clock):  # noqa: F811
     database, redis_url = store
     settings = settings_module(database, redis_url, {'providers': PROVIDERS})
-    async with TestClient(Panther(configs=settings)) as http:
+    async with TestClient(Panther(configs=settings, clock=clock)) as http:
         yield http
 
 
@@ -62,3 +70,19 @@ async def test_an_exchange_code_nobody_was_given_is_a_401(client):
 async def test_a_provider_that_cannot_be_reached_is_a_502_when_a_sign_in_starts(client):
     answer = await client.get('/auth/providers/op/login?code_challenge=' + 'c' * 43)
     assert answer.status_code == 502 and 'unreachable' in answer.json()['detail']
+
+
+async def test_linking_an_identity_needs_a_recent_authentication(client, clock):
+    await signup(client)
+    tokens = await login(client)
+    clock.advance(301)
+    answer = await client.post('/auth/providers/op/link', headers=bearer(tokens))
+    assert answer.status_code == 401 and answer.json()['reauthentication_required'] is True
+
+
+async def test_unlinking_an_identity_needs_a_recent_authentication(client, clock):
+    await signup(client)
+    tokens = await login(client)
+    clock.advance(301)
+    answer = await client.delete('/auth/providers/op', headers=bearer(tokens))
+    assert answer.status_code == 401 and answer.json()['reauthentication_required'] is True
