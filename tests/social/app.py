@@ -1,6 +1,7 @@
 """A test app that signs in with the test OpenID providers (tests/browser/oidc_provider.mjs), under uvicorn.
 
-Its settings come from the environment the fixture sets: ``SOCIAL_SECRET_KEY``, ``SOCIAL_DB_PATH``,
+Its settings come from the environment the fixture sets: ``SOCIAL_SECRET_KEY``, ``SOCIAL_DB_PATH`` (or
+``SOCIAL_MONGODB_URL``, with ``SOCIAL_REDIS_URL``),
 ``SOCIAL_PROVIDERS`` (the JSON of ``ACCOUNTS['providers']``), ``SOCIAL_COOKIES`` (``1``: cookie mode) and
 ``SOCIAL_RESOURCE`` (``OIDC_RESOURCE``, JSON: the provider's access tokens are accepted on ``resource/me``
 by `OIDCBearer` and on ``resource/class-me`` by `OIDCAuthentication`).
@@ -56,7 +57,8 @@ async def resource_me_by_class(request: Request) -> dict[str, str]:
 def _settings() -> types.ModuleType:
     settings = types.ModuleType('social_settings')
     settings.SECRET_KEY = os.environ['SOCIAL_SECRET_KEY']
-    settings.DATABASE = {'path': os.environ['SOCIAL_DB_PATH']}
+    settings.DATABASE = {'url': os.environ.get('SOCIAL_MONGODB_URL') or None, 'path': os.environ.get('SOCIAL_DB_PATH')}
+    settings.REDIS = {'url': os.environ.get('SOCIAL_REDIS_URL') or None}
     settings.AUTHENTICATION = 'panther_like.authentications.JWTAuthentication'
     settings.USER_MODEL = f'{__name__}.User'
     settings.ACCOUNTS = {

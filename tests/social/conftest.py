@@ -1,7 +1,8 @@
 """Two real OpenID providers (node oidc-provider) and the social-login test app under uvicorn, per session.
 
-The app runs twice: in cookie mode (what a browser gets) and in token mode (a one-time code in the
-redirect's fragment, exchanged by the page). Both know the same providers:
+The app runs twice: in cookie mode (what a browser gets), on the embedded store, and in token mode (a
+one-time code in the redirect's fragment, exchanged by the page), on MongoDB with Redis, so the
+sign-in's server-side state lives in each kind of store. Both know the same providers:
 
 * ``op``: provider one, client ``app``; ``op-mfa``: the same with ``trust_mfa``; ``op-autolink``: the same
   with ``auto_link_verified_email``;
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.security_objects.server import UvicornServer
-from tests.servers import free_port
+from tests.servers import free_port, fresh_database_url
 from tests.social.provider import CLIENT_SECRET, RESOURCE, RunningProvider, client_entry, start_provider
 
 APP = 'tests.social.app:app'
@@ -67,7 +68,7 @@ def _providers(one: str, two: str) -> dict:
 
 
 @pytest.fixture(scope='session')
-def social(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+def social(tmp_path_factory: pytest.TempPathFactory, mongodb_url: str, redis_url: str) -> Iterator[Servers]:
     directory = tmp_path_factory.mktemp('social')
     ports = [free_port(), free_port()]
     first = [
@@ -86,9 +87,12 @@ def social(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             'SOCIAL_RESOURCE': json.dumps({'issuers': [{'issuer': one.issuer, 'audience': RESOURCE}]}),
         }
         servers = []
+        stores = {
+            'cookies': {'SOCIAL_DB_PATH': str(directory / 'cookies.sqlite3')},
+            'tokens': {'SOCIAL_MONGODB_URL': fresh_database_url(mongodb_url), 'SOCIAL_REDIS_URL': redis_url},
+        }
         for mode, port in zip(('cookies', 'tokens'), ports, strict=True):
-            mode_env = {**env, 'SOCIAL_DB_PATH': str(directory / f'{mode}.sqlite3')}
-            mode_env['SOCIAL_COOKIES'] = '1' if mode == 'cookies' else ''
+            mode_env = {**env, **stores[mode], 'SOCIAL_COOKIES': '1' if mode == 'cookies' else ''}
             server = UvicornServer(
                 name=f'social-{mode}', app=APP, port=port, log_file=directory / f'{mode}.log', env=mode_env
             )
