@@ -56,13 +56,20 @@ from panther_like.http.response import Response
 from panther_like.login_state.mfa_tokens import MULTIPLE_FACTORS
 from panther_like.login_state.provisioning import provision_user
 from panther_like.login_state.services import Services, services_of
+from panther_like.login_state.throttle import ActionLimit
 from panther_like.login_state.trusted_browsers import TRUSTED_COOKIE
 from panther_like.routing.api import API
 from panther_like.settings.config import Config
 from panther_like.settings.providers import ProviderSettings
 
-FLOW_COOKIE = 'provider_state'
 FLOW_LIFE = 600
+FLOW_COOKIE = 'provider_state'
+PROVIDER_SIGN_IN = 'provider_sign_in'
+#: Sign-ins started per provider from one address: each keeps a row for ten minutes, so a script may not start
+#: them without end; a person never comes near (no slow-down for everyone: `per_subject` is out of reach).
+START_LIMIT = ActionLimit(
+    per_subject_and_address=100, per_address=300, window=FLOW_LIFE, per_subject=10**9, max_delay=1, per_network=1000
+)
 EXCHANGE_LIFE = 60
 #: The ``amr`` of a session started by a provider's sign-in (a federated authentication).
 FEDERATED = 'fed'
@@ -261,11 +268,13 @@ async def _sign_in(
         302: 'To the provider',
         400: 'Token mode without a code_challenge (the S256 of the code_verifier the page sends to exchange)',
         404: 'No such provider',
+        429: 'Too many sign-ins started from this address (Retry-After)',
     },
 )
 async def provider_login(request: Request, name: str) -> Response:
     """Sign in with the provider: a redirect to its sign-in page."""
     provider = provider_named(request, name)
+    await services_of(request).throttle.limit(request, PROVIDER_SIGN_IN, name, START_LIMIT)
     mount = _mount(request, name, 'login')
     challenge = ''
     if not services_of(request).config.accounts.cookies:
@@ -288,6 +297,7 @@ async def provider_login(request: Request, name: str) -> Response:
 async def provider_link(request: Request, name: str) -> Response:
     """Link an identity at the provider to this account: the URL to send the browser to."""
     provider = provider_named(request, name)
+    await services_of(request).throttle.limit(request, PROVIDER_SIGN_IN, name, START_LIMIT)
     mount = _mount(request, name, 'link')
     url, state = await _start(request, provider, mount, request.user.id)
     response = Response({'authorization_url': url}, headers={'Cache-Control': 'no-store'})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from panther_like import Panther
+from panther_like.accounts.providers import START_LIMIT
 from panther_like.testing import TestClient
 from tests.accounts.conftest import bearer, login, settings_module, signup, store  # noqa: F401  (every store)
 from tests.clock import ManualClock
@@ -86,3 +87,11 @@ async def test_unlinking_an_identity_needs_a_recent_authentication(client, clock
     clock.advance(301)
     answer = await client.delete('/auth/providers/op', headers=bearer(tokens))
     assert answer.status_code == 401 and answer.json()['reauthentication_required'] is True
+
+
+async def test_sign_ins_started_from_one_address_are_limited(client):
+    path = '/auth/providers/op/login?code_challenge=' + 'c' * 43
+    answers = [(await client.get(path)).status_code for _ in range(START_LIMIT.per_subject_and_address)]
+    assert set(answers) == {502}  # started (the provider is down here), and counted
+    refused = await client.get(path)
+    assert refused.status_code == 429 and int(refused.headers['retry-after']) > 0
