@@ -312,7 +312,7 @@ async def provider_link(request: Request, name: str) -> Response:
         400: 'Unknown, spent or foreign state; mix-up; refused code; bad ID token',
         403: 'Account disabled or not verified',
         409: 'The address belongs to another account, or the identity is linked to another account',
-        502: 'The provider is unreachable',
+        503: 'The provider is unreachable',
     },
 )
 async def provider_callback(request: Request, name: str) -> Response:

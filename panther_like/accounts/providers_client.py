@@ -42,10 +42,10 @@ BAD_ID_TOKEN = 'The identity provider answered with an ID token that is not for 
 
 
 class ProviderUnreachable(APIError):
-    """502: the provider did not answer, or not with what the protocol says."""
+    """503, as `OIDCAuthentication` answers: the provider did not answer, or not with what the protocol says."""
 
     def __init__(self, detail: str = UNREACHABLE) -> None:
-        super().__init__(detail, status.HTTP_502_BAD_GATEWAY)
+        super().__init__(detail, status.HTTP_503_SERVICE_UNAVAILABLE)
 
 
 @dataclass(frozen=True, slots=True)

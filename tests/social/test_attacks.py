@@ -158,13 +158,13 @@ def test_linking_an_identity_another_account_holds_is_a_409(social):
     assert answer.status_code == 409 and 'already linked' in answer.json()['detail']
 
 
-def test_a_provider_that_is_down_is_a_502_not_a_500(social):
+def test_a_provider_that_is_down_is_a_503_not_a_500(social):
     with social.cookies.client() as app:
         answer = app.get('/auth/providers/down/login')
-    assert answer.status_code == 502 and 'unreachable' in answer.json()['detail']
+    assert answer.status_code == 503 and 'unreachable' in answer.json()['detail']
 
 
 def test_a_discovery_document_naming_another_issuer_is_not_believed(social):
     with social.cookies.client() as app:
         answer = app.get('/auth/providers/liar/login')
-    assert answer.status_code == 502 and 'another issuer' in answer.json()['detail']
+    assert answer.status_code == 503 and 'another issuer' in answer.json()['detail']

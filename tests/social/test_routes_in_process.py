@@ -68,9 +68,9 @@ async def test_an_exchange_code_nobody_was_given_is_a_401(client):
     assert answer.status_code == 401
 
 
-async def test_a_provider_that_cannot_be_reached_is_a_502_when_a_sign_in_starts(client):
+async def test_a_provider_that_cannot_be_reached_is_a_503_when_a_sign_in_starts(client):
     answer = await client.get('/auth/providers/op/login?code_challenge=' + 'c' * 43)
-    assert answer.status_code == 502 and 'unreachable' in answer.json()['detail']
+    assert answer.status_code == 503 and 'unreachable' in answer.json()['detail']
 
 
 async def test_linking_an_identity_needs_a_recent_authentication(client, clock):
@@ -92,6 +92,6 @@ async def test_unlinking_an_identity_needs_a_recent_authentication(client, clock
 async def test_sign_ins_started_from_one_address_are_limited(client):
     path = '/auth/providers/op/login?code_challenge=' + 'c' * 43
     answers = [(await client.get(path)).status_code for _ in range(START_LIMIT.per_subject_and_address)]
-    assert set(answers) == {502}  # started (the provider is down here), and counted
+    assert set(answers) == {503}  # started (the provider is down here), and counted
     refused = await client.get(path)
     assert refused.status_code == 429 and int(refused.headers['retry-after']) > 0
