@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from panther_like.exceptions import ConfigError
 from panther_like.settings.checks import reject_unknown_keys, seconds
+from panther_like.settings.providers import ProviderSettings, provider_redirect_setting, providers_setting
 
 #: No password longer than this is hashed, whatever ``ACCOUNTS['password_max_length']`` says.
 MAX_PASSWORD_LENGTH = 4096
@@ -34,6 +35,8 @@ ACCOUNTS_KEYS = frozenset(
         'login_by_code',
         'trust_browser_days',
         'refresh_grace',
+        'providers',
+        'provider_redirect',
     }
 )
 #: ``ACCOUNTS['cookies']`` for browsers only: the tokens travel in cookies, never in a response body.
@@ -84,6 +87,10 @@ class AccountsSettings:
     #: Seconds a refresh token presented again still answers the same successor pair, until that pair is used
     #: (0: never; `panther_like.login_state.sessions`).
     refresh_grace: int = DEFAULT_REFRESH_GRACE
+    #: Sign in with an OpenID or OAuth 2 provider (`panther_like.accounts.providers`), and the page of the
+    #: site a browser returns to after it.
+    providers: Mapping[str, ProviderSettings] = field(default_factory=lambda: MappingProxyType({}))
+    provider_redirect: str = '/'
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +157,8 @@ def accounts_settings(value: Any) -> AccountsSettings:
             f'{checked["password_max_length"]!r} is below password_min_length ({checked["password_min_length"]})',
         )
     checked.update(_second_factor_settings(value))
+    checked['providers'] = providers_setting(value.get('providers'))
+    checked['provider_redirect'] = provider_redirect_setting(value.get('provider_redirect', '/'))
     return AccountsSettings(**checked)
 
 
