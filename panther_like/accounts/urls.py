@@ -11,6 +11,7 @@ from panther_like.accounts.email_change import email_change_urls
 from panther_like.accounts.login import login, logout, logout_all, refresh
 from panther_like.accounts.login_code import login_code_urls
 from panther_like.accounts.mfa import mfa_urls
+from panther_like.accounts.passkeys import passkey_urls
 from panther_like.accounts.profile import Me, password_change, signup
 from panther_like.accounts.recovery import recovery_urls
 from panther_like.accounts.users import users_urls
@@ -35,6 +36,7 @@ _accounts_urls: dict[str, Any] = {
     **mfa_urls,  # mfa, mfa/totp, mfa/totp/confirm, mfa/recovery-codes, login/mfa, reauthenticate
     **login_code_urls,  # login/code/request, login/code (ACCOUNTS['login_by_code'])
     **users_urls,  # users, users/<user_id> (superusers only)
+    **passkey_urls,  # passkeys, passkeys/register, passkeys/login (+ /options), passkeys/<id> (ACCOUNTS['webauthn'])
 }
 
 
