@@ -73,12 +73,14 @@ class SoftAuthenticator:
         challenge: str | None = None,
         kind: str = 'webauthn.create',
         uv: bool = True,
+        credential_id: bytes | None = None,
     ) -> dict[str, Any]:
-        """``navigator.credentials.create({publicKey: options})`` as JSON; a new ES256 credential."""
+        """``navigator.credentials.create({publicKey: options})`` as JSON; a new ES256 credential (with the id
+        `credential_id`, which a real authenticator would never reuse)."""
         rp_id = rp_id or options['rp']['id']
         excluded = {unb64url(item['id']) for item in options.get('excludeCredentials', [])}
         assert not excluded & set(self.credentials), 'the browser would refuse: this authenticator holds one'
-        credential_id = os.urandom(32)
+        credential_id = credential_id or os.urandom(32)
         key = ec.generate_private_key(ec.SECP256R1())
         numbers = key.public_key().public_numbers()
         cose = cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, 'big'), -3: numbers.y.to_bytes(32, 'big')})

@@ -19,7 +19,7 @@ from panther_like.auth.permissions import IsVerified
 from panther_like.routing.api import FunctionAPI
 
 #: The routes that start a session or mail a link: another site must not reach them with the victim's cookies.
-SAME_SITE_ROUTES = frozenset({'login', 'signup', 'refresh', 'password/forgot'})
+SAME_SITE_ROUTES = frozenset({'login', 'signup', 'refresh', 'password/forgot', 'passkeys/login'})
 
 _accounts_urls: dict[str, Any] = {
     'signup': signup,
