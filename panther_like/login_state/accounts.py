@@ -228,19 +228,29 @@ class AccountService:
 
         Throttled like a login: a stolen access token is no way to guess the password.
         """
+
+        async def proof() -> bool:
+            if password is not None:
+                return bool(await user.verify_password(password))
+            return await self.second_factors.verify_totp(user.id, code)
+
+        if password is not None:
+            return await self.reauthenticate_by(request, user, proof, PASSWORD, INVALID_CREDENTIALS)
+        return await self.reauthenticate_by(request, user, proof, ONE_TIME_CODE, INVALID_CODE)
+
+    async def reauthenticate_by(
+        self, request: HTTPConnection, user: Any, proof: Callable[[], Awaitable[bool]], amr: str, refusal: str
+    ) -> dict[str, str]:
+        """`reauthenticate` with any proof (a passkey, say): `proof` says whether it holds; ``amr`` `amr`."""
         claims = user._token_claims
         if not isinstance(claims, dict):
             raise AuthenticationAPIError('Re-authentication needs a login session (an access token)')
         subject = user.username_key or user.username
         await self.throttle.check(request, subject)
-        if password is not None:
-            good, amr = await user.verify_password(password), PASSWORD
-        else:
-            good, amr = await self.second_factors.verify_totp(user.id, code), ONE_TIME_CODE
-        if not good:
+        if not await proof():
             await self.throttle.record_failure(request, subject, user_id=user.id)
             audit.log_event('reauthenticate.failure', request=request, user_id=user.id)
-            raise AuthenticationAPIError(INVALID_CREDENTIALS if password is not None else INVALID_CODE)
+            raise AuthenticationAPIError(refusal)
         await self.throttle.reset(request, subject)
         return await self.sessions.reauthenticate(user, claims, [amr], request=request)
 

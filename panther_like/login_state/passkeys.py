@@ -41,8 +41,9 @@ CHALLENGES_COLLECTION = 'panther_like_passkey_challenges'
 CHALLENGE_LIFE = 300
 CHALLENGE_BYTES = 32
 HANDLE_BYTES = 32
-#: The ceremonies a challenge can be for: adding a passkey, a username-less login, the second step of one.
-REGISTER, LOGIN, SECOND_STEP = 'register', 'login', 'second_step'
+#: The ceremonies a challenge can be for: adding a passkey, a username-less login, the second step of a password
+#: login, proving who you are again.
+REGISTER, LOGIN, SECOND_STEP, REAUTHENTICATE = 'register', 'login', 'second_step', 'reauthenticate'
 MAX_NAME_LENGTH = 64
 #: RFC 8176: the ``amr`` value of a proof of possession of a hardware-bound key.
 HARDWARE_KEY = 'hwk'

@@ -225,3 +225,59 @@ async def test_a_second_device_can_be_added_and_either_logs_in(client):
     await register(client, tokens, second)
     assert (await passkey_login(client, first)).status_code == 200
     assert (await passkey_login(client, second)).status_code == 200
+
+
+# -- re-authenticating with a passkey -------------------------------------------------------------
+
+
+async def reauthenticate(client: TestClient, tokens: dict, device: SoftAuthenticator, **bend):
+    options = await client.post('/auth/passkeys/reauthenticate/options', headers=bearer(tokens))
+    assert options.status_code == 200, options.text
+    credential = device.get(options.json(), **bend)
+    return await client.post('/auth/passkeys/reauthenticate', json={'credential': credential}, headers=bearer(tokens))
+
+
+async def test_a_passkey_renews_a_sessions_recent_authentication(client, clock):
+    tokens, device, _ = await user_with_passkey(client)
+    clock.advance(301)
+    response = await reauthenticate(client, tokens, device)
+    assert response.status_code == 200, response.text
+    fresh = response.json()
+    assert jwt.decode(fresh['access_token'], options={'verify_signature': False})['amr'] == ['hwk']
+    assert (await client.post('/auth/passkeys/register/options', headers=bearer(fresh))).status_code == 200
+
+
+async def test_the_reauthentication_options_list_only_the_users_passkeys(client):
+    await user_with_passkey(client, 'bob')
+    tokens, _, view = await user_with_passkey(client, 'ann')
+    options = (await client.post('/auth/passkeys/reauthenticate/options', headers=bearer(tokens))).json()
+    assert [item['id'] for item in options['allowCredentials']] == [view['id']]
+
+
+async def test_another_users_passkey_does_not_reauthenticate(client):
+    _, bobs_device, _ = await user_with_passkey(client, 'bob')
+    tokens, _, _ = await user_with_passkey(client, 'ann')
+    options = (await client.post('/auth/passkeys/reauthenticate/options', headers=bearer(tokens))).json()
+    credential = bobs_device.get({**options, 'allowCredentials': []})  # a browser offering any passkey it holds
+    response = await client.post(
+        '/auth/passkeys/reauthenticate', json={'credential': credential}, headers=bearer(tokens)
+    )
+    assert response.status_code == 401 and response.json()['detail']
+
+
+async def test_a_reauthentication_without_user_verification_is_refused(client):
+    tokens, device, _ = await user_with_passkey(client)
+    assert (await reauthenticate(client, tokens, device, uv=False)).status_code == 401
+
+
+async def test_a_login_challenge_does_not_reauthenticate(client):
+    tokens, device, _ = await user_with_passkey(client)
+    credential = device.get(await login_options(client))
+    response = await client.post(
+        '/auth/passkeys/reauthenticate', json={'credential': credential}, headers=bearer(tokens)
+    )
+    assert response.status_code == 401
+
+
+async def test_reauthenticating_with_a_passkey_needs_a_login(client):
+    assert (await client.post('/auth/passkeys/reauthenticate/options')).status_code == 401
