@@ -23,6 +23,7 @@ from typing import Any
 import cbor2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 UP, UV, BE, BS, AT = 0x01, 0x04, 0x08, 0x10, 0x40
 AAGUID = bytes.fromhex('00112233445566778899aabbccddeeff')
@@ -102,12 +103,15 @@ class SoftAuthenticator:
             'id': b64url(credential_id),
             'rawId': b64url(credential_id),
             'type': 'public-key',
-            'response': {
+            'response': {  # all that Chrome's toJSON() gives, the convenience members included
                 'clientDataJSON': b64url(client_data),
                 'attestationObject': b64url(attestation),
+                'authenticatorData': b64url(auth_data),
+                'publicKey': b64url(key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)),
+                'publicKeyAlgorithm': -7,
                 'transports': ['internal', 'hybrid'],
             },
-            'clientExtensionResults': {},
+            'clientExtensionResults': {'credProps': {'rk': True}},
             'authenticatorAttachment': 'platform',
         }
 

@@ -22,6 +22,8 @@ from panther_like.settings.webauthn import WebAuthnSettings
 
 #: The size of a credential (as JSON) this server will look at; a real one is a few kilobytes at most.
 MAX_CREDENTIAL_FIELD = 16 * 1024
+#: The members of ``response`` that hold bytes; the others (``publicKeyAlgorithm``, a number, say) are not read.
+_BYTES_FIELDS = ('clientDataJSON', 'attestationObject', 'authenticatorData', 'signature', 'userHandle', 'publicKey')
 _TRANSPORTS = frozenset({'ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'})
 
 
@@ -57,18 +59,25 @@ class VerifiedAssertion:
 
 
 def _checked_shape(credential: Any) -> dict[str, Any]:
-    """`credential` if it is an object whose ``response`` is an object of short strings; else InvalidCredential."""
+    """`credential` if it is an object whose ``response`` holds its bytes as short strings; else InvalidCredential.
+
+    The library is handed only what has the shape of a browser's ``toJSON()``, whatever a client sent.
+    """
     if not isinstance(credential, dict) or not isinstance(credential.get('response'), dict):
         raise InvalidCredential('the credential must be an object with a "response" object')
     for key in ('id', 'rawId', 'type'):
         if not isinstance(credential.get(key), str) or len(credential[key]) > MAX_CREDENTIAL_FIELD:
             raise InvalidCredential(f'the credential\'s "{key}" must be a string')
-    for key, item in credential['response'].items():
-        if key == 'transports':
-            if not isinstance(item, list) or not all(isinstance(name, str) for name in item):
-                raise InvalidCredential('"transports" must be a list of strings')
-        elif item is not None and (not isinstance(item, str) or len(item) > MAX_CREDENTIAL_FIELD):
+    response = credential['response']
+    for key in _BYTES_FIELDS:
+        item = response.get(key)
+        if item is not None and (not isinstance(item, str) or len(item) > MAX_CREDENTIAL_FIELD):
             raise InvalidCredential(f'"response.{key}" must be a base64url string')
+    transports = response.get('transports')
+    if transports is not None and (
+        not isinstance(transports, list) or not all(isinstance(name, str) for name in transports)
+    ):
+        raise InvalidCredential('"response.transports" must be a list of strings')
     return credential
 
 

@@ -40,6 +40,16 @@ def refused(response, status: int) -> bool:
 # -- registration ---------------------------------------------------------------------------------
 
 
+async def test_a_credential_as_chromes_to_json_gives_it_registers(client):
+    tokens = await logged_in(client)
+    options = (await client.post('/auth/passkeys/register/options', headers=bearer(tokens))).json()
+    credential = SoftAuthenticator().create(options)
+    assert credential['response']['publicKeyAlgorithm'] == -7  # a number, among the strings
+    assert credential['clientExtensionResults'] == {'credProps': {'rk': True}}
+    response = await client.post('/auth/passkeys/register', json={'credential': credential}, headers=bearer(tokens))
+    assert response.status_code == 201, response.text
+
+
 async def test_registration_from_another_origin_is_refused(client):
     tokens = await logged_in(client)
     assert refused(await registration(client, tokens, SoftAuthenticator(), origin='https://evil.example'), 400)
