@@ -119,6 +119,7 @@ async def register(request: Request) -> dict[str, Any]:
     data: RegisterInput = request.validated
     store = services_of(request).accounts.passkeys
     user = request.user
+    chosen = None if data.name is None else _name(data.name, '')  # before the challenge is used up
     try:
         taken = await store.take_challenge(REGISTER, challenge_of(data.credential))
         if taken is None or taken.user_id != user.id:
@@ -127,7 +128,7 @@ async def register(request: Request) -> dict[str, Any]:
     except InvalidCredential as exc:
         audit.log_event('passkey.refused', request=request, user_id=user.id, reason=str(exc)[:200])
         raise BadRequestAPIError(INVALID_PASSKEY) from None
-    name = _name(data.name, f'Passkey {await store.count(user.id) + 1}')
+    name = chosen or f'Passkey {await store.count(user.id) + 1}'
     passkey = await store.add(
         credential_id=new.credential_id,
         user_id=user.id,
@@ -179,7 +180,7 @@ class PasskeyDetail(GenericAPI):
         if len(passkey_id) > MAX_ID_LENGTH or not await store.remove(request.user.id, passkey_id):
             raise NotFoundAPIError('Passkey not found')
         audit.log_event('passkey.removed', request=request, user_id=request.user.id, passkey=passkey_id)
-        send_security_notice(request, request.user, PASSKEY_REMOVED, route='passkeys')
+        send_security_notice(request, request.user, PASSKEY_REMOVED, route=f'passkeys/{passkey_id}')
         return Response(None, status.HTTP_204_NO_CONTENT)
 
 

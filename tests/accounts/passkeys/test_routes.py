@@ -183,3 +183,18 @@ async def test_deleting_a_user_deletes_their_passkeys(client):
     rows = bound_services().database.collection(PASSKEYS_COLLECTION)
     assert await rows.find_one({'_id': view['id']}) is None
     assert (await passkey_login(client, device)).status_code == 401
+
+
+async def test_a_bad_name_is_a_400_that_leaves_the_challenge_usable(client):
+    await signup(client)
+    tokens = await login(client)
+    options = (await client.post('/auth/passkeys/register/options', headers=bearer(tokens))).json()
+    credential = SoftAuthenticator(ORIGIN).create(options)
+    bad = await client.post(
+        '/auth/passkeys/register', json={'credential': credential, 'name': ''}, headers=bearer(tokens)
+    )
+    assert bad.status_code == 400 and 'name' in bad.json()['detail']
+    good = await client.post(
+        '/auth/passkeys/register', json={'credential': credential, 'name': 'Key'}, headers=bearer(tokens)
+    )
+    assert good.status_code == 201 and good.json()['name'] == 'Key'

@@ -101,6 +101,15 @@ async def test_adding_and_removing_a_passkey_mail_a_notice_each(store, clock):
         assert removed.subject == 'A passkey was removed'
 
 
+async def test_the_removal_notice_points_to_the_session_list(store, clock):
+    RecordingMailer.sent = []
+    async with TestClient(_with_mailer(store, clock)) as client:
+        tokens, _, view = await user_with_passkey(client)
+        await client.delete(f'/auth/passkeys/{view["id"]}', headers=bearer(tokens))
+        removed = (await mailbox(2))[1]
+        assert '/auth/sessions' in removed.text
+
+
 def _with_mailer(store, clock):
     from panther_like import Panther
     from tests.accounts.conftest import settings_module
