@@ -40,8 +40,16 @@ LOGIN_THROTTLE = {
 # The reverse proxies whose X-Forwarded-For names the client (what the login throttle counts by).
 TRUSTED_PROXIES = env.get('TRUSTED_PROXIES', '127.0.0.1, ::1')
 
-# The account routes (mounted at /auth/) also keep browser sessions in cookies, with a CSRF check.
-ACCOUNTS = {'cookies': True}
+# The account routes (mounted at /auth/) also keep browser sessions in cookies, with a CSRF check, and
+# passkeys (docs/passkeys.md) for the pages at PASSKEY_ORIGINS (comma-separated; the RP ID is their domain).
+ACCOUNTS = {
+    'cookies': True,
+    'webauthn': {
+        'rp_id': env.get('PASSKEY_RP_ID') or 'localhost',
+        'rp_name': 'Example',
+        'origins': [origin.strip() for origin in (env.get('PASSKEY_ORIGINS') or 'http://localhost:8000').split(',')],
+    },
+}
 
 URLS = 'core.urls.url_routing'
 AUTHENTICATION = 'panther_like.authentications.JWTAuthentication'

@@ -51,6 +51,8 @@ ENV_SETTINGS = (
     'MAIL_SHOW_TOKENS',
     'RESET_URL',
     'VERIFY_URL',
+    'PASSKEY_ORIGINS',
+    'PASSKEY_RP_ID',
 )
 
 
