@@ -15,6 +15,7 @@ from panther_like.accounts.profile import Me, password_change, signup
 from panther_like.accounts.recovery import recovery_urls
 from panther_like.accounts.users import users_urls
 from panther_like.auth.permissions import IsVerified
+from panther_like.pages import pages_urls
 from panther_like.routing.api import FunctionAPI
 
 #: The routes that start a session or mail a link: another site must not reach them with the victim's cookies.
@@ -35,6 +36,7 @@ _accounts_urls: dict[str, Any] = {
     **mfa_urls,  # mfa, mfa/totp, mfa/totp/confirm, mfa/recovery-codes, login/mfa, reauthenticate
     **login_code_urls,  # login/code/request, login/code (ACCOUNTS['login_by_code'])
     **users_urls,  # users, users/<user_id> (superusers only)
+    **pages_urls,  # ui/login, ui/security... (ACCOUNTS['pages']; a 404 while it is off)
 }
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from panther_like.exceptions import ConfigError
 from panther_like.settings.checks import reject_unknown_keys, seconds
+from panther_like.settings.pages import PagesSettings, pages_setting
 
 #: No password longer than this is hashed, whatever ``ACCOUNTS['password_max_length']`` says.
 MAX_PASSWORD_LENGTH = 4096
@@ -34,6 +35,7 @@ ACCOUNTS_KEYS = frozenset(
         'login_by_code',
         'trust_browser_days',
         'refresh_grace',
+        'pages',
     }
 )
 #: ``ACCOUNTS['cookies']`` for browsers only: the tokens travel in cookies, never in a response body.
@@ -84,6 +86,8 @@ class AccountsSettings:
     #: Seconds a refresh token presented again still answers the same successor pair, until that pair is used
     #: (0: never; `panther_like.login_state.sessions`).
     refresh_grace: int = DEFAULT_REFRESH_GRACE
+    #: The ready-made account pages under ``ui/`` (`panther_like.pages`); None: off.
+    pages: PagesSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +154,7 @@ def accounts_settings(value: Any) -> AccountsSettings:
             f'{checked["password_max_length"]!r} is below password_min_length ({checked["password_min_length"]})',
         )
     checked.update(_second_factor_settings(value))
+    checked['pages'] = pages_setting(value.get('pages'), cookies)
     return AccountsSettings(**checked)
 
 
