@@ -15,15 +15,29 @@ import pytest_asyncio
 from panther_like import Panther
 from panther_like.testing import TestClient
 from tests.accounts.conftest import PASSWORD, settings_module
+from tests.clock import ManualClock
 
 ORIGIN = 'http://testserver'
 
 
 @pytest.fixture
-def make_pages_app(tmp_path) -> Callable[..., Panther]:
+def clock() -> ManualClock:
+    """The app's clock: codes are computed at its time, and a test moves it on instead of sleeping.
+
+    It starts a minute behind: a token it stamps after a test moved it on is still not from the future
+    for the JWT library, which checks ``iat`` against the real time.
+    """
+    clock = ManualClock()
+    clock.advance(-60)
+    return clock
+
+
+@pytest.fixture
+def make_pages_app(tmp_path, clock) -> Callable[..., Panther]:
     def make(**accounts: Any) -> Panther:
         settings = {'cookies': True, 'pages': True, **accounts}
-        return Panther(configs=settings_module({'path': str(tmp_path / 'pages.sqlite3')}, None, settings))
+        configs = settings_module({'path': str(tmp_path / 'pages.sqlite3')}, None, settings)
+        return Panther(configs=configs, clock=clock)
 
     return make
 
