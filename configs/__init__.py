@@ -40,8 +40,9 @@ LOGIN_THROTTLE = {
 # The reverse proxies whose X-Forwarded-For names the client (what the login throttle counts by).
 TRUSTED_PROXIES = env.get('TRUSTED_PROXIES', '127.0.0.1, ::1')
 
-# The account routes (mounted at /auth/) also keep browser sessions in cookies, with a CSRF check.
-ACCOUNTS = {'cookies': True}
+# The account routes (mounted at /auth/) also keep browser sessions in cookies, with a CSRF check,
+# and serve ready-made pages for people: /auth/ui/login, /auth/ui/security... (docs/account-pages.md).
+ACCOUNTS = {'cookies': True, 'pages': True}
 
 URLS = 'core.urls.url_routing'
 AUTHENTICATION = 'panther_like.authentications.JWTAuthentication'
@@ -69,8 +70,9 @@ if env.get('SMTP_HOST'):
     }
 else:
     MAILER = {'class': 'panther_like.mail.ConsoleMailer', 'show_tokens': env.get('MAIL_SHOW_TOKENS') == '1'}
-# Where the links in those mails lead: the page of your front end that reads the token and posts it.
+# Where the links in those mails lead: the page that reads the token and posts it (here, the ready-made
+# reset page; a front end of your own would name its page).
 ACCOUNT_EMAILS = {
-    'reset_url': env.get('RESET_URL') or 'http://localhost:3000/reset-password#token=',
+    'reset_url': env.get('RESET_URL') or 'http://localhost:8000/auth/ui/password/reset?token=',
     'verify_url': env.get('VERIFY_URL') or 'http://localhost:3000/verify-email#token=',
 }

@@ -208,6 +208,15 @@ class ResetPassword(PageAPI):
         return _reset(request, token, error=answer.detail(), status_code=answer.status)
 
 
+SVG_NAMESPACE = 'http://www.w3.org/2000/svg'
+
+
 def data_uri(svg: str) -> str:
-    """An SVG as an image address the Content-Security-Policy admits (``img-src data:``): no inline markup."""
+    """An SVG as an image address the Content-Security-Policy admits (``img-src data:``): no inline markup.
+
+    The QR code comes as SVG for inlining into HTML, without the namespace an SVG *image* must declare.
+    """
+    start = svg.find('<svg')
+    if start >= 0 and 'xmlns=' not in svg[start : svg.find('>', start)]:
+        svg = f'{svg[: start + 4]} xmlns="{SVG_NAMESPACE}"{svg[start + 4 :]}'
     return 'data:image/svg+xml;base64,' + base64.b64encode(svg.encode('utf-8')).decode('ascii')

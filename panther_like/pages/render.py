@@ -37,7 +37,9 @@ PAGE_HEADERS = {
     'Content-Security-Policy': CONTENT_SECURITY_POLICY,
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
-    'Referrer-Policy': 'no-referrer',  # a reset page's address holds its token
+    # A reset page's address holds its token: never sent to another site. Not ``no-referrer``: with it a
+    # browser posts the pages' forms with ``Origin: null``, which the same-site rule must refuse.
+    'Referrer-Policy': 'same-origin',
     'Cache-Control': 'no-store',
 }
 #: The cookie of the forms shown before a login (sign in, sign up, reset): a random value the form echoes.
