@@ -14,6 +14,7 @@ from panther_like import status
 from panther_like.http.request import Request
 from panther_like.http.response import Response
 from panther_like.login_state.services import services_of
+from panther_like.login_state.trusted_browsers import TRUSTED_COOKIE
 from panther_like.pages.base import PageAPI, notice_of, read_form, refused
 from panther_like.pages.inner import call_route
 from panther_like.pages.render import Safe, fill, form_token, mount_of, page, redirect, settings_of
@@ -105,13 +106,25 @@ class SecondStep(PageAPI):
         body: dict[str, Any] = {'mfa_token': mfa_token, 'code' if entered.isdigit() else 'recovery_code': entered}
         if form.get('trust_browser') == '1':
             body['trust_browser'] = True
-        answer = await call_route(request, mount_of(request), 'login/mfa', body=body)
+        mount = mount_of(request)
+        answer = await call_route(request, mount, 'login/mfa', body=body)
         if answer.ok:
-            return redirect(mount_of(request) + 'ui/security', answer.set_cookies)
+            return redirect(mount + 'ui/security', [_to_sign_in_page(cookie, mount) for cookie in answer.set_cookies])
         if 'mfa_token' in answer.detail():  # the step is over (used, expired): start again
             return _sign_in(request, error=answer.detail(), status_code=answer.status)
         methods = form.get('methods', '').split()
         return _second_step(request, mfa_token, methods, error=answer.detail(), status_code=answer.status)
+
+
+def _to_sign_in_page(cookie: str, mount: str) -> str:
+    """The trusted-browser cookie, sent back to the sign-in page rather than to the ``login`` route.
+
+    The route limits it to the login routes' path; a browser signing in through the pages posts to
+    ``ui/login``, and that page hands the cookie on to ``login`` with the rest.
+    """
+    if not cookie.startswith(TRUSTED_COOKIE + '='):
+        return cookie
+    return cookie.replace(f'; Path={mount}login;', f'; Path={mount}ui/login;', 1)
 
 
 def _sign_up(

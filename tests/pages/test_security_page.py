@@ -192,3 +192,20 @@ async def test_new_recovery_codes_are_shown_once(signed_in, clock):
     answer = await post_on_security_page(signed_in, '/auth/ui/mfa/recovery-codes')
     codes = re.findall(r'<li><code>([^<]+)</code></li>', answer.text)
     assert answer.status_code == 200 and len(codes) == 10 and not set(codes) & set(first)
+
+
+async def test_a_trusted_browser_skips_the_code_at_its_next_sign_in_through_the_pages(make_pages_app, clock):
+    async with TestClient(make_pages_app(trust_browser_days=30)) as client:
+        await sign_up_and_in(client)
+        totp, _ = await set_up_totp(client, clock)
+        await post_on_security_page(client, '/auth/ui/logout')
+        step = await submit(client, '/auth/ui/login', '/auth/ui/login', {'username': 'ann', 'password': PASSWORD})
+        token = re.search(r'name="mfa_token" value="([^"]+)"', step.text).group(1)
+        assert '<label for="trust_browser">' in step.text
+        fields = {'csrf': form_csrf(step.text), 'mfa_token': token, 'code': totp.at(clock.time()), 'trust_browser': '1'}
+        done = await client.post('/auth/ui/login/mfa', data=fields, headers={'Origin': ORIGIN})
+        trusted = [cookie for cookie in done.headers.get_list('set-cookie') if cookie.startswith('mfa_trusted=')]
+        assert done.status_code == 303 and 'Path=/auth/ui/login;' in trusted[0]
+        await post_on_security_page(client, '/auth/ui/logout')
+        again = await submit(client, '/auth/ui/login', '/auth/ui/login', {'username': 'ann', 'password': PASSWORD})
+        assert again.status_code == 303 and again.headers['location'] == SECURITY
