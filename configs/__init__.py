@@ -40,9 +40,18 @@ LOGIN_THROTTLE = {
 # The reverse proxies whose X-Forwarded-For names the client (what the login throttle counts by).
 TRUSTED_PROXIES = env.get('TRUSTED_PROXIES', '127.0.0.1, ::1')
 
-# The account routes (mounted at /auth/) also keep browser sessions in cookies, with a CSRF check,
-# and serve ready-made pages for people: /auth/ui/login, /auth/ui/security... (docs/account-pages.md).
-ACCOUNTS = {'cookies': True, 'pages': True}
+# The account routes (mounted at /auth/) also keep browser sessions in cookies, with a CSRF check, and
+# passkeys (docs/passkeys.md) for the pages at PASSKEY_ORIGINS (comma-separated; the RP ID is their domain);
+# and they serve ready-made pages for people: /auth/ui/login, /auth/ui/security... (docs/account-pages.md).
+ACCOUNTS = {
+    'cookies': True,
+    'pages': True,
+    'webauthn': {
+        'rp_id': env.get('PASSKEY_RP_ID') or 'localhost',
+        'rp_name': 'Example',
+        'origins': [origin.strip() for origin in (env.get('PASSKEY_ORIGINS') or 'http://localhost:8000').split(',')],
+    },
+}
 
 URLS = 'core.urls.url_routing'
 AUTHENTICATION = 'panther_like.authentications.JWTAuthentication'

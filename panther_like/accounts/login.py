@@ -17,7 +17,7 @@ from panther_like.exceptions import BadRequestAPIError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
 from panther_like.login_state.accounts import INVALID_CREDENTIALS
-from panther_like.login_state.mfa_tokens import MFA_METHODS, MFARequired
+from panther_like.login_state.mfa_tokens import MFARequired
 from panther_like.login_state.services import services_of
 from panther_like.login_state.trusted_browsers import TRUSTED_COOKIE
 from panther_like.routing.api import API
@@ -74,7 +74,7 @@ async def login(request: Request) -> Response:
     scopes = _granted_scopes(user, data.scope)
     mfa_token = await accounts.password_step(request, user, scopes, request.cookies.get(TRUSTED_COOKIE))
     if mfa_token is not None:  # no session and no cookie until the second step (login/mfa)
-        raise MFARequired(mfa_token, list(MFA_METHODS))
+        raise MFARequired(mfa_token, await accounts.second_step_methods(user))
     pair = await accounts.login(user, scopes=scopes or None, request=request)
     return token_response(request, 'login', pair, ' '.join(scopes))
 

@@ -25,7 +25,7 @@ from panther_like.http.request import Request
 from panther_like.http.response import Response
 from panther_like.login_state.jwt_codec import ONE_TIME_CODE
 from panther_like.login_state.login_codes import CODE_LIFE
-from panther_like.login_state.mfa_tokens import MFA_METHODS, MFARequired
+from panther_like.login_state.mfa_tokens import MFARequired
 from panther_like.login_state.services import services_of
 from panther_like.mail import Message
 from panther_like.routing.api import API
@@ -122,7 +122,7 @@ async def login_with_code(request: Request) -> Response:
         raise AuthorizationAPIError('Verify your e-mail address before logging in')
     mfa_token = await accounts.password_step(request, user, [], first=(ONE_TIME_CODE,))
     if mfa_token is not None:
-        raise MFARequired(mfa_token, list(MFA_METHODS))
+        raise MFARequired(mfa_token, await accounts.second_step_methods(user))
     pair = await accounts.login(user, request=request, amr=(ONE_TIME_CODE,))
     return token_response(request, 'login/code', pair)
 

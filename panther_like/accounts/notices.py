@@ -28,6 +28,8 @@ RECOVERY_CODES_REGENERATED = 'recovery_codes_regenerated'
 RECOVERY_CODE_USED = 'recovery_code_used'
 EMAIL_CHANGE_REQUESTED = 'email_change_requested'
 EMAIL_REMOVED = 'email_removed'
+PASSKEY_ADDED = 'passkey_added'
+PASSKEY_REMOVED = 'passkey_removed'
 
 #: what -> (subject, the first sentence of the text)
 NOTICES: dict[str, tuple[str, str]] = {
@@ -46,6 +48,8 @@ NOTICES: dict[str, tuple[str, str]] = {
         'address, and the change is made only once that link is opened.',
     ),
     EMAIL_REMOVED: ('Your e-mail address was removed', 'The e-mail address of your account was removed.'),
+    PASSKEY_ADDED: ('A passkey was added', 'A passkey was added to your account: it can sign in without a password.'),
+    PASSKEY_REMOVED: ('A passkey was removed', 'A passkey of your account was removed.'),
 }
 
 

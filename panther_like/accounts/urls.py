@@ -11,6 +11,7 @@ from panther_like.accounts.email_change import email_change_urls
 from panther_like.accounts.login import login, logout, logout_all, refresh
 from panther_like.accounts.login_code import login_code_urls
 from panther_like.accounts.mfa import mfa_urls
+from panther_like.accounts.passkeys import passkey_urls
 from panther_like.accounts.profile import Me, password_change, signup
 from panther_like.accounts.recovery import recovery_urls
 from panther_like.accounts.users import users_urls
@@ -19,7 +20,7 @@ from panther_like.pages import pages_urls
 from panther_like.routing.api import FunctionAPI
 
 #: The routes that start a session or mail a link: another site must not reach them with the victim's cookies.
-SAME_SITE_ROUTES = frozenset({'login', 'signup', 'refresh', 'password/forgot'})
+SAME_SITE_ROUTES = frozenset({'login', 'signup', 'refresh', 'password/forgot', 'passkeys/login'})
 
 _accounts_urls: dict[str, Any] = {
     'signup': signup,
@@ -37,6 +38,7 @@ _accounts_urls: dict[str, Any] = {
     **login_code_urls,  # login/code/request, login/code (ACCOUNTS['login_by_code'])
     **users_urls,  # users, users/<user_id> (superusers only)
     **pages_urls,  # ui/login, ui/security... (ACCOUNTS['pages']; a 404 while it is off)
+    **passkey_urls,  # passkeys, passkeys/register, passkeys/login (+ /options), passkeys/<id> (ACCOUNTS['webauthn'])
 }
 
 

@@ -163,6 +163,7 @@ class UserDetail(GenericAPI):
         """Delete the user; every session of theirs ends first."""
         user = await _user(request, user_id)
         ended = await services_of(request).accounts.end_every_session(user.id, request=request)
+        await services_of(request).accounts.passkeys.forget_user(user.id)
         await user.delete()
         audit.log_event('users.delete', request=request, user_id=user.id, by=request.user.id, sessions_ended=ended)
         return Response(None, status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,7 @@ their next use, and `SessionAuth` sessions are deleted.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from panther_like import audit
@@ -29,7 +29,8 @@ from panther_like.exceptions import AuthenticationAPIError, AuthorizationAPIErro
 from panther_like.http.request import HTTPConnection
 from panther_like.login_state.jwt_codec import ONE_TIME_CODE, PASSWORD
 from panther_like.login_state.login_codes import LoginCodes
-from panther_like.login_state.mfa_tokens import MFATokens, second_step_amr
+from panther_like.login_state.mfa_tokens import MFA_METHODS, WEBAUTHN_METHOD, MFATokens, second_step_amr
+from panther_like.login_state.passkeys import Passkeys
 from panther_like.login_state.second_factors import SecondFactors
 from panther_like.login_state.session_registry import end_web_sessions
 from panther_like.login_state.sessions import LoginSessions
@@ -62,6 +63,7 @@ class AccountService:
             TrustedBrowsers(secret_key, days, self.second_factors, clock=clock) if days and secret_key else None
         )
         self._mfa_tokens = MFATokens(database, sessions.revocations, clock=clock) if sessions is not None else None
+        self.passkeys = Passkeys(database, clock=clock)
 
     @property
     def sessions(self) -> LoginSessions:
@@ -138,6 +140,13 @@ class AccountService:
         audit.log_event('login.mfa_required', request=request, user_id=user.id)
         return await self._mfa_tokens.issue(user, scopes, first)
 
+    async def second_step_methods(self, user: Any) -> list[str]:
+        """What the ``mfa_required`` answer offers: a TOTP code, a recovery code, and a passkey if the user has one."""
+        methods = list(MFA_METHODS)
+        if self.config.accounts.webauthn is not None and await self.passkeys.count(user.id):
+            methods.append(WEBAUTHN_METHOD)
+        return methods
+
     async def second_step(
         self, request: HTTPConnection, mfa_token: str, code: str | None, recovery_code: str | None
     ) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
@@ -145,6 +154,28 @@ class AccountService:
 
         A wrong code counts in the login throttle like a wrong password; the token survives it.
         """
+
+        async def proof(user: Any) -> bool:
+            return await self.check_second_factor(request, user, code, recovery_code)
+
+        return await self.second_step_by(request, mfa_token, proof)
+
+    async def second_step_user(self, mfa_token: Any) -> str:
+        """Whose password step `mfa_token` stands for, while it is live; else 401."""
+        step = None if self._mfa_tokens is None else await self._mfa_tokens.find(mfa_token)
+        if step is None:
+            raise AuthenticationAPIError(INVALID_MFA_TOKEN)
+        return step.user_id
+
+    async def second_step_by(
+        self,
+        request: HTTPConnection,
+        mfa_token: str,
+        proof: Callable[[Any], Awaitable[bool]],
+        method: str = ONE_TIME_CODE,
+        refusal: str = INVALID_CODE,
+    ) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
+        """`second_step` with any second factor: `proof` says whether the user proved it (``amr`` `method`)."""
         tokens = self._mfa_tokens
         step = None if tokens is None else await tokens.find(mfa_token)
         if tokens is None or step is None:
@@ -154,14 +185,14 @@ class AccountService:
             raise AuthenticationAPIError(INVALID_MFA_TOKEN)
         subject = user.username_key or user.username
         await self.throttle.check(request, subject)
-        if not await self.check_second_factor(request, user, code, recovery_code):
+        if not await proof(user):
             await self.throttle.record_failure(request, subject, user_id=user.id)
             audit.log_event('login.failure', request=request, reason='wrong second factor', user_id=user.id)
-            raise AuthenticationAPIError(INVALID_CODE)
+            raise AuthenticationAPIError(refusal)
         if not await tokens.spend(step):
             raise AuthenticationAPIError(INVALID_MFA_TOKEN)
         await self.throttle.reset(request, subject)
-        return user, step.scopes, second_step_amr(step)
+        return user, step.scopes, second_step_amr(step, method)
 
     async def check_second_factor(
         self, request: HTTPConnection, user: Any, code: str | None, recovery_code: str | None

@@ -41,6 +41,8 @@ MFA_TOKEN_LIFE = 300
 TOKEN_SHAPE = re.compile(r'[A-Za-z0-9_-]{43}')
 #: What a login with a confirmed factor offers for its second step.
 MFA_METHODS = ('totp', 'recovery_code')
+#: Offered too when the user has a passkey (`panther_like.accounts.passkeys`).
+WEBAUTHN_METHOD = 'webauthn'
 #: RFC 8176: the ``amr`` value that says several factors were used (with each of them listed too).
 MULTIPLE_FACTORS = 'mfa'
 
@@ -84,11 +86,11 @@ class PasswordStep:
         return hmac.compare_digest(self.binding, _binding(user))
 
 
-def second_step_amr(step: PasswordStep) -> tuple[str, ...]:
-    """The ``amr`` of a login completed by a second step: the first step's, ``otp`` (a TOTP or a recovery
-    code: both one-time codes), and ``mfa``, since two factors were used."""
+def second_step_amr(step: PasswordStep, second: str = ONE_TIME_CODE) -> tuple[str, ...]:
+    """The ``amr`` of a login completed by a second step: the first step's, the second's (``otp`` for a TOTP or
+    a recovery code: both one-time codes; ``hwk`` for a passkey), and ``mfa``, since two factors were used."""
     methods = [*step.first]
-    for method in (ONE_TIME_CODE, MULTIPLE_FACTORS):
+    for method in (second, MULTIPLE_FACTORS):
         if method not in methods:
             methods.append(method)
     return tuple(methods)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from panther_like.exceptions import ConfigError
 from panther_like.settings.checks import reject_unknown_keys, seconds
 from panther_like.settings.pages import PagesSettings, pages_setting
+from panther_like.settings.webauthn import WebAuthnSettings, webauthn_settings
 
 #: No password longer than this is hashed, whatever ``ACCOUNTS['password_max_length']`` says.
 MAX_PASSWORD_LENGTH = 4096
@@ -36,6 +37,7 @@ ACCOUNTS_KEYS = frozenset(
         'trust_browser_days',
         'refresh_grace',
         'pages',
+        'webauthn',
     }
 )
 #: ``ACCOUNTS['cookies']`` for browsers only: the tokens travel in cookies, never in a response body.
@@ -88,6 +90,8 @@ class AccountsSettings:
     refresh_grace: int = DEFAULT_REFRESH_GRACE
     #: The ready-made account pages under ``ui/`` (`panther_like.pages`); None: off.
     pages: PagesSettings | None = None
+    #: Passkeys (docs/passkeys.md): the relying party; None leaves the ``passkeys`` routes off.
+    webauthn: WebAuthnSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +159,7 @@ def accounts_settings(value: Any) -> AccountsSettings:
         )
     checked.update(_second_factor_settings(value))
     checked['pages'] = pages_setting(value.get('pages'), cookies)
+    checked['webauthn'] = webauthn_settings(value.get('webauthn'))
     return AccountsSettings(**checked)
 
 
