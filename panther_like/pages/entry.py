@@ -23,8 +23,8 @@ PASSKEY_SCRIPT = ('passkeys.js',)
 
 
 def has_passkeys(request: Request) -> bool:
-    """Whether this app serves the passkey routes beside the account routes (the pages then offer passkeys)."""
-    return request.app.router.resolve(mount_of(request) + 'passkeys/login/options') is not None
+    """Whether passkeys are on (``ACCOUNTS['webauthn']``): the pages then offer them."""
+    return services_of(request).config.accounts.webauthn is not None
 
 
 def _sign_in(
@@ -54,7 +54,7 @@ def _second_step(
 ) -> Response:
     days = services_of(request).config.accounts.trust_browser_days
     trust = fill(request, 'trust_browser.html', days=days) if days else ''
-    passkey = 'passkey' in methods and has_passkeys(request)
+    passkey = 'webauthn' in methods and has_passkeys(request)
     offered = fill(request, 'passkey_sign_in.html', heading='Or use your passkey') if passkey else ''
     content = fill(
         request,

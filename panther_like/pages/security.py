@@ -25,7 +25,7 @@ from panther_like.pages.inner import Answer, call_route
 from panther_like.pages.render import Safe, escape, fill, join, mount_of, page, redirect, settings_of
 
 #: What a session or passkey id in a page's address may be: anything else never reaches a route.
-ID_PATTERN = re.compile(r'[A-Za-z0-9_-]{1,128}')
+ID_PATTERN = re.compile(r'[A-Za-z0-9_-]{1,1400}')  # a credential id is at most 1023 bytes
 STEP_UP_NEEDED = 'This change needs a recent sign-in: confirm your password below, then make it again.'
 
 
