@@ -67,6 +67,9 @@ def _checked_shape(credential: Any) -> dict[str, Any]:
         if key == 'transports':
             if not isinstance(item, list) or not all(isinstance(name, str) for name in item):
                 raise InvalidCredential('"transports" must be a list of strings')
+        elif key == 'publicKeyAlgorithm':  # a COSE algorithm number in a browser's toJSON()
+            if not isinstance(item, int) or isinstance(item, bool):
+                raise InvalidCredential('"response.publicKeyAlgorithm" must be a whole number')
         elif item is not None and (not isinstance(item, str) or len(item) > MAX_CREDENTIAL_FIELD):
             raise InvalidCredential(f'"response.{key}" must be a base64url string')
     return credential

@@ -98,3 +98,14 @@ async def test_the_second_step_offers_the_passkey_of_a_user_who_has_one(passkey_
     )
     assert 'name="mfa_token"' in step.text
     assert 'Or use your passkey' in step.text and 'id="passkey-sign-in"' in step.text and SCRIPT in step.text
+
+
+async def test_a_passkey_as_chromium_sends_it_with_its_algorithm_number_is_added(passkey_browser):
+    """``credential.toJSON()`` in chromium carries ``response.publicKeyAlgorithm`` as a number (-7, -8...)."""
+    await sign_up_and_in(passkey_browser)
+    csrf = {'X-CSRFToken': form_csrf((await passkey_browser.get(SECURITY)).text)}
+    options = (await passkey_browser.post('/auth/passkeys/register/options', headers=csrf)).json()
+    credential = SoftAuthenticator(PASSKEY_ORIGIN).create(options)
+    credential['response']['publicKeyAlgorithm'] = -7
+    added = await passkey_browser.post('/auth/passkeys/register', json={'credential': credential}, headers=csrf)
+    assert added.status_code == 201, added.text
