@@ -100,7 +100,7 @@
           window.location.assign(window.location.pathname + '?confirm=1');
           return;
         } else {
-          show(error && error.name === 'NotAllowedError' ? 'The passkey request was cancelled.' : String(error.message || error));
+          show(error && error.name === 'NotAllowedError' ? 'No passkey was used: the request was cancelled, or this device holds none for this site.' : String(error.message || error));
         }
         button.disabled = false;
       });
