@@ -284,3 +284,31 @@ async def test_the_reset_link_of_the_mail_opens_the_reset_page_which_sets_the_ne
         assert answer.status_code == 303 and answer.headers['location'] == '/auth/ui/login?done=reset'
         login = await client.post('/auth/login', json={'username': user.username, 'password': PASSWORD})
         assert login.status_code == 200
+
+
+# -- bad input -------------------------------------------------------------------------------------------
+
+JUNK_BODIES = [
+    (b'', 'application/x-www-form-urlencoded'),
+    (b'csrf=x&csrf=y', 'application/x-www-form-urlencoded'),
+    (b'\xff\xfe=\x00', 'application/x-www-form-urlencoded'),
+    (b'code=' + b'9' * 5000 + b'&name=' + b'%00' * 50, 'application/x-www-form-urlencoded'),
+    (b'{"username": ["a"]}', 'application/json'),
+    (b'--x\r\n', 'multipart/form-data; boundary=x'),
+]
+
+
+async def test_no_page_answers_junk_with_a_500(signed_in):
+    from panther_like.pages import pages_urls
+
+    paths = [path.replace('<sid>', 'abc').replace('<passkey>', 'abc') for path in pages_urls if 'static' not in path]
+    token = form_csrf((await signed_in.get('/auth/ui/security')).text)
+    for path in paths:
+        for body, content_type in [
+            *JUNK_BODIES,
+            (f'csrf={token}&code=%F0%9F%98%80&name=x'.encode(), 'application/x-www-form-urlencoded'),
+        ]:
+            answer = await signed_in.post(
+                f'/auth/{path}', content=body, headers={'Content-Type': content_type, 'Origin': ORIGIN}
+            )
+            assert answer.status_code < 500, (path, body[:40], answer.text[:300])
