@@ -1,9 +1,9 @@
 // Passkeys on the account pages in chromium, with the DevTools WebAuthn domain's virtual authenticator:
 // register a passkey on the security page, rename it, sign out, sign in with it without typing a username;
-// a browser with another authenticator cannot sign in as that user; once removed, the passkey no longer
-// signs in.
+// a browser with another authenticator cannot sign in as that user; with an authenticator app set up too,
+// the passkey is the second step of a password sign-in; once removed, the passkey no longer signs in.
 // Usage: node pages_passkeys.mjs  (env: BASE_URL, USERNAME, PASSWORD, SHOTS, CHROMIUM)
-import { shoot, watchedPage, withBrowser } from './pages_browser.mjs';
+import { shoot, totp, watchedPage, withBrowser } from './pages_browser.mjs';
 
 const { BASE_URL, USERNAME, PASSWORD, SHOTS } = process.env;
 const UI = `${BASE_URL}/auth/ui`;
@@ -83,6 +83,22 @@ await withBrowser(async (browser) => {
   outcome.other_authenticator = await passkeySignIn(other.page);
   outcome.other_signed_in_as = await signedInAs(other.page);
   await shoot(other.page, SHOTS, 'passkey-refused', shots);
+
+  // With an authenticator app too, a password sign-in asks for a second step, which the passkey can be.
+  await page.goto(`${UI}/security`);
+  await submit(page, 'Set up an authenticator app');
+  const secret = (await page.locator('#totp-secret').innerText()).trim();
+  await page.getByLabel('The code your app shows now').fill(totp(secret, -1));
+  await submit(page, 'Turn two-step sign-in on');
+  await page.goto(`${UI}/security`);
+  await submit(page, 'Sign out this device');
+  await page.getByLabel('Username').fill(USERNAME);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await submit(page, 'Sign in');
+  outcome.second_step_offers_passkey = await page.getByRole('button', { name: 'Sign in with a passkey' }).isVisible();
+  await shoot(page, SHOTS, 'second-step-passkey', shots);
+  outcome.second_step_passkey = await passkeySignIn(page);
+  outcome.second_step_signed_in_as = await signedInAs(page);
 
   // Removed: the authenticator still holds the key, but the site no longer accepts it.
   await page.goto(`${UI}/security`);

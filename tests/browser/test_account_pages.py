@@ -125,6 +125,12 @@ def test_another_authenticator_cannot_sign_in_as_that_user(passkey_walk):
     assert passkey_walk['other_signed_in_as'] == 401
 
 
+def test_the_passkey_is_the_second_step_of_a_password_sign_in(passkey_walk):
+    assert passkey_walk['second_step_offers_passkey'] is True, passkey_walk
+    assert passkey_walk['second_step_passkey'] == {'result': 'signed in', 'error': None}, passkey_walk
+    assert passkey_walk['second_step_signed_in_as'] == passkey_walk['username']
+
+
 def test_a_removed_passkey_signs_in_no_more(passkey_walk):
     assert passkey_walk['after_removal'] == '/auth/ui/security?done=passkey-removed' and passkey_walk['left'] == 0
     assert passkey_walk['removed_passkey']['result'] == 'refused', passkey_walk
