@@ -12,8 +12,10 @@ const requests = [];
 const shots = [];
 const outcome = { failures, shots };
 
+// `button`: its whole name, or a pattern.
 async function submit(page, button) {
-  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: button }).click()]);
+  const name = typeof button === 'string' ? { name: button, exact: true } : { name: button };
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', name).click()]);
 }
 
 await withBrowser(async (browser) => {
