@@ -41,9 +41,11 @@ LOGIN_THROTTLE = {
 TRUSTED_PROXIES = env.get('TRUSTED_PROXIES', '127.0.0.1, ::1')
 
 # The account routes (mounted at /auth/) also keep browser sessions in cookies, with a CSRF check, and
-# passkeys (docs/passkeys.md) for the pages at PASSKEY_ORIGINS (comma-separated; the RP ID is their domain).
+# passkeys (docs/passkeys.md) for the pages at PASSKEY_ORIGINS (comma-separated; the RP ID is their domain);
+# and they serve ready-made pages for people: /auth/ui/login, /auth/ui/security... (docs/account-pages.md).
 ACCOUNTS = {
     'cookies': True,
+    'pages': True,
     'webauthn': {
         'rp_id': env.get('PASSKEY_RP_ID') or 'localhost',
         'rp_name': 'Example',
@@ -77,8 +79,9 @@ if env.get('SMTP_HOST'):
     }
 else:
     MAILER = {'class': 'panther_like.mail.ConsoleMailer', 'show_tokens': env.get('MAIL_SHOW_TOKENS') == '1'}
-# Where the links in those mails lead: the page of your front end that reads the token and posts it.
+# Where the links in those mails lead: the page that reads the token and posts it (here, the ready-made
+# reset page; a front end of your own would name its page).
 ACCOUNT_EMAILS = {
-    'reset_url': env.get('RESET_URL') or 'http://localhost:3000/reset-password#token=',
+    'reset_url': env.get('RESET_URL') or 'http://localhost:8000/auth/ui/password/reset?token=',
     'verify_url': env.get('VERIFY_URL') or 'http://localhost:3000/verify-email#token=',
 }

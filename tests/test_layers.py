@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ('security objects', frozenset({'security'})),
     ('authentication', frozenset({'auth'})),
     ('routing', frozenset({'routing'})),
+    ('account pages', frozenset({'pages'})),
     ('account routes', frozenset({'accounts'})),
     ('documents', frozenset({'openapi'})),
     ('the app', frozenset({'app'})),

@@ -17,6 +17,7 @@ from panther_like.accounts.providers import provider_urls
 from panther_like.accounts.recovery import recovery_urls
 from panther_like.accounts.users import users_urls
 from panther_like.auth.permissions import IsVerified
+from panther_like.pages import pages_urls
 from panther_like.routing.api import FunctionAPI
 
 #: The routes that start a session or mail a link: another site must not reach them with the victim's cookies.
@@ -38,6 +39,7 @@ _accounts_urls: dict[str, Any] = {
     **login_code_urls,  # login/code/request, login/code (ACCOUNTS['login_by_code'])
     **users_urls,  # users, users/<user_id> (superusers only)
     **provider_urls,  # providers, providers/exchange, providers/<name>[/login, /link, /callback]
+    **pages_urls,  # ui/login, ui/security... (ACCOUNTS['pages']; a 404 while it is off)
     **passkey_urls,  # passkeys, passkeys/register, passkeys/login (+ /options), passkeys/<id> (ACCOUNTS['webauthn'])
 }
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from panther_like.exceptions import ConfigError
 from panther_like.settings.checks import reject_unknown_keys, seconds
 from panther_like.settings.providers import ProviderSettings, provider_redirect_setting, providers_setting
+from panther_like.settings.pages import PagesSettings, pages_setting
 from panther_like.settings.webauthn import WebAuthnSettings, webauthn_settings
 
 #: No password longer than this is hashed, whatever ``ACCOUNTS['password_max_length']`` says.
@@ -38,6 +39,7 @@ ACCOUNTS_KEYS = frozenset(
         'refresh_grace',
         'providers',
         'provider_redirect',
+        'pages',
         'webauthn',
     }
 )
@@ -93,6 +95,8 @@ class AccountsSettings:
     #: site a browser returns to after it.
     providers: Mapping[str, ProviderSettings] = field(default_factory=lambda: MappingProxyType({}))
     provider_redirect: str = '/'
+    #: The ready-made account pages under ``ui/`` (`panther_like.pages`); None: off.
+    pages: PagesSettings | None = None
     #: Passkeys (docs/passkeys.md): the relying party; None leaves the ``passkeys`` routes off.
     webauthn: WebAuthnSettings | None = None
 
@@ -163,6 +167,7 @@ def accounts_settings(value: Any) -> AccountsSettings:
     checked.update(_second_factor_settings(value))
     checked['providers'] = providers_setting(value.get('providers'))
     checked['provider_redirect'] = provider_redirect_setting(value.get('provider_redirect', '/'))
+    checked['pages'] = pages_setting(value.get('pages'), cookies)
     checked['webauthn'] = webauthn_settings(value.get('webauthn'))
     return AccountsSettings(**checked)
 
