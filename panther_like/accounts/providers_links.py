@@ -1,6 +1,6 @@
 """``GET providers`` and ``DELETE providers/<name>``: the identities at providers linked to an account.
 
-Unlinking is refused (409) when it would leave the account no way to sign in: no usable password and no
+Unlinking is refused (409) when it would leave the account no way to sign in: no usable password, no passkey and no
 other linked identity. It needs a recent authentication, like every route that changes how one logs in.
 """
 
@@ -88,7 +88,8 @@ async def unlink_provider(request: Request, name: str) -> Response:
     if not any(identity.issuer == provider.issuer for identity in linked):
         raise NotFoundAPIError('No identity at this provider is linked to this account')
     others = [identity for identity in linked if identity.issuer != provider.issuer]
-    if not others and not _has_usable_password(user):
+    passkeys = services_of(request).accounts.passkeys
+    if not others and not _has_usable_password(user) and not await passkeys.count(user.id):
         raise APIError(LAST_WAY_IN, status.HTTP_409_CONFLICT)
     await unlink_identity(user.id, provider.issuer)
     audit.log_event('provider.unlinked', request=request, user_id=user.id, provider=name)

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 from panther_like.exceptions import ConfigError
 from panther_like.settings.checks import reject_unknown_keys, seconds
-from panther_like.settings.providers import ProviderSettings, provider_redirect_setting, providers_setting
 from panther_like.settings.pages import PagesSettings, pages_setting
+from panther_like.settings.providers import ProviderSettings, provider_redirect_setting, providers_setting
 from panther_like.settings.webauthn import WebAuthnSettings, webauthn_settings
 
 #: No password longer than this is hashed, whatever ``ACCOUNTS['password_max_length']`` says.

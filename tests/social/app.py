@@ -67,6 +67,9 @@ def _settings() -> types.ModuleType:
         'providers': json.loads(os.environ['SOCIAL_PROVIDERS']),
         'provider_redirect': '/auth/me',
         'refuse_common_passwords': False,
+        # Passkeys too, so that a passkey counts as a way to sign in when an identity is unlinked
+        # (the origin is tests.social.helpers.PASSKEY_ORIGIN).
+        'webauthn': {'rp_id': 'localhost', 'rp_name': 'Social', 'origins': ['http://localhost:8000']},
     }
     settings.OIDC_RESOURCE = json.loads(os.environ['SOCIAL_RESOURCE'])
     settings.OPENAPI = {'title': 'Social login under test', 'version': '1.0.0'}

@@ -12,6 +12,9 @@ import httpx
 from panther_like.accounts.providers import s256
 from tests.social.provider import CLIENT_SECRET, authorize
 
+#: The page a test's software authenticator says it signed for: the one origin the test app's passkeys allow.
+PASSKEY_ORIGIN = 'http://localhost:8000'
+
 
 def unique(prefix: str) -> str:
     """A provider account nobody used yet (the provider knows every name; see oidc_provider.mjs)."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.social.helpers import fragment_of, local_account, tokens_for, unique
+from tests.passkeys_authenticator import SoftAuthenticator
+from tests.social.helpers import PASSKEY_ORIGIN, fragment_of, local_account, tokens_for, unique
 from tests.social.provider import authorize
 
 pytestmark = pytest.mark.server
@@ -62,6 +63,19 @@ def test_unlinking_the_only_way_to_sign_in_is_refused(social):
         pair = tokens_for(app, unique('alice'))  # an account made by the provider: no password
         answer = app.delete('/auth/providers/op', headers={'Authorization': f'Bearer {pair["access_token"]}'})
     assert answer.status_code == 409 and 'only way to sign in' in answer.json()['detail']
+
+
+def test_an_account_with_a_passkey_may_unlink_its_only_identity(social):
+    with social.tokens.client() as app:
+        pair = tokens_for(app, unique('alice'))  # no password, but a passkey below
+        bearer = {'Authorization': f'Bearer {pair["access_token"]}'}
+        options = app.post('/auth/passkeys/register/options', headers=bearer)
+        assert options.status_code == 200, options.text
+        credential = SoftAuthenticator(PASSKEY_ORIGIN).create(options.json())
+        added = app.post('/auth/passkeys/register', json={'credential': credential, 'name': 'Key'}, headers=bearer)
+        assert added.status_code == 201, added.text
+        answer = app.delete('/auth/providers/op', headers=bearer)
+    assert answer.status_code == 204, answer.text
 
 
 def test_after_unlinking_the_identity_makes_a_new_account_of_its_own(social):
