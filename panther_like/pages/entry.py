@@ -27,12 +27,30 @@ def has_passkeys(request: Request) -> bool:
     return services_of(request).config.accounts.webauthn is not None
 
 
+def _providers(request: Request) -> Safe:
+    """A "Sign in with ..." link to each provider of ``ACCOUNTS['providers']``, in settings order; none: nothing."""
+    providers = services_of(request).config.accounts.providers
+    if not providers:
+        return Safe('')
+    buttons = ''.join(
+        fill(request, 'provider_button.html', name=name, label=provider.label) for name, provider in providers.items()
+    )
+    return fill(request, 'provider_sign_in.html', buttons=Safe(buttons))
+
+
 def _sign_in(
     request: Request, *, error: str | None = None, status_code: int = status.HTTP_200_OK, username: str = ''
 ) -> Response:
     passkeys = has_passkeys(request)
     passkey = fill(request, 'passkey_sign_in.html', heading='Or use a passkey') if passkeys else ''
-    content = fill(request, 'sign_in.html', csrf=form_token(request), username=username, passkey=Safe(passkey))
+    content = fill(
+        request,
+        'sign_in.html',
+        csrf=form_token(request),
+        username=username,
+        passkey=Safe(passkey),
+        providers=_providers(request),
+    )
     return page(
         request,
         'Sign in',
