@@ -172,7 +172,9 @@ async def remove_totp(request: Request) -> Response:
         raise BadRequestAPIError('There is no TOTP factor to remove')
     if not await accounts.confirm_second_factor(request, request.user, data.code, data.recovery_code):
         raise BadRequestAPIError(INVALID_CODE)
-    await accounts.second_factors.remove(request.user.id)
+    # The recovery codes stand in for every second factor: they stay while the user still holds a passkey.
+    keep_codes = await accounts.has_passkey(request.user.id)
+    await accounts.second_factors.remove(request.user.id, keep_recovery_codes=keep_codes)
     audit.log_event('mfa.totp_removed', request=request, user_id=request.user.id)
     if data.recovery_code is not None:
         send_security_notice(request, request.user, RECOVERY_CODE_USED, route='mfa/totp')
@@ -189,10 +191,10 @@ async def remove_totp(request: Request) -> Response:
 )
 async def regenerate_recovery_codes(request: Request) -> dict[str, Any]:
     """A new set of ten recovery codes, shown only this once; the earlier codes stop working."""
-    factors = services_of(request).accounts.second_factors
-    if not await factors.confirmed(request.user.id):
+    accounts = services_of(request).accounts
+    if not await accounts.has_second_factor(request.user.id):
         raise BadRequestAPIError('Set up a second factor first')
-    codes = await factors.new_recovery_codes(request.user.id)
+    codes = await accounts.second_factors.new_recovery_codes(request.user.id)
     audit.log_event('mfa.recovery_codes_regenerated', request=request, user_id=request.user.id)
     send_security_notice(request, request.user, RECOVERY_CODES_REGENERATED, route='mfa/recovery-codes')
     return {'recovery_codes': codes}

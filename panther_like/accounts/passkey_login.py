@@ -76,6 +76,7 @@ async def _throttle(request: Request) -> None:
 
 
 @API(
+    auth=None,  # open: whoever signs in has no token yet (a project DEFAULT_AUTH must not capture it)
     methods=['POST'],
     input=LoginOptionsInput,
     output=RequestOptions,
@@ -97,6 +98,7 @@ async def login_options(request: Request) -> dict[str, Any]:
 
 
 @API(
+    auth=None,  # open: whoever signs in has no token yet (a project DEFAULT_AUTH must not capture it)
     methods=['POST'],
     input=PasskeyLoginInput,
     output=TokenResponse,

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from panther_like import audit, status
 from panther_like.accounts.account_auth import AccountAuthentication
+from panther_like.accounts.cookies import json_only
 from panther_like.accounts.notices import PASSKEY_ADDED, PASSKEY_REMOVED, send_security_notice
 from panther_like.accounts.passkey_ceremony import (
     CREDENTIAL_SCHEMA,
@@ -31,7 +32,7 @@ from panther_like.accounts.passkey_ceremony import (
     relying_party,
 )
 from panther_like.accounts.passkey_login import passkey_login_urls
-from panther_like.auth.permissions import FreshAuthentication
+from panther_like.auth.permissions import FreshAuthentication, IsVerified
 from panther_like.exceptions import BadRequestAPIError, NotFoundAPIError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
@@ -159,7 +160,12 @@ class PasskeyDetail(GenericAPI):
 
     auth = AccountAuthentication
 
-    @contract(input=RenameInput, output=PasskeyView, responses={400: 'A bad name', 404: 'No such passkey of yours'})
+    @contract(
+        input=RenameInput,
+        output=PasskeyView,
+        permissions=[IsVerified(when_required=True), json_only],  # 415 for any other body, as on every JSON route
+        responses={400: 'A bad name', 404: 'No such passkey of yours'},
+    )
     async def patch(self, request: Request, passkey_id: str) -> Any:
         """Rename the passkey."""
         relying_party(request)
@@ -176,9 +182,11 @@ class PasskeyDetail(GenericAPI):
         """Remove the passkey: it logs in no more. Needs a recent authentication."""
         relying_party(request)
         await FreshAuthentication().authorization(request)  # 401 reauthentication_required
-        store = services_of(request).accounts.passkeys
-        if len(passkey_id) > MAX_ID_LENGTH or not await store.remove(request.user.id, passkey_id):
+        accounts = services_of(request).accounts
+        if len(passkey_id) > MAX_ID_LENGTH or not await accounts.passkeys.remove(request.user.id, passkey_id):
             raise NotFoundAPIError('Passkey not found')
+        if not await accounts.has_second_factor(request.user.id):  # the last factor went: its recovery codes too
+            await accounts.second_factors.forget_recovery_codes(request.user.id)
         audit.log_event('passkey.removed', request=request, user_id=request.user.id, passkey=passkey_id)
         send_security_notice(request, request.user, PASSKEY_REMOVED, route=f'passkeys/{passkey_id}')
         return Response(None, status.HTTP_204_NO_CONTENT)

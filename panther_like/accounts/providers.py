@@ -263,6 +263,7 @@ async def _sign_in(
 
 
 @API(
+    auth=None,  # open: whoever signs in has no token yet (a project DEFAULT_AUTH must not capture it)
     methods=['GET'],
     responses={
         302: 'To the provider',
@@ -306,6 +307,7 @@ async def provider_link(request: Request, name: str) -> Response:
 
 
 @API(
+    auth=None,  # open: whoever signs in has no token yet (a project DEFAULT_AUTH must not capture it)
     methods=['GET'],
     responses={
         302: 'Signed in (to ACCOUNTS["provider_redirect"])',
@@ -354,6 +356,7 @@ async def provider_callback(request: Request, name: str) -> Response:
 
 
 @API(
+    auth=None,  # open: whoever signs in has no token yet (a project DEFAULT_AUTH must not capture it)
     methods=['POST'],
     input=ExchangeInput,
     output=TokenResponse,

@@ -131,7 +131,7 @@ class AccountService:
         `trusted`: the browser's ``mfa_trusted`` cookie; a live one skips the second step. `first`: how the
         first step was made (``amr`` values: the password, or a mailed code), which the second step's tokens keep.
         """
-        if self._mfa_tokens is None or not await self.second_factors.confirmed(user.id):
+        if self._mfa_tokens is None or not await self.has_second_factor(user.id):
             return None
         browsers = self.trusted_browsers
         if trusted is not None and browsers is not None and await browsers.trusts(user, trusted):
@@ -140,10 +140,23 @@ class AccountService:
         audit.log_event('login.mfa_required', request=request, user_id=user.id)
         return await self._mfa_tokens.issue(user, scopes, first)
 
+    async def has_passkey(self, user_id: str) -> bool:
+        """Whether the user holds a passkey this app accepts (none while ``ACCOUNTS['webauthn']`` is off)."""
+        return self.config.accounts.webauthn is not None and bool(await self.passkeys.count(user_id))
+
+    async def has_second_factor(self, user_id: str) -> bool:
+        """A confirmed TOTP factor or a passkey: either makes a password login ask for the second step.
+
+        A passkey counts because it is a factor of its own (something held, unlocked by the device):
+        a user who added one expects a stolen password alone to open nothing.
+        """
+        return await self.second_factors.confirmed(user_id) or await self.has_passkey(user_id)
+
     async def second_step_methods(self, user: Any) -> list[str]:
-        """What the ``mfa_required`` answer offers: a TOTP code, a recovery code, and a passkey if the user has one."""
-        methods = list(MFA_METHODS)
-        if self.config.accounts.webauthn is not None and await self.passkeys.count(user.id):
+        """What the ``mfa_required`` answer offers: a TOTP code if set up, a recovery code, a passkey if held."""
+        totp, recovery = MFA_METHODS
+        methods = [totp, recovery] if await self.second_factors.confirmed(user.id) else [recovery]
+        if await self.has_passkey(user.id):
             methods.append(WEBAUTHN_METHOD)
         return methods
 

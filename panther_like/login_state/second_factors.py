@@ -270,11 +270,19 @@ class SecondFactors:
         """Every browser trusted so far asks for a code again."""
         await self._factors().update_one({'_id': user_id}, {'trust_epoch': secrets.token_hex(8)})
 
-    async def remove(self, user_id: str) -> bool:
-        """Forget the user's TOTP factor and recovery codes; whether there was a factor."""
+    async def remove(self, user_id: str, *, keep_recovery_codes: bool = False) -> bool:
+        """Forget the user's TOTP factor and (unless another factor still needs them) recovery codes.
+
+        Whether there was a TOTP factor.
+        """
         removed = bool(await self._factors().delete_one({'_id': user_id}))
-        await (await self._recovery()).delete_many({'user_id': user_id})
+        if not keep_recovery_codes:
+            await self.forget_recovery_codes(user_id)
         return removed
+
+    async def forget_recovery_codes(self, user_id: str) -> None:
+        """Every recovery code of the user stops working: the user has no second factor left for them to replace."""
+        await (await self._recovery()).delete_many({'user_id': user_id})
 
     # -- recovery codes --------------------------------------------------------------------------
 

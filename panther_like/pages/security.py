@@ -52,18 +52,32 @@ def _rows(answer: Answer | None) -> list[Mapping[str, Any]]:
     return [row for row in answer.body if isinstance(row, Mapping)]
 
 
+def _has_totp(mfa: Answer) -> bool:
+    if not mfa.ok or not isinstance(mfa.body, Mapping):
+        return False
+    factors = [factor for factor in mfa.body.get('factors') or () if isinstance(factor, Mapping)]
+    return any(factor.get('type') == 'totp' and factor.get('confirmed') for factor in factors)
+
+
+def _recovery_codes_left(mfa: Answer) -> object:
+    return mfa.body.get('recovery_codes_remaining', 0) if mfa.ok and isinstance(mfa.body, Mapping) else 0
+
+
 def _totp(request: Request, mfa: Answer, csrf: str) -> str:
     if not mfa.ok or not isinstance(mfa.body, Mapping):
         return ''
-    factors = [factor for factor in mfa.body.get('factors') or () if isinstance(factor, Mapping)]
-    if any(factor.get('type') == 'totp' and factor.get('confirmed') for factor in factors):
-        return fill(request, 'totp_on.html', csrf=csrf, remaining=mfa.body.get('recovery_codes_remaining', 0))
+    if _has_totp(mfa):
+        return fill(request, 'totp_on.html', csrf=csrf, remaining=_recovery_codes_left(mfa))
     return fill(request, 'totp_off.html', csrf=csrf)
 
 
-def _passkeys(request: Request, answer: Answer | None, csrf: str) -> str:
+def _passkeys(request: Request, answer: Answer | None, mfa: Answer, csrf: str) -> str:
     if answer is None or not answer.ok:
         return ''
+    # A passkey is a second factor: without TOTP (whose card offers them) its recovery codes are offered here.
+    recovery = ''
+    if _rows(answer) and not _has_totp(mfa):
+        recovery = fill(request, 'passkey_recovery.html', csrf=csrf, remaining=_recovery_codes_left(mfa))
     rows = [
         fill(
             request,
@@ -76,7 +90,7 @@ def _passkeys(request: Request, answer: Answer | None, csrf: str) -> str:
         )
         for row in _rows(answer)
     ]
-    return fill(request, 'passkeys.html', rows=join(rows))
+    return fill(request, 'passkeys.html', rows=join(rows), recovery=Safe(recovery))
 
 
 def _sessions(request: Request, answer: Answer, csrf: str) -> list[Safe]:
@@ -130,7 +144,7 @@ async def security_page(
         username=me.body.get('username', ''),
         step_up=Safe(fill(request, 'step_up.html', csrf=csrf) if step_up else ''),
         totp=Safe(_totp(request, mfa, csrf)),
-        passkeys=Safe(_passkeys(request, passkeys, csrf)),
+        passkeys=Safe(_passkeys(request, passkeys, mfa, csrf)),
         email=Safe(email),
         sessions=join(_sessions(request, sessions, csrf)),
     )

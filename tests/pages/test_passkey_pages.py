@@ -109,3 +109,12 @@ async def test_a_passkey_as_chromium_sends_it_with_its_algorithm_number_is_added
     credential['response']['publicKeyAlgorithm'] = -7
     added = await passkey_browser.post('/auth/passkeys/register', json={'credential': credential}, headers=csrf)
     assert added.status_code == 201, added.text
+
+
+async def test_a_user_whose_only_factor_is_a_passkey_makes_recovery_codes_on_the_security_page(passkey_browser):
+    await sign_up_and_in(passkey_browser)
+    assert 'Make new recovery codes' not in (await passkey_browser.get(SECURITY)).text
+    await add_passkey(passkey_browser, SoftAuthenticator(PASSKEY_ORIGIN), 'Laptop')
+    assert 'Make new recovery codes' in (await passkey_browser.get(SECURITY)).text
+    made = await post_on_security_page(passkey_browser, '/auth/ui/mfa/recovery-codes')
+    assert made.status_code == 200 and made.text.count('<li><code>') == 10, made.text

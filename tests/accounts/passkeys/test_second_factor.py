@@ -124,10 +124,58 @@ def _with_mailer(store, clock):
 # -- the second step of a password login ----------------------------------------------------------
 
 
-async def test_a_passkey_alone_does_not_make_the_password_login_ask_for_a_second_step(client):
+async def test_a_passkey_makes_the_password_login_ask_for_a_second_step(client):
     await user_with_passkey(client)
-    response = await client.post('/auth/login', json={'username': 'ann', 'password': PASSWORD})
-    assert response.status_code == 200 and response.json()['access_token']
+    answer = await password_step(client)
+    assert answer['mfa_required'] is True and answer['mfa_token']
+
+
+async def test_a_user_whose_only_factor_is_a_passkey_is_offered_it_and_recovery_codes(client):
+    await user_with_passkey(client)
+    assert (await password_step(client))['methods'] == ['recovery_code', 'webauthn']
+
+
+async def test_a_passkey_completes_the_second_step_of_a_user_without_totp(client):
+    _, device, _ = await user_with_passkey(client)
+    mfa_token = (await password_step(client))['mfa_token']
+    credential = device.get(await login_options(client, {'mfa_token': mfa_token}))
+    response = await client.post('/auth/passkeys/login', json={'mfa_token': mfa_token, 'credential': credential})
+    assert response.status_code == 200, response.text
+
+
+async def test_recovery_codes_can_be_made_by_a_user_whose_only_factor_is_a_passkey(client):
+    tokens, _, _ = await user_with_passkey(client)
+    response = await client.post('/auth/mfa/recovery-codes', headers=bearer(tokens))
+    assert response.status_code == 200 and len(response.json()['recovery_codes']) == 10
+
+
+async def test_a_recovery_code_completes_the_second_step_of_a_passkey_user(client):
+    tokens, _, _ = await user_with_passkey(client)
+    codes = (await client.post('/auth/mfa/recovery-codes', headers=bearer(tokens))).json()['recovery_codes']
+    mfa_token = (await password_step(client))['mfa_token']
+    response = await client.post('/auth/login/mfa', json={'mfa_token': mfa_token, 'recovery_code': codes[0]})
+    assert response.status_code == 200, response.text
+
+
+async def test_removing_the_last_passkey_ends_the_second_step_and_its_recovery_codes(client):
+    tokens, _, view = await user_with_passkey(client)
+    await client.post('/auth/mfa/recovery-codes', headers=bearer(tokens))
+    assert (await client.delete(f'/auth/passkeys/{view["id"]}', headers=bearer(tokens))).status_code == 204
+    login = await client.post('/auth/login', json={'username': 'ann', 'password': PASSWORD})
+    assert login.status_code == 200 and login.json()['access_token']
+    status = await client.get('/auth/mfa', headers=bearer(tokens))
+    assert status.json()['recovery_codes_remaining'] == 0, status.text
+
+
+async def test_removing_totp_keeps_the_recovery_codes_of_a_user_with_a_passkey(client, clock):
+    tokens, _, _ = await user_with_passkey(client)
+    totp = await enrol_totp(client, clock, tokens)
+    removed = await client.request(
+        'DELETE', '/auth/mfa/totp', json={'code': totp.at(clock.time())}, headers=bearer(tokens)
+    )
+    assert removed.status_code == 204, removed.text
+    status = await client.get('/auth/mfa', headers=bearer(tokens))
+    assert status.json()['recovery_codes_remaining'] == 10, status.text
 
 
 async def test_the_mfa_required_answer_offers_webauthn_to_a_user_with_a_passkey(client, clock):
