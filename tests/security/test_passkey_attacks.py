@@ -23,17 +23,15 @@ from hypothesis import strategies as st
 from tests.e2e.server import ExampleServer
 from tests.passkeys_authenticator import SoftAuthenticator, unb64url
 from tests.security.attack import Attacker
+from tests.security.corpus import json_values
 
 pytestmark = pytest.mark.server
 
 ORIGIN = 'http://localhost:8000'
 _addresses = (f'127.7.{n // 250}.{n % 250 + 1}' for n in itertools.count())
 _attacker_addresses = (f'127.0.6.{n}' for n in itertools.count(1))
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=80),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=20), inner, max_size=4),
-    max_leaves=12,
-)
+#: Any JSON value (no NaN or infinity: those are not JSON, and a client could not send them).
+JSON = json_values
 FIELDS = ('id', 'rawId', 'type', 'response', 'clientDataJSON', 'authenticatorData', 'signature', 'userHandle')
 
 
@@ -97,13 +95,26 @@ def bob(hostile_server: ExampleServer) -> Iterator[Holder]:
         yield user
 
 
+def _from_a_new_address(attacker: Attacker) -> Attacker:
+    """The attacker, sending the next example from an address of its own.
+
+    From one address, the login throttle answers 429 after 50 refusals, before the credential is even
+    read: the examples after those would prove the throttle, not the checks they are meant to reach.
+    """
+    attacker.http.close()
+    attacker.http = httpx.Client(
+        base_url=attacker.base_url, transport=httpx.HTTPTransport(local_address=next(_addresses)), timeout=15.0
+    )
+    return attacker
+
+
 @settings(max_examples=60)
 @given(credential=JSON)
 def test_forged_credentials_never_log_in(passkey_attacker: Attacker, credential: object) -> None:
-    response = passkey_attacker.http_request(
+    response = _from_a_new_address(passkey_attacker).http_request(
         'passkeys: forged credential', 'POST', '/auth/passkeys/login', json={'credential': credential}
     )
-    assert response.status_code in (401, 429), response.text
+    assert response.status_code == 401, response.text
 
 
 @settings(max_examples=60)
@@ -113,10 +124,10 @@ def test_a_mangled_assertion_never_logs_in(
 ) -> None:
     credential = alice.assertion()
     (credential['response'] if field not in ('id', 'rawId', 'type', 'response') else credential)[field] = value
-    response = passkey_attacker.http_request(
+    response = _from_a_new_address(passkey_attacker).http_request(
         'passkeys: mangled assertion', 'POST', '/auth/passkeys/login', json={'credential': credential}
     )
-    assert response.status_code in (401, 429), response.text
+    assert response.status_code == 401, response.text
 
 
 @settings(max_examples=40)
