@@ -407,3 +407,38 @@ def test_the_readmes_first_command_writes_a_secret_key_the_app_accepts(tmp_path)
     lines = (tmp_path / '.env').read_text().splitlines()
     key = next(line for line in lines if line.startswith('SECRET_KEY=')).split('=', 1)[1]
     assert config_module.load(settings_module(SECRET_KEY=key)).secret_key == key
+
+
+#: What each optional extra of pyproject.toml brings, by the top-level module the framework imports.
+EXTRA_MODULES = {
+    'mfa': ('pyotp', 'segno'),
+    'passkeys': ('webauthn',),
+    'oidc': ('authlib', 'httpx'),
+    'granian': ('granian',),
+}
+
+
+def test_the_readmes_first_command_installs_every_extra_the_example_app_needs(tmp_path):
+    """The example serves from a plain install plus the extras the first command names, and nothing else.
+
+    The other extras' modules are hidden from a fresh interpreter (they are installed here for the tests), which
+    then builds the example app as uvicorn would: a module the example imports without its extra fails the test.
+    """
+    first = FENCE.search((REPO / 'README.md').read_text()).group(2)
+    installed = re.search(r"pip install -q -e '?\.(?:\[([a-z,]+)\])?'?", first)
+    assert installed is not None, first
+    extras = set((installed.group(1) or '').split(',')) - {''}
+    hidden = sorted(module for extra, modules in EXTRA_MODULES.items() if extra not in extras for module in modules)
+    assert set(EXTRA_MODULES) >= extras, extras
+    script = (
+        'import sys\n'
+        f'for name in {hidden!r}:\n'
+        '    sys.modules[name] = None  # import fails as if the package were not installed\n'
+        'from example_app.main import app  # the app is built here, settings and routes imported\n'
+        'print("built")\n'
+    )
+    env = {**os.environ, 'SECRET_KEY': 'readme-extras-' + 'k' * 40, 'DB_PATH': str(tmp_path / 'example.sqlite3')}
+    done = subprocess.run(
+        [sys.executable, '-c', script], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and 'built' in done.stdout, done.stderr[-3000:]

@@ -19,15 +19,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import httpx
-
 from panther_like import status
 from panther_like.exceptions import APIError, BadRequestAPIError, NotFoundAPIError
 from panther_like.http.request import Request
 from panther_like.login_state.services import services_of
 from panther_like.settings.providers import ProviderSettings, require_oidc_dependencies
 
-TIMEOUT = httpx.Timeout(5.0)
+#: Seconds a provider has to answer one request (httpx, like Authlib, is imported only once a provider is used:
+#: an app without providers needs neither).
+TIMEOUT = 5.0
 #: Bytes a provider's answer may hold; discovery documents, key sets and tokens are far smaller.
 MAX_ANSWER = 256 * 1024
 METADATA_LIFE = 3600.0
@@ -78,6 +78,8 @@ class ProviderClient:
         headers = {'Accept': 'application/json'}
         if bearer is not None:
             headers['Authorization'] = f'Bearer {bearer}'
+        import httpx
+
         try:
             async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as http:
                 response = await http.get(url, headers=headers)
@@ -161,6 +163,7 @@ class ProviderClient:
 
     async def finish(self, redirect_uri: str, code: str, verifier: str, nonce: str) -> ProviderIdentity:
         """Exchange `code` and say who signed in; the ID token checked, or the userinfo read for OAuth 2."""
+        import httpx
         from authlib.integrations.base_client import OAuthError
 
         metadata = await self.metadata()
