@@ -375,3 +375,31 @@ async def test_a_logout_elsewhere_seen_by_an_early_look_is_refused_before_the_bo
             break
     else:
         pytest.fail('the early look never applied the logout')
+
+
+async def test_a_request_that_joins_a_look_begun_before_a_logout_waits_for_a_fresh_one(app, other_worker, user, clock):
+    """A look slower than the bound (a busy worker, a slow store) read the feed before the logout and answers
+    after it: a request made a bound after the logout must not take that answer as fresh."""
+    token = (await user.login())['access_token']
+    await app.tokens.authenticate(token)
+    read_done, release = asyncio.Event(), asyncio.Event()
+    original = app.changes.read
+
+    async def late_answer():  # reads the feed now, and answers only once released
+        batch = await original()
+        read_done.set()
+        await release.wait()
+        return batch
+
+    with feed_read_by(app, late_answer):
+        clock.advance(LOOK_INTERVAL)
+        before_logout = asyncio.ensure_future(app.tokens.authenticate(token))
+        await asyncio.wait_for(read_done.wait(), 5)
+        await (await other_worker.tokens.authenticate(token)).logout()
+        clock.advance(LOOK_INTERVAL)
+        after_logout = asyncio.ensure_future(app.tokens.authenticate(token))
+        await asyncio.sleep(0.05)  # it has joined the look in flight
+        release.set()
+        assert (await before_logout).id == user.id  # made before the logout: served
+        with pytest.raises(AuthenticationAPIError, match='revoked'):
+            await after_logout

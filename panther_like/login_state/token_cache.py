@@ -189,6 +189,10 @@ class AuthCache:
         age = now - self._synced_at
         if age >= self.settings.revocation_ttl:
             await self._flights.run('changes', self._look)  # too old to trust: wait for a fresh look, or 503
+            if now - self._synced_at >= self.settings.revocation_ttl:
+                # It joined a look begun too long ago (one slower than the bound): that look may have read the
+                # feed before a logout this request must see. The next one begins after this request did.
+                await self._flights.run('changes', self._look)
         elif age >= self._early_look and self._refresh is None:
             self._refresh = asyncio.ensure_future(self._look_in_background())
         if session_id in self.revoked:
