@@ -135,14 +135,13 @@ class CookieJWT(_AccessToken, APIKeyCookie):
 # -- the classes a settings module names --------------------------------------------------------
 
 
-class BaseJWTAuthentication(BaseAuthentication):
-    """Reads the token with `credential`, then lets the app's `TokenService` decide.
+class CredentialAuthentication(BaseAuthentication):
+    """An authentication class made of one security object, `credential`, which reads the token and decides.
 
-    A 401 carries the credential's challenge: without an error code when no
-    token was sent, with ``error="invalid_token"`` and the reason otherwise.
+    The class is what a settings module names; the object does the work, so the same check serves
+    ``AUTHENTICATION`` and a route's ``auth=`` alike, with one OpenAPI scheme.
     """
 
-    uses_jwt = True
     #: The security object that finds the token and writes the challenge.
     credential: ClassVar[SecurityObject]
 
@@ -154,6 +153,16 @@ class BaseJWTAuthentication(BaseAuthentication):
     @classmethod
     def openapi_scheme(cls) -> dict[str, Any]:
         return cls.credential.openapi_scheme()
+
+
+class BaseJWTAuthentication(CredentialAuthentication):
+    """Reads the token with `credential`, then lets the app's `TokenService` decide.
+
+    A 401 carries the credential's challenge: without an error code when no
+    token was sent, with ``error="invalid_token"`` and the reason otherwise.
+    """
+
+    uses_jwt = True
 
     @classmethod
     async def refresh(cls, refresh_token: str) -> dict[str, str]:
@@ -211,7 +220,7 @@ class HeaderOrCookieJWTAuthentication(BaseJWTAuthentication):
         return await JWTAuthentication.credential.resolve(request)
 
 
-class OIDCAuthentication(BaseAuthentication):
+class OIDCAuthentication(CredentialAuthentication):
     """An identity provider's access token in ``Authorization: Bearer <jwt>``; see ``OIDC_RESOURCE``.
 
     ``request.user`` is the local account linked to the token's issuer and subject (made on first
@@ -220,12 +229,4 @@ class OIDCAuthentication(BaseAuthentication):
     """
 
     uses_oidc = True
-    credential: ClassVar[SecurityObject] = OIDCBearer()
-
-    @classmethod
-    async def authentication(cls, request: HTTPConnection) -> Any:
-        return await cls.credential.resolve(request)
-
-    @classmethod
-    def openapi_scheme(cls) -> dict[str, Any]:
-        return cls.credential.openapi_scheme()
+    credential = OIDCBearer()

@@ -162,7 +162,7 @@ class JWTCodec:
         except jwt.MissingRequiredClaimError as exc:
             raise AuthenticationAPIError(f'Token is missing the {exc.claim!r} claim') from None
         except jwt.PyJWTError as exc:
-            raise AuthenticationAPIError(_reason(exc)) from None
+            raise AuthenticationAPIError(refusal_reason(exc)) from None
         except Exception:  # hostile input must never become a 500
             raise AuthenticationAPIError('Token is malformed') from None
         for claim in ('user_id', 'jti', 'sid'):
@@ -209,7 +209,8 @@ def is_time(value: Any) -> bool:
     return bool(-MAX_TIME_CLAIM <= value <= MAX_TIME_CLAIM)  # NaN compares False: refused too
 
 
-def _reason(exc: Exception) -> str:
+def refusal_reason(exc: Exception) -> str:
+    """What a 401 says about a token PyJWT refused: our own tokens' and an identity provider's alike."""
     for kind, reason in _REASONS:
         if isinstance(exc, kind):
             return reason

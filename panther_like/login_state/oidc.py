@@ -34,7 +34,7 @@ from panther_like import status
 from panther_like.common.clock import SYSTEM_CLOCK, Clock
 from panther_like.db.identities import find_identity
 from panther_like.exceptions import APIError, AuthenticationAPIError, ConfigError
-from panther_like.login_state.jwt_codec import JWT_SHAPE, MAX_TOKEN_LENGTH, TIME_CLAIMS, is_time
+from panther_like.login_state.jwt_codec import JWT_SHAPE, MAX_TOKEN_LENGTH, TIME_CLAIMS, is_time, refusal_reason
 from panther_like.login_state.provisioning import provision_user
 from panther_like.login_state.sessions import ACCOUNT_DISABLED
 from panther_like.settings.oidc import OIDCIssuer, OIDCResourceSettings, secure_url
@@ -51,14 +51,6 @@ MAX_CACHED_TOKENS = 10_000
 MAX_SUBJECT_LENGTH = 255
 _FAMILIES = {'RSA': ('RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'), 'OKP': ('EdDSA',)}
 _CURVES = {'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512'}
-_REASONS: tuple[tuple[type[Exception], str], ...] = (
-    (jwt.ExpiredSignatureError, 'Token has expired'),
-    (jwt.ImmatureSignatureError, 'Token is not yet valid'),
-    (jwt.InvalidSignatureError, 'Token signature is invalid'),
-    (jwt.InvalidAlgorithmError, 'Token algorithm is not allowed'),
-    (jwt.InvalidAudienceError, 'Token audience is not accepted'),
-    (jwt.InvalidIssuerError, 'Token issuer is not accepted'),
-)
 
 
 class ProviderUnreachable(APIError):
@@ -174,8 +166,7 @@ class OIDCVerifier:
         except jwt.MissingRequiredClaimError as exc:
             raise AuthenticationAPIError(f'Token is missing the {exc.claim!r} claim') from None
         except jwt.PyJWTError as exc:
-            reason = next((text for kind, text in _REASONS if isinstance(exc, kind)), 'Token is invalid')
-            raise AuthenticationAPIError(reason) from None
+            raise AuthenticationAPIError(refusal_reason(exc)) from None
         except Exception:
             raise AuthenticationAPIError('Token is malformed') from None
         for claim in TIME_CLAIMS:
