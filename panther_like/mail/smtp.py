@@ -21,7 +21,7 @@ from typing import Any
 import aiosmtplib
 
 from panther_like.mail.base import Mailer, Message, is_address, option_error
-from panther_like.settings.accounts import LOOPBACK_HOSTS
+from panther_like.settings.checks import LOOPBACK_HOSTS
 
 TLS_MODES = ('starttls', 'implicit', 'none')
 DEFAULT_PORTS = {'starttls': 587, 'implicit': 465, 'none': 25}

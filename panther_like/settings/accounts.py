@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from panther_like.exceptions import ConfigError
-from panther_like.settings.checks import reject_unknown_keys, seconds
+from panther_like.settings.checks import absolute_url_parts, reject_unknown_keys, seconds
 from panther_like.settings.pages import PagesSettings, pages_setting
 from panther_like.settings.providers import ProviderSettings, provider_redirect_setting, providers_setting
 from panther_like.settings.webauthn import WebAuthnSettings, webauthn_settings
@@ -53,8 +52,6 @@ DEFAULT_REAUTHENTICATION_TIMEOUT = 300
 DEFAULT_MAILER = 'panther_like.mail.ConsoleMailer'
 ACCOUNT_EMAILS_KEYS = frozenset({'reset_url', 'verify_url', 'reset_life_time', 'verify_life_time'})
 DEFAULT_ONE_TIME_LIFE = timedelta(minutes=15)
-#: Hosts a link may reach over plain http: the developer's own machine.
-LOOPBACK_HOSTS = frozenset({'localhost', '127.0.0.1', '::1'})
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,17 +269,7 @@ def _link_base(setting: str, url: Any) -> str:
         raise ConfigError(
             setting, url, f'{url!r} must be a non-empty string such as "https://app.example.com/reset#token="'
         )
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError as exc:
-        raise ConfigError(setting, url, f'{url!r} is not a URL ({exc})') from None
-    if parts.scheme not in ('https', 'http') or not host:
-        raise ConfigError(setting, url, f'{url!r} must be an absolute https:// URL')
-    if parts.scheme == 'http' and host not in LOOPBACK_HOSTS:
-        raise ConfigError(
-            setting, url, f'{url!r} would send a one-time token over plain http; use https:// (http only for localhost)'
-        )
+    absolute_url_parts(setting, url, 'would send a one-time token over plain http')
     if any(ch in url for ch in ' \r\n\t'):
         raise ConfigError(setting, url, f'{url!r} must not contain spaces or line breaks')
     return url

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 from panther_like.common.imports import import_string
 from panther_like.crypto.keys import SUPPORTED_ALGORITHMS, KeySet, build_key_set
@@ -339,3 +340,24 @@ def openapi_setting(value: Any) -> OpenAPISettings:
         version=value.get('version') or defaults.version,
         description=value.get('description'),
     )
+
+
+#: Hosts a URL may reach over plain http: the developer's own machine, where no one else is on the path.
+LOOPBACK_HOSTS = frozenset({'localhost', '127.0.0.1', '::1'})
+
+
+def absolute_url_parts(setting: str, url: str, plain_http_risk: str) -> SplitResult:
+    """`url` split, once it is an absolute https:// URL (plain http only on this machine).
+
+    `plain_http_risk` says what plain http would expose, in the error: "would fetch signing keys over plain http".
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise ConfigError(setting, url, f'{url!r} is not a URL ({exc})') from None
+    if parts.scheme not in ('https', 'http') or not host:
+        raise ConfigError(setting, url, f'{url!r} must be an absolute https:// URL')
+    if parts.scheme == 'http' and host not in LOOPBACK_HOSTS:
+        raise ConfigError(setting, url, f'{url!r} {plain_http_risk}; use https:// (http only for localhost)')
+    return parts

@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from panther_like.crypto.keys import ASYMMETRIC_ALGORITHMS
 from panther_like.exceptions import ConfigError
-from panther_like.settings.accounts import LOOPBACK_HOSTS
-from panther_like.settings.checks import MAX_LEEWAY, reject_unknown_keys
+from panther_like.settings.checks import MAX_LEEWAY, absolute_url_parts, reject_unknown_keys
 
 SETTING = 'OIDC_RESOURCE'
 OIDC_KEYS = frozenset({'issuers', 'provision', 'leeway'})
@@ -53,17 +51,7 @@ def secure_url(setting: str, url: Any) -> str:
     """`url` when it is ``https://`` (``http://`` only on this machine), without spaces, query or fragment."""
     if not isinstance(url, str) or not url or any(ch in url for ch in ' \r\n\t'):
         raise ConfigError(setting, url, 'must be an https:// URL without spaces')
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError as exc:
-        raise ConfigError(setting, url, f'{url!r} is not a URL ({exc})') from None
-    if parts.scheme not in ('https', 'http') or not host:
-        raise ConfigError(setting, url, f'{url!r} must be an absolute https:// URL')
-    if parts.scheme == 'http' and host not in LOOPBACK_HOSTS:
-        raise ConfigError(
-            setting, url, f'{url!r} would fetch signing keys over plain http; use https:// (http only for localhost)'
-        )
+    parts = absolute_url_parts(setting, url, 'would fetch signing keys over plain http')
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ConfigError(setting, url, f'{url!r} must have no query, fragment or credentials')
     return url

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from panther_like.exceptions import ConfigError
-from panther_like.settings.checks import reject_unknown_keys
+from panther_like.settings.checks import absolute_url_parts, reject_unknown_keys
 
 #: What to install for social login: Authlib does the protocol (and brings its JOSE library).
 OIDC_EXTRA = 'pip install "panther-like[oidc]"'
@@ -41,7 +41,6 @@ PROVIDER_KEYS = frozenset(
 EXPLICIT_ENDPOINTS = ('authorize_url', 'token_url', 'userinfo_url')
 NAME_SHAPE = re.compile(r'[a-z0-9][a-z0-9_-]{0,31}')
 DEFAULT_OIDC_SCOPES = ('openid', 'email', 'profile')
-LOOPBACK_HOSTS = frozenset({'localhost', '127.0.0.1', '::1'})
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,15 +172,10 @@ def _url(setting: str, url: Any) -> str:
     """An absolute https URL; plain http only on this machine, where no one else is on the path."""
     if not isinstance(url, str) or not url:
         raise ConfigError(setting, url, f'{url!r} must be an absolute https:// URL')
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError as exc:
-        raise ConfigError(setting, url, f'{url!r} is not a URL ({exc})') from None
-    if parts.scheme not in ('https', 'http') or not host or parts.fragment or any(ch in url for ch in ' \r\n\t'):
+    if any(ch in url for ch in ' \r\n\t'):
+        raise ConfigError(setting, url, f'{url!r} must be an absolute https:// URL without spaces')
+    if absolute_url_parts(setting, url, 'would carry sign-ins over plain http').fragment:
         raise ConfigError(setting, url, f'{url!r} must be an absolute https:// URL without a fragment')
-    if parts.scheme == 'http' and host not in LOOPBACK_HOSTS:
-        raise ConfigError(setting, url, f'{url!r} must use https:// (plain http only for localhost and 127.0.0.1)')
     return url
 
 

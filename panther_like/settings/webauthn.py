@@ -20,13 +20,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from panther_like.exceptions import ConfigError
-from panther_like.settings.checks import reject_unknown_keys
+from panther_like.settings.checks import LOOPBACK_HOSTS, reject_unknown_keys
 
 SETTING = "ACCOUNTS['webauthn']"
 WEBAUTHN_KEYS = frozenset({'rp_id', 'rp_name', 'origins'})
 PASSKEYS_EXTRA = "pip install 'panther-like[passkeys]'"
 #: Hosts a page may be served from over plain http: the developer's own machine.
-LOOPBACK_HOSTS = frozenset({'localhost', '127.0.0.1', '::1'})
 _LABEL = re.compile(r'[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?')
 
 
