@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 
 from panther_like import Panther
+from panther_like.exceptions import StoreUnavailableError
+from panther_like.routing import messaging
+from panther_like.routing.messaging import hub_of
 from panther_like.testing import TestClient, WebsocketClosed
 from panther_like.websocket import (
     GenericWebsocket,
@@ -81,6 +84,59 @@ async def test_a_message_reaches_a_connection_held_by_another_worker(settings):
                 await send_message_to_websocket(connection_id, f'message {number}')
             received = [await ws.receive_text() for _ in range(3)]
     assert received == ['message 0', 'message 1', 'message 2']
+
+
+async def test_messages_reach_a_socket_in_the_order_they_were_sent_whichever_worker_sent_them(settings):
+    """The second message is sent by the socket's own worker while the first may still be in the broadcast.
+
+    The helpers send through the app built last, so the first goes through
+    the other app; the second is handed to the socket's own hub (what the
+    helpers do in that worker).
+    """
+    async with TestClient(app(settings)) as client, client.websocket('/ws/announce') as ws:
+        connection_id = (await ws.receive_json())['connection_id']
+        own_worker = hub_of(client.app.services)
+        async with TestClient(app(settings)):
+            await send_message_to_websocket(connection_id, 'first, from another worker')
+            await own_worker.dispatch({'action': 'send', 'connection': connection_id, 'data': {'text': 'second'}})
+            received = [await ws.receive_text() for _ in range(2)]
+    assert received == ['first, from another worker', 'second']
+
+
+async def test_a_message_to_a_socket_of_this_worker_has_arrived_when_the_call_returns(settings):
+    async with TestClient(app(settings)) as client, client.websocket('/ws/announce') as ws:
+        connection_id = (await ws.receive_json())['connection_id']
+        await send_message_to_websocket(connection_id, 'here')
+        assert await asyncio.wait_for(ws.receive_text(), 0.05) == 'here'
+
+
+async def test_a_socket_of_this_worker_is_reached_when_the_store_refuses_the_message(settings, monkeypatch):
+    """The store's refusal is played by a publish that raises: stopping the embedded store mid-test is not possible."""
+    async with TestClient(app(settings)) as client, client.websocket('/ws/announce') as ws:
+        connection_id = (await ws.receive_json())['connection_id']
+
+        async def refuse(message: str) -> None:
+            raise StoreUnavailableError('the store did not answer')
+
+        monkeypatch.setattr(hub_of(client.app.services).broadcast, 'publish', refuse)
+        await send_message_to_websocket(connection_id, 'still here')
+        assert await ws.receive_text() == 'still here'
+
+
+async def test_a_message_whose_echo_never_comes_back_is_applied_once_by_its_caller(settings, monkeypatch):
+    """A publish that drops the message plays a broadcast that lost it after accepting it."""
+    async with TestClient(app(settings)) as client, client.websocket('/ws/announce') as ws:
+        connection_id = (await ws.receive_json())['connection_id']
+
+        async def drop(message: str) -> None:
+            return None
+
+        monkeypatch.setattr(hub_of(client.app.services).broadcast, 'publish', drop)
+        monkeypatch.setattr(messaging, 'ECHO_TIMEOUT', 0.1)
+        await send_message_to_websocket(connection_id, 'late but delivered')
+        assert await ws.receive_text() == 'late but delivered'
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(ws.receive(), 0.5)
 
 
 async def test_bytes_arrive_as_bytes_from_another_worker(settings):

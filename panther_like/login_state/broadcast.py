@@ -16,7 +16,10 @@ Two transports, chosen like the rest of the fast state:
   poll at all.
 
 Either way a message published while no worker holds the connection is
-dropped, as a message to a closed socket would be.
+dropped, as a message to a closed socket would be, and a worker hears the
+messages it published itself too: `hurry` asks its listener to look at
+once (the database broadcast reads the feed now instead of at its next
+interval), so a worker reaches its own sockets without the wait.
 """
 
 from __future__ import annotations
@@ -52,6 +55,10 @@ class Broadcast(ABC):
     async def listen(self, deliver: Deliver, ready: asyncio.Event) -> None:
         """Deliver messages until cancelled; `ready` is set once messages published from now on will be seen."""
 
+    @abstractmethod
+    def hurry(self) -> None:
+        """Look for new messages now rather than at the next interval."""
+
 
 class DatabaseBroadcast(Broadcast):
     """Messages as change feed rows, read by a feed reader of this broadcast's own (its own cursor)."""
@@ -60,6 +67,7 @@ class DatabaseBroadcast(Broadcast):
         self._database = database
         self._clock = clock
         self._writer = DatabaseChangeFeed(database, clock=clock)
+        self._wake = asyncio.Event()
 
     async def publish(self, message: str) -> None:
         await self._writer.publish(MESSAGE, message)
@@ -73,7 +81,9 @@ class DatabaseBroadcast(Broadcast):
             except StoreUnavailableError:
                 await asyncio.sleep(RETRY_DELAY)
         while True:
-            await asyncio.sleep(POLL_INTERVAL)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_INTERVAL)
+            self._wake.clear()  # before the read: a message published during it wakes the next one
             try:
                 batch = await reader.read()
             except StoreUnavailableError:
@@ -81,6 +91,9 @@ class DatabaseBroadcast(Broadcast):
             for change in batch.changes:
                 if change.kind == MESSAGE:
                     await deliver(change.key)
+
+    def hurry(self) -> None:
+        self._wake.set()
 
 
 class RedisBroadcast(Broadcast):
@@ -93,6 +106,9 @@ class RedisBroadcast(Broadcast):
 
     async def publish(self, message: str) -> None:
         await self._redis.run('publish', self.CHANNEL, message)
+
+    def hurry(self) -> None:
+        """Nothing to do: Redis pushes each message to the listener as it is published."""
 
     async def listen(self, deliver: Deliver, ready: asyncio.Event) -> None:
         import redis.exceptions

@@ -4,9 +4,15 @@
 ``await send_message_to_user(user_id, data)`` and
 ``await close_websocket_connection(connection_id, code=..., reason=...)``
 work from a handler, a background task or a script, in any worker of any
-host: a connection held by this worker is reached at once, any other
-through the broadcast (`panther_like.login_state.broadcast`: Redis pub/sub
-with ``REDIS``, else the database's change feed).
+host, through the broadcast (`panther_like.login_state.broadcast`: Redis
+pub/sub with ``REDIS``, else the database's change feed).
+
+Why even a connection held by the calling worker is reached through the
+broadcast: order. A message sent from another worker may still be on its
+way when this worker sends the next one; delivered directly, the second
+would overtake the first. Through the broadcast both arrive in the order
+they were published, and the caller waits until its own message has been
+applied here, so a call that returned has reached this worker's sockets.
 
 Each worker keeps the sockets it accepted in a `Hub` (one per app); while
 it holds one it listens to the broadcast, and stops when its last socket
@@ -25,6 +31,7 @@ from typing import Any, Protocol
 import orjson
 
 from panther_like import status
+from panther_like.exceptions import StoreUnavailableError
 from panther_like.http.response import render
 from panther_like.login_state.broadcast import Broadcast, DatabaseBroadcast, RedisBroadcast
 from panther_like.login_state.services import Services, bound_services
@@ -45,6 +52,9 @@ class Reachable(Protocol):
 
 
 logger = logging.getLogger('panther_like')
+
+#: How long a caller waits for its own message to come back through the broadcast before applying it itself.
+ECHO_TIMEOUT = 5.0
 
 
 def user_key(user: Any) -> str | None:
@@ -81,6 +91,7 @@ class Hub:
         self.by_user: dict[str, set[str]] = {}
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._awaited: dict[str, asyncio.Future[None]] = {}  # this worker's own messages, until applied here
 
     async def register(self, connection: Reachable) -> None:
         """Hold `connection` (just accepted); listen to the broadcast if this is the first one."""
@@ -124,7 +135,15 @@ class Hub:
             message = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return
-        if not isinstance(message, dict) or message.get('worker') == self.worker:
+        if not isinstance(message, dict):
+            return
+        if message.get('worker') == self.worker:
+            awaited = self._awaited.pop(str(message.get('id')), None)
+            if awaited is None:  # not for a socket here, or given up on and applied by its caller
+                return
+            await self._apply(message)
+            if not awaited.done():
+                awaited.set_result(None)
             return
         await self._apply(message)
 
@@ -144,12 +163,47 @@ class Hub:
                 logger.debug('websocket messaging: could not reach %s', connection.connection_id, exc_info=True)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        """Apply `message` to this worker's sockets, and publish it for the others unless it is done here."""
-        local = self._targets(message)
-        await self._apply(message)
-        if local and 'user' not in message:
-            return  # a connection id lives in one worker: this one
-        await self.broadcast.publish(orjson.dumps({**message, 'worker': self.worker}).decode())
+        """Publish `message` for every worker; if a target is here, return once this worker has applied it.
+
+        Two fallbacks keep a socket of this worker reachable when the
+        broadcast is not: if the store refuses the message, or its echo has
+        not come back after `ECHO_TIMEOUT`, the message is applied here
+        directly (having lost only its place in line).
+        """
+        if not self._targets(message):
+            await self._publish(message)
+            return
+        if self._listener is None or self._listener.done() or not self._ready.is_set():
+            await self._apply(message)
+            if 'user' in message:
+                await self._publish(message)
+            return
+        message_id = secrets.token_hex(8)
+        awaited = self._awaited[message_id] = asyncio.get_running_loop().create_future()
+        try:
+            await self._publish(message, message_id)
+        except StoreUnavailableError:
+            self._awaited.pop(message_id, None)
+            await self._apply(message)
+            if 'user' in message:  # other workers' sockets of the user missed it: say so
+                raise
+            return
+        self.broadcast.hurry()
+        try:
+            await asyncio.wait_for(asyncio.shield(awaited), ECHO_TIMEOUT)
+        except TimeoutError:
+            if self._awaited.pop(message_id, None) is not None:
+                await self._apply(message)
+            else:  # the listener took it this very moment and is applying it
+                await awaited
+
+    async def _publish(self, message: dict[str, Any], message_id: str | None = None) -> None:
+        tagged = (
+            {**message, 'worker': self.worker}
+            if message_id is None
+            else {**message, 'worker': self.worker, 'id': message_id}
+        )
+        await self.broadcast.publish(orjson.dumps(tagged).decode())
 
 
 _hubs: dict[int, Hub] = {}
