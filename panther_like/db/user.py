@@ -58,6 +58,7 @@ PROTECTED_USER_FIELDS = frozenset(
         'is_superuser',
         'credential_version',
         'pending_email',
+        'second_factor_hint',
     }
 )
 
@@ -93,9 +94,13 @@ class BaseUser(Model):
     email_key: str | None = Field(default=None, repr=False)
     #: An address the user asked to change ``email`` to, until they confirm it from that mailbox (``email/confirm``).
     pending_email: str | None = None
+    #: False: the user holds no second factor, so a password login skips looking (see login_state.factor_summary).
+    second_factor_hint: bool | None = Field(default=None, repr=False)
 
     unique_fields: ClassVar[tuple[str, ...]] = ('username', 'username_key')
-    secret_fields: ClassVar[frozenset[str]] = frozenset({'password', 'username_key', 'credential_version', 'email_key'})
+    secret_fields: ClassVar[frozenset[str]] = frozenset(
+        {'password', 'username_key', 'credential_version', 'email_key', 'second_factor_hint'}
+    )
     #: An ``email`` field, when a subclass adds one, finds the account for a password reset.
     name_fields: ClassVar[frozenset[str]] = frozenset({'username', 'email'})
     #: The fields a user may change on their own account (``PATCH me``, and what ``signup`` accepts
@@ -198,6 +203,7 @@ class BaseUser(Model):
         if cls.has_email():
             fields['email_key'] = cls.email_key_of(fields.get('email'))
         fields.setdefault('credential_version', new_credential_version())
+        fields.setdefault('second_factor_hint', False)  # a new user holds no second factor yet
         cls.refuse_unknown_fields(fields)  # before the slow hash
         raw = fields.get('password')
         if raw and isinstance(raw, str):  # anything else is left to the model's validation (a 422)

@@ -27,6 +27,7 @@ from panther_like.db.user import new_credential_version
 from panther_like.db.usernames import InvalidUsername, username_key
 from panther_like.exceptions import AuthenticationAPIError, AuthorizationAPIError, ConfigError
 from panther_like.http.request import HTTPConnection
+from panther_like.login_state.factor_summary import HINT_FIELD, FactorSummary
 from panther_like.login_state.jwt_codec import ONE_TIME_CODE, PASSWORD
 from panther_like.login_state.login_codes import LoginCodes
 from panther_like.login_state.mfa_tokens import MFA_METHODS, WEBAUTHN_METHOD, MFATokens, second_step_amr
@@ -56,14 +57,15 @@ class AccountService:
         self._sessions = sessions
         self.throttle = throttle
         clock = sessions.clock if sessions is not None else SYSTEM_CLOCK
-        self.second_factors = SecondFactors(config, database, clock=clock)
+        self.factor_summary = FactorSummary(database, config.user_model.collection_name, self._any_factor_stored)
+        self.second_factors = SecondFactors(config, database, self.factor_summary, clock=clock)
         self.login_codes = LoginCodes(database, config.secret_key, clock=clock)
         days, secret_key = config.accounts.trust_browser_days, config.secret_key
         self.trusted_browsers = (
             TrustedBrowsers(secret_key, days, self.second_factors, clock=clock) if days and secret_key else None
         )
         self._mfa_tokens = MFATokens(database, sessions.revocations, clock=clock) if sessions is not None else None
-        self.passkeys = Passkeys(database, clock=clock)
+        self.passkeys = Passkeys(database, self.factor_summary, clock=clock)
 
     @property
     def sessions(self) -> LoginSessions:
@@ -131,7 +133,7 @@ class AccountService:
         `trusted`: the browser's ``mfa_trusted`` cookie; a live one skips the second step. `first`: how the
         first step was made (``amr`` values: the password, or a mailed code), which the second step's tokens keep.
         """
-        if self._mfa_tokens is None or not await self.has_second_factor(user.id):
+        if self._mfa_tokens is None or not await self._asks_second_step(user):
             return None
         browsers = self.trusted_browsers
         if trusted is not None and browsers is not None and await browsers.trusts(user, trusted):
@@ -139,6 +141,19 @@ class AccountService:
             return None
         audit.log_event('login.mfa_required', request=request, user_id=user.id)
         return await self._mfa_tokens.issue(user, scopes, first)
+
+    async def _asks_second_step(self, user: Any) -> bool:
+        """`has_second_factor`, skipped when the user's hint says they hold none (`login_state.factor_summary`)."""
+        if not self.factor_summary.may_have(user):
+            return False
+        if getattr(user, HINT_FIELD, None) is None and not await self._any_factor_stored(user.id):
+            await self.factor_summary.found_none(user.id)
+            return False
+        return await self.has_second_factor(user.id)
+
+    async def _any_factor_stored(self, user_id: str) -> bool:
+        """A confirmed TOTP factor or a passkey row, whatever the settings (what the hint summarises)."""
+        return await self.second_factors.confirmed(user_id) or bool(await self.passkeys.count(user_id))
 
     async def has_passkey(self, user_id: str) -> bool:
         """Whether the user holds a passkey this app accepts (none while ``ACCOUNTS['webauthn']`` is off)."""

@@ -34,6 +34,7 @@ from typing import Any
 from panther_like.common.clock import SYSTEM_CLOCK, Clock
 from panther_like.db.backend import Database
 from panther_like.exceptions import DuplicateKeyError
+from panther_like.login_state.factor_summary import FactorSummary
 
 PASSKEYS_COLLECTION = 'panther_like_passkeys'
 HANDLES_COLLECTION = 'panther_like_passkey_handles'
@@ -106,8 +107,9 @@ class Challenge:
 class Passkeys:
     """The passkeys, user handles and challenges of one app; see the module docstring."""
 
-    def __init__(self, database: Database, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, database: Database, summary: FactorSummary, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self._database = database
+        self._summary = summary
         self._clock = clock
         self._indexed = False
 
@@ -188,10 +190,12 @@ class Passkeys:
             'aaguid': aaguid,
             'backed_up': backed_up,
         }
+        await self._summary.adding(user_id)
         try:
             await (await self._rows()).insert_one(row)
         except DuplicateKeyError:
             return None
+        await self._summary.adding(user_id)
         return Passkey.from_row(row)
 
     async def record_use(self, passkey: Passkey, sign_count: int, backed_up: bool) -> bool:
@@ -207,7 +211,10 @@ class Passkeys:
         return await self.find_of_user(user_id, passkey_id)
 
     async def remove(self, user_id: str, passkey_id: str) -> bool:
-        return bool(await (await self._rows()).delete_one({'_id': passkey_id, 'user_id': user_id}))
+        removed = bool(await (await self._rows()).delete_one({'_id': passkey_id, 'user_id': user_id}))
+        if removed:
+            await self._summary.removed(user_id)
+        return removed
 
     async def forget_user(self, user_id: str) -> int:
         """A deleted account: its passkeys and its handle go; how many passkeys there were."""

@@ -46,6 +46,7 @@ from urllib.parse import quote
 from panther_like.common.clock import SYSTEM_CLOCK, Clock
 from panther_like.db.backend import Database
 from panther_like.exceptions import ConfigError
+from panther_like.login_state.factor_summary import FactorSummary
 from panther_like.settings.config import Config
 
 FACTORS_COLLECTION = 'panther_like_second_factors'
@@ -169,9 +170,12 @@ class NewTOTP:
 class SecondFactors:
     """The second factors of one app's users; see the module docstring."""
 
-    def __init__(self, config: Config, database: Database, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, config: Config, database: Database, summary: FactorSummary, *, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self._config = config
         self._database = database
+        self._summary = summary
         self._clock = clock
         self._box: SecretBox | None = None
         self._index_ready = False
@@ -252,12 +256,17 @@ class SecondFactors:
             used['confirmed'] = True
         if stale_key:
             used['secret'] = self.box.seal(secret, user_id)
+        if confirming:
+            await self._summary.adding(user_id)
         # The conditional update is the replay guard: one request wins a step, and no earlier step follows it.
-        return bool(
+        accepted = bool(
             await self._factors().update_one(
                 {'_id': user_id, 'confirmed': not confirming, 'last_step': {'$lt': step}}, used
             )
         )
+        if confirming and accepted:
+            await self._summary.adding(user_id)
+        return accepted
 
     async def trust_epoch(self, user_id: str) -> str | None:
         """What a trusted browser's cookie must name (`panther_like.login_state.trusted_browsers`); None without a
@@ -278,6 +287,8 @@ class SecondFactors:
         removed = bool(await self._factors().delete_one({'_id': user_id}))
         if not keep_recovery_codes:
             await self.forget_recovery_codes(user_id)
+        if removed:
+            await self._summary.removed(user_id)
         return removed
 
     async def forget_recovery_codes(self, user_id: str) -> None:

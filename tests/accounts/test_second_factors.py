@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pyotp
 import pytest
 import pytest_asyncio
 
 from panther_like import Panther
+from panther_like.login_state.factor_summary import HINT_FIELD, FactorSummary
 from panther_like.testing import TestClient
 from tests.accounts.conftest import PASSWORD, bearer, cookie_value, login, set_cookies, settings_module, signup
 from tests.clock import ManualClock
@@ -344,3 +346,115 @@ async def test_wrong_codes_when_removing_totp_count_in_the_login_throttle(client
         'DELETE', '/auth/mfa/totp', json={'code': totp.at(clock.time())}, headers=bearer(tokens)
     )
     assert right.status_code == 429
+
+
+# -- the hint on the user's document that they hold no second factor -----------------------------
+# It may say "look" when nothing is there (a lookup too many); it must never say "none" while a
+# factor exists (a password alone would do). See panther_like.login_state.factor_summary.
+
+
+async def stored_hint(client: TestClient) -> Any:
+    """Read through the model: a MongoDB-wire server on SQLite hands a ``$set`` boolean back as 1 or 0."""
+    return (await client.app.config.user_model.find_one(username='ann')).second_factor_hint
+
+
+async def forget_hint(client: TestClient) -> None:
+    """Make ann's document look as one stored before the hint existed (a missing field reads as None)."""
+    model = client.app.config.user_model
+    await client.app.database.collection(model.collection_name).update_one({'username': 'ann'}, {HINT_FIELD: None})
+
+
+async def password_login(client: TestClient):
+    return await client.post('/auth/login', json={'username': 'ann', 'password': PASSWORD})
+
+
+async def test_the_hint_is_a_field_of_the_user_model_that_responses_hide(client):
+    model = client.app.config.user_model
+    assert HINT_FIELD in model.model_fields and HINT_FIELD in model.secret_fields
+
+
+async def test_a_new_user_is_stored_knowing_they_hold_no_second_factor(client):
+    await signup(client)
+    assert await stored_hint(client) is False
+
+
+async def test_confirming_totp_marks_the_user_as_holding_a_second_factor(client, clock):
+    await enrolled(client, clock)
+    assert await stored_hint(client) is True
+
+
+async def test_removing_the_only_factor_marks_the_user_as_holding_none(client, clock):
+    totp, _ = await enrolled(client, clock)
+    tokens = await login_with_code(client, clock, totp)
+    removed = await client.request(
+        'DELETE', '/auth/mfa/totp', json={'code': totp.at(clock.time())}, headers=bearer(tokens)
+    )
+    assert removed.status_code == 204, removed.text
+    assert await stored_hint(client) is False
+
+
+async def test_a_user_stored_before_the_hint_with_totp_is_still_asked_for_a_code(client, clock):
+    await enrolled(client, clock)
+    await forget_hint(client)
+    response = await password_login(client)
+    assert response.status_code == 401 and 'mfa_token' in response.json()
+
+
+async def test_a_user_stored_before_the_hint_without_a_factor_gets_it_at_their_next_login(client):
+    await signup(client)
+    await forget_hint(client)
+    assert (await password_login(client)).status_code == 200
+    assert await stored_hint(client) is False
+
+
+async def test_a_stored_hint_saying_none_is_what_lets_the_login_skip_the_second_step(client, clock):
+    """The hint is trusted: proof that it is read (and why only the framework may write it)."""
+    await enrolled(client, clock)
+    model = client.app.config.user_model
+    await client.app.database.collection(model.collection_name).update_one({'username': 'ann'}, {HINT_FIELD: False})
+    assert (await password_login(client)).status_code == 200
+
+
+async def test_the_hint_is_not_a_field_a_user_can_set_on_themselves(client):
+    await signup(client)
+    response = await client.patch('/auth/me', json={HINT_FIELD: True}, headers=bearer(await login(client)))
+    assert response.status_code in (400, 422), response.text
+    assert await stored_hint(client) is False
+
+
+# -- the writes that race, with the look at the factors played by a callable ----------------------
+# (what a concurrent request would do between two awaits cannot be scheduled through the routes)
+
+
+def summary_for(client: TestClient, looks: list[bool]) -> FactorSummary:
+    answers = iter(looks)
+
+    async def any_factor(user_id: str) -> bool:
+        return next(answers)
+
+    return FactorSummary(client.app.database, client.app.config.user_model.collection_name, any_factor)
+
+
+async def user_id(client: TestClient) -> str:
+    return str((await client.app.config.user_model.find_one(username='ann')).id)
+
+
+async def test_a_removal_that_finds_a_factor_added_meanwhile_leaves_the_hint_saying_look(client):
+    await signup(client)
+    summary = summary_for(client, [False, True])  # nothing left at first; a factor appeared before the second look
+    await summary.removed(await user_id(client))
+    assert await stored_hint(client) is True
+
+
+async def test_a_removal_that_finds_a_factor_left_does_not_write(client):
+    await signup(client)
+    await summary_for(client, [True]).removed(await user_id(client))
+    assert await stored_hint(client) is False  # untouched: still the new user's value
+
+
+async def test_a_login_that_found_none_does_not_overwrite_a_hint_set_meanwhile(client):
+    await signup(client)
+    summary = summary_for(client, [])
+    await summary.adding(await user_id(client))
+    await summary.found_none(await user_id(client))
+    assert await stored_hint(client) is True
