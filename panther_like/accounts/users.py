@@ -180,10 +180,10 @@ class UserDetail(GenericAPI):
         responses={403: 'The caller is not a superuser', 404: 'No such user'},
     )
     async def delete(self, request: Request, user_id: str) -> Response:
-        """Delete the user; every session of theirs ends first."""
+        """Delete the user; every session of theirs ends first, and their second factors go with them."""
         user = await _user(request, user_id)
         ended = await services_of(request).accounts.end_every_session(user.id, request=request)
-        await services_of(request).accounts.passkeys.forget_user(user.id)
+        await services_of(request).accounts.forget_second_factors(user.id)
         await user.delete()
         audit.log_event('users.delete', request=request, user_id=user.id, by=request.user.id, sessions_ended=ended)
         return Response(None, status.HTTP_204_NO_CONTENT)

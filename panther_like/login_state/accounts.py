@@ -155,6 +155,11 @@ class AccountService:
         """A confirmed TOTP factor or a passkey row, whatever the settings (what the hint summarises)."""
         return await self.second_factors.confirmed(user_id) or bool(await self.passkeys.count(user_id))
 
+    async def forget_second_factors(self, user_id: str) -> None:
+        """Delete the user's TOTP factor, recovery codes and passkeys (the user is being deleted)."""
+        await self.passkeys.forget_user(user_id)
+        await self.second_factors.remove(user_id)
+
     async def has_passkey(self, user_id: str) -> bool:
         """Whether the user holds a passkey this app accepts (none while ``ACCOUNTS['webauthn']`` is off)."""
         return self.config.accounts.webauthn is not None and bool(await self.passkeys.count(user_id))

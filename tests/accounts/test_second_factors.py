@@ -348,6 +348,21 @@ async def test_wrong_codes_when_removing_totp_count_in_the_login_throttle(client
     assert right.status_code == 429
 
 
+async def test_deleting_a_user_deletes_their_totp_factor_and_recovery_codes(client, clock):
+    from panther_like.login_state.second_factors import FACTORS_COLLECTION, RECOVERY_COLLECTION
+
+    await enrolled(client, clock)
+    model = client.app.config.user_model
+    ann = await model.find_one(username='ann')
+    await signup(client, 'root')
+    await (await model.find_one(username='root')).update(is_superuser=True)
+    deleted = await client.delete(f'/auth/users/{ann.id}', headers=bearer(await login(client, 'root')))
+    assert deleted.status_code == 204, deleted.text
+    database = client.app.database
+    assert await database.collection(FACTORS_COLLECTION).find_one({'_id': str(ann.id)}) is None
+    assert await database.collection(RECOVERY_COLLECTION).count({'user_id': str(ann.id)}) == 0
+
+
 # -- the hint on the user's document that they hold no second factor -----------------------------
 # It may say "look" when nothing is there (a lookup too many); it must never say "none" while a
 # factor exists (a password alone would do). See panther_like.login_state.factor_summary.
