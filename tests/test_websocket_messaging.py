@@ -139,6 +139,23 @@ async def test_a_message_whose_echo_never_comes_back_is_applied_once_by_its_call
             await asyncio.wait_for(ws.receive(), 0.5)
 
 
+async def test_a_call_waiting_for_its_echo_returns_when_the_last_socket_here_closes(settings, monkeypatch):
+    """A publish that drops the message keeps the call waiting; the socket's departure must end the wait."""
+    async with TestClient(app(settings)) as client:
+        async with client.websocket('/ws/announce') as ws:
+            connection_id = (await ws.receive_json())['connection_id']
+
+            async def drop(message: str) -> None:
+                return None
+
+            hub = hub_of(client.app.services)
+            monkeypatch.setattr(hub.broadcast, 'publish', drop)
+            call = asyncio.ensure_future(send_message_to_websocket(connection_id, 'to a socket about to close'))
+            await asyncio.sleep(0.05)
+            assert not call.done()
+        await asyncio.wait_for(call, messaging.ECHO_TIMEOUT / 5)
+
+
 async def test_bytes_arrive_as_bytes_from_another_worker(settings):
     async with TestClient(app(settings)) as client, client.websocket('/ws/announce') as ws:
         connection_id = (await ws.receive_json())['connection_id']

@@ -121,6 +121,10 @@ class Hub:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await listener
+            for awaited in self._awaited.values():  # their sockets are gone: nothing left to wait for
+                if not awaited.done():
+                    awaited.set_result(None)
+            self._awaited.clear()
 
     async def _listen(self, ready: asyncio.Event) -> None:
         try:
