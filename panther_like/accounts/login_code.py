@@ -20,7 +20,7 @@ from panther_like import audit, status
 from panther_like.accounts.login import token_response
 from panther_like.accounts.recovery import mail_address
 from panther_like.accounts.schemas import TokenResponse
-from panther_like.exceptions import AuthenticationAPIError, AuthorizationAPIError, BadRequestAPIError, NotFoundAPIError
+from panther_like.exceptions import AuthenticationAPIError, BadRequestAPIError, NotFoundAPIError
 from panther_like.http.request import Request
 from panther_like.http.response import Response
 from panther_like.login_state.jwt_codec import ONE_TIME_CODE
@@ -118,10 +118,7 @@ async def login_with_code(request: Request) -> Response:
         await accounts.throttle.record_failure(request, subject, user_id=user.id if user else None)
         raise AuthenticationAPIError(INVALID_LOGIN_CODE)
     await accounts.throttle.reset(request, subject)
-    if not user.is_active:
-        raise AuthorizationAPIError('This account is disabled')
-    if services_of(request).config.accounts.require_verified and not user.is_verified:
-        raise AuthorizationAPIError('Verify your e-mail address before logging in')
+    accounts.refuse_barred(request, user)
     mfa_token = await accounts.password_step(request, user, [], first=(ONE_TIME_CODE,))
     if mfa_token is not None:
         raise MFARequired(mfa_token, await accounts.second_step_methods(user))

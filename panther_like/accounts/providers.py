@@ -339,10 +339,9 @@ async def provider_callback(request: Request, name: str) -> Response:
         response = _redirect(_front_end(services.config, linked=name))
     else:
         user = await _account_for(request, provider, identity)
-        if user is None or not user.is_active:
+        if user is None:
             raise AuthorizationAPIError('This account is disabled')
-        if services.config.accounts.require_verified and not user.is_verified:
-            raise AuthorizationAPIError('Verify your e-mail address before logging in')
+        services.accounts.refuse_barred(request, user)
         trusted = provider.trust_mfa and _says_mfa(identity)
         outcome = await _sign_in(request, services, user, flow.get('challenge', ''), factors_checked=trusted)
         audit.log_event('provider.login', request=request, user_id=user.id, provider=name)

@@ -97,15 +97,20 @@ class AccountService:
             raise AuthenticationAPIError(INVALID_CREDENTIALS)
         assert key is not None  # a user was found by it
         await throttle.reset(request, key)
+        self.refuse_barred(request, user)
+        if user.password_needs_rehash():
+            await user.rehash_password(password)
+        return user
+
+    def refuse_barred(self, request: HTTPConnection, user: Any) -> None:
+        """A 403 for a user who proved who they are but may not log in: disabled, or (``require_verified``)
+        with an address not yet verified. Every way of logging in asks this once the proof is good."""
         if not user.is_active:
             audit.log_event('login.refused', request=request, reason='account disabled', user_id=user.id)
             raise AuthorizationAPIError('This account is disabled')
         if self.config.accounts.require_verified and not user.is_verified:
             audit.log_event('login.refused', request=request, reason='not verified', user_id=user.id)
             raise AuthorizationAPIError('Verify your e-mail address before logging in')
-        if user.password_needs_rehash():
-            await user.rehash_password(password)
-        return user
 
     async def login(
         self,
