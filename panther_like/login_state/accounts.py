@@ -151,9 +151,11 @@ class AccountService:
         """`has_second_factor`, skipped when the user's hint says they hold none (`login_state.factor_summary`)."""
         if not self.factor_summary.may_have(user):
             return False
-        if getattr(user, HINT_FIELD, None) is None and not await self._any_factor_stored(user.id):
-            await self.factor_summary.found_none(user.id)
-            return False
+        if getattr(user, HINT_FIELD, None) is None:  # stored before the hint: look once, and record what was found
+            if not await self._any_factor_stored(user.id):
+                await self.factor_summary.found_none(user.id)
+                return False
+            await self.factor_summary.adding(user.id)
         return await self.has_second_factor(user.id)
 
     async def _any_factor_stored(self, user_id: str) -> bool:

@@ -413,6 +413,7 @@ async def test_a_user_stored_before_the_hint_with_totp_is_still_asked_for_a_code
     await forget_hint(client)
     response = await password_login(client)
     assert response.status_code == 401 and 'mfa_token' in response.json()
+    assert await stored_hint(client) is True  # recorded: the next login does not look twice
 
 
 async def test_a_user_stored_before_the_hint_without_a_factor_gets_it_at_their_next_login(client):
