@@ -49,6 +49,12 @@ def read_form(request: Request) -> dict[str, str]:
         return {}
 
 
+def second_factor_field(entered: str) -> dict[str, str]:
+    """One form field for both kinds of code: an authenticator's code is all digits, a recovery code never is."""
+    code = entered.strip().replace(' ', '')
+    return {'code' if code.isdigit() else 'recovery_code': code}
+
+
 def notice_of(request: Request) -> str | None:
     return NOTICES.get(request.query_params.get('done', ''))
 

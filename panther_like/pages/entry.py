@@ -15,7 +15,7 @@ from panther_like.http.request import Request
 from panther_like.http.response import Response
 from panther_like.login_state.services import services_of
 from panther_like.login_state.trusted_browsers import TRUSTED_COOKIE
-from panther_like.pages.base import PageAPI, notice_of, read_form, refused
+from panther_like.pages.base import PageAPI, notice_of, read_form, refused, second_factor_field
 from panther_like.pages.inner import call_route
 from panther_like.pages.render import Safe, fill, form_token, mount_of, page, redirect, settings_of
 
@@ -119,9 +119,8 @@ class SecondStep(PageAPI):
         form = read_form(request)
         if (refusal := refused(request, form, anonymous=True)) is not None:
             return refusal
-        mfa_token, entered = form.get('mfa_token', ''), form.get('code', '').strip().replace(' ', '')
-        # One field for both: an authenticator's code is all digits, a recovery code never is.
-        body: dict[str, Any] = {'mfa_token': mfa_token, 'code' if entered.isdigit() else 'recovery_code': entered}
+        mfa_token = form.get('mfa_token', '')
+        body: dict[str, Any] = {'mfa_token': mfa_token, **second_factor_field(form.get('code', ''))}
         if form.get('trust_browser') == '1':
             body['trust_browser'] = True
         mount = mount_of(request)

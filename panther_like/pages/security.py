@@ -19,7 +19,7 @@ from typing import Any
 from panther_like import status
 from panther_like.http.request import Request
 from panther_like.http.response import Response
-from panther_like.pages.base import PageAPI, notice_of, problem, read_form, refused, session_csrf
+from panther_like.pages.base import PageAPI, notice_of, problem, read_form, refused, second_factor_field, session_csrf
 from panther_like.pages.entry import PASSKEY_SCRIPT, data_uri, has_passkeys
 from panther_like.pages.inner import Answer, call_route
 from panther_like.pages.render import Safe, escape, fill, join, mount_of, page, redirect, settings_of
@@ -295,8 +295,7 @@ class ConfirmTOTP(PageAPI):
 class RemoveTOTP(PageAPI):
     async def post(self, request: Request) -> Response:
         settings_of(request)
-        entered = read_form(request).get('code', '').strip().replace(' ', '')
-        body = {'code' if entered.isdigit() else 'recovery_code': entered}
+        body = second_factor_field(read_form(request).get('code', ''))
         return (await _act(request, 'mfa/totp', 'DELETE', body, 'totp-removed'))[1]
 
 
