@@ -97,6 +97,16 @@ async def login_options(request: Request) -> dict[str, Any]:
     return authentication_options(rp, challenge, [(passkey.id, passkey.transports) for passkey in keys])
 
 
+async def _proves(request: Request, ceremony: str, credential: Any, user_id: str) -> bool:
+    """Whether `credential` answers a `ceremony` challenge with one of the user's passkeys; a refusal is logged."""
+    try:
+        await verified_passkey(request, ceremony, credential, user_id)
+    except InvalidCredential as exc:
+        audit.log_event('passkey.refused', request=request, user_id=user_id, reason=str(exc)[:200])
+        return False
+    return True
+
+
 @API(
     auth=None,  # open: whoever signs in has no token yet (a project DEFAULT_AUTH must not capture it)
     methods=['POST'],
@@ -117,12 +127,7 @@ async def passkey_login(request: Request) -> Response:
     if data.mfa_token is not None:
 
         async def proof(user: Any) -> bool:
-            try:
-                await verified_passkey(request, SECOND_STEP, data.credential, user.id)
-            except InvalidCredential as exc:
-                audit.log_event('passkey.refused', request=request, user_id=user.id, reason=str(exc)[:200])
-                return False
-            return True
+            return await _proves(request, SECOND_STEP, data.credential, user.id)
 
         token = data.mfa_token if isinstance(data.mfa_token, str) else ''
         user, scopes, amr = await accounts.second_step_by(request, token, proof, HARDWARE_KEY, refusal=INVALID_PASSKEY)
@@ -171,12 +176,7 @@ async def passkey_reauthenticate(request: Request) -> Response:
     credential = request.validated.credential
 
     async def proof() -> bool:
-        try:
-            await verified_passkey(request, REAUTHENTICATE, credential, user.id)
-        except InvalidCredential as exc:
-            audit.log_event('passkey.refused', request=request, user_id=user.id, reason=str(exc)[:200])
-            return False
-        return True
+        return await _proves(request, REAUTHENTICATE, credential, user.id)
 
     pair = await services_of(request).accounts.reauthenticate_by(request, user, proof, HARDWARE_KEY, INVALID_PASSKEY)
     return token_response(request, 'passkeys/reauthenticate', pair, (user._token_claims or {}).get('scope'))
