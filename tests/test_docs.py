@@ -418,6 +418,11 @@ EXTRA_MODULES = {
 }
 
 
+def test_the_readmes_first_command_installs_the_versions_the_suite_is_tested_with():
+    first = FENCE.search((REPO / 'README.md').read_text()).group(2)
+    assert re.search(r"pip install -q -e '[^']*' -c constraints\.txt ", first), first
+
+
 def test_the_readmes_first_command_installs_every_extra_the_example_app_needs(tmp_path):
     """The example serves from a plain install plus the extras the first command names, and nothing else.
 
