@@ -23,7 +23,7 @@ from panther_like.security.apikey import CSRF_COOKIE, CSRF_HEADER, APIKeyCookie,
 from panther_like.security.base import SecurityObject
 from panther_like.security.challenges import bearer_challenge
 from panther_like.security.csrf import jwt_binding
-from panther_like.security.http import HttpBearer
+from panther_like.security.http import HttpBearer, plain_bearer_token
 from panther_like.security.oidc import OIDCBearer
 
 ACCESS_JWT = 'An access JWT'
@@ -63,6 +63,21 @@ class _AccessToken(SecurityObject):
     async def authenticate(self, request: HTTPConnection, token: str) -> Any:
         return await services_of(request).login_sessions.authenticate(token, request)
 
+    def plain_token(self, request: HTTPConnection) -> str | None:
+        """The token, when reading it needs no check that could refuse the request; else None.
+
+        None sends the request down `resolve`, which reads the token with every check (a CSRF
+        check of a cookie, say): only a credential that has none to skip answers here.
+        """
+        return None
+
+    def remembered(self, request: HTTPConnection) -> Any:
+        """The user of the request's token from this worker's memory, else None: then `resolve` decides."""
+        token = self.plain_token(request)
+        if token is None:
+            return None
+        return services_of(request).login_sessions.remembered(token, request)
+
     async def resolve(self, request: HTTPConnection) -> Any:
         token = self.get_credential(request)
         if token is None:
@@ -77,6 +92,9 @@ class BearerJWT(_AccessToken, HttpBearer):
     """An access JWT in ``Authorization: Bearer <jwt>`` (RFC 6750 section 2.1)."""
 
     openapi_bearer_format = 'JWT'
+
+    def plain_token(self, request: HTTPConnection) -> str | None:
+        return plain_bearer_token(request)
 
 
 class QueryParamJWT(_AccessToken, APIKeyQuery):

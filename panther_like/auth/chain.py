@@ -50,11 +50,14 @@ _UNWRITTEN_AUTHENTICATE = tuple(
 class Authenticator:
     """``await authenticator(connection)`` -> the principal, or raise `AuthenticationAPIError` (401)."""
 
-    __slots__ = ('optional', 'sources')
+    __slots__ = ('optional', 'remembered', 'sources')
 
     def __init__(self, sources: tuple[Any, ...], *, optional: bool = False) -> None:
         self.sources = sources
         self.optional = optional
+        #: ``remembered(connection)``: the principal when memory alone can say it (no coroutine), else None,
+        #: and then the authenticator is awaited. Only kinds that remember what they verified have one.
+        self.remembered: Callable[[HTTPConnection], Any] | None = None
 
     async def __call__(self, connection: HTTPConnection) -> Any:
         try:
@@ -93,6 +96,7 @@ class ClassAuthenticator(Authenticator):
             # What BaseJWTAuthentication.authentication would call (it never answers None), without
             # the frames in between on every request.
             self._call: Callable[[HTTPConnection], Awaitable[Any]] = cls.credential.resolve
+            self.remembered = getattr(cls.credential, 'remembered', None)
             return
         if isinstance(inspect.getattr_static(cls, 'authentication', None), classmethod | staticmethod):
             method = cls.authentication

@@ -59,10 +59,13 @@ class Guard:
 
     async def admit(self, connection: HTTPConnection, override: AuthOverride | None = None) -> None:
         """Authenticate (401) and permit (403) `connection`, or raise."""
-        if self.authenticator is not None:
+        authenticator = self.authenticator
+        if authenticator is not None:
             user = None if override is None else override(connection)
+            if user is None and authenticator.remembered is not None:
+                user = authenticator.remembered(connection)  # a warm request: no coroutine below this one
             if user is None:
-                user = await self.authenticator(connection)
+                user = await authenticator(connection)
             connection.user = connection.auth = user
         for permit in self.permissions:
             await permit(connection)

@@ -103,6 +103,11 @@ class LoginSessions:
 
     # -- authenticating -----------------------------------------------------------------------
 
+    def remembered(self, token: str, connection: HTTPConnection | None = None) -> Any:
+        """`authenticate`'s answer when this worker's memory alone gives it (no coroutine), else None: ask it."""
+        found = self.cache.remembered(token, self.clock.monotonic())
+        return None if found is None else found[1].copy_for_session(found[0], connection)
+
     async def authenticate(self, token: str, connection: HTTPConnection | None = None) -> Any:
         """The user an access token belongs to (a copy of its own, for `connection`), or a 401."""
         now = self.clock.monotonic()  # the one clock read of a warm request

@@ -46,6 +46,7 @@ from typing import Any
 from panther_like.common.clock import SYSTEM_CLOCK, Clock
 from panther_like.exceptions import AuthenticationAPIError
 from panther_like.login_state.change_feed import SESSION, USER, ChangeFeed
+from panther_like.login_state.jwt_codec import CREDENTIAL_VERSION
 from panther_like.login_state.revocation import PURGE_INTERVAL_SECONDS, SESSION_PREFIX, RevocationStore
 from panther_like.settings.checks import AuthCacheSettings
 
@@ -178,6 +179,24 @@ class AuthCache:
         if cached is not None and now - cached[0] < self.settings.user_ttl:
             return cached[1]
         return None
+
+    def remembered(self, token: str, now: float) -> tuple[dict[str, Any], Any] | None:
+        """The claims and cached user of `token` when memory alone may answer, else None.
+
+        Memory may answer for a token verified before and not yet expired, of a session known
+        live, whose user is cached, may log in, and holds the token's credential version. None
+        is never "refused": it sends the request the full way, where every refusal is made.
+        """
+        cached = self.verified.hit(token)
+        if cached is None or cached[1] <= now:
+            return None
+        claims = cached[0]
+        if not self.known_live(claims['sid'], now):
+            return None
+        user = self.cached_user(claims['user_id'], now)
+        if user is None or user.credential_version != claims[CREDENTIAL_VERSION] or not user.can_authenticate():
+            return None
+        return claims, user
 
     async def ensure_session_live(self, session_id: str, now: float) -> None:
         """Return if the session is not revoked, else raise a 401; never asks the store about the session.

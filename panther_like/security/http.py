@@ -57,6 +57,27 @@ def authorization_credentials(request: HTTPConnection, scheme: str) -> str | Non
     return credentials.lstrip(SP)
 
 
+def plain_bearer_token(request: HTTPConnection) -> str | None:
+    """The text after ``Bearer `` in a lone ``Authorization`` header, else None: a key for the token cache.
+
+    A shortcut for the warm path, which must never accept what
+    `authorization_credentials` refuses. It cannot: the cache holds only
+    tokens that parser read and the token service verified, and a header
+    that is ``Bearer `` followed by such a token reads as that same token
+    there. Anything else (no token, spaces in it, a repeated header, another
+    spelling of the scheme) finds nothing and goes the full way.
+    """
+    found: bytes | None = None
+    for name, value in request.scope['headers']:
+        if name == b'authorization':
+            if found is not None:
+                return None
+            found = value
+    if found is None or found[:7] != b'Bearer ':
+        return None
+    return found[7:].decode('latin-1')
+
+
 class HttpBearer(SecurityObject):
     """``Authorization: Bearer <token>``; subclass and write ``authenticate(self, request, token)``.
 
