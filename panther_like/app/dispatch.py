@@ -26,7 +26,7 @@ from panther_like.exceptions import APIError, DomainError, DuplicateKeyError, No
 from panther_like.http.asgi import Receive, Scope, Send
 from panther_like.http.client_address import TrustedProxies
 from panther_like.http.request import Request, announces_body, read_body
-from panther_like.http.response import HeaderValue, Response
+from panther_like.http.response import HeaderValue, Response, render
 from panther_like.http.validation import invalid
 from panther_like.login_state.services import SCOPE_KEY as SERVICES
 from panther_like.login_state.services import Services
@@ -37,6 +37,8 @@ from panther_like.routing.websocket import WebsocketEndpoint, refuse
 
 logger = logging.getLogger('panther_like')
 INTERNAL_ERROR = {'detail': 'Internal server error'}
+#: How a handler's data (anything but a `Response`) is sent: 200, no headers of its own. Shared, never changed.
+DATA_RESPONSE = Response()
 #: ``handler(request, exc)``, adapted once by `off_the_loop`: a `Response`, or data rendered as a 200.
 ExceptionHandler = Callable[[Request | None, Exception], Awaitable[Any]]
 
@@ -117,8 +119,12 @@ async def serve(app: Served, scope: Scope, receive: Receive, send: Send) -> None
         if announces_body(scope):  # read only once the caller is let through
             request.body = await read_body(receive)
         result = await handler(request, **params)
-        response = result if isinstance(result, Response) else Response(result)
-        body = response.body
+        if isinstance(result, Response):
+            response = result
+            body = response.body
+        else:  # data: rendered as it is, sent with the headers every JSON 200 has
+            response = DATA_RESPONSE
+            body = render(result)
     except Exception as exc:
         response, body = await error_response(app.exception_handlers, exc, request, method, scope['path'])
     sent_headers: dict[str, HeaderValue] | None = None

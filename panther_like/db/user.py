@@ -342,14 +342,14 @@ class BaseUser(Model):
         This is pydantic's shallow copy without its generic machinery: it runs
         on every authenticated request.
         """
-        clone = object.__new__(type(self))
-        object.__setattr__(clone, '__dict__', self.__dict__.copy())
-        object.__setattr__(clone, '__pydantic_extra__', self.__pydantic_extra__)
-        object.__setattr__(clone, '__pydantic_fields_set__', self.__pydantic_fields_set__)
+        clone = _new(type(self))
+        _set(clone, '__dict__', self.__dict__.copy())
+        _set(clone, '__pydantic_extra__', self.__pydantic_extra__)
+        _set(clone, '__pydantic_fields_set__', self.__pydantic_fields_set__)
         private = dict(self.__pydantic_private__ or ())
         private['_token_claims'] = claims
         private['_connection'] = connection
-        object.__setattr__(clone, '__pydantic_private__', private)
+        _set(clone, '__pydantic_private__', private)
         return clone
 
     async def login(self, *, scopes: Sequence[str] | None = None, request: Any = None) -> dict[str, str]:
@@ -365,6 +365,11 @@ class BaseUser(Model):
         if self._token_claims is None:
             raise APIError('logout needs a user authenticated by a JWT authentication class', 400)
         await bound_sessions().logout(self._token_claims, request=self._connection)
+
+
+#: `copy_for_session`'s two primitives, looked up once: pydantic's own ``__setattr__`` is for fields.
+_new = object.__new__
+_set = object.__setattr__
 
 
 def _unstorable_name(text: str) -> bool:
