@@ -107,13 +107,13 @@ async def serve(app: Served, scope: Scope, receive: Receive, send: Send) -> None
         if match is None or not isinstance(match[0], HTTPEndpoint):
             raise NotFoundAPIError()
         endpoint, params = match
-        handler = endpoint.handler_for(method)
-        guard = endpoint.guards[method]
-        request = Request(scope)
-        request.path_params = params
-        if not guard.admits_everyone:
+        serving = endpoint.serving.get(method)
+        if serving is None:
+            raise endpoint.not_allowed(method)
+        handler, guard, throttle = serving
+        request = Request(scope, path_params=params)
+        if guard is not None:
             await guard.admit(request, app.auth_override)
-        throttle = endpoint.throttles[method]
         if throttle is not None:
             limits = await count_request(throttle, endpoint.path, request)
         if announces_body(scope):  # read only once the caller is let through

@@ -92,9 +92,7 @@ class BearerJWT(_AccessToken, HttpBearer):
     """An access JWT in ``Authorization: Bearer <jwt>`` (RFC 6750 section 2.1)."""
 
     openapi_bearer_format = 'JWT'
-
-    def plain_token(self, request: HTTPConnection) -> str | None:
-        return plain_bearer_token(request)
+    plain_token = staticmethod(plain_bearer_token)
 
 
 class QueryParamJWT(_AccessToken, APIKeyQuery):

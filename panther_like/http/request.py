@@ -126,9 +126,9 @@ class HTTPConnection:
 
     __slots__ = ('_cookies', '_headers', '_query_params', '_state', 'auth', 'path_params', 'scope', 'user')
 
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope, path_params: Mapping[str, str] = NO_PATH_PARAMS) -> None:
         self.scope = scope
-        self.path_params: Mapping[str, str] = NO_PATH_PARAMS
+        self.path_params = path_params
         self.user: Any = None
         self.auth: Any = None
         self._headers: Headers | None = None
@@ -185,8 +185,8 @@ class Request(HTTPConnection):
     __slots__ = ('_data', 'body', 'validated')
     _UNPARSED = object()
 
-    def __init__(self, scope: Scope, body: bytes = b'') -> None:
-        super().__init__(scope)
+    def __init__(self, scope: Scope, body: bytes = b'', path_params: Mapping[str, str] = NO_PATH_PARAMS) -> None:
+        super().__init__(scope, path_params)
         self.body = body
         self._data: Any = self._UNPARSED
         #: The body checked against the route's input model (``@API(input_model=...)``), else None.

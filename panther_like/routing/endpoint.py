@@ -124,7 +124,7 @@ class HTTPEndpoint:
     holds each method's (a path may have a public GET and a protected POST).
     """
 
-    __slots__ = ('allow', 'guard', 'guards', 'handlers', 'operations', 'path', 'target', 'throttles')
+    __slots__ = ('allow', 'guard', 'guards', 'handlers', 'operations', 'path', 'serving', 'target', 'throttles')
 
     def __init__(
         self,
@@ -150,14 +150,20 @@ class HTTPEndpoint:
         self.operations = operations
         self.guards = {method: operation.guard for method, operation in operations.items()}
         self.throttles = {method: operation.throttle for method, operation in operations.items()}
-
-    def handler_for(self, method: str) -> Handler:
-        handler = self.handlers.get(method)
-        if handler is None:
-            raise MethodNotAllowedAPIError(
-                f'Method {method} is not allowed on this route', headers={'Allow': self.allow}
+        #: What serving a method takes, in one look-up per request: its handler, its guard (None when it
+        #: admits everyone, so a public route awaits none) and its request limit.
+        self.serving: dict[str, tuple[Handler, Guard | None, Throttle | None]] = {
+            method: (
+                handler,
+                None if self.guards[method].admits_everyone else self.guards[method],
+                self.throttles[method],
             )
-        return handler
+            for method, handler in handlers.items()
+        }
+
+    def not_allowed(self, method: str) -> MethodNotAllowedAPIError:
+        """The 405 for `method`, with the ``Allow`` header a client needs to try again."""
+        return MethodNotAllowedAPIError(f'Method {method} is not allowed on this route', headers={'Allow': self.allow})
 
     @classmethod
     def build(cls, path: str, target: Any, config: Config, default_auth: Any = UNSET) -> HTTPEndpoint:
