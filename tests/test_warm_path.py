@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from panther_like import API, Panther, Request
-from panther_like.auth.authentication_classes import JWTAuthentication
+from panther_like.auth.authentication_classes import BearerJWT, CookieJWTAuthentication, JWTAuthentication
 from panther_like.http.request import HTTPConnection
 from panther_like.security.http import authorization_credentials, plain_bearer_token
 from panther_like.testing import TestClient
@@ -161,7 +161,47 @@ async def test_a_repeated_authorization_header_is_refused_even_with_a_remembered
 
 
 def test_the_jwt_class_has_the_warm_path():
-    assert JWTAuthentication.credential.plain_token is not None
+    assert JWTAuthentication.credential.warm_path() is not None
+
+
+def test_a_credential_whose_reading_is_its_own_has_no_warm_path():
+    class TeamBearer(BearerJWT):
+        def get_credential(self, request):
+            if request.headers.get('x-team') != 'blue':
+                raise self.invalid('Only the blue team')
+            return super().get_credential(request)
+
+    assert TeamBearer().warm_path() is None
+
+
+def test_a_cookie_credential_has_no_warm_path():
+    assert CookieJWTAuthentication.credential.warm_path() is None
+
+
+async def test_a_check_added_to_the_reading_runs_on_warm_requests_too(tmp_path):
+    class TeamBearer(BearerJWT):
+        def get_credential(self, request):
+            if request.headers.get('x-team') != 'blue':
+                raise self.invalid('Only the blue team')
+            return super().get_credential(request)
+
+    class TeamAuthentication(JWTAuthentication):
+        credential = TeamBearer()
+
+    @API(auth=TeamAuthentication, methods=['GET'])
+    async def team(request: Request) -> dict:
+        return {'username': request.user.username}
+
+    module = settings_module(SECRET_KEY=KEY, DATABASE={'path': str(tmp_path / 'team.sqlite3')})
+    app = Panther(module, urls={'team': team})
+    async with TestClient(app) as client:
+        user = await app.config.user_model.insert_one(username='ann', password='pw-123456')
+        token = (await user.login())['access_token']
+        bearer = f'Bearer {token}'
+        assert (await client.get('/team', headers={'Authorization': bearer, 'X-Team': 'blue'})).status_code == 200
+        refused = await client.get('/team', headers={'Authorization': bearer, 'X-Team': 'red'})
+    assert refused.status_code == 401
+    assert refused.json() == {'detail': 'Only the blue team'}
 
 
 # -- reading the header the short way ---------------------------------------------------------

@@ -13,6 +13,8 @@ app's login-session service (`panther_like.login_state.services.services_of`).
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from panther_like.db.user import bound_sessions
@@ -63,17 +65,32 @@ class _AccessToken(SecurityObject):
     async def authenticate(self, request: HTTPConnection, token: str) -> Any:
         return await services_of(request).login_sessions.authenticate(token, request)
 
-    def plain_token(self, request: HTTPConnection) -> str | None:
-        """The token, when reading it needs no check that could refuse the request; else None.
+    def short_reading(self, request: HTTPConnection) -> str | None:
+        """A reading of the token that can only find tokens `get_credential` read: a key for the cache.
 
-        None sends the request down `resolve`, which reads the token with every check (a CSRF
-        check of a cookie, say): only a credential that has none to skip answers here.
+        A kind that writes none has no warm path (a cookie, say, whose CSRF check runs on every request).
         """
         return None
 
+    def warm_path(self) -> Callable[[HTTPConnection], Any] | None:
+        """`remembered`, when it may stand in for `resolve` on a warm request; else None.
+
+        It may when the kind has a `short_reading` and this object reads and decides as the class
+        that declared it does: a subclass that adds a check to `get_credential`, `resolve` or
+        `authenticate` gets its check run on every request, warm or not.
+        """
+        kind = type(self)
+        declared = next(cls for cls in kind.__mro__ if 'short_reading' in vars(cls))
+        if declared is _AccessToken:
+            return None
+        for name in ('get_credential', 'resolve', 'authenticate'):
+            if inspect.getattr_static(kind, name) is not inspect.getattr_static(declared, name):
+                return None
+        return self.remembered
+
     def remembered(self, request: HTTPConnection) -> Any:
         """The user of the request's token from this worker's memory, else None: then `resolve` decides."""
-        token = self.plain_token(request)
+        token = self.short_reading(request)
         if token is None:
             return None
         return services_of(request).login_sessions.remembered(token, request)
@@ -92,7 +109,9 @@ class BearerJWT(_AccessToken, HttpBearer):
     """An access JWT in ``Authorization: Bearer <jwt>`` (RFC 6750 section 2.1)."""
 
     openapi_bearer_format = 'JWT'
-    plain_token = staticmethod(plain_bearer_token)
+
+    def short_reading(self, request: HTTPConnection) -> str | None:
+        return plain_bearer_token(request)
 
 
 class QueryParamJWT(_AccessToken, APIKeyQuery):

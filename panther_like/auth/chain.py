@@ -96,7 +96,8 @@ class ClassAuthenticator(Authenticator):
             # What BaseJWTAuthentication.authentication would call (it never answers None), without
             # the frames in between on every request.
             self._call: Callable[[HTTPConnection], Awaitable[Any]] = cls.credential.resolve
-            self.remembered = getattr(cls.credential, 'remembered', None)
+            warm_path = getattr(cls.credential, 'warm_path', None)
+            self.remembered = warm_path() if warm_path is not None else None
             return
         if isinstance(inspect.getattr_static(cls, 'authentication', None), classmethod | staticmethod):
             method = cls.authentication
