@@ -9,6 +9,10 @@ route really takes the warm path and still refuses what it must.
 
 from __future__ import annotations
 
+import gc
+import json
+import logging
+
 import pytest
 
 from panther_like import API, Panther, Request
@@ -29,6 +33,12 @@ async def me(request: Request) -> dict:
     return {'username': request.user.username}
 
 
+@API(auth=True, methods=['POST'])
+async def bye(request: Request) -> dict:
+    await request.user.logout()
+    return {'bye': True}
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
@@ -42,7 +52,7 @@ async def app(tmp_path, clock):
         JWTConfig={'life_time': LIFE_TIME},
         DATABASE={'path': str(tmp_path / 'warm.sqlite3')},
     )
-    app = Panther(module, urls={'me': me}, clock=clock)
+    app = Panther(module, urls={'me': me, 'bye': bye}, clock=clock)
     async with TestClient(app):
         yield app
 
@@ -158,6 +168,50 @@ async def test_a_repeated_authorization_header_is_refused_even_with_a_remembered
     response = await client.get('/me', headers=[('Authorization', bearer), ('Authorization', bearer)])
     assert response.status_code == 401
     assert response.json() == {'detail': 'Send exactly one Authorization header'}
+
+
+async def asgi_get(app: Panther, path: str, token: str) -> int:
+    """One GET straight through the ASGI callable (the test client keeps objects of its own alive)."""
+    scope = {
+        'type': 'http',
+        'method': 'GET',
+        'path': path,
+        'query_string': b'',
+        'headers': [(b'authorization', f'Bearer {token}'.encode())],
+        'client': ('203.0.113.7', 50000),
+    }
+    started: list[int] = []
+
+    async def receive() -> dict:
+        return {'type': 'http.request', 'body': b'', 'more_body': False}
+
+    async def send(message: dict) -> None:
+        if message['type'] == 'http.response.start':
+            started.append(message['status'])
+
+    await app(scope, receive, send)
+    return started[0]
+
+
+async def test_a_warm_request_leaves_nothing_for_the_garbage_collector(app, token):
+    """The user's copy keeps the request's scope, not the request (which holds the copy): no cycle."""
+    assert await asgi_get(app, '/me', token) == 200
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(20):
+            assert await asgi_get(app, '/me', token) == 200
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+async def test_a_logout_from_a_handler_is_audited_with_the_request_it_came_from(app, token, caplog):
+    caplog.set_level(logging.INFO, logger='panther_like.audit')
+    response = await TestClient(app).post('/bye', headers={'Authorization': f'Bearer {token}', 'User-Agent': 'ua/1'})
+    assert response.status_code == 200
+    [line] = [json.loads(r.getMessage()) for r in caplog.records if '"logout"' in r.getMessage()]
+    assert line['path'] == '/bye' and line['method'] == 'POST'
 
 
 def test_the_jwt_class_has_the_warm_path():

@@ -112,7 +112,7 @@ async def serve(app: Served, scope: Scope, receive: Receive, send: Send) -> None
             raise endpoint.not_allowed(method)
         handler, guard, throttle = serving
         request = Request(scope, path_params=params)
-        if guard is not None:
+        if guard is not None and (app.auth_override is not None or not guard.admit_from_memory(request)):
             await guard.admit(request, app.auth_override)
         if throttle is not None:
             limits = await count_request(throttle, endpoint.path, request)

@@ -57,6 +57,21 @@ class Guard:
             permits = (scope_guard(required_scopes), *permits)
         return cls(authenticator, permits)
 
+    def admit_from_memory(self, connection: HTTPConnection) -> bool:
+        """Admit `connection` without awaiting anything when its authenticator remembers it; else False.
+
+        A plain function, so the usual request of a route with no permissions costs no coroutine.
+        False is never a refusal: `admit` then decides, and makes every refusal.
+        """
+        authenticator = self.authenticator
+        if authenticator is None or authenticator.remembered is None or self.permissions:
+            return False
+        user = authenticator.remembered(connection)
+        if user is None:
+            return False
+        connection.user = connection.auth = user
+        return True
+
     async def admit(self, connection: HTTPConnection, override: AuthOverride | None = None) -> None:
         """Authenticate (401) and permit (403) `connection`, or raise."""
         authenticator = self.authenticator

@@ -33,6 +33,7 @@ from panther_like.db.identities import forget_identities
 from panther_like.db.model import Model, UserSessions, model_binding
 from panther_like.db.usernames import InvalidUsername, username_key
 from panther_like.exceptions import APIError, ConfigError, DuplicateKeyError
+from panther_like.http.request import HTTPConnection
 
 
 def new_credential_version() -> str:
@@ -322,8 +323,9 @@ class BaseUser(Model):
 
     #: The verified claims of the access token that authenticated this instance, if any.
     _token_claims: dict[str, Any] | None = PrivateAttr(default=None)
-    #: The request (or websocket) this instance was authenticated for: where `logout` says it came from.
-    _connection: Any = PrivateAttr(default=None)
+    #: The scope of the request (or websocket) this instance was authenticated for, which `logout` audits; not
+    #: the request, which holds this instance: the cycle would leave every request to the garbage collector.
+    _scope: Any = PrivateAttr(default=None)
 
     @classmethod
     async def verify_password_dummy(cls, raw: str) -> bool:
@@ -335,12 +337,10 @@ class BaseUser(Model):
         self._token_claims = claims
 
     def copy_for_session(self, claims: dict[str, Any], connection: Any = None) -> Self:
-        """A copy of this user that carries `claims`, for one request.
+        """A copy of this user that carries `claims`, for one request (pydantic's shallow copy, made quicker).
 
-        The token service keeps one cached user per id and hands each request
-        its own copy, so claims attached for one request never reach another.
-        This is pydantic's shallow copy without its generic machinery: it runs
-        on every authenticated request.
+        The token service keeps one cached user per id and hands each request its own copy, so claims
+        attached for one request never reach another. It runs on every authenticated request.
         """
         clone = _new(type(self))
         _set(clone, '__dict__', self.__dict__.copy())
@@ -348,7 +348,7 @@ class BaseUser(Model):
         _set(clone, '__pydantic_fields_set__', self.__pydantic_fields_set__)
         private = dict(self.__pydantic_private__ or ())
         private['_token_claims'] = claims
-        private['_connection'] = connection
+        private['_scope'] = None if connection is None else connection.scope
         _set(clone, '__pydantic_private__', private)
         return clone
 
@@ -364,12 +364,11 @@ class BaseUser(Model):
         """Revoke the session of the token that authenticated this request, in every worker and host."""
         if self._token_claims is None:
             raise APIError('logout needs a user authenticated by a JWT authentication class', 400)
-        await bound_sessions().logout(self._token_claims, request=self._connection)
+        request = None if self._scope is None else HTTPConnection(self._scope)
+        await bound_sessions().logout(self._token_claims, request=request)
 
 
-#: `copy_for_session`'s two primitives, looked up once: pydantic's own ``__setattr__`` is for fields.
-_new = object.__new__
-_set = object.__setattr__
+_new, _set = object.__new__, object.__setattr__  # `copy_for_session`'s primitives, looked up once
 
 
 def _unstorable_name(text: str) -> bool:

@@ -117,13 +117,17 @@ class TrustedProxies:
     def apply(self, scope: Scope) -> None:
         """Put the real client (and scheme) into an HTTP or websocket `scope` sent by a trusted peer."""
         client = scope.get('client')
-        if not self.trusts(client[0] if client else None):
+        host = client[0] if client else None
+        if host not in self._literals and not self.trusts(host):  # the first test: the usual trusted peer
             return
-        forwarded_for: list[bytes] = []
+        forwarded_for: list[bytes] | None = None
         proto = None
         for name, value in scope.get('headers', ()):
             if name == b'x-forwarded-for':
-                forwarded_for.append(value)
+                if forwarded_for is None:
+                    forwarded_for = [value]
+                else:
+                    forwarded_for.append(value)
             elif name == b'x-forwarded-proto':
                 proto = value
         if proto is not None:
