@@ -111,14 +111,14 @@ async def serve(app: Served, scope: Scope, receive: Receive, send: Send) -> None
         if serving is None:
             raise endpoint.not_allowed(method)
         handler, guard, throttle = serving
-        request = Request(scope, path_params=params)
+        request = Request(scope, b'', params)  # positional: a keyword costs more than the call's other work
         if guard is not None and (app.auth_override is not None or not guard.admit_from_memory(request)):
             await guard.admit(request, app.auth_override)
         if throttle is not None:
             limits = await count_request(throttle, endpoint.path, request)
         if announces_body(scope):  # read only once the caller is let through
             request.body = await read_body(receive)
-        result = await handler(request, **params)
+        result = await (handler(request, **params) if params else handler(request))  # no empty ** to unpack
         if isinstance(result, Response):
             response = result
             body = response.body
@@ -134,7 +134,7 @@ async def serve(app: Served, scope: Scope, receive: Receive, send: Send) -> None
             sent_headers.update(limits)
         if cors is not None:
             cors.decorate(sent_headers, origin)
-    await response.send(send, body if method != 'HEAD' else b'', content_length=len(body), headers=sent_headers)
+    await response.send(send, body if method != 'HEAD' else b'', len(body), sent_headers)  # positional, as above
 
 
 def _single_header(scope: Scope, name: bytes) -> str | None:

@@ -127,7 +127,6 @@ class Response:
         self,
         send: Any,
         body: bytes,
-        *,
         content_length: int | None = None,
         headers: Mapping[str, HeaderValue] | None = None,
     ) -> None:
