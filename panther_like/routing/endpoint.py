@@ -124,7 +124,7 @@ class HTTPEndpoint:
     holds each method's (a path may have a public GET and a protected POST).
     """
 
-    __slots__ = ('allow', 'guard', 'guards', 'handlers', 'operations', 'path', 'serving', 'target', 'throttles')
+    __slots__ = ('allow', 'guard', 'guards', 'handlers', 'operations', 'path', 'serving', 'target')
 
     def __init__(
         self,
@@ -149,14 +149,13 @@ class HTTPEndpoint:
                 operations[method] = get or Operation(guard, DEFAULT_CONTRACT, target, scopes)
         self.operations = operations
         self.guards = {method: operation.guard for method, operation in operations.items()}
-        self.throttles = {method: operation.throttle for method, operation in operations.items()}
         #: What serving a method takes, in one look-up per request: its handler, its guard (None when it
         #: admits everyone, so a public route awaits none) and its request limit.
         self.serving: dict[str, tuple[Handler, Guard | None, Throttle | None]] = {
             method: (
                 handler,
-                None if self.guards[method].admits_everyone else self.guards[method],
-                self.throttles[method],
+                None if operations[method].guard.admits_everyone else operations[method].guard,
+                operations[method].throttle,
             )
             for method, handler in handlers.items()
         }
