@@ -117,8 +117,7 @@ class TrustedProxies:
     def apply(self, scope: Scope) -> None:
         """Put the real client (and scheme) into an HTTP or websocket `scope` sent by a trusted peer."""
         client = scope.get('client')
-        host = client[0] if client else None
-        if host not in self._literals and not self.trusts(host):  # the first test: the usual trusted peer
+        if not self.trusts(client[0] if client else None):
             return
         forwarded_for: list[bytes] | None = None
         proto = None
